@@ -1,0 +1,163 @@
+import DataLoader from 'dataloader';
+import type { Principal } from './principal.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.ts';
+import { INTERNAL_TOKEN_HEADER, signInternalToken } from './internal-token.ts';
+
+export const ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ACTIONS = [
+  'account:read',
+  'account:update',
+  'account:create-child',
+  'account:delete',
+  'members:read',
+  'members:manage',
+  'apikeys:read',
+  'apikeys:manage',
+  'connections:read',
+  'connections:manage',
+  'sources:read',
+  'sources:manage',
+  'jobs:read',
+  'jobs:run',
+  'billing:read',
+  'billing:manage',
+  'audit:read',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const VIEWER: Action[] = ['account:read', 'members:read', 'connections:read', 'sources:read', 'jobs:read', 'billing:read'];
+const OPERATOR: Action[] = [...VIEWER, 'jobs:run', 'sources:manage'];
+const ADMIN: Action[] = [
+  ...OPERATOR,
+  'account:update',
+  'account:create-child',
+  'members:manage',
+  'apikeys:read',
+  'apikeys:manage',
+  'connections:manage',
+  'audit:read',
+];
+const OWNER: Action[] = [...ADMIN, 'account:delete', 'billing:manage'];
+
+export const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
+  viewer: new Set(VIEWER),
+  operator: new Set(OPERATOR),
+  admin: new Set(ADMIN),
+  owner: new Set(OWNER),
+};
+
+export const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2, owner: 3 };
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function isAction(value: string): value is Action {
+  return (ACTIONS as readonly string[]).includes(value);
+}
+
+/**
+ * Answers "which role does this caller hold on each of these accounts", counting roles inherited
+ * from ancestors. The accounts subgraph owns the answer; other subgraphs ask it over HTTP.
+ */
+export interface AccessResolver {
+  rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]>;
+  /** Every account the caller can see, with the role it holds there. */
+  visibleAccounts(principal: Principal): Promise<{ accountId: string; role: Role }[]>;
+}
+
+/** Per-request access checks, batched: many `authorize` calls in one request make one lookup. */
+export class AccessChecker {
+  readonly principal: Principal;
+  readonly #roles: DataLoader<string, Role | null>;
+  readonly #resolver: AccessResolver;
+  #visible?: Promise<{ accountId: string; role: Role }[]>;
+
+  constructor(principal: Principal, resolver: AccessResolver) {
+    this.principal = principal;
+    this.#resolver = resolver;
+    this.#roles = new DataLoader((ids) => resolver.rolesOn(principal, ids));
+  }
+
+  roleOn(accountId: string): Promise<Role | null> {
+    if (this.principal.kind === 'anonymous') return Promise.resolve(null);
+    return this.#roles.load(accountId);
+  }
+
+  visibleAccounts(): Promise<{ accountId: string; role: Role }[]> {
+    if (this.principal.kind === 'anonymous') return Promise.resolve([]);
+    return (this.#visible ??= this.#resolver.visibleAccounts(this.principal));
+  }
+
+  /** Forget cached answers after this request changed memberships or the account tree. */
+  clear(): void {
+    this.#roles.clearAll();
+    this.#visible = undefined;
+  }
+}
+
+export interface AuthContext {
+  access: AccessChecker;
+}
+
+/**
+ * The one authorization check. Denies by default: no role on the account (or the account does
+ * not exist) looks like "not found"; a role without the action is "forbidden"; an API key must
+ * also carry the action as a scope.
+ */
+export async function authorize(ctx: AuthContext, action: Action, accountId: string, what = 'Account'): Promise<Role> {
+  const principal = ctx.access.principal;
+  if (principal.kind === 'anonymous') throw new UnauthenticatedError();
+  const role = await ctx.access.roleOn(accountId);
+  if (!role) throw new NotFoundError(what);
+  if (!ROLE_ACTIONS[role].has(action)) throw new ForbiddenError(`Your role (${role}) does not allow ${action}`);
+  if (principal.kind === 'apiKey' && !principal.scopes.includes(action)) {
+    throw new ForbiddenError(`This API key lacks the ${action} scope`);
+  }
+  return role;
+}
+
+/** Like `authorize` but answers false instead of throwing, for filtering lists. */
+export async function can(ctx: AuthContext, action: Action, accountId: string): Promise<boolean> {
+  const principal = ctx.access.principal;
+  if (principal.kind === 'anonymous') return false;
+  const role = await ctx.access.roleOn(accountId);
+  if (!role || !ROLE_ACTIONS[role].has(action)) return false;
+  return principal.kind !== 'apiKey' || principal.scopes.includes(action);
+}
+
+export const ACCESS_PATH = '/internal/access';
+
+/** Asks the accounts subgraph, authenticated with an internal token addressed to it. */
+export class HttpAccessResolver implements AccessResolver {
+  readonly #url: string;
+  readonly #secret: string;
+
+  constructor(accountsUrl: string, secret: string) {
+    this.#url = new URL(ACCESS_PATH, accountsUrl).toString();
+    this.#secret = secret;
+  }
+
+  async rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]> {
+    const body = await this.#post(principal, { accountIds });
+    return body.roles as (Role | null)[];
+  }
+
+  async visibleAccounts(principal: Principal): Promise<{ accountId: string; role: Role }[]> {
+    const body = await this.#post(principal, { visible: true });
+    return body.visible as { accountId: string; role: Role }[];
+  }
+
+  async #post(principal: Principal, payload: unknown): Promise<Record<string, unknown>> {
+    const token = await signInternalToken(this.#secret, 'accounts', { principal, requestId: 'access' });
+    const response = await fetch(this.#url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
+      body: JSON.stringify(payload),
+    });
+    if (!response.ok) throw new Error(`access check failed: HTTP ${response.status}`);
+    return (await response.json()) as Record<string, unknown>;
+  }
+}

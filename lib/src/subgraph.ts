@@ -1,0 +1,171 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse, type DocumentNode } from 'graphql';
+import type { Orm, Em } from './db.ts';
+import type { Logger } from './logger.ts';
+import type { Principal } from './principal.ts';
+import { AccessChecker, type AccessResolver, type AuthContext } from './access.ts';
+import { INTERNAL_TOKEN_HEADER, InternalTokenError, verifyInternalToken, type InternalClaims } from './internal-token.ts';
+import { graphqlErrorBody, readBody, sendJson } from './http.ts';
+import { isAppError } from './errors.ts';
+
+/** What every resolver of every subgraph receives. */
+export interface SubgraphContext extends AuthContext {
+  requestId: string;
+  principal: Principal;
+  log: Logger;
+  /** A fork of the subgraph's entity manager, private to this request. */
+  em: Em;
+}
+
+export type InternalRoute = (req: http.IncomingMessage, res: http.ServerResponse, claims: InternalClaims) => Promise<void>;
+
+export interface SubgraphOptions<Ctx extends SubgraphContext> {
+  name: string;
+  typeDefs: DocumentNode | string;
+  /** The codegen'd `Resolvers` map of the subgraph. */
+  resolvers: object;
+  orm: Orm;
+  access: AccessResolver;
+  internalTokenSecret: string;
+  log: Logger;
+  /** Adds the subgraph's own per-request state (data loaders) to the base context. */
+  extendContext: (base: SubgraphContext) => Ctx;
+  /** Routes that, like /graphql, only the gateway or a sibling service holding an internal token may call. */
+  internalRoutes?: Record<string, InternalRoute>;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const EXPOSED_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+export async function startSubgraph<Ctx extends SubgraphContext>(options: SubgraphOptions<Ctx>, port: number, host = '127.0.0.1'): Promise<RunningSubgraph> {
+  const { name, log } = options;
+  const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
+  const server = new ApolloServer<Ctx & BaseContext>({
+    schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never }),
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError(formatted, error) {
+      const original = unwrapResolverError(error);
+      if (isAppError(original) || EXPOSED_CODES.has(String(formatted.extensions?.code))) return formatted;
+      log.error({ err: original, path: formatted.path }, 'unexpected error');
+      return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    },
+  });
+  await server.start();
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://subgraph');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', service: name });
+    if (url.pathname === '/readyz') {
+      const db = await options.orm.checkConnection();
+      return sendJson(res, db.ok ? 200 : 503, { status: db.ok ? 'ready' : 'unavailable', service: name, database: db.ok ? 'ok' : db.reason });
+    }
+    const route = options.internalRoutes?.[url.pathname];
+    if (url.pathname !== '/graphql' && !route) return sendJson(res, 404, graphqlErrorBody('NOT_FOUND', 'No such route'));
+
+    let claims: InternalClaims;
+    try {
+      claims = await verifyInternalToken(options.internalTokenSecret, name, header(req, INTERNAL_TOKEN_HEADER));
+    } catch (error) {
+      if (!(error instanceof InternalTokenError)) throw error;
+      log.warn({ reason: error.message, path: url.pathname }, 'rejected request without a valid gateway token');
+      return sendJson(res, 401, graphqlErrorBody('UNAUTHENTICATED', 'This service only answers the ListBackup gateway'));
+    }
+    if (route) return route(req, res, claims);
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const raw = req.method === 'POST' ? await readBody(req) : '';
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Request body is not valid JSON'));
+    }
+    const result = await server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => createContext(options, claims),
+    });
+    for (const [key, value] of result.headers) res.setHeader(key, value);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  };
+
+  const httpServer = http.createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      const status = (error as { status?: number }).status ?? 500;
+      if (status === 500) log.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, status, graphqlErrorBody(status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', status === 500 ? 'Internal server error' : (error as Error).message));
+      else res.end();
+    });
+  });
+  httpServer.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const actualPort = (httpServer.address() as AddressInfo).port;
+  log.info({ port: actualPort }, `${name} subgraph listening`);
+  return {
+    url: `http://${host}:${actualPort}/graphql`,
+    port: actualPort,
+    async close() {
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await server.stop();
+    },
+  };
+}
+
+function createContext<Ctx extends SubgraphContext>(options: SubgraphOptions<Ctx>, claims: InternalClaims): Ctx {
+  const { principal, requestId } = claims;
+  const base: SubgraphContext = {
+    requestId: requestId || randomUUID(),
+    principal,
+    log: options.log.child({ requestId, ...principalFields(principal) }),
+    em: options.orm.em.fork(),
+    access: new AccessChecker(principal, options.access),
+  };
+  return options.extendContext(base);
+}
+
+export function principalFields(principal: Principal): Record<string, string> {
+  switch (principal.kind) {
+    case 'user':
+      return { userId: principal.userId };
+    case 'apiKey':
+      return { apiKeyId: principal.apiKeyId, accountId: principal.accountId };
+    default:
+      return {};
+  }
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,15 @@
+import { UserSchema } from './entities/user.ts';
+import { RecoveryCodeSchema } from './entities/recovery-code.ts';
+import { SessionSchema } from './entities/session.ts';
+import { SigningKeySchema } from './entities/signing-key.ts';
+import { LoginThrottleSchema } from './entities/login-attempt.ts';
+import { AccountSchema } from './entities/account.ts';
+import { MembershipSchema } from './entities/membership.ts';
+import { ApiKeySchema } from './entities/api-key.ts';
+import { migrations } from './migrations/index.ts';
+
+export const database = {
+  schema: 'accounts',
+  entities: [UserSchema, RecoveryCodeSchema, SessionSchema, SigningKeySchema, LoginThrottleSchema, AccountSchema, MembershipSchema, ApiKeySchema],
+  migrations,
+};

@@ -1,0 +1,18 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { uuidv7 } from '@listbackup/lib/events/envelope';
+
+export const AccountSchema = defineEntity({
+  name: 'Account',
+  tableName: 'accounts',
+  properties: {
+    id: p.uuid().primary().onCreate(() => uuidv7()),
+    name: p.string(),
+    parentId: p.uuid().nullable().index(),
+    /** Ids from the root down to this account, itself included: finds descendants with one index scan. */
+    path: p.array().index(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+
+export class Account extends AccountSchema.class {}
+AccountSchema.setClass(Account);

@@ -1,0 +1,17 @@
+import { authorize } from '@listbackup/lib/access';
+import { NotFoundError } from '@listbackup/lib/errors';
+import type { JobsContext } from '../context.ts';
+import type { Job } from '../entities/job.ts';
+
+/** A job the caller may read; any other is "not found", whether it exists or not. */
+export async function getJob(ctx: JobsContext, id: string): Promise<Job> {
+  const job = await ctx.loaders.job.load(id);
+  if (!job) throw new NotFoundError('Job');
+  await authorize(ctx, 'jobs:read', job.accountId, 'Job');
+  return job;
+}
+
+export async function listRecentJobs(ctx: JobsContext, accountId: string): Promise<Job[]> {
+  await authorize(ctx, 'jobs:read', accountId);
+  return ctx.loaders.recentJobsByAccount.load(accountId);
+}
