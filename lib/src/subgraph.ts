@@ -20,7 +20,11 @@ export interface SubgraphContext extends AuthContext {
   log: Logger;
   /** A fork of the subgraph's entity manager, private to this request. */
   em: Em;
+  /** The caller's IP as the gateway saw it (for throttling and audit). */
+  clientIp?: string;
 }
+
+export const CLIENT_IP_HEADER = 'x-listbackup-client-ip';
 
 export type InternalRoute = (req: http.IncomingMessage, res: http.ServerResponse, claims: InternalClaims) => Promise<void>;
 
@@ -104,7 +108,7 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
     }
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(options, claims),
+      context: async () => createContext(options, claims, header(req, CLIENT_IP_HEADER)),
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
@@ -142,7 +146,7 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
   };
 }
 
-function createContext<Ctx extends SubgraphContext>(options: SubgraphOptions<Ctx>, claims: InternalClaims): Ctx {
+function createContext<Ctx extends SubgraphContext>(options: SubgraphOptions<Ctx>, claims: InternalClaims, clientIp: string | undefined): Ctx {
   const { principal, requestId } = claims;
   const base: SubgraphContext = {
     requestId: requestId || randomUUID(),
@@ -150,6 +154,7 @@ function createContext<Ctx extends SubgraphContext>(options: SubgraphOptions<Ctx
     log: options.log.child({ requestId, ...principalFields(principal) }),
     em: options.orm.em.fork(),
     access: new AccessChecker(principal, options.access),
+    clientIp,
   };
   return options.extendContext(base);
 }

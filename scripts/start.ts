@@ -1,0 +1,116 @@
+// `npm start`: the whole product in one process tree on this machine. Uses DATABASE_URL and NATS_URL
+// when set; otherwise an embedded PostgreSQL under .data/ and the in-process event bus.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { parseConfig, runMain, port } from '@listbackup/lib/config';
+import { createLogger } from '@listbackup/lib/logger';
+import { onShutdown } from '@listbackup/lib/process';
+import { HttpAccessResolver } from '@listbackup/lib/access';
+import { startEmbeddedPostgres } from '@listbackup/lib/embedded-postgres';
+import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
+import { NatsEventBus } from '@listbackup/lib/events/nats-bus';
+import type { EventBus } from '@listbackup/lib/events/bus';
+import { readSupergraph } from '@listbackup/lib/supergraph';
+import { GATEWAY_PORT, SUBGRAPHS } from '@listbackup/lib/subgraphs';
+import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
+import { startAccounts } from '../subgraphs/accounts/src/index.ts';
+import { startPlatforms } from '../subgraphs/platforms/src/index.ts';
+import { startSources } from '../subgraphs/sources/src/index.ts';
+import { startJobs } from '../subgraphs/jobs/src/index.ts';
+import { startBilling } from '../subgraphs/billing/src/index.ts';
+import { startGateway } from '../gateway/src/index.ts';
+
+const Config = z.object({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  NATS_URL: z.url({ protocol: /^nats$/ }).optional(),
+  INTERNAL_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  PORT: port(GATEWAY_PORT),
+  EMBEDDED_POSTGRES_PORT: port(5433),
+  DATA_DIR: z.string().default('.data'),
+});
+
+const starters = { platforms: startPlatforms, sources: startSources, jobs: startJobs, billing: startBilling };
+
+await runMain(async () => {
+  const began = Date.now();
+  const config = parseConfig(Config);
+  const log = createLogger('listbackup', config.LOG_LEVEL);
+  const step = (message: string) => console.error(`[${((Date.now() - began) / 1000).toFixed(1)}s] ${message}`);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  onShutdown(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  mkdirSync(config.DATA_DIR, { recursive: true });
+
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    step('starting embedded PostgreSQL (first run initialises .data/postgres)…');
+    const postgres = await startEmbeddedPostgres({ dataDir: `${config.DATA_DIR}/postgres`, port: config.EMBEDDED_POSTGRES_PORT });
+    cleanups.push(() => postgres.stop());
+    databaseUrl = postgres.url;
+  }
+
+  let bus: EventBus;
+  if (config.NATS_URL) {
+    step(`connecting to NATS at ${config.NATS_URL}…`);
+    bus = await NatsEventBus.connect(config.NATS_URL);
+  } else {
+    bus = new InProcessEventBus();
+  }
+  cleanups.push(() => bus.close());
+
+  const internalTokenSecret = config.INTERNAL_TOKEN_SECRET ?? localSecret(`${config.DATA_DIR}/internal-token-secret`);
+  const runtime = (name: string): Omit<ServiceRuntime, 'access'> => ({
+    databaseUrl: databaseUrl!,
+    bus,
+    internalTokenSecret,
+    log: log.child({ service: name }),
+    port: SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port,
+  });
+
+  step('starting subgraphs (migrations run on start)…');
+  const accounts = await startAccounts(runtime('accounts'));
+  cleanups.push(() => accounts.close());
+  const access = new HttpAccessResolver(accounts.url, internalTokenSecret);
+  const others: RunningService[] = await Promise.all(
+    Object.entries(starters).map(([name, start]) => start({ ...runtime(name), access })),
+  );
+  for (const service of others) cleanups.push(() => service.close());
+  const services = [accounts, ...others];
+
+  const gateway = await startGateway({
+    port: config.PORT,
+    supergraphSdl: readSupergraph(),
+    subgraphUrls: Object.fromEntries(services.map((service) => [service.name, service.url])),
+    accountsUrl: accounts.url,
+    internalTokenSecret,
+    log: log.child({ service: 'gateway' }),
+  });
+  cleanups.push(() => gateway.close());
+
+  step(`ready in ${((Date.now() - began) / 1000).toFixed(1)}s`);
+  console.error(
+    [
+      '',
+      `  ListBackup is running.`,
+      `  GraphQL API   ${gateway.url}`,
+      `  Health        http://localhost:${config.PORT}/healthz · http://localhost:${config.PORT}/readyz`,
+      `  Database      ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL on port ${config.EMBEDDED_POSTGRES_PORT} (data in ${config.DATA_DIR}/postgres)`}`,
+      `  Events        ${config.NATS_URL ? `NATS at ${config.NATS_URL}` : 'in-process bus'}`,
+      '',
+      '  Start with: mutation { signUp(input: { email: "you@example.com", password: "a long passphrase", name: "You" }) { accessToken } }',
+      '  Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+});
+
+/** A secret kept under .data/ so tokens stay valid across restarts of the single-process default. */
+function localSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
