@@ -1,0 +1,271 @@
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  nanos,
+  NatsError,
+  StorageType,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  type Subscription,
+} from 'nats';
+import { parseEvent, subjectFor, type EventEnvelope } from './envelope.ts';
+import {
+  redeliveryDelayMs,
+  silentLogger,
+  type EventBus,
+  type EventHandler,
+  type EventLogger,
+  type EventSubscription,
+  type SubscribeOptions,
+} from './bus.ts';
+import { DEDUP_WINDOW_MS, LiveDispatcher } from './dispatch.ts';
+import { assertEventPattern, withPrefix } from './subjects.ts';
+
+export interface NatsEventBusOptions {
+  /** JetStream stream that keeps the durable events. */
+  stream?: string;
+  /**
+   * First subject token(s) on the wire. Durable events travel on `<namespace>.evt.<accountId>.<type>`
+   * (captured by the stream), ephemeral ones on `<namespace>.live.…` (not captured). The API always
+   * speaks logical `lb.evt.…` subjects; a different namespace isolates test runs on a shared server.
+   */
+  namespace?: string;
+  maxAgeMs?: number;
+  duplicateWindowMs?: number;
+  /** First redelivery delay after a durable handler threw; doubles per failure up to 30 s. */
+  retryDelayMs?: number;
+  /** How long a delivered durable event may stay unacknowledged before the server redelivers it. */
+  ackWaitMs?: number;
+  logger?: EventLogger;
+  /** Connection name shown by the NATS server. */
+  name?: string;
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+const encoder = new TextEncoder();
+
+/** The event bus on NATS: durable events in a JetStream stream, durable consumers as pull consumers. */
+export class NatsEventBus implements EventBus {
+  readonly stream: string;
+  readonly connection: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #storedPrefix: string;
+  readonly #livePrefix: string;
+  readonly #retryDelayMs: number;
+  readonly #ackWaitMs: number;
+  readonly #logger: EventLogger;
+  readonly #subscriptions = new Set<EventSubscription>();
+  /** Durable delivery loops; close() lets a running handler finish and ack before draining. */
+  readonly #durableLoops = new Set<Promise<void>>();
+  #closed = false;
+
+  private constructor(connection: NatsConnection, jsm: JetStreamManager, options: NatsEventBusOptions & { stream: string; namespace: string }) {
+    this.connection = connection;
+    this.#js = connection.jetstream();
+    this.#jsm = jsm;
+    this.stream = options.stream;
+    this.#storedPrefix = `${options.namespace}.evt`;
+    this.#livePrefix = `${options.namespace}.live`;
+    this.#retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.#ackWaitMs = options.ackWaitMs ?? 60_000;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** Connects and makes sure the stream exists (an existing stream's settings are left as they are). */
+  static async connect(url: string | string[], options: NatsEventBusOptions = {}): Promise<NatsEventBus> {
+    const settings = { ...options, stream: options.stream ?? 'LB_EVENTS', namespace: options.namespace ?? 'lb' };
+    const connection = await connect({ servers: url, name: options.name, maxReconnectAttempts: -1 });
+    try {
+      const jsm = await connection.jetstreamManager();
+      await ensureStream(jsm, settings.stream, `${settings.namespace}.evt.>`, {
+        maxAgeMs: options.maxAgeMs ?? 30 * DAY_MS,
+        duplicateWindowMs: options.duplicateWindowMs ?? DEDUP_WINDOW_MS,
+      });
+      return new NatsEventBus(connection, jsm, settings);
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+  }
+
+  async publish(event: EventEnvelope): Promise<void> {
+    this.#assertOpen();
+    const subject = withPrefix(subjectFor(event), this.#storedPrefix);
+    await this.#js.publish(subject, encoder.encode(JSON.stringify(event)), { msgID: event.id });
+  }
+
+  async publishEphemeral(event: EventEnvelope): Promise<void> {
+    this.#assertOpen();
+    const subject = withPrefix(subjectFor(event), this.#livePrefix);
+    this.connection.publish(subject, encoder.encode(JSON.stringify(event)));
+  }
+
+  async subscribe(pattern: string, handler: EventHandler, opts: SubscribeOptions = {}): Promise<EventSubscription> {
+    this.#assertOpen();
+    assertEventPattern(pattern);
+    let subscription: EventSubscription;
+    if (opts.durable === undefined) {
+      subscription = this.#subscribeLive(pattern, handler);
+      // Resolve only once the server knows the subscription, so a publish from any connection after this reaches it.
+      await this.connection.flush();
+    } else {
+      subscription = await this.#subscribeDurable(opts.durable, pattern, handler);
+    }
+    this.#subscriptions.add(subscription);
+    return {
+      unsubscribe: async () => {
+        this.#subscriptions.delete(subscription);
+        await subscription.unsubscribe();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.unsubscribe()));
+    this.#subscriptions.clear();
+    await Promise.all(this.#durableLoops);
+    if (!this.connection.isClosed()) await this.connection.drain();
+  }
+
+  /** Core NATS subscriptions on both the stored and the ephemeral subjects. */
+  #subscribeLive(pattern: string, handler: EventHandler): EventSubscription {
+    const dispatcher = new LiveDispatcher(pattern, handler, this.#logger);
+    // A duplicate js.publish is dropped by the stream but still reaches core subscribers;
+    // the dispatcher drops it by id.
+    const subs: Subscription[] = [this.#storedPrefix, this.#livePrefix].map((prefix) =>
+      this.connection.subscribe(withPrefix(pattern, prefix), {
+        callback: (error, msg) => {
+          if (error) {
+            this.#logger.error({ err: error, pattern }, 'live subscription failed');
+            return;
+          }
+          try {
+            dispatcher.push(parseEvent(msg.string()));
+          } catch (parseError) {
+            this.#logger.error({ err: parseError, subject: msg.subject }, 'dropping malformed event');
+          }
+        },
+      }),
+    );
+    return {
+      unsubscribe: async () => {
+        dispatcher.stop();
+        for (const sub of subs) sub.unsubscribe();
+      },
+    };
+  }
+
+  async #subscribeDurable(name: string, pattern: string, handler: EventHandler): Promise<EventSubscription> {
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new TypeError(`Invalid durable name "${name}": use letters, digits, - and _`);
+    await this.#ensureConsumer(name, withPrefix(pattern, this.#storedPrefix));
+    const consumer = await this.#js.consumers.get(this.stream, name);
+    // A small batch: messages waiting in the client buffer count against ack_wait.
+    const messages = await consumer.consume({ max_messages: 10 });
+    const loop = this.#runDurable(name, messages, handler);
+    this.#durableLoops.add(loop);
+    void loop.finally(() => this.#durableLoops.delete(loop));
+    return {
+      unsubscribe: async () => {
+        messages.stop();
+      },
+    };
+  }
+
+  async #runDurable(name: string, messages: ConsumerMessages, handler: EventHandler): Promise<void> {
+    try {
+      for await (const msg of messages) {
+        let event: EventEnvelope;
+        try {
+          event = parseEvent(msg.string());
+        } catch (error) {
+          this.#logger.error({ err: error, consumer: name, subject: msg.subject, seq: msg.seq }, 'dropping malformed event');
+          msg.term();
+          continue;
+        }
+        await this.#handleDurable(name, msg, event, handler);
+      }
+    } catch (error) {
+      this.#logger.error({ err: error, consumer: name }, 'durable consumer stopped');
+    }
+  }
+
+  async #handleDurable(name: string, msg: JsMsg, event: EventEnvelope, handler: EventHandler): Promise<void> {
+    try {
+      await handler(event);
+    } catch (error) {
+      const failures = msg.info.redeliveryCount;
+      const delayMs = redeliveryDelayMs(failures, this.#retryDelayMs);
+      this.#logger.warn({ err: error, consumer: name, eventId: event.id, failures, delayMs }, 'durable event handler failed; will redeliver');
+      msg.nak(delayMs);
+      return;
+    }
+    try {
+      await msg.ackAck();
+    } catch (error) {
+      // The server redelivers after ack_wait; the idempotent consumer skips it then.
+      this.#logger.warn({ err: error, consumer: name, eventId: event.id }, 'ack failed');
+    }
+  }
+
+  async #ensureConsumer(name: string, filterSubject: string): Promise<void> {
+    const existing = await this.#jsm.consumers.info(this.stream, name).catch((error: unknown) => {
+      if (isNotFound(error)) return null;
+      throw error;
+    });
+    if (existing) {
+      // NATS 2.9 cannot change a consumer's filter; a silent mismatch would lose or misroute events.
+      if (existing.config.filter_subject !== filterSubject) {
+        throw new Error(
+          `Durable consumer "${name}" on stream ${this.stream} filters "${existing.config.filter_subject}", not "${filterSubject}"; delete it to change its subject`,
+        );
+      }
+      return;
+    }
+    const config: Partial<ConsumerConfig> = {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: filterSubject,
+      ack_wait: nanos(this.#ackWaitMs),
+      max_ack_pending: 1_000,
+    };
+    await this.#jsm.consumers.add(this.stream, config);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('Event bus is closed');
+  }
+}
+
+async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  subject: string,
+  limits: { maxAgeMs: number; duplicateWindowMs: number },
+): Promise<void> {
+  try {
+    await jsm.streams.info(name);
+    return;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  await jsm.streams.add({
+    name,
+    subjects: [subject],
+    storage: StorageType.File,
+    max_age: nanos(limits.maxAgeMs),
+    duplicate_window: nanos(limits.duplicateWindowMs),
+  });
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof NatsError && error.api_error?.code === 404;
+}
