@@ -36,4 +36,6 @@ export const commonEnv = {
   NATS_URL: z.url({ protocol: /^nats$/ }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INTERNAL_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** Prefix of NATS subjects and durable consumer names, so several deployments can share one NATS. */
+  EVENTS_NAMESPACE: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only').default('lb'),
 };

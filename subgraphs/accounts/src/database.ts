@@ -6,10 +6,22 @@ import { LoginThrottleSchema } from './entities/login-attempt.ts';
 import { AccountSchema } from './entities/account.ts';
 import { MembershipSchema } from './entities/membership.ts';
 import { ApiKeySchema } from './entities/api-key.ts';
+import { OutboxEvent, ProcessedEvent } from '@listbackup/lib/events/outbox';
 import { migrations } from './migrations/index.ts';
 
 export const database = {
   schema: 'accounts',
-  entities: [UserSchema, RecoveryCodeSchema, SessionSchema, SigningKeySchema, LoginThrottleSchema, AccountSchema, MembershipSchema, ApiKeySchema],
+  entities: [
+    UserSchema,
+    RecoveryCodeSchema,
+    SessionSchema,
+    SigningKeySchema,
+    LoginThrottleSchema,
+    AccountSchema,
+    MembershipSchema,
+    ApiKeySchema,
+    OutboxEvent,
+    ProcessedEvent,
+  ],
   migrations,
 };

@@ -10,7 +10,7 @@ const Config = z.object({ ...commonEnv, NATS_URL: z.url({ protocol: /^nats$/ }),
 await runMain(async () => {
   const config = parseConfig(Config);
   const log = createLogger('accounts', config.LOG_LEVEL);
-  const bus = await NatsEventBus.connect(config.NATS_URL);
+  const bus = await NatsEventBus.connect(config.NATS_URL, { namespace: config.EVENTS_NAMESPACE, logger: log });
   const service = await startAccounts({
     databaseUrl: config.DATABASE_URL,
     bus,
