@@ -15,6 +15,11 @@ export interface ServiceRuntime {
   host?: string;
   /** Called with every SQL statement (tests count queries with it). */
   onQuery?: (sql: string) => void;
+  /**
+   * First part of the names of this service's durable event consumers (default `lb`), so that
+   * separate stacks on one NATS server (parallel test runs) never share a consumer.
+   */
+  durablePrefix?: string;
 }
 
 export interface RunningService {

@@ -1,0 +1,19 @@
+import { defineEntity, p } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+
+/** A price plan; the rows mirror `catalogue.ts`, upserted at start. */
+export const PlanSchema = defineEntity({
+  name: 'Plan',
+  tableName: 'plans',
+  properties: {
+    id: p.uuid().primary().onCreate(() => randomUUID()),
+    code: p.text().unique(),
+    name: p.text(),
+    // A JS number is exact up to 2^53 bytes (8 PiB), far beyond any plan.
+    includedStorageBytes: p.bigint('number'),
+    monthlyPriceCents: p.integer(),
+  },
+});
+
+export class Plan extends PlanSchema.class {}
+PlanSchema.setClass(Plan);

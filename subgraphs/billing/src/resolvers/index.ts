@@ -1,0 +1,17 @@
+import { DateTime } from '@listbackup/lib/scalars';
+import type { Resolvers } from '../generated/resolvers.ts';
+import { getPlan, listPlans } from '../services/plan-service.ts';
+import { getSubscription } from '../services/subscription-service.ts';
+
+export const resolvers: Resolvers = {
+  DateTime,
+  Query: {
+    plans: (_, __, ctx) => listPlans(ctx),
+  },
+  PlanSubscription: {
+    plan: (subscription, _, ctx) => getPlan(ctx, subscription.planId),
+  },
+  Account: {
+    subscription: ({ id }, _, ctx) => getSubscription(ctx, id),
+  },
+};

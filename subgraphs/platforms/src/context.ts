@@ -1,0 +1,30 @@
+import DataLoader from 'dataloader';
+import type { SubgraphContext } from '@listbackup/lib/subgraph';
+import type { Em } from '@listbackup/lib/db';
+import { byId, groupBy } from '@listbackup/lib/loaders';
+import { Platform } from './entities/platform.ts';
+import { Connection } from './entities/connection.ts';
+
+export interface PlatformsContext extends SubgraphContext {
+  loaders: ReturnType<typeof createLoaders>;
+}
+
+// Ids come from clients and other subgraphs; a malformed one is simply not found (Postgres would reject it).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+
+export function createLoaders(em: Em) {
+  return {
+    platform: new DataLoader<string, Platform | undefined>(async (ids) => byId(ids, await em.find(Platform, { id: { $in: uuids(ids) } }))),
+    connection: new DataLoader<string, Connection | undefined>(async (ids) => byId(ids, await em.find(Connection, { id: { $in: uuids(ids) } }))),
+    connectionsByAccount: new DataLoader<string, Connection[]>(async (accountIds) =>
+      groupBy(
+        accountIds,
+        await em.find(Connection, { accountId: { $in: uuids(accountIds) } }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
+        (connection) => connection.accountId,
+      ),
+    ),
+  };
+}
+
+export const extendContext = (base: SubgraphContext): PlatformsContext => ({ ...base, loaders: createLoaders(base.em) });

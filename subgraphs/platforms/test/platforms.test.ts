@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '@listbackup/lib/principal';
+import { ValidationError } from '@listbackup/lib/errors';
+import { startPlatforms } from '../src/index.ts';
+import { PLATFORM_REGISTRY } from '../src/registry.ts';
+import { Connection } from '../src/entities/connection.ts';
+import { Platform } from '../src/entities/platform.ts';
+import { createConnectionRecord } from '../src/services/connection-service.ts';
+import { syncPlatformCatalogue } from '../src/services/platform-service.ts';
+import {
+  ANONYMOUS,
+  accountRefs,
+  errorCodes,
+  invalidTokens,
+  newUser,
+  selectsFrom,
+  startTestSubgraph,
+  type TestSubgraph,
+} from '../../jobs/test/support/subgraph-harness.ts';
+
+const CONNECTION = `query($id: ID!) { connection(id: $id) { id name status createdAt account { id } platform { id slug name category } } }`;
+const ACCOUNT_CONNECTIONS = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id connections { id name } } } }`;
+const CONNECTION_ENTITY = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Connection { id name } } }`;
+
+describe('platforms subgraph', () => {
+  let subgraph: TestSubgraph;
+  let alice: Principal;
+  let bob: Principal;
+  const accountA = randomUUID();
+  const accountB = randomUUID();
+  let stripeA: Connection;
+  let githubA: Connection;
+  let shopifyB: Connection;
+
+  beforeAll(async () => {
+    subgraph = await startTestSubgraph('platforms', startPlatforms);
+    alice = newUser();
+    bob = newUser();
+    subgraph.access.grant(alice, accountA, 'viewer').grant(bob, accountB, 'owner');
+    const em = subgraph.service.orm.em.fork();
+    stripeA = await createConnectionRecord(em, { accountId: accountA, platformSlug: 'stripe', name: 'Stripe live', status: 'AUTHORIZED', createdAt: new Date('2026-01-01T10:00:00Z') });
+    githubA = await createConnectionRecord(em, { accountId: accountA, platformSlug: 'github', name: 'GitHub org', createdAt: new Date('2026-01-01T11:00:00Z') });
+    shopifyB = await createConnectionRecord(em, { accountId: accountB, platformSlug: 'shopify', name: 'Shop', status: 'FAILED' });
+  });
+  afterAll(async () => {
+    await subgraph?.close();
+  });
+
+  it('has migrations that match the entities exactly', async () => {
+    expect((await subgraph.service.orm.schema.getUpdateSchemaSQL()).trim()).toBe('');
+  });
+
+  describe('platforms catalogue', () => {
+    it('lists every platform of the registry with its category, to anyone', async () => {
+      const result = await subgraph.query(ANONYMOUS, '{ platforms { id slug name category } }');
+      expect(result.errors).toBeUndefined();
+      const bySlug = Object.fromEntries(result.data!.platforms.map((p: { slug: string }) => [p.slug, p]));
+      expect(Object.keys(bySlug).sort()).toEqual(PLATFORM_REGISTRY.map((p) => p.slug).sort());
+      expect(bySlug.stripe).toMatchObject({ name: 'Stripe', category: 'PAYMENTS' });
+      expect(bySlug.github).toMatchObject({ name: 'GitHub', category: 'DEVELOPER' });
+      expect(bySlug.shopify).toMatchObject({ name: 'Shopify', category: 'COMMERCE' });
+      expect(bySlug.hubspot).toMatchObject({ name: 'HubSpot', category: 'CRM' });
+      expect(bySlug['google-drive']).toMatchObject({ name: 'Google Drive', category: 'FILES' });
+      expect(bySlug.slack).toMatchObject({ name: 'Slack', category: 'COMMUNICATION' });
+      expect(bySlug.notion).toMatchObject({ name: 'Notion', category: 'PRODUCTIVITY' });
+      expect(bySlug.postgresql).toMatchObject({ name: 'PostgreSQL', category: 'DATABASE' });
+    });
+
+    it('re-syncing the registry updates changed rows in place and adds new ones, keeping ids', async () => {
+      const em = subgraph.service.orm.em.fork();
+      const before = await em.findOneOrFail(Platform, { slug: 'stripe' });
+      const extra = { slug: `test-${randomUUID().slice(0, 8)}`, name: 'Test platform', category: 'OTHER' as const };
+      await syncPlatformCatalogue(em, [...PLATFORM_REGISTRY.map((p) => (p.slug === 'stripe' ? { ...p, name: 'Stripe (renamed)' } : p)), extra]);
+      const after = await em.fork().findOneOrFail(Platform, { slug: 'stripe' });
+      expect(after).toMatchObject({ id: before.id, name: 'Stripe (renamed)', category: 'PAYMENTS' });
+      expect(await em.fork().count(Platform, { slug: extra.slug })).toBe(1);
+      await syncPlatformCatalogue(em);
+      expect(await em.fork().count(Platform, { slug: 'stripe' })).toBe(1);
+      expect((await em.fork().findOneOrFail(Platform, { slug: 'stripe' })).name).toBe('Stripe');
+      await em.fork().nativeDelete(Platform, { slug: extra.slug });
+    });
+  });
+
+  describe('connection(id)', () => {
+    it('returns a connection of an account the caller can see, with its platform', async () => {
+      const result = await subgraph.query(alice, CONNECTION, { id: stripeA.id });
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.connection).toMatchObject({
+        id: stripeA.id,
+        name: 'Stripe live',
+        status: 'AUTHORIZED',
+        account: { id: accountA },
+        platform: { id: stripeA.platformId, slug: 'stripe', name: 'Stripe', category: 'PAYMENTS' },
+      });
+      expect(new Date(result.data!.connection.createdAt).getTime()).toBe(stripeA.createdAt.getTime());
+    });
+
+    it('answers the same NOT_FOUND for an unknown id, a malformed id and another tenant’s connection', async () => {
+      const unknown = await subgraph.query(alice, CONNECTION, { id: randomUUID() });
+      const malformed = await subgraph.query(alice, CONNECTION, { id: 'not-a-uuid' });
+      const foreign = await subgraph.query(alice, CONNECTION, { id: shopifyB.id });
+      for (const result of [unknown, malformed, foreign]) {
+        expect(result.data).toBeNull();
+        expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+        expect(result.errors![0].message).toBe('Connection not found');
+      }
+    });
+
+    it('refuses an anonymous caller and an API key without the connections:read scope', async () => {
+      const anonymous = await subgraph.query(ANONYMOUS, CONNECTION, { id: stripeA.id });
+      expect(anonymous.data).toBeNull();
+      expect(errorCodes(anonymous)).toEqual(['UNAUTHENTICATED']);
+
+      const key: Principal = { kind: 'apiKey', apiKeyId: randomUUID(), accountId: accountA, scopes: ['jobs:read'] };
+      subgraph.access.grant(key, accountA, 'admin');
+      const unscoped = await subgraph.query(key, CONNECTION, { id: stripeA.id });
+      expect(unscoped.data).toBeNull();
+      expect(errorCodes(unscoped)).toEqual(['FORBIDDEN']);
+
+      const scoped: Principal = { ...key, apiKeyId: randomUUID(), scopes: ['connections:read'] };
+      subgraph.access.grant(scoped, accountA, 'admin');
+      expect((await subgraph.query(scoped, CONNECTION, { id: stripeA.id })).data!.connection.id).toBe(stripeA.id);
+    });
+  });
+
+  describe('Account.connections', () => {
+    it('lists only that account’s connections', async () => {
+      const result = await subgraph.query(alice, ACCOUNT_CONNECTIONS, { reps: accountRefs([accountA]) });
+      expect(result.errors).toBeUndefined();
+      expect(result.data!._entities).toEqual([
+        { id: accountA, connections: [{ id: stripeA.id, name: 'Stripe live' }, { id: githubA.id, name: 'GitHub org' }] },
+      ]);
+      const bobs = await subgraph.query(bob, ACCOUNT_CONNECTIONS, { reps: accountRefs([accountB]) });
+      expect(bobs.data!._entities[0].connections).toEqual([{ id: shopifyB.id, name: 'Shop' }]);
+    });
+
+    it('gives NOT_FOUND and no connections for an account the caller cannot see', async () => {
+      const result = await subgraph.query(alice, ACCOUNT_CONNECTIONS, { reps: accountRefs([accountB]) });
+      expect(result.data!._entities).toEqual([null]);
+      expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+      expect(result.errors![0].message).toBe('Account not found');
+      expect(JSON.stringify(result)).not.toContain(shopifyB.id);
+    });
+
+    it('resolves 50 accounts with one SQL query for connections and one access look-up', async () => {
+      const user = newUser();
+      const accounts = Array.from({ length: 50 }, () => randomUUID());
+      const em = subgraph.service.orm.em.fork();
+      for (const [i, accountId] of accounts.entries()) {
+        subgraph.access.grant(user, accountId, 'viewer');
+        if (i % 5 === 0) await createConnectionRecord(em, { accountId, platformSlug: 'slack', name: `Slack ${i}` });
+      }
+      subgraph.resetQueries();
+      const callsBefore = subgraph.access.calls;
+
+      const result = await subgraph.query(user, ACCOUNT_CONNECTIONS, { reps: accountRefs(accounts) });
+
+      expect(result.errors).toBeUndefined();
+      expect(result.data!._entities).toHaveLength(50);
+      expect(result.data!._entities.map((a: { connections: { name: string }[] }) => a.connections.map((c) => c.name))).toEqual(
+        accounts.map((_, i) => (i % 5 === 0 ? [`Slack ${i}`] : [])),
+      );
+      expect(selectsFrom(subgraph.queries, 'platforms', 'connections')).toHaveLength(1);
+      expect(subgraph.access.calls - callsBefore).toBe(1);
+    });
+  });
+
+  describe('Connection entity (_entities)', () => {
+    it('resolves a representation the caller may see', async () => {
+      const result = await subgraph.query(alice, CONNECTION_ENTITY, { reps: [{ __typename: 'Connection', id: githubA.id }] });
+      expect(result.errors).toBeUndefined();
+      expect(result.data!._entities).toEqual([{ id: githubA.id, name: 'GitHub org' }]);
+    });
+
+    it('gives NOT_FOUND and no data for another tenant’s connection', async () => {
+      const result = await subgraph.query(alice, CONNECTION_ENTITY, { reps: [{ __typename: 'Connection', id: shopifyB.id }] });
+      expect(result.data!._entities).toEqual([null]);
+      expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+      expect(result.errors![0].message).toBe('Connection not found');
+    });
+  });
+
+  describe('gateway proof', () => {
+    const operations = {
+      root: { query: CONNECTION, variables: () => ({ id: stripeA.id }) },
+      _entities: { query: CONNECTION_ENTITY, variables: () => ({ reps: [{ __typename: 'Connection', id: stripeA.id }] }) },
+      _service: { query: '{ _service { sdl } }', variables: () => ({}) },
+    };
+
+    it('answers 401 with no data to a request without a valid internal token', async () => {
+      const tokens = await invalidTokens(subgraph, alice);
+      for (const [operation, { query, variables }] of Object.entries(operations)) {
+        for (const [kind, header] of Object.entries(tokens)) {
+          const result = await subgraph.queryWithHeader(header, query, variables());
+          expect({ operation, kind, status: result.status, data: result.data }).toEqual({ operation, kind, status: 401, data: undefined });
+          expect(errorCodes(result)).toEqual(['UNAUTHENTICATED']);
+        }
+      }
+    });
+
+    it('answers the same requests with a valid token (the check above is not vacuous)', async () => {
+      for (const { query, variables } of Object.values(operations)) {
+        const result = await subgraph.query(alice, query, variables());
+        expect(result.status).toBe(200);
+        expect(result.errors).toBeUndefined();
+      }
+    });
+  });
+
+  describe('createConnectionRecord', () => {
+    it('refuses an unknown platform and writes nothing', async () => {
+      const em = subgraph.service.orm.em.fork();
+      const before = await em.count(Connection, {});
+      await expect(createConnectionRecord(em, { accountId: accountA, platformSlug: 'no-such-platform', name: 'x' })).rejects.toBeInstanceOf(ValidationError);
+      expect(await em.fork().count(Connection, {})).toBe(before);
+    });
+  });
+});
