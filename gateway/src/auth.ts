@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type FlattenedJWSInput } from 'jose';
+import { z } from 'zod';
+import type { Logger } from '@listbackup/lib/logger';
+import { ANONYMOUS, type Principal } from '@listbackup/lib/principal';
+import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+
+/** Access tokens are issued by the accounts subgraph with exactly these parameters. */
+export const ACCESS_TOKEN_ISSUER = 'listbackup';
+export const ACCESS_TOKEN_AUDIENCE = 'listbackup-api';
+export const API_KEY_PREFIX = 'lbk_';
+export const JWKS_PATH = '/internal/jwks';
+export const API_KEY_VERIFY_PATH = '/internal/api-keys/verify';
+
+/** The caller presented a credential that does not hold: answered with 401, never downgraded to anonymous. */
+export class AuthenticationError extends Error {
+  override name = 'AuthenticationError';
+  readonly code = 'UNAUTHENTICATED';
+}
+
+/** The credential could not be checked because accounts did not answer: answered with 503. */
+export class AuthenticationUnavailableError extends Error {
+  override name = 'AuthenticationUnavailableError';
+  readonly code = 'SERVICE_UNAVAILABLE';
+}
+
+export interface AuthenticatorOptions {
+  /** Any URL of the accounts subgraph (its /graphql URL will do); only the origin is used. */
+  accountsUrl: string;
+  internalTokenSecret: string;
+  log: Logger;
+  /** How long an API key verdict is reused. Default 30 s: a revoked key stops working within this time. */
+  apiKeyCacheMs?: number;
+  /** A token signed by an unknown key refetches the JWKS at most this often. Default 30 s. */
+  jwksRefetchCooldownMs?: number;
+  /** The JWKS is refetched on the next request after this long, so retired keys drop out. Default 10 min. */
+  jwksMaxAgeMs?: number;
+  /** Clock for the caches (tests move it forward instead of waiting). */
+  now?: () => number;
+}
+
+/** What accounts answers for a valid key; an unknown or revoked key gets 401. */
+const ApiKeyVerdict = z.object({
+  principal: z.object({
+    kind: z.literal('apiKey'),
+    apiKeyId: z.string().min(1),
+    accountId: z.string().min(1),
+    scopes: z.array(z.string()),
+  }),
+});
+
+interface CachedVerdict {
+  at: number;
+  verdict: Promise<Principal | null>;
+}
+
+const MAX_CACHED_API_KEYS = 10_000;
+
+/**
+ * Turns the `Authorization` header into a verified principal, once per request: an EdDSA access
+ * token checked against the accounts JWKS, or an API key checked by accounts (verdicts cached).
+ */
+export class Authenticator {
+  readonly #accountsOrigin: string;
+  readonly #secret: string;
+  readonly #log: Logger;
+  readonly #apiKeyCacheMs: number;
+  readonly #now: () => number;
+  readonly #apiKeys = new Map<string, CachedVerdict>();
+  readonly #jwks: JwksCache;
+
+  constructor(options: AuthenticatorOptions) {
+    this.#accountsOrigin = new URL(options.accountsUrl).origin;
+    this.#secret = options.internalTokenSecret;
+    this.#log = options.log;
+    this.#apiKeyCacheMs = options.apiKeyCacheMs ?? 30_000;
+    this.#now = options.now ?? Date.now;
+    this.#jwks = new JwksCache({
+      load: (requestId) => this.#fetchJwks(requestId),
+      cooldownMs: options.jwksRefetchCooldownMs ?? 30_000,
+      maxAgeMs: options.jwksMaxAgeMs ?? 600_000,
+      now: this.#now,
+      log: options.log,
+    });
+  }
+
+  /** No header is the anonymous caller; a header that does not verify throws AuthenticationError. */
+  async authenticate(authorization: string | undefined, requestId: string): Promise<Principal> {
+    if (authorization === undefined) return ANONYMOUS;
+    const match = /^Bearer +(\S+) *$/i.exec(authorization);
+    if (!match) throw new AuthenticationError('The Authorization header must be "Bearer <access token or API key>"');
+    const credential = match[1];
+    if (credential.startsWith(API_KEY_PREFIX)) return this.#verifyApiKey(credential, requestId);
+    return this.#verifyAccessToken(credential, requestId);
+  }
+
+  /** The public signing keys, as served at /.well-known/jwks.json. */
+  async publicJwks(requestId: string): Promise<JSONWebKeySet> {
+    const jwks = await this.#jwks.current(requestId);
+    return { keys: jwks.keys.map(publicPart) };
+  }
+
+  async #verifyAccessToken(token: string, requestId: string): Promise<Principal> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, (header, input) => this.#jwks.key(header, input, requestId), {
+        algorithms: ['EdDSA'],
+        issuer: ACCESS_TOKEN_ISSUER,
+        audience: ACCESS_TOKEN_AUDIENCE,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (error) {
+      throw accessTokenError(error);
+    }
+    if (typeof payload.sub !== 'string' || !payload.sub || typeof payload.sid !== 'string' || !payload.sid) {
+      throw new AuthenticationError('Access token is missing its subject or session');
+    }
+    return { kind: 'user', userId: payload.sub, sessionId: payload.sid };
+  }
+
+  async #verifyApiKey(secret: string, requestId: string): Promise<Principal> {
+    const key = createHash('sha256').update(secret).digest('base64url');
+    const now = this.#now();
+    let cached = this.#apiKeys.get(key);
+    if (!cached || now - cached.at >= this.#apiKeyCacheMs) {
+      this.#apiKeys.delete(key);
+      const verdict = this.#askAccounts(secret, requestId);
+      cached = { at: now, verdict };
+      this.#apiKeys.set(key, cached);
+      if (this.#apiKeys.size > MAX_CACHED_API_KEYS) this.#apiKeys.delete(this.#apiKeys.keys().next().value!);
+      // Only answers are cached; a failed call to accounts is retried by the next request.
+      verdict.catch(() => {
+        if (this.#apiKeys.get(key) === cached) this.#apiKeys.delete(key);
+      });
+    }
+    const principal = await cached.verdict;
+    if (!principal) throw new AuthenticationError('API key is invalid or has been revoked');
+    return principal;
+  }
+
+  async #askAccounts(secret: string, requestId: string): Promise<Principal | null> {
+    const response = await this.#callAccounts(API_KEY_VERIFY_PATH, requestId, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret }),
+    });
+    if (response.status === 401 || response.status === 404) return null;
+    if (!response.ok) throw new AuthenticationUnavailableError(`API key verification failed: accounts answered HTTP ${response.status}`);
+    const verdict = ApiKeyVerdict.safeParse(await response.json());
+    if (!verdict.success) throw new AuthenticationUnavailableError(`API key verification failed: unexpected answer from accounts (${verdict.error.message})`);
+    return verdict.data.principal;
+  }
+
+  async #fetchJwks(requestId: string): Promise<JSONWebKeySet> {
+    const response = await this.#callAccounts(JWKS_PATH, requestId, { method: 'GET' });
+    if (!response.ok) throw new AuthenticationUnavailableError(`JWKS fetch failed: accounts answered HTTP ${response.status}`);
+    const body = (await response.json()) as { keys?: unknown };
+    if (!body || !Array.isArray(body.keys)) throw new AuthenticationUnavailableError('JWKS fetch failed: accounts answered without keys');
+    return { keys: body.keys as JWK[] };
+  }
+
+  async #callAccounts(path: string, requestId: string, init: RequestInit): Promise<Response> {
+    const token = await signInternalToken(this.#secret, 'accounts', { principal: ANONYMOUS, requestId });
+    try {
+      return await fetch(new URL(path, this.#accountsOrigin), {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': requestId },
+        signal: AbortSignal.timeout(5_000),
+      });
+    } catch (error) {
+      this.#log.error({ err: error, path, requestId }, 'accounts unreachable for authentication');
+      throw new AuthenticationUnavailableError(`accounts is unreachable: ${(error as Error).message}`);
+    }
+  }
+}
+
+interface JwksCacheOptions {
+  load: (requestId: string) => Promise<JSONWebKeySet>;
+  cooldownMs: number;
+  maxAgeMs: number;
+  now: () => number;
+  log: Logger;
+}
+
+/**
+ * The accounts JWKS, fetched on first use and kept. A token whose `kid` is not in it triggers a
+ * refetch (a key was rotated in), at most once per cooldown, so garbage tokens cannot flood accounts.
+ */
+class JwksCache {
+  readonly #options: JwksCacheOptions;
+  #jwks?: JSONWebKeySet;
+  #local?: ReturnType<typeof createLocalJWKSet>;
+  #fetchedAt = Number.NEGATIVE_INFINITY;
+  #loading?: Promise<void>;
+
+  constructor(options: JwksCacheOptions) {
+    this.#options = options;
+  }
+
+  async current(requestId: string): Promise<JSONWebKeySet> {
+    if (!this.#jwks || this.#options.now() - this.#fetchedAt >= this.#options.maxAgeMs) await this.#refresh(requestId);
+    return this.#jwks!;
+  }
+
+  async key(header: JWTHeaderParameters, input: FlattenedJWSInput, requestId: string) {
+    await this.current(requestId);
+    try {
+      return await this.#local!(header, input);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || this.#options.now() - this.#fetchedAt < this.#options.cooldownMs) throw error;
+      await this.#refresh(requestId);
+      return this.#local!(header, input);
+    }
+  }
+
+  #refresh(requestId: string): Promise<void> {
+    this.#loading ??= this.#options
+      .load(requestId)
+      .then((jwks) => {
+        this.#jwks = jwks;
+        this.#local = createLocalJWKSet(jwks);
+        this.#fetchedAt = this.#options.now();
+      })
+      .catch((error: unknown) => {
+        // Keys we already have stay usable while accounts is away.
+        if (!this.#jwks) throw error;
+        this.#options.log.warn({ err: error, requestId }, 'JWKS refresh failed; keeping the previous keys');
+      })
+      .finally(() => {
+        this.#loading = undefined;
+      });
+    return this.#loading;
+  }
+}
+
+function publicPart(jwk: JWK): JWK {
+  const { kty, crv, x, y, n, e, kid, alg, use } = jwk;
+  return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e, kid, alg, use }).filter(([, value]) => value !== undefined)) as JWK;
+}
+
+function accessTokenError(error: unknown): Error {
+  if (error instanceof AuthenticationUnavailableError) return error;
+  if (error instanceof errors.JWTExpired) return new AuthenticationError('Access token has expired; refresh the session');
+  if (error instanceof errors.JOSEAlgNotAllowed) return new AuthenticationError('Access token algorithm is not allowed (only EdDSA)');
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new AuthenticationError('Access token signature is invalid');
+  if (error instanceof errors.JWKSNoMatchingKey) return new AuthenticationError('Access token was signed by an unknown key');
+  if (error instanceof errors.JWTClaimValidationFailed) return new AuthenticationError(`Access token is not valid here: ${error.message}`);
+  if (error instanceof errors.JOSEError) return new AuthenticationError('Access token is malformed');
+  return error instanceof Error ? error : new Error(String(error));
+}

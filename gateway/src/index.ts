@@ -1,0 +1,230 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloGateway } from '@apollo/gateway';
+import type { Logger } from '@listbackup/lib/logger';
+import type { Principal } from '@listbackup/lib/principal';
+import { graphqlErrorBody, readBody, sendJson } from '@listbackup/lib/http';
+import { principalFields } from '@listbackup/lib/subgraph';
+import { AuthenticationError, AuthenticationUnavailableError, Authenticator, type AuthenticatorOptions } from './auth.ts';
+import { SignedDataSource, type SubgraphRequest } from './data-source.ts';
+import { formatGatewayError, logMaskedErrors } from './errors.ts';
+import { checkReadiness } from './readiness.ts';
+import type { GatewayContext } from './context.ts';
+
+export type { GatewayContext } from './context.ts';
+export type { SubgraphRequest } from './data-source.ts';
+export { Authenticator, AuthenticationError } from './auth.ts';
+
+export interface GatewayOptions {
+  port: number;
+  host?: string;
+  /** The composed supergraph (schema/supergraph.graphql). The gateway never introspects subgraphs. */
+  supergraphSdl: string;
+  /** Where each subgraph of the supergraph answers GraphQL; overrides the URLs written in the supergraph. */
+  subgraphUrls: Record<string, string>;
+  /** The accounts subgraph (any URL of it), for the JWKS and API key verification. */
+  accountsUrl: string;
+  internalTokenSecret: string;
+  log: Logger;
+  /** When given, /readyz also checks this database. */
+  databaseUrl?: string;
+  /** Take the client IP from the last X-Forwarded-For hop (set when a proxy in front of the gateway adds it). */
+  trustProxy?: boolean;
+  /** Called for every request sent to a subgraph (tests count them). */
+  onSubgraphRequest?: (request: SubgraphRequest) => void;
+  /** Cache settings of the authenticator (tests use a fake clock). */
+  auth?: Pick<AuthenticatorOptions, 'apiKeyCacheMs' | 'jwksRefetchCooldownMs' | 'jwksMaxAgeMs' | 'now'>;
+}
+
+export interface RunningGateway {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  port: number;
+  /** The node server, so the websocket server for subscriptions can attach to the same port. */
+  httpServer: http.Server;
+  authenticator: Authenticator;
+  apollo: ApolloServer<GatewayContext>;
+  close(): Promise<void>;
+}
+
+/** What the access log line of a request says about it once known. */
+interface RequestState {
+  requestId: string;
+  log: Logger;
+  principal?: Principal;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { log, subgraphUrls } = options;
+  const host = options.host ?? '127.0.0.1';
+  const authenticator = new Authenticator({
+    accountsUrl: options.accountsUrl,
+    internalTokenSecret: options.internalTokenSecret,
+    log,
+    ...options.auth,
+  });
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    logger: log,
+    buildService: ({ name }) => {
+      const url = subgraphUrls[name];
+      if (!url) throw new Error(`No URL configured for subgraph "${name}" of the supergraph`);
+      return new SignedDataSource({ name, url, internalTokenSecret: options.internalTokenSecret, onRequest: options.onSubgraphRequest });
+    },
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: true,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatGatewayError,
+    plugins: [ApolloServerPluginLandingPageDisabled(), logMaskedErrors],
+  });
+  await apollo.start();
+
+  const graphql = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, state: RequestState) => {
+    const { requestId } = state;
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      return sendJson(res, 405, graphqlErrorBody('BAD_REQUEST', 'Use GET or POST'), { allow: 'GET, POST' });
+    }
+    const principal = await authenticator.authenticate(header(req, 'authorization'), requestId);
+    const context: GatewayContext = {
+      requestId,
+      principal,
+      clientIp: clientIp(req, options.trustProxy ?? false),
+      log: state.log.child(principalFields(principal)),
+    };
+    state.principal = principal;
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req);
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Request body is not valid JSON'));
+      }
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
+      context: async () => context,
+    });
+    for (const [key, value] of result.headers) res.setHeader(key, value);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, state: RequestState) => {
+    const { requestId, log: requestLog } = state;
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    switch (url.pathname) {
+      case '/graphql':
+        return graphql(req, res, url, state);
+      case '/healthz':
+        return sendJson(res, 200, { status: 'ok' });
+      case '/readyz': {
+        const report = await checkReadiness(subgraphUrls, options.databaseUrl);
+        const failed = Object.entries(report.checks).filter(([, status]) => status !== 'ok').map(([name]) => name);
+        if (!report.ready) requestLog.warn({ checks: report.checks }, 'not ready');
+        return sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'unavailable', checks: report.checks, ...(failed.length ? { failed } : {}) });
+      }
+      case '/.well-known/jwks.json':
+        return sendJson(res, 200, await authenticator.publicJwks(requestId), { 'cache-control': 'public, max-age=300' });
+      default:
+        return sendJson(res, 404, graphqlErrorBody('NOT_FOUND', 'No such route'));
+    }
+  };
+
+  const httpServer = http.createServer((req, res) => {
+    const started = performance.now();
+    const incoming = header(req, 'x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestLog = log.child({ requestId });
+    const state: RequestState = { requestId, log: requestLog };
+    res.setHeader('x-request-id', requestId);
+    res.once('finish', () => {
+      const fields = { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started), ...(state.principal ? principalFields(state.principal) : {}) };
+      if (fields.path === '/healthz' || fields.path === '/readyz') requestLog.debug(fields, 'request');
+      else requestLog.info(fields, 'request');
+    });
+    handle(req, res, state).catch((error: unknown) => {
+      if (res.headersSent) {
+        requestLog.error({ err: error }, 'request failed after the response started');
+        res.end();
+        return;
+      }
+      if (error instanceof AuthenticationError) {
+        requestLog.info({ reason: error.message }, 'rejected credentials');
+        sendJson(res, 401, graphqlErrorBody('UNAUTHENTICATED', error.message), {
+          'www-authenticate': `Bearer error="invalid_token", error_description="${error.message.replaceAll('"', "'")}"`,
+        });
+      } else if (error instanceof AuthenticationUnavailableError) {
+        requestLog.error({ err: error }, 'cannot authenticate');
+        sendJson(res, 503, graphqlErrorBody('SERVICE_UNAVAILABLE', 'Authentication is temporarily unavailable; try again shortly'), { 'retry-after': '5' });
+      } else if ((error as { status?: number }).status === 413 || (error as { status?: number }).status === 400) {
+        const status = (error as { status: number }).status;
+        sendJson(res, status, graphqlErrorBody('BAD_REQUEST', (error as Error).message));
+      } else {
+        requestLog.error({ err: error }, 'request failed');
+        sendJson(res, 500, graphqlErrorBody('INTERNAL_SERVER_ERROR', 'Internal server error'));
+      }
+    });
+  });
+  httpServer.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${publicHost(host)}:${port}/graphql`;
+  log.info({ port, subgraphs: Object.keys(subgraphUrls) }, 'gateway listening');
+
+  return {
+    url,
+    port,
+    httpServer,
+    authenticator,
+    apollo,
+    async close() {
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function clientIp(req: http.IncomingMessage, trustProxy: boolean): string | undefined {
+  if (trustProxy) {
+    const hops = header(req, 'x-forwarded-for')?.split(',').map((hop) => hop.trim()).filter(Boolean);
+    if (hops?.length) return hops[hops.length - 1];
+  }
+  return req.socket.remoteAddress;
+}
+
+function publicHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}

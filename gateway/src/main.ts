@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { commonEnv, parseConfig, port, runMain } from '@listbackup/lib/config';
+import { createLogger } from '@listbackup/lib/logger';
+import { onShutdown } from '@listbackup/lib/process';
+import { readSupergraph } from '@listbackup/lib/supergraph';
+import { GATEWAY_PORT, SUBGRAPHS } from '@listbackup/lib/subgraphs';
+import { startGateway } from './index.ts';
+
+const subgraphUrl = (fallbackPort: number) => z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${fallbackPort}/graphql`);
+const defaultPort = (name: string) => SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port;
+
+const Config = z.object({
+  PORT: port(GATEWAY_PORT),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  INTERNAL_TOKEN_SECRET: commonEnv.INTERNAL_TOKEN_SECRET,
+  /** Optional: /readyz then checks the database too. */
+  DATABASE_URL: commonEnv.DATABASE_URL.optional(),
+  TRUST_PROXY: z.stringbool().default(false),
+  ACCOUNTS_URL: subgraphUrl(defaultPort('accounts')),
+  PLATFORMS_URL: subgraphUrl(defaultPort('platforms')),
+  SOURCES_URL: subgraphUrl(defaultPort('sources')),
+  JOBS_URL: subgraphUrl(defaultPort('jobs')),
+  BILLING_URL: subgraphUrl(defaultPort('billing')),
+});
+
+/** A subgraph URL given as just its origin (http://accounts:4001) means its /graphql endpoint. */
+function graphqlEndpoint(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/graphql';
+  return parsed.toString();
+}
+
+await runMain(async () => {
+  const config = parseConfig(Config);
+  const log = createLogger('gateway', config.LOG_LEVEL);
+  const gateway = await startGateway({
+    port: config.PORT,
+    host: config.HOST,
+    supergraphSdl: readSupergraph(),
+    subgraphUrls: {
+      accounts: graphqlEndpoint(config.ACCOUNTS_URL),
+      platforms: graphqlEndpoint(config.PLATFORMS_URL),
+      sources: graphqlEndpoint(config.SOURCES_URL),
+      jobs: graphqlEndpoint(config.JOBS_URL),
+      billing: graphqlEndpoint(config.BILLING_URL),
+    },
+    accountsUrl: config.ACCOUNTS_URL,
+    internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
+    databaseUrl: config.DATABASE_URL,
+    trustProxy: config.TRUST_PROXY,
+    log,
+  });
+  console.error(`gateway ready at ${gateway.url}`);
+  onShutdown(() => gateway.close());
+});
