@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type FlattenedJWSInput } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type FlattenedJWSInput, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import type { Logger } from '@listbackup/lib/logger';
 import { ANONYMOUS, type Principal } from '@listbackup/lib/principal';
@@ -101,7 +101,7 @@ export class Authenticator {
   }
 
   async #verifyAccessToken(token: string, requestId: string): Promise<Principal> {
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, (header, input) => this.#jwks.key(header, input, requestId), {
         algorithms: ['EdDSA'],

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type DocumentNode } from 'graphql';
 import type { Orm, Em } from './db.ts';
@@ -66,6 +67,7 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
     schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never }),
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
     formatError(formatted, error) {
       const original = unwrapResolverError(error);
       if (isAppError(original) || EXPOSED_CODES.has(String(formatted.extensions?.code))) return formatted;

@@ -105,7 +105,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     durablePrefix,
     onQuery: (message) => {
       const statement = stripAnsi(message);
-      if (!TRANSACTION_CONTROL.test(statement)) sql[name].push(statement);
+      // The outbox relay polls in the background; its statements are not the request's.
+      if (!TRANSACTION_CONTROL.test(statement) && !statement.includes('outbox_events')) sql[name].push(statement);
     },
   });
 

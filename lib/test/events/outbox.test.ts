@@ -231,7 +231,7 @@ for (const kind of busKinds) {
       const account = uniqueId('acct');
       const { received, startRelay, buses } = await setup(account);
       const publishedBy: string[][] = [[], []];
-      buses.relayBuses.forEach((bus, index) => startRelay(recordingPublishes(bus, publishedBy[index]), { batchSize: 10 }));
+      for (const [index, bus] of buses.relayBuses.entries()) startRelay(recordingPublishes(bus, publishedBy[index]), { batchSize: 10 });
 
       const events: EventEnvelope[] = [];
       await Promise.all(

@@ -11,21 +11,28 @@ export interface AccountsContext extends SubgraphContext {
   loaders: ReturnType<typeof createLoaders>;
 }
 
+// Ids come from clients and other subgraphs; a malformed one is simply not found (Postgres would reject it).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+
+/** Unscoped by design: every service checks `authorize` on the row's account before returning it. */
 export function createLoaders(em: Em) {
   return {
-    user: new DataLoader<string, User | undefined>(async (ids) => byId(ids, await em.find(User, { id: { $in: [...ids] } }))),
-    account: new DataLoader<string, Account | undefined>(async (ids) => byId(ids, await em.find(Account, { id: { $in: [...ids] } }))),
+    user: new DataLoader<string, User | undefined>(async (ids) => byId(ids, await em.find(User, { id: { $in: uuids(ids) } }))),
+    account: new DataLoader<string, Account | undefined>(async (ids) => byId(ids, await em.find(Account, { id: { $in: uuids(ids) } }))),
     childrenOfAccount: new DataLoader<string, Account[]>(async (ids) =>
-      groupBy(ids, await em.find(Account, { parentId: { $in: [...ids] } }, { orderBy: { name: 'asc' } }), (account) => account.parentId!),
+      groupBy(ids, await em.find(Account, { parentId: { $in: uuids(ids) } }, { orderBy: { name: 'asc', id: 'asc' } }), (account) => account.parentId!),
     ),
+    membership: new DataLoader<string, Membership | undefined>(async (ids) => byId(ids, await em.find(Membership, { id: { $in: uuids(ids) } }))),
     membershipsOfAccount: new DataLoader<string, Membership[]>(async (ids) =>
-      groupBy(ids, await em.find(Membership, { accountId: { $in: [...ids] } }, { orderBy: { createdAt: 'asc' } }), (m) => m.accountId),
+      groupBy(ids, await em.find(Membership, { accountId: { $in: uuids(ids) } }, { orderBy: { createdAt: 'asc', id: 'asc' } }), (m) => m.accountId),
     ),
     membershipsOfUser: new DataLoader<string, Membership[]>(async (ids) =>
-      groupBy(ids, await em.find(Membership, { userId: { $in: [...ids] } }, { orderBy: { createdAt: 'asc' } }), (m) => m.userId!),
+      groupBy(ids, await em.find(Membership, { userId: { $in: uuids(ids) } }, { orderBy: { createdAt: 'asc', id: 'asc' } }), (m) => m.userId!),
     ),
+    apiKey: new DataLoader<string, ApiKey | undefined>(async (ids) => byId(ids, await em.find(ApiKey, { id: { $in: uuids(ids) } }))),
     apiKeysOfAccount: new DataLoader<string, ApiKey[]>(async (ids) =>
-      groupBy(ids, await em.find(ApiKey, { accountId: { $in: [...ids] } }, { orderBy: { createdAt: 'desc' } }), (key) => key.accountId),
+      groupBy(ids, await em.find(ApiKey, { accountId: { $in: uuids(ids) } }, { orderBy: { createdAt: 'desc', id: 'desc' } }), (key) => key.accountId),
     ),
   };
 }

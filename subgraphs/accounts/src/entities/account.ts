@@ -4,12 +4,14 @@ import { uuidv7 } from '@listbackup/lib/events/envelope';
 export const AccountSchema = defineEntity({
   name: 'Account',
   tableName: 'accounts',
+  // GIN, for `path @> array[id]` (an account's subtree) and `path && array[...]` (several subtrees).
+  indexes: [{ name: 'accounts_path_gin_index', properties: ['path'], type: 'gin' }],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     name: p.string(),
     parentId: p.uuid().nullable().index(),
     /** Ids from the root down to this account, itself included: finds descendants with one index scan. */
-    path: p.array().index(),
+    path: p.array(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

@@ -8,6 +8,8 @@ import { uuidv7 } from '@listbackup/lib/events/envelope';
 export const SessionSchema = defineEntity({
   name: 'Session',
   tableName: 'sessions',
+  // GIN, so a rotated token presented again (`rotated_token_hashes @> array[hash]`) is found by index.
+  indexes: [{ name: 'sessions_rotated_token_hashes_gin_index', properties: ['rotatedTokenHashes'], type: 'gin' }],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     userId: p.uuid().index(),

@@ -1,0 +1,11 @@
+import { Supergraph, operationFromDocument } from '@apollo/federation-internals';
+import { QueryPlanner, prettyFormatQueryPlan } from '@apollo/query-planner';
+import { parse } from 'graphql';
+import { readSupergraph } from '@listbackup/lib/supergraph';
+const sg = Supergraph.build(readSupergraph());
+const planner = new QueryPlanner(sg);
+const doc = parse(process.argv[2]);
+const op = operationFromDocument(sg.apiSchema(), doc, {});
+const plan = planner.buildQueryPlan(op);
+console.log(prettyFormatQueryPlan(plan));
+console.log(JSON.stringify(plan.node, (k, v) => k === 'operationDocumentNode' ? undefined : v, 2).slice(0, 3000));

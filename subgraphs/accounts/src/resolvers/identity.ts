@@ -1,0 +1,37 @@
+import type { Resolvers } from '../generated/resolvers.ts';
+import {
+  changePassword,
+  confirmTotp,
+  currentUser,
+  disableTotp,
+  enrollTotp,
+  getUser,
+  logIn,
+  logOut,
+  refreshSession,
+  signUp,
+} from '../services/auth-service.ts';
+
+/**
+ * Users, sign-in and sessions: the identity half of the accounts subgraph.
+ * (`User.memberships` belongs to the tenancy half: resolvers/tenancy.ts.)
+ */
+export const identityResolvers = {
+  Query: {
+    me: (_, __, ctx) => currentUser(ctx),
+  },
+  Mutation: {
+    signUp: (_, { input }, ctx) => signUp(ctx, input),
+    logIn: (_, { input }, ctx) => logIn(ctx, input),
+    refreshSession: (_, { refreshToken }, ctx) => refreshSession(ctx, refreshToken),
+    logOut: (_, __, ctx) => logOut(ctx),
+    changePassword: (_, { currentPassword, newPassword }, ctx) => changePassword(ctx, currentPassword, newPassword),
+    enrollTotp: (_, __, ctx) => enrollTotp(ctx),
+    confirmTotp: (_, { code }, ctx) => confirmTotp(ctx, code),
+    disableTotp: (_, { code }, ctx) => disableTotp(ctx, code),
+  },
+  User: {
+    __resolveReference: ({ id }, ctx) => getUser(ctx, id),
+    totpEnabled: (user) => user.totpEnabledAt !== null && user.totpEnabledAt !== undefined,
+  },
+} satisfies Resolvers;

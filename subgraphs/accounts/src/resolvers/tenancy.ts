@@ -1,0 +1,56 @@
+import type { Role } from '@listbackup/lib/access';
+import type { Resolvers, Role as GraphQLRole } from '../generated/resolvers.ts';
+import {
+  ancestorsOf,
+  childrenOf,
+  createAccount,
+  getAccount,
+  listVisibleAccounts,
+  myRoleOn,
+  parentOf,
+  renameAccount,
+} from '../services/account-service.ts';
+import { addMember, changeMemberRole, listMembers, membershipsOfUser, removeMember } from '../services/membership-service.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-key-service.ts';
+
+/** Roles are upper-case enum values in GraphQL and lower-case everywhere else. */
+const toGraphQL = (role: Role): GraphQLRole => role.toUpperCase() as GraphQLRole;
+const fromGraphQL = (role: GraphQLRole): Role => role.toLowerCase() as Role;
+
+/** Accounts tree, members and API keys: the tenancy half of the accounts subgraph. */
+export const tenancyResolvers = {
+  Query: {
+    account: (_, { id }, ctx) => getAccount(ctx, id),
+    accounts: (_, __, ctx) => listVisibleAccounts(ctx),
+  },
+  Mutation: {
+    createAccount: (_, { input }, ctx) => createAccount(ctx, { name: input.name, parentId: input.parentId }),
+    renameAccount: (_, { id, name }, ctx) => renameAccount(ctx, id, name),
+    addMember: (_, { input }, ctx) => addMember(ctx, { accountId: input.accountId, email: input.email, role: fromGraphQL(input.role) }),
+    changeMemberRole: (_, { membershipId, role }, ctx) => changeMemberRole(ctx, membershipId, fromGraphQL(role)),
+    removeMember: (_, { membershipId }, ctx) => removeMember(ctx, membershipId),
+    createApiKey: (_, { input }, ctx) => createApiKey(ctx, input),
+    revokeApiKey: (_, { id }, ctx) => revokeApiKey(ctx, id),
+  },
+  User: {
+    memberships: (user, _, ctx) => membershipsOfUser(ctx, user.id),
+  },
+  Account: {
+    __resolveReference: ({ id }, ctx) => getAccount(ctx, id),
+    parent: (account, _, ctx) => parentOf(ctx, account),
+    children: (account, _, ctx) => childrenOf(ctx, account),
+    ancestors: (account, _, ctx) => ancestorsOf(ctx, account),
+    members: (account, _, ctx) => listMembers(ctx, account.id),
+    apiKeys: (account, _, ctx) => listApiKeys(ctx, account.id),
+    myRole: async (account, _, ctx) => toGraphQL(await myRoleOn(ctx, account)),
+  },
+  Membership: {
+    account: (membership, _, ctx) => getAccount(ctx, membership.accountId),
+    user: async (membership, _, ctx) => (membership.userId ? ((await ctx.loaders.user.load(membership.userId)) ?? null) : null),
+    role: (membership) => toGraphQL(membership.role),
+    pending: (membership) => membership.userId === null,
+  },
+  ApiKey: {
+    account: (apiKey, _, ctx) => getAccount(ctx, apiKey.accountId),
+  },
+} satisfies Resolvers;

@@ -1,0 +1,142 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { ROLE_RANK, isRole, type AccessResolver, type Role } from '@listbackup/lib/access';
+import type { Em, Orm } from '@listbackup/lib/db';
+import { graphqlErrorBody, readJson, sendJson } from '@listbackup/lib/http';
+import type { Principal } from '@listbackup/lib/principal';
+import type { InternalRoute } from '@listbackup/lib/subgraph';
+import { API_KEY_VERIFY_PATH, apiKeyVerifyRoute } from './api-key-service.ts';
+
+/** An API key acts as an admin of its account and the accounts below it, never more. */
+export const API_KEY_ROLE: Role = 'admin';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Ids arrive from clients and other subgraphs; a malformed one is simply unknown (Postgres would reject it). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** A Postgres array literal of already-validated uuids, bound as one text parameter. */
+function uuidArray(ids: readonly string[]): string {
+  return `{${ids.filter(isUuid).join(',')}}`;
+}
+
+function highest(current: Role | undefined, candidate: string): Role | undefined {
+  if (!isRole(candidate)) return current;
+  return current === undefined || ROLE_RANK[candidate] > ROLE_RANK[current] ? candidate : current;
+}
+
+/**
+ * The source of truth for "which role does this caller hold where", read straight from the
+ * accounts tables. A user's role on an account is the highest role among their memberships on it
+ * or on any of its ancestors (`path` holds the ids from the root down to the account); a
+ * pending invitation (no user yet) grants nothing. An API key is an admin of its own account's
+ * subtree while it is not revoked, and nothing anywhere else.
+ */
+export class LocalAccessResolver implements AccessResolver {
+  readonly #orm: Orm;
+  readonly #accounts: string;
+  readonly #memberships: string;
+  readonly #apiKeys: string;
+
+  constructor(orm: Orm) {
+    this.#orm = orm;
+    const schema = orm.config.get('schema');
+    const table = (name: string) => (schema ? `"${schema}"."${name}"` : `"${name}"`);
+    this.#accounts = table('accounts');
+    this.#memberships = table('memberships');
+    this.#apiKeys = table('api_keys');
+  }
+
+  async rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]> {
+    const wanted = accountIds.filter(isUuid);
+    const roles = new Map<string, Role>();
+    if (wanted.length > 0 && principal.kind === 'user' && isUuid(principal.userId)) {
+      const rows = await this.#em().execute<{ id: string; role: string }[]>(
+        `select a.id, m.role from ${this.#accounts} a
+           join ${this.#memberships} m on m.user_id = ? and m.account_id::text = any(a.path)
+          where a.id = any(?::uuid[])`,
+        [principal.userId, uuidArray(wanted)],
+      );
+      for (const row of rows) {
+        const role = highest(roles.get(row.id), row.role);
+        if (role) roles.set(row.id, role);
+      }
+    } else if (wanted.length > 0 && principal.kind === 'apiKey' && isUuid(principal.apiKeyId)) {
+      const rows = await this.#em().execute<{ id: string }[]>(
+        `select a.id from ${this.#apiKeys} k
+           join ${this.#accounts} a on a.path @> array[k.account_id::text]
+          where k.id = ? and k.revoked_at is null and a.id = any(?::uuid[])`,
+        [principal.apiKeyId, uuidArray(wanted)],
+      );
+      for (const row of rows) roles.set(row.id, API_KEY_ROLE);
+    }
+    return accountIds.map((id) => roles.get(id.toLowerCase()) ?? null);
+  }
+
+  async visibleAccounts(principal: Principal): Promise<{ accountId: string; role: Role }[]> {
+    const roles = new Map<string, Role>();
+    if (principal.kind === 'user' && isUuid(principal.userId)) {
+      // One query: every account whose path passes through one of the user's memberships.
+      const rows = await this.#em().execute<{ id: string; role: string }[]>(
+        `select a.id, m.role from ${this.#memberships} m
+           join ${this.#accounts} a on a.path @> array[m.account_id::text]
+          where m.user_id = ?`,
+        [principal.userId],
+      );
+      for (const row of rows) {
+        const role = highest(roles.get(row.id), row.role);
+        if (role) roles.set(row.id, role);
+      }
+    } else if (principal.kind === 'apiKey' && isUuid(principal.apiKeyId)) {
+      const rows = await this.#em().execute<{ id: string }[]>(
+        `select a.id from ${this.#apiKeys} k
+           join ${this.#accounts} a on a.path @> array[k.account_id::text]
+          where k.id = ? and k.revoked_at is null`,
+        [principal.apiKeyId],
+      );
+      for (const row of rows) roles.set(row.id, API_KEY_ROLE);
+    }
+    return [...roles].map(([accountId, role]) => ({ accountId, role }));
+  }
+
+  #em(): Em {
+    return this.#orm.em.fork();
+  }
+}
+
+export const ACCESS_ROUTE_PATH = '/internal/access';
+
+const AccessRequest = z.union([
+  z.object({ accountIds: z.array(z.string().max(100)).max(1000) }).strict(),
+  z.object({ visible: z.literal(true) }).strict(),
+]);
+
+/**
+ * `POST /internal/access` answers for the principal of the verified internal token (never for one
+ * named in the body): `{accountIds}` → `{roles}` in the same order, `{visible: true}` → `{visible}`.
+ */
+export function accessRoute(resolver: AccessResolver): InternalRoute {
+  return async (req: IncomingMessage, res: ServerResponse, claims) => {
+    if (req.method !== 'POST') return sendJson(res, 405, graphqlErrorBody('BAD_REQUEST', 'Use POST'), { allow: 'POST' });
+    const parsed = AccessRequest.safeParse(await readJson(req));
+    if (!parsed.success) return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Expected {"accountIds": [...]} or {"visible": true}'));
+    if ('accountIds' in parsed.data) {
+      return sendJson(res, 200, { roles: await resolver.rolesOn(claims.principal, parsed.data.accountIds) });
+    }
+    return sendJson(res, 200, { visible: await resolver.visibleAccounts(claims.principal) });
+  };
+}
+
+/**
+ * The internal routes of the tenancy half: role look-ups for every subgraph and API key
+ * verification for the gateway. `startSubgraph` only lets through requests carrying a valid
+ * internal token addressed to `accounts`.
+ */
+export function accessInternalRoutes(orm: Orm, resolver: AccessResolver = new LocalAccessResolver(orm)): Record<string, InternalRoute> {
+  return {
+    [ACCESS_ROUTE_PATH]: accessRoute(resolver),
+    [API_KEY_VERIFY_PATH]: apiKeyVerifyRoute(orm),
+  };
+}

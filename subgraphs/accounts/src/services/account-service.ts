@@ -1,0 +1,145 @@
+import { authorize, can } from '@listbackup/lib/access';
+import type { Em } from '@listbackup/lib/db';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '@listbackup/lib/errors';
+import { createEvent, uuidv7 } from '@listbackup/lib/events/envelope';
+import { enqueueEvent } from '@listbackup/lib/events/outbox';
+import type { AccountsContext } from '../context.ts';
+import { Account } from '../entities/account.ts';
+import { Membership } from '../entities/membership.ts';
+import type { User } from '../entities/user.ts';
+
+export const MAX_NAME_LENGTH = 200;
+
+/** Trimmed, 1..200 characters. */
+export function validName(value: string, field = 'name'): string {
+  const name = value.trim();
+  if (name.length === 0) throw new ValidationError(`The ${field} must not be empty`, field);
+  if (name.length > MAX_NAME_LENGTH) throw new ValidationError(`The ${field} must be at most ${MAX_NAME_LENGTH} characters`, field);
+  return name;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Adds a new account to the unit of work, with its `account.created` event in the outbox. */
+function newAccount(em: Em, name: string, parent: Account | null): Account {
+  const id = uuidv7();
+  const account = em.create(Account, { id, name, parentId: parent?.id ?? null, path: [...(parent?.path ?? []), id] });
+  enqueueEvent(em, createEvent('account.created', account.id, account.id, { name, parentId: account.parentId }));
+  return account;
+}
+
+/**
+ * Invitations to the user's address become the user's memberships. Runs at sign-up (inside
+ * `createPersonalAccount`), so an invited person finds their accounts on first login.
+ */
+export async function claimInvitations(em: Em, user: Pick<User, 'id' | 'email'>): Promise<number> {
+  return em.nativeUpdate(Membership, { email: normalizeEmail(user.email), userId: null }, { userId: user.id });
+}
+
+/**
+ * The account every user gets at sign-up, owned by them, and their pending invitations claimed.
+ * Meant to run in the caller's transaction (`em` inside `em.transactional`), so the user, the
+ * account, its owner membership and the `account.created` event commit together.
+ */
+export async function createPersonalAccount(em: Em, user: Pick<User, 'id' | 'email' | 'name'>): Promise<Account> {
+  // Sign-up validates the user's name by its own rules; the account name only needs to fit.
+  const account = newAccount(em, user.name.trim().slice(0, MAX_NAME_LENGTH) || normalizeEmail(user.email), null);
+  em.create(Membership, { accountId: account.id, userId: user.id, email: normalizeEmail(user.email), role: 'owner', invitedBy: null });
+  await claimInvitations(em, user);
+  await em.flush();
+  return account;
+}
+
+/** An account the caller may read; any other is "not found", whether it exists or not. */
+export async function getAccount(ctx: AccountsContext, id: string): Promise<Account> {
+  await authorize(ctx, 'account:read', id);
+  const account = await ctx.loaders.account.load(id);
+  if (!account) throw new NotFoundError('Account');
+  return account;
+}
+
+/** The account, or null when it is missing or the caller may not read it (for optional fields). */
+export async function findReadableAccount(ctx: AccountsContext, id: string): Promise<Account | null> {
+  if (!(await can(ctx, 'account:read', id))) return null;
+  return (await ctx.loaders.account.load(id)) ?? null;
+}
+
+async function readable(ctx: AccountsContext, ids: readonly string[]): Promise<Account[]> {
+  const accounts = await Promise.all(ids.map((id) => findReadableAccount(ctx, id)));
+  return accounts.filter((account): account is Account => account !== null);
+}
+
+/** Every account the caller can see: those where it holds a role and everything below them. */
+export async function listVisibleAccounts(ctx: AccountsContext): Promise<Account[]> {
+  const visible = await ctx.access.visibleAccounts();
+  const accounts = await readable(ctx, visible.map((entry) => entry.accountId));
+  return accounts.sort((a, b) => a.path.length - b.path.length || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}
+
+export async function parentOf(ctx: AccountsContext, account: Account): Promise<Account | null> {
+  return account.parentId ? findReadableAccount(ctx, account.parentId) : null;
+}
+
+export async function childrenOf(ctx: AccountsContext, account: Account): Promise<Account[]> {
+  await authorize(ctx, 'account:read', account.id);
+  return readable(ctx, (await ctx.loaders.childrenOfAccount.load(account.id)).map((child) => child.id));
+}
+
+/** The accounts above this one that the caller can see, nearest first. */
+export async function ancestorsOf(ctx: AccountsContext, account: Account): Promise<Account[]> {
+  await authorize(ctx, 'account:read', account.id);
+  return readable(ctx, account.path.slice(0, -1).reverse());
+}
+
+export async function myRoleOn(ctx: AccountsContext, account: Account) {
+  const role = await ctx.access.roleOn(account.id);
+  if (!role) throw new NotFoundError('Account');
+  return role;
+}
+
+export interface NewAccount {
+  name: string;
+  parentId?: string | null;
+}
+
+/**
+ * Without a parent: a new root account owned by the calling user (an API key cannot own one).
+ * With a parent: a sub-account, for callers allowed `account:create-child` on the parent; roles
+ * held on the parent apply to it.
+ */
+export async function createAccount(ctx: AccountsContext, input: NewAccount): Promise<Account> {
+  const name = validName(input.name);
+  const principal = ctx.principal;
+  let account: Account;
+  if (input.parentId) {
+    await authorize(ctx, 'account:create-child', input.parentId);
+    const parent = await ctx.loaders.account.load(input.parentId);
+    if (!parent) throw new NotFoundError('Account');
+    account = newAccount(ctx.em, name, parent);
+    await ctx.em.flush();
+  } else {
+    if (principal.kind === 'anonymous') throw new UnauthenticatedError();
+    if (principal.kind !== 'user') throw new ForbiddenError('An API key can only create sub-accounts of its account');
+    const user = await ctx.loaders.user.load(principal.userId);
+    if (!user) throw new UnauthenticatedError();
+    account = newAccount(ctx.em, name, null);
+    ctx.em.create(Membership, { accountId: account.id, userId: user.id, email: normalizeEmail(user.email), role: 'owner', invitedBy: user.id });
+    await ctx.em.flush();
+  }
+  ctx.access.clear();
+  ctx.loaders.account.prime(account.id, account);
+  if (account.parentId) ctx.loaders.childrenOfAccount.clear(account.parentId);
+  return account;
+}
+
+export async function renameAccount(ctx: AccountsContext, id: string, newName: string): Promise<Account> {
+  const name = validName(newName);
+  await authorize(ctx, 'account:update', id);
+  const account = await ctx.loaders.account.load(id);
+  if (!account) throw new NotFoundError('Account');
+  account.name = name;
+  await ctx.em.flush();
+  return account;
+}
