@@ -2,6 +2,8 @@
 // `node …/main.ts`, talking real HTTP and sharing events through real NATS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'nats';
+import { streamName } from '@listbackup/lib/events/connect';
 import { createTestDatabase } from './support/database.ts';
 import { freePort, startProcess, stopProcess, waitForHealthy, type ServiceProcess } from './support/processes.ts';
 
@@ -12,6 +14,7 @@ describe.skipIf(!natsUrl)('separate processes over NATS (as docker compose runs 
   const processes: ServiceProcess[] = [];
   let gatewayUrl = '';
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const namespace = `topo${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
     database = await createTestDatabase('lb_topology');
@@ -22,7 +25,7 @@ describe.skipIf(!natsUrl)('separate processes over NATS (as docker compose runs 
       DATABASE_URL: database.url,
       NATS_URL: natsUrl!,
       INTERNAL_TOKEN_SECRET: randomBytes(32).toString('hex'),
-      EVENTS_NAMESPACE: `topo${randomBytes(4).toString('hex')}`,
+      EVENTS_NAMESPACE: namespace,
       ACCOUNTS_URL: url('accounts'),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
@@ -51,6 +54,9 @@ describe.skipIf(!natsUrl)('separate processes over NATS (as docker compose runs 
   afterAll(async () => {
     const codes = await Promise.all(processes.map((service) => stopProcess(service)));
     await database?.drop();
+    const nats = await connect({ servers: natsUrl });
+    await (await nats.jetstreamManager()).streams.delete(streamName(namespace)).catch(() => {});
+    await nats.close();
     expect(codes.every((code) => code === 0)).toBe(true);
   });
 
