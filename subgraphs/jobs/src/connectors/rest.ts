@@ -1,0 +1,276 @@
+/**
+ * A generic REST/JSON connector, configured rather than coded: a base URL, how to authenticate,
+ * and per resource the path, where the items are (a JSON pointer), which field is the id, the
+ * pagination style (cursor, page number, `Link`, or none) and optionally an incremental filter
+ * and how to write items back (`restore`).
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ConfigError,
+  type Connector,
+  type ConnectorItem,
+  type Cursor,
+  eachItem,
+  type FetchContext,
+  HighWaterMark,
+  jsonContent,
+  type Page,
+  paginateCursor,
+  paginateLink,
+  paginatePages,
+  PlatformError,
+  readAll,
+  type RestoreContext,
+  type RestoreItem,
+  type RestoreResult,
+} from './sdk.ts';
+
+const pointer = z.string().regex(/^(\/.*)?$/, 'must be a JSON pointer ("" or starting with /)');
+
+const paginationSchema = z.discriminatedUnion('style', [
+  z.object({ style: z.literal('none') }),
+  z.object({
+    style: z.literal('cursor'),
+    /** Query parameter that carries the cursor. */
+    cursorParam: z.string().default('cursor'),
+    /** Where the answer names the next cursor; without it, the last item's id is the cursor (`starting_after`). */
+    nextCursor: pointer.optional(),
+    /** Where the answer says there is more; without it, a next cursor means more. */
+    hasMore: pointer.optional(),
+    limitParam: z.string().default('limit'),
+    limit: z.number().int().positive().max(10_000).default(100),
+  }),
+  z.object({
+    style: z.literal('page'),
+    pageParam: z.string().default('page'),
+    sizeParam: z.string().default('per_page'),
+    size: z.number().int().positive().max(10_000).default(100),
+    startPage: z.number().int().min(0).default(1),
+    /** Where the answer names the number of pages; without it, a short page is the last. */
+    totalPages: pointer.optional(),
+  }),
+  z.object({ style: z.literal('link'), sizeParam: z.string().optional(), size: z.number().int().positive().optional() }),
+]);
+
+const resourceSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _'),
+  path: z.string().min(1),
+  query: z.record(z.string(), z.string()).optional(),
+  /** Where the list is in the answer; "" when the answer is the list. */
+  items: pointer.default(''),
+  /** Where each item's id is. */
+  idField: pointer.default('/id'),
+  pagination: paginationSchema.default({ style: 'none' }),
+  /** `param=<newest value of field seen last run>` asks for changed items only (an inclusive filter). */
+  incremental: z.object({ param: z.string().min(1), field: pointer }).optional(),
+  /** How an item is written back. `{id}` in the path is replaced by the item's id. */
+  restore: z
+    .object({
+      method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+      path: z.string().min(1),
+      /** Sent with a key derived from the item, so a retried write is not applied twice; null when the API has none. */
+      idempotencyHeader: z.string().nullable().default('Idempotency-Key'),
+    })
+    .optional(),
+});
+
+export const restDefinitionSchema = z.object({
+  name: z.string().min(1).default('REST API'),
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  auth: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('bearer') }),
+      z.object({ type: z.literal('header'), name: z.string().min(1), prefix: z.string().default('') }),
+      z.object({ type: z.literal('basic') }),
+      z.object({ type: z.literal('none') }),
+    ])
+    .default({ type: 'bearer' }),
+  headers: z.record(z.string(), z.string()).optional(),
+  resources: z.array(resourceSchema).min(1),
+});
+export type RestDefinition = z.input<typeof restDefinitionSchema>;
+type ParsedDefinition = z.output<typeof restDefinitionSchema>;
+type ResourceSpec = z.output<typeof resourceSchema>;
+
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
+/** Builds the connector a definition describes (the REST platform's connection settings). */
+export function createRestConnector(input: unknown): Connector<Record<string, never>> {
+  const parsed = restDefinitionSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(`REST connector definition is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(definition)'}: ${i.message}`).join('; ')}`);
+  }
+  const definition: ParsedDefinition = parsed.data;
+  const names = definition.resources.map((r) => r.name);
+  if (new Set(names).size !== names.length) throw new ConfigError('REST connector definition names a resource twice');
+  for (const r of definition.resources) {
+    if (r.pagination.style === 'cursor' && !r.pagination.nextCursor && !r.pagination.hasMore) {
+      throw new ConfigError(`REST connector definition: ${r.name} uses cursor pagination but names neither nextCursor nor hasMore`);
+    }
+  }
+  const sendsCredentials = definition.auth.type !== 'none';
+  const spec = (name: string) => {
+    const found = definition.resources.find((r) => r.name === name);
+    if (!found) throw new ConfigError(`${definition.name} has no resource ${name}`);
+    return found;
+  };
+
+  return {
+    slug: 'rest',
+    name: definition.name,
+    authType: sendsCredentials ? 'apiKey' : 'none',
+    resources: definition.resources.map((r) => ({ name: r.name, incremental: Boolean(r.incremental), restorable: Boolean(r.restore) })),
+    http: {
+      platform: definition.name,
+      baseUrl: definition.baseUrl,
+      headers: { accept: 'application/json', ...definition.headers },
+      authorize: (credentials) => {
+        const secret = credentials.apiKey ?? credentials.accessToken;
+        if (!secret) throw new ConfigError(`${definition.name}: the connection has no API key or token`);
+        const auth = definition.auth;
+        if (auth.type === 'header') return { [auth.name.toLowerCase()]: `${auth.prefix}${secret}` };
+        if (auth.type === 'basic') return { authorization: `Basic ${Buffer.from(secret.includes(':') ? secret : `${secret}:`).toString('base64')}` };
+        return { authorization: `Bearer ${secret}` };
+      },
+    },
+    fetch(resource, ctx) {
+      return fetchResourceItems(spec(resource), sendsCredentials, ctx);
+    },
+    async restore(resource, items, ctx) {
+      return restoreItems(definition, spec(resource), sendsCredentials, items, ctx);
+    },
+  };
+}
+
+async function* fetchResourceItems(resource: ResourceSpec, auth: boolean, ctx: FetchContext<Record<string, never>>): AsyncGenerator<ConnectorItem, Cursor, undefined> {
+  const incremental = resource.incremental;
+  const previous = incremental ? (HighWaterMark.read<string>(ctx.cursor, 'string') ?? HighWaterMark.read<number>(ctx.cursor, 'number')) : undefined;
+  const mark = new HighWaterMark<string | number>(previous);
+  const query: Record<string, string | number | undefined> = { ...resource.query };
+  if (incremental && mark.since !== undefined) query[incremental.param] = mark.since;
+  const seen = new Set<string>();
+  for await (const raw of eachItem(pages(resource, auth, query, ctx))) {
+    const id = valueAt(raw, resource.idField);
+    if (id === undefined || id === null || id === '') throw new PlatformError(`${resource.name}: an item has no id at ${resource.idField}`);
+    const key = String(id);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let updatedAt: string | undefined;
+    if (incremental) {
+      const at = valueAt(raw, incremental.field);
+      if (typeof at === 'string' || typeof at === 'number') {
+        if (mark.seenBefore(at, key)) continue;
+        mark.see(at, key);
+        updatedAt = typeof at === 'string' ? at : undefined;
+      }
+    }
+    yield {
+      id: key,
+      path: `${resource.name}/${key.replace(/[/\\]/g, '_')}.json`,
+      updatedAt,
+      contentType: 'application/json',
+      metadata: { resource: resource.name },
+      content: jsonContent(raw),
+    };
+  }
+  return incremental ? (mark.state() ?? null) : null;
+}
+
+function pages(resource: ResourceSpec, auth: boolean, query: Record<string, string | number | undefined>, ctx: FetchContext<Record<string, never>>): AsyncIterable<Page<unknown>> {
+  const items = (body: unknown) => {
+    const list = valueAt(body, resource.items);
+    if (!Array.isArray(list)) throw new PlatformError(`${resource.name}: no list at "${resource.items}" in the answer`);
+    return list;
+  };
+  const p = resource.pagination;
+  switch (p.style) {
+    case 'none':
+      return (async function* () {
+        const answer = await ctx.http.json(resource.path, { query, auth });
+        yield { items: items(answer.data), body: answer.data, headers: answer.headers, url: answer.url };
+      })();
+    case 'link':
+      return paginateLink(ctx.http, resource.path, { auth, items, query: p.sizeParam && p.size ? { ...query, [p.sizeParam]: p.size } : query });
+    case 'page':
+      return paginatePages(ctx.http, resource.path, {
+        auth,
+        items,
+        query,
+        pageParam: p.pageParam,
+        sizeParam: p.sizeParam,
+        size: p.size,
+        startPage: p.startPage,
+        totalPages: p.totalPages ? (body) => numberAt(body, p.totalPages!) : undefined,
+      });
+    case 'cursor':
+      return paginateCursor(ctx.http, resource.path, {
+        auth,
+        items,
+        query,
+        cursorParam: p.cursorParam,
+        limitParam: p.limitParam,
+        limit: p.limit,
+        hasMore: (body) => (p.hasMore ? valueAt(body, p.hasMore) === true : p.nextCursor ? Boolean(valueAt(body, p.nextCursor)) : false),
+        nextCursor: (body, list) => {
+          const value = p.nextCursor ? valueAt(body, p.nextCursor) : valueAt(list.at(-1), resource.idField);
+          return value === undefined || value === null || value === '' ? undefined : String(value);
+        },
+      });
+  }
+}
+
+async function restoreItems(
+  definition: ParsedDefinition,
+  resource: ResourceSpec,
+  auth: boolean,
+  items: AsyncIterable<RestoreItem>,
+  ctx: RestoreContext<Record<string, never>>,
+): Promise<RestoreResult> {
+  const target = resource.restore;
+  if (!target) throw new ConfigError(`${definition.name}: ${resource.name} cannot be restored (no restore target in its definition)`);
+  let restored = 0;
+  for await (const item of items) {
+    const body = await readAll(limited(item.content(), MAX_RECORD_BYTES));
+    let record: unknown;
+    try {
+      record = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new ConfigError(`${definition.name}: ${item.path} is not a JSON record`);
+    }
+    const headers: Record<string, string> = {};
+    if (target.idempotencyHeader) {
+      headers[target.idempotencyHeader.toLowerCase()] = createHash('sha256').update(`${resource.name}\0${item.id}\0`).update(body).digest('hex');
+    }
+    const path = target.path.replace('{id}', encodeURIComponent(item.id));
+    await ctx.http.json(path, { method: target.method, json: record, headers, auth, idempotent: target.method === 'PUT' || Boolean(target.idempotencyHeader) });
+    restored++;
+  }
+  return { restored, units: restored };
+}
+
+async function* limited(content: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Uint8Array, void, undefined> {
+  let size = 0;
+  for await (const chunk of content) {
+    size += chunk.byteLength;
+    if (size > max) throw new ConfigError(`a record larger than ${max} bytes cannot be restored through a JSON API`);
+    yield chunk;
+  }
+}
+
+/** RFC 6901 JSON pointer lookup; undefined when a step is missing. */
+export function valueAt(document: unknown, path: string): unknown {
+  if (path === '') return document;
+  let current: unknown = document;
+  for (const raw of path.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (current === null || typeof current !== 'object') return undefined;
+    current = Array.isArray(current) ? current[Number(key)] : (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function numberAt(document: unknown, path: string): number | undefined {
+  const value = valueAt(document, path);
+  return typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
+}

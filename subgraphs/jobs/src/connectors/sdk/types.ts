@@ -1,0 +1,104 @@
+import type { Logger } from '@listbackup/lib/logger';
+import type { z } from 'zod';
+import type { HttpClient, HttpClientConfig } from './http.ts';
+
+export type AuthType = 'oauth2' | 'apiKey' | 'database' | 'none';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Incremental state a connector hands back at the end of a run and receives at the next one. */
+export type Cursor = JsonValue;
+
+/** What the vault hands a connector; which field is set depends on the connector's auth type. */
+export interface Credentials {
+  accessToken?: string;
+  apiKey?: string;
+  connectionString?: string;
+}
+
+export interface ResourceDefinition {
+  /** Stable name, stored in sources and snapshots. */
+  name: string;
+  /** Whether a run given the previous cursor fetches only what changed. */
+  incremental: boolean;
+  /** Whether `restore` can write this resource back to the platform. */
+  restorable?: boolean;
+  description?: string;
+}
+
+/**
+ * One thing to back up. `id` is the platform's stable key, unique within the resource; `path` is
+ * the human-readable place it has in a snapshot (unique within a run: the runner suffixes
+ * duplicates). `content` is called once per read and streams the bytes: nothing requires the
+ * whole body in memory.
+ */
+export interface ConnectorItem {
+  id: string;
+  path: string;
+  /** ISO 8601, when the platform says when the thing last changed. */
+  updatedAt?: string;
+  /** Bytes of content, when known before reading it. */
+  size?: number;
+  contentType?: string;
+  /** JSON-serializable facts a snapshot browser shows and `restore` may need. */
+  metadata: Record<string, unknown>;
+  content: () => AsyncIterable<Uint8Array>;
+}
+
+/** An item read back from a snapshot, on its way to the platform. */
+export interface RestoreItem {
+  id: string;
+  path: string;
+  updatedAt?: string;
+  size?: number;
+  contentType?: string;
+  metadata: Record<string, unknown>;
+  content: () => AsyncIterable<Uint8Array>;
+}
+
+export interface RestoreResult {
+  /** Items written to the platform. */
+  restored: number;
+  /** Rows, records or bytes written, in the connector's own unit. */
+  units?: number;
+}
+
+export interface ConnectorContext<S = unknown> {
+  /** The current credentials (refreshed ones once `refreshCredentials` has run). */
+  credentials(): Promise<Credentials>;
+  /** Asks the vault for fresh credentials (OAuth refresh); concurrent callers share one refresh. */
+  refreshCredentials(): Promise<Credentials>;
+  /** The source's settings for this connector, already validated by `settingsSchema`. */
+  settings: S;
+  signal: AbortSignal;
+  /** Talks to the platform with retries, rate-limit waits and token refresh built in. */
+  http: HttpClient;
+  log: Logger;
+}
+
+export interface FetchContext<S = unknown> extends ConnectorContext<S> {
+  /** What the previous successful run returned; undefined means a full run. */
+  cursor: Cursor | undefined;
+}
+
+export interface RestoreContext<S = unknown> extends ConnectorContext<S> {
+  /** Target options (for example a target schema, or what to do with existing rows). */
+  options: Record<string, unknown>;
+}
+
+export interface Connector<S = any> {
+  /** The platform slug in the platforms registry. */
+  slug: string;
+  name: string;
+  authType: AuthType;
+  resources: readonly ResourceDefinition[];
+  settingsSchema?: z.ZodType<S>;
+  /** How `ctx.http` reaches the platform. Connectors that speak no HTTP leave it out. */
+  http?: HttpClientConfig;
+  /**
+   * Yields the resource's items; the generator's return value is the cursor for the next
+   * incremental run (undefined: no incremental state).
+   */
+  fetch(resource: string, ctx: FetchContext<S>): AsyncGenerator<ConnectorItem, Cursor | undefined, undefined>;
+  restore?(resource: string, items: AsyncIterable<RestoreItem>, ctx: RestoreContext<S>): Promise<RestoreResult>;
+}
