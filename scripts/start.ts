@@ -16,6 +16,7 @@ import { GATEWAY_PORT, SUBGRAPHS } from '@listbackup/lib/subgraphs';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
 import { startAccounts } from '../subgraphs/accounts/src/index.ts';
 import { startPlatforms } from '../subgraphs/platforms/src/index.ts';
+import { platformsOptionsFromEnv } from '../subgraphs/platforms/src/config.ts';
 import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { startBilling } from '../subgraphs/billing/src/index.ts';
@@ -31,7 +32,6 @@ const Config = z.object({
   DATA_DIR: z.string().default('.data'),
 });
 
-const starters = { platforms: startPlatforms, sources: startSources, jobs: startJobs, billing: startBilling };
 
 await runMain(async () => {
   const began = Date.now();
@@ -74,9 +74,14 @@ await runMain(async () => {
   const accounts = await startAccounts(runtime('accounts'));
   cleanups.push(() => accounts.close());
   const access = new HttpAccessResolver(accounts.url, internalTokenSecret);
-  const others: RunningService[] = await Promise.all(
-    Object.entries(starters).map(([name, start]) => start({ ...runtime(name), access })),
-  );
+  // Without VAULT_KEYS the credential vault keeps its key-encryption key under .data/.
+  const platformsOptions = platformsOptionsFromEnv(process.env, { localKeyFile: `${config.DATA_DIR}/vault-keys` });
+  const others: RunningService[] = await Promise.all([
+    startPlatforms({ ...runtime('platforms'), access }, platformsOptions),
+    startSources({ ...runtime('sources'), access }),
+    startJobs({ ...runtime('jobs'), access }),
+    startBilling({ ...runtime('billing'), access }),
+  ]);
   for (const service of others) cleanups.push(() => service.close());
   const services = [accounts, ...others];
 

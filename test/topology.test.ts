@@ -29,6 +29,7 @@ describe.skipIf(!natsUrl)('separate processes over NATS (as docker compose runs 
       ACCOUNTS_URL: url('accounts'),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      VAULT_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     };
     // Accounts first: the others ask it for roles.
     for (const name of names) {

@@ -4,13 +4,15 @@ import type { Em } from '@listbackup/lib/db';
 import { byId, groupBy } from '@listbackup/lib/loaders';
 import { Platform } from './entities/platform.ts';
 import { Connection } from './entities/connection.ts';
+import type { PlatformsRuntime } from './runtime.ts';
 
 export interface PlatformsContext extends SubgraphContext {
   loaders: ReturnType<typeof createLoaders>;
+  platforms: PlatformsRuntime;
 }
 
 // Ids come from clients and other subgraphs; a malformed one is simply not found (Postgres would reject it).
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
 
 export function createLoaders(em: Em) {
@@ -27,4 +29,6 @@ export function createLoaders(em: Em) {
   };
 }
 
-export const extendContext = (base: SubgraphContext): PlatformsContext => ({ ...base, loaders: createLoaders(base.em) });
+export const contextExtender =
+  (platforms: PlatformsRuntime) =>
+  (base: SubgraphContext): PlatformsContext => ({ ...base, loaders: createLoaders(base.em), platforms });

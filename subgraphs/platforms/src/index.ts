@@ -1,14 +1,33 @@
 import { openDatabase } from '@listbackup/lib/db';
+import { OutboxRelay } from '@listbackup/lib/events/outbox';
 import { startSubgraph } from '@listbackup/lib/subgraph';
 import { subgraphSdl } from '@listbackup/lib/supergraph';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
+import type { Keyring } from '@listbackup/lib/vault';
+import type { PlatformsOptions } from './config.ts';
 import { database } from './database.ts';
 import { resolvers } from './resolvers/index.ts';
-import { extendContext } from './context.ts';
+import { contextExtender } from './context.ts';
+import { createPlatformsRuntime, type PlatformsRuntime } from './runtime.ts';
+import { OAUTH_CALLBACK_PATH, oauthCallbackRoute } from './routes/oauth-callback.ts';
 import { syncPlatformCatalogue } from './services/platform-service.ts';
+import { getAccessToken, type AccessToken, type AccessTokenOptions } from './services/token-service.ts';
 
-export async function startPlatforms(runtime: ServiceRuntime): Promise<RunningService> {
+export type { PlatformsOptions } from './config.ts';
+export { platformsOptionsFromEnv } from './config.ts';
+export type { AccessToken, AccessTokenOptions } from './services/token-service.ts';
+export { AccessTokenError } from './services/token-service.ts';
+
+export interface RunningPlatforms extends RunningService {
+  runtime: PlatformsRuntime;
+  /** For workers: a valid access token (or API key) of a connection of `accountId`, refreshed if needed. */
+  getAccessToken(accountId: string, connectionId: string, options?: AccessTokenOptions): Promise<AccessToken>;
+  keyring: Keyring;
+}
+
+export async function startPlatforms(runtime: ServiceRuntime, options: PlatformsOptions = {}): Promise<RunningPlatforms> {
   const log = runtime.log.child({ service: 'platforms' });
+  const platforms = createPlatformsRuntime(options, { internalTokenSecret: runtime.internalTokenSecret, log, access: runtime.access });
   const orm = await openDatabase({ url: runtime.databaseUrl, onQuery: runtime.onQuery, ...database });
   try {
     await syncPlatformCatalogue(orm.em.fork());
@@ -16,17 +35,40 @@ export async function startPlatforms(runtime: ServiceRuntime): Promise<RunningSe
     await orm.close();
     throw error;
   }
-  const subgraph = await startSubgraph(
-    { name: 'platforms', typeDefs: subgraphSdl('platforms'), resolvers, orm, access: runtime.access, internalTokenSecret: runtime.internalTokenSecret, log, extendContext },
-    runtime.port,
-    runtime.host,
-  );
+  const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log, intervalMs: options.outboxIntervalMs });
+  relay.start();
+  let subgraph: Awaited<ReturnType<typeof startSubgraph>>;
+  try {
+    subgraph = await startSubgraph(
+      {
+        name: 'platforms',
+        typeDefs: subgraphSdl('platforms'),
+        resolvers,
+        orm,
+        access: runtime.access,
+        internalTokenSecret: runtime.internalTokenSecret,
+        log,
+        extendContext: contextExtender(platforms),
+        internalRoutes: { [OAUTH_CALLBACK_PATH]: oauthCallbackRoute(platforms, orm) },
+      },
+      runtime.port,
+      runtime.host,
+    );
+  } catch (error) {
+    await relay.stop();
+    await orm.close();
+    throw error;
+  }
   return {
     name: 'platforms',
     url: subgraph.url,
     orm,
+    runtime: platforms,
+    keyring: platforms.vault.keyring,
+    getAccessToken: (accountId, connectionId, tokenOptions) => getAccessToken(platforms, orm, { accountId, connectionId }, tokenOptions),
     async close() {
       await subgraph.close();
+      await relay.stop();
       await orm.close();
     },
   };

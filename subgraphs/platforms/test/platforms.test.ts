@@ -57,20 +57,82 @@ describe('platforms subgraph', () => {
       expect(result.errors).toBeUndefined();
       const bySlug = Object.fromEntries(result.data!.platforms.map((p: { slug: string }) => [p.slug, p]));
       expect(Object.keys(bySlug).sort()).toEqual(PLATFORM_REGISTRY.map((p) => p.slug).sort());
+      expect(Object.keys(bySlug).length).toBeGreaterThanOrEqual(15);
       expect(bySlug.stripe).toMatchObject({ name: 'Stripe', category: 'PAYMENTS' });
       expect(bySlug.github).toMatchObject({ name: 'GitHub', category: 'DEVELOPER' });
       expect(bySlug.shopify).toMatchObject({ name: 'Shopify', category: 'COMMERCE' });
       expect(bySlug.hubspot).toMatchObject({ name: 'HubSpot', category: 'CRM' });
+      expect(bySlug.quickbooks).toMatchObject({ name: 'QuickBooks Online', category: 'ACCOUNTING' });
       expect(bySlug['google-drive']).toMatchObject({ name: 'Google Drive', category: 'FILES' });
       expect(bySlug.slack).toMatchObject({ name: 'Slack', category: 'COMMUNICATION' });
       expect(bySlug.notion).toMatchObject({ name: 'Notion', category: 'PRODUCTIVITY' });
-      expect(bySlug.postgresql).toMatchObject({ name: 'PostgreSQL', category: 'DATABASE' });
+      expect(bySlug.zendesk).toMatchObject({ name: 'Zendesk', category: 'SUPPORT' });
+      expect(bySlug.mailchimp).toMatchObject({ name: 'Mailchimp', category: 'MARKETING' });
+    });
+
+    it('filters by category and by a search over name, slug and description', async () => {
+      const accounting = await subgraph.query(ANONYMOUS, '{ platforms(category: ACCOUNTING) { slug } }');
+      expect(accounting.data!.platforms.map((p: { slug: string }) => p.slug).sort()).toEqual(['quickbooks', 'xero']);
+      const search = await subgraph.query(ANONYMOUS, '{ platforms(search: "drive") { slug } }');
+      expect(search.data!.platforms.map((p: { slug: string }) => p.slug)).toEqual(['google-drive']);
+      const byDescription = await subgraph.query(ANONYMOUS, '{ platforms(search: "INTUIT") { slug } }');
+      expect(byDescription.data!.platforms.map((p: { slug: string }) => p.slug)).toEqual(['quickbooks']);
+      const both = await subgraph.query(ANONYMOUS, '{ platforms(category: FILES, search: "box") { slug } }');
+      expect(both.data!.platforms.map((p: { slug: string }) => p.slug)).toEqual(['box', 'dropbox']);
+      // LIKE wildcards in the search are literal characters, not patterns.
+      const wildcard = await subgraph.query(ANONYMOUS, '{ platforms(search: "%") { slug } }');
+      expect(wildcard.data!.platforms).toEqual([]);
+    });
+
+    it('answers platform(id | slug) with the documented authentication facts, resources and rate limits', async () => {
+      const FIELDS = `id slug name description websiteUrl authTypes
+        oauth { authorizeUrl tokenUrl revokeUrl scopes pkce tokenEndpointAuthMethod callbackParams tokenResponseParams refreshTokens rotatesRefreshTokens configured docsUrl }
+        apiKey { label header pattern hint docsUrl }
+        connectParams { name label pattern }
+        resources { name incremental cursor }
+        rateLimits { scope limit windowSeconds description }`;
+      const stripe = (await subgraph.query(ANONYMOUS, `{ platform(slug: "stripe") { ${FIELDS} } }`)).data!.platform;
+      expect(stripe).toMatchObject({ slug: 'stripe', authTypes: ['API_KEY'], oauth: null, apiKey: { header: 'Authorization', label: 'Secret or restricted key' } });
+      const pattern = new RegExp(stripe.apiKey.pattern);
+      expect(['sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'sk_test_4eC39HqLyjWDarjtT1zdp7dc', 'rk_live_51HxYzAbCdEfGh'].every((key) => pattern.test(key))).toBe(true);
+      expect(['pk_live_4eC39HqLyjWDarjtT1zdp7dc', 'sk_prod_4eC39HqLyjWDarjtT1zdp7dc', 'whsec_abc'].some((key) => pattern.test(key))).toBe(false);
+      expect(stripe.resources.map((r: { name: string }) => r.name)).toEqual(expect.arrayContaining(['customers', 'charges', 'invoices', 'subscriptions', 'products']));
+      expect(stripe.rateLimits[0]).toMatchObject({ limit: 100, windowSeconds: 1 });
+
+      const byId = (await subgraph.query(ANONYMOUS, `query($id: ID) { platform(id: $id) { slug } }`, { id: stripe.id })).data!.platform;
+      expect(byId.slug).toBe('stripe');
+
+      const quickbooks = (await subgraph.query(ANONYMOUS, `{ platform(slug: "quickbooks") { ${FIELDS} } }`)).data!.platform;
+      expect(quickbooks.oauth).toMatchObject({
+        authorizeUrl: 'https://appcenter.intuit.com/connect/oauth2',
+        tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
+        revokeUrl: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
+        tokenEndpointAuthMethod: 'CLIENT_SECRET_BASIC',
+        callbackParams: ['realmId'],
+        rotatesRefreshTokens: true,
+        configured: false,
+      });
+      const shopify = (await subgraph.query(ANONYMOUS, `{ platform(slug: "shopify") { ${FIELDS} } }`)).data!.platform;
+      expect(shopify.oauth).toMatchObject({ authorizeUrl: 'https://{shop}/admin/oauth/authorize', pkce: false, tokenEndpointAuthMethod: 'CLIENT_SECRET_POST', callbackParams: ['shop', 'host'] });
+      expect(shopify.connectParams.map((p: { name: string }) => p.name)).toEqual(['shop']);
+      const salesforce = (await subgraph.query(ANONYMOUS, `{ platform(slug: "salesforce") { ${FIELDS} } }`)).data!.platform;
+      expect(salesforce.oauth).toMatchObject({ pkce: true, tokenResponseParams: ['instance_url', 'identity_url'] });
+      const github = (await subgraph.query(ANONYMOUS, `{ platform(slug: "github") { ${FIELDS} } }`)).data!.platform;
+      expect(github.authTypes).toEqual(['OAUTH2', 'API_KEY']);
+    });
+
+    it('gives NOT_FOUND for an unknown platform and BAD_USER_INPUT without exactly one of id and slug', async () => {
+      for (const query of ['{ platform(slug: "myspace") { id } }', `{ platform(id: "${randomUUID()}") { id } }`, '{ platform(id: "nope") { id } }']) {
+        expect(errorCodes(await subgraph.query(ANONYMOUS, query))).toEqual(['NOT_FOUND']);
+      }
+      expect(errorCodes(await subgraph.query(ANONYMOUS, '{ platform { id } }'))).toEqual(['BAD_USER_INPUT']);
+      expect(errorCodes(await subgraph.query(ANONYMOUS, '{ platform(id: "x", slug: "stripe") { id } }'))).toEqual(['BAD_USER_INPUT']);
     });
 
     it('re-syncing the registry updates changed rows in place and adds new ones, keeping ids', async () => {
       const em = subgraph.service.orm.em.fork();
       const before = await em.findOneOrFail(Platform, { slug: 'stripe' });
-      const extra = { slug: `test-${randomUUID().slice(0, 8)}`, name: 'Test platform', category: 'OTHER' as const };
+      const extra = { ...PLATFORM_REGISTRY[0], slug: `test-${randomUUID().slice(0, 8)}`, name: 'Test platform', category: 'OTHER' as const };
       await syncPlatformCatalogue(em, [...PLATFORM_REGISTRY.map((p) => (p.slug === 'stripe' ? { ...p, name: 'Stripe (renamed)' } : p)), extra]);
       const after = await em.fork().findOneOrFail(Platform, { slug: 'stripe' });
       expect(after).toMatchObject({ id: before.id, name: 'Stripe (renamed)', category: 'PAYMENTS' });

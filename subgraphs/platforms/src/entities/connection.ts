@@ -1,9 +1,14 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import { AUTH_TYPES } from '../registry.ts';
 
 export const CONNECTION_STATUSES = ['PENDING', 'AUTHORIZED', 'FAILED', 'EXPIRED', 'REVOKED'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
+/**
+ * An account's link to one platform. Nothing here is secret: the credentials live encrypted in
+ * `ConnectionSecret`, which only the vault reads.
+ */
 export const ConnectionSchema = defineEntity({
   name: 'Connection',
   tableName: 'connections',
@@ -13,7 +18,26 @@ export const ConnectionSchema = defineEntity({
     platformId: p.uuid(),
     name: p.text(),
     status: p.enum(CONNECTION_STATUSES).default('PENDING'),
+    authType: p.enum(AUTH_TYPES).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().nullable(),
+    /** Non-secret values the platform needs: shop domain, realmId, instance_url, data center… */
+    params: p.json<Record<string, string>>().nullable(),
+    /** Scopes the platform granted (may differ from those asked for). */
+    scopes: p.array().nullable(),
+    /** Who the credential belongs to on the platform, from its identity endpoint. */
+    externalAccountId: p.text().nullable(),
+    externalAccountName: p.text().nullable(),
+    lastError: p.text().nullable(),
+    lastErrorCode: p.text().nullable(),
+    lastErrorAt: p.datetime().nullable(),
+    authorizedAt: p.datetime().nullable(),
+    revokedAt: p.datetime().nullable(),
+    lastTestedAt: p.datetime().nullable(),
+    accessTokenExpiresAt: p.datetime().nullable(),
+    /** SHA-256 of the nonce of the OAuth state in flight; cleared when a callback uses it (single use). */
+    pendingStateHash: p.text().nullable(),
+    pendingStateExpiresAt: p.datetime().nullable(),
   },
 });
 

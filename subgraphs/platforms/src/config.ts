@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { ConfigError } from '@listbackup/lib/config';
+import { Keyring, VaultError } from '@listbackup/lib/vault';
+import { PLATFORM_REGISTRY, envStem, type PlatformDefinition } from './registry.ts';
+
+/** OAuth client credentials of one platform, registered by the operator of this deployment. */
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+/**
+ * Endpoint URLs that replace the registry's for one platform: for a sandbox (QuickBooks, Salesforce
+ * test orgs), a self-hosted instance, or a local server in tests.
+ */
+export interface EndpointOverrides {
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  revokeUrl?: string;
+  /** The identity endpoint `testConnection` calls (for both auth types). */
+  identityUrl?: string;
+}
+
+export interface PlatformsOptions {
+  /** Key-encryption keys: a Keyring, or a `VAULT_KEYS` string. Without one a temporary key is used (tests only). */
+  vault?: Keyring | string;
+  /** The public URL of the OAuth callback, as registered with each platform. Default `http://localhost:4000/oauth/callback`. */
+  oauthRedirectUrl?: string;
+  /** By platform slug. A platform without a client here answers PLATFORM_NOT_CONFIGURED to `startOAuthConnection`. */
+  oauthClients?: Record<string, OAuthClient>;
+  /** By platform slug. */
+  endpointOverrides?: Record<string, EndpointOverrides>;
+  /** The web app, linked from the OAuth result page. */
+  appUrl?: string;
+  /** Timeout of every call to a platform. Default 15 s. */
+  httpTimeoutMs?: number;
+  /** The clock (tests move it to expire states and tokens). */
+  now?: () => number;
+  /** The outbox relay's poll interval. */
+  outboxIntervalMs?: number;
+}
+
+export const DEFAULT_REDIRECT_URL = 'http://localhost:4000/oauth/callback';
+
+const httpUrl = () => z.url({ protocol: /^https?$/ });
+
+/**
+ * Reads the platforms settings from the environment, listing every problem at once:
+ *
+ * - `VAULT_KEYS`: `id:base64key[,…]`, current key first (required unless `localKeyFile` is given,
+ *   the single-process default, where a key is generated and kept in that file).
+ * - `OAUTH_REDIRECT_URL`: the public callback URL (default `http://localhost:4000/oauth/callback`).
+ * - `APP_URL`: the web app, linked from the OAuth result page.
+ * - `OAUTH_<SLUG>_CLIENT_ID` and `OAUTH_<SLUG>_CLIENT_SECRET`, both or neither, per OAuth platform
+ *   (`<SLUG>` is the slug in capitals with `_` for `-`: `OAUTH_GOOGLE_DRIVE_CLIENT_ID`).
+ * - `PLATFORM_<SLUG>_AUTHORIZE_URL`, `_TOKEN_URL`, `_REVOKE_URL`, `_IDENTITY_URL`: endpoint overrides.
+ */
+export function platformsOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { localKeyFile?: string; registry?: readonly PlatformDefinition[] } = {},
+): PlatformsOptions {
+  const registry = options.registry ?? PLATFORM_REGISTRY;
+  const shape: Record<string, z.ZodType> = {
+    VAULT_KEYS: options.localKeyFile ? z.string().optional() : z.string({ error: 'is required: id:base64key[,id:base64key…], 32-byte keys, current first' }),
+    OAUTH_REDIRECT_URL: httpUrl().default(DEFAULT_REDIRECT_URL),
+    APP_URL: httpUrl().optional(),
+  };
+  for (const platform of registry) {
+    const stem = envStem(platform.slug);
+    if (platform.oauth2) {
+      shape[`OAUTH_${stem}_CLIENT_ID`] = z.string().min(1).optional();
+      shape[`OAUTH_${stem}_CLIENT_SECRET`] = z.string().min(1).optional();
+    }
+    for (const endpoint of ['AUTHORIZE', 'TOKEN', 'REVOKE', 'IDENTITY']) shape[`PLATFORM_${stem}_${endpoint}_URL`] = httpUrl().optional();
+  }
+  // Every problem is listed, not just those of the first check that fails.
+  const result = z.object(shape).safeParse(env);
+  const problems = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (env.VAULT_KEYS) {
+    try {
+      Keyring.parse(env.VAULT_KEYS);
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      problems.push(`VAULT_KEYS: ${error.message}`);
+    }
+  }
+  const known = new Set(registry.map((platform) => envStem(platform.slug)));
+  for (const platform of registry) {
+    const stem = envStem(platform.slug);
+    const id = env[`OAUTH_${stem}_CLIENT_ID`];
+    const secret = env[`OAUTH_${stem}_CLIENT_SECRET`];
+    if (Boolean(id) !== Boolean(secret)) problems.push(`OAUTH_${stem}_CLIENT_${id ? 'SECRET' : 'ID'}: is required with OAUTH_${stem}_CLIENT_${id ? 'ID' : 'SECRET'}`);
+  }
+  // A typo in a platform name would otherwise silently leave it unconfigured.
+  for (const name of Object.keys(env)) {
+    const match = /^(?:OAUTH_(.+)_CLIENT_(?:ID|SECRET)|PLATFORM_(.+)_(?:AUTHORIZE|TOKEN|REVOKE|IDENTITY)_URL)$/.exec(name);
+    if (match && !known.has(match[1] ?? match[2])) problems.push(`${name}: no platform of that name (known: ${[...known].join(', ')})`);
+  }
+  if (problems.length || !result.success) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  const values = result.data as Record<string, string | undefined>;
+
+  const oauthClients: Record<string, OAuthClient> = {};
+  const endpointOverrides: Record<string, EndpointOverrides> = {};
+  for (const platform of registry) {
+    const stem = envStem(platform.slug);
+    const clientId = values[`OAUTH_${stem}_CLIENT_ID`];
+    const clientSecret = values[`OAUTH_${stem}_CLIENT_SECRET`];
+    if (clientId && clientSecret) oauthClients[platform.slug] = { clientId, clientSecret };
+    const overrides: EndpointOverrides = {
+      authorizeUrl: values[`PLATFORM_${stem}_AUTHORIZE_URL`],
+      tokenUrl: values[`PLATFORM_${stem}_TOKEN_URL`],
+      revokeUrl: values[`PLATFORM_${stem}_REVOKE_URL`],
+      identityUrl: values[`PLATFORM_${stem}_IDENTITY_URL`],
+    };
+    if (Object.values(overrides).some(Boolean)) endpointOverrides[platform.slug] = overrides;
+  }
+  return {
+    vault: values.VAULT_KEYS ? Keyring.parse(values.VAULT_KEYS) : Keyring.fromFile(options.localKeyFile!, { create: true }),
+    oauthRedirectUrl: values.OAUTH_REDIRECT_URL,
+    appUrl: values.APP_URL,
+    oauthClients,
+    endpointOverrides,
+  };
+}

@@ -1,0 +1,70 @@
+import { hkdfSync } from 'node:crypto';
+import type { AccessResolver } from '@listbackup/lib/access';
+import type { Logger } from '@listbackup/lib/logger';
+import { Keyring, generateKek } from '@listbackup/lib/vault';
+import { DEFAULT_REDIRECT_URL, type EndpointOverrides, type OAuthClient, type PlatformsOptions } from './config.ts';
+import type { ApiKeySpec, IdentityEndpoint, OAuth2Spec, PlatformDefinition, Revocation } from './registry.ts';
+import { CredentialVault } from './services/credential-vault.ts';
+
+/** What the platforms services need beyond a request: keys, OAuth clients, endpoints, clock. */
+export interface PlatformsRuntime {
+  vault: CredentialVault;
+  redirectUrl: string;
+  clients: Readonly<Record<string, OAuthClient>>;
+  overrides: Readonly<Record<string, EndpointOverrides>>;
+  /** HMAC key of OAuth `state` values. */
+  stateKey: Buffer;
+  appUrl?: string;
+  httpTimeoutMs: number;
+  now(): number;
+  log: Logger;
+  access: AccessResolver;
+}
+
+export function createPlatformsRuntime(options: PlatformsOptions, deps: { internalTokenSecret: string; log: Logger; access: AccessResolver }): PlatformsRuntime {
+  let keyring: Keyring;
+  if (options.vault instanceof Keyring) keyring = options.vault;
+  else if (typeof options.vault === 'string') keyring = Keyring.parse(options.vault);
+  else {
+    deps.log.warn('no vault keys configured: credentials are encrypted under a temporary key and unreadable after a restart');
+    keyring = new Keyring([generateKek('ephemeral')]);
+  }
+  return {
+    vault: new CredentialVault(keyring),
+    redirectUrl: options.oauthRedirectUrl ?? DEFAULT_REDIRECT_URL,
+    clients: options.oauthClients ?? {},
+    overrides: options.endpointOverrides ?? {},
+    // A key of its own, derived from the service secret, so a state is never mistaken for another token.
+    stateKey: Buffer.from(hkdfSync('sha256', deps.internalTokenSecret, 'listbackup-platforms', 'oauth-state-v1', 32)),
+    appUrl: options.appUrl,
+    httpTimeoutMs: options.httpTimeoutMs ?? 15_000,
+    now: options.now ?? Date.now,
+    log: deps.log,
+    access: deps.access,
+  };
+}
+
+/** The platform's OAuth 2 facts with this deployment's endpoint overrides applied. */
+export function effectiveOAuth(runtime: PlatformsRuntime, platform: PlatformDefinition): OAuth2Spec | undefined {
+  const spec = platform.oauth2;
+  if (!spec) return undefined;
+  const override = runtime.overrides[platform.slug] ?? {};
+  const revocation: Revocation | undefined = spec.revocation && override.revokeUrl ? { ...spec.revocation, url: override.revokeUrl } : spec.revocation;
+  return {
+    ...spec,
+    authorizeUrl: override.authorizeUrl ?? spec.authorizeUrl,
+    tokenUrl: override.tokenUrl ?? spec.tokenUrl,
+    revocation,
+    identity: withIdentityOverride(spec.identity, override),
+  };
+}
+
+export function effectiveApiKey(runtime: PlatformsRuntime, platform: PlatformDefinition): ApiKeySpec | undefined {
+  const spec = platform.apiKey;
+  if (!spec) return undefined;
+  return { ...spec, identity: withIdentityOverride(spec.identity, runtime.overrides[platform.slug] ?? {}) };
+}
+
+function withIdentityOverride(identity: IdentityEndpoint, override: EndpointOverrides): IdentityEndpoint {
+  return override.identityUrl ? { ...identity, url: override.identityUrl } : identity;
+}

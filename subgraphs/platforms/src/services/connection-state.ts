@@ -1,0 +1,70 @@
+import { AppError } from '@listbackup/lib/errors';
+import { createEvent, type EventEnvelope } from '@listbackup/lib/events/envelope';
+import type { Connection, ConnectionStatus } from '../entities/connection.ts';
+
+/** Stable codes of expected failures, in `extensions.code`, `lastErrorCode` and result pages. */
+export const CODES = {
+  UNKNOWN_PLATFORM: 'UNKNOWN_PLATFORM',
+  WRONG_AUTH_TYPE: 'WRONG_AUTH_TYPE',
+  INVALID_API_KEY_FORMAT: 'INVALID_API_KEY_FORMAT',
+  PLATFORM_NOT_CONFIGURED: 'PLATFORM_NOT_CONFIGURED',
+  API_KEY_REJECTED: 'API_KEY_REJECTED',
+  PLATFORM_UNAVAILABLE: 'PLATFORM_UNAVAILABLE',
+  CREDENTIALS_REFUSED: 'CREDENTIALS_REFUSED',
+  CONNECTION_NOT_AUTHORIZED: 'CONNECTION_NOT_AUTHORIZED',
+  CONNECTION_EXPIRED: 'CONNECTION_EXPIRED',
+  CONNECTION_REVOKED: 'CONNECTION_REVOKED',
+  CALLBACK_MISSING_PARAMS: 'CALLBACK_MISSING_PARAMS',
+  CALLBACK_PARAM_MISMATCH: 'CALLBACK_PARAM_MISMATCH',
+  OAUTH_STATE_INVALID: 'OAUTH_STATE_INVALID',
+  OAUTH_STATE_EXPIRED: 'OAUTH_STATE_EXPIRED',
+  OAUTH_STATE_USED: 'OAUTH_STATE_USED',
+  OAUTH_STATE_ACCOUNT_MISMATCH: 'OAUTH_STATE_ACCOUNT_MISMATCH',
+  OAUTH_ACCESS_DENIED: 'OAUTH_ACCESS_DENIED',
+  OAUTH_PROVIDER_ERROR: 'OAUTH_PROVIDER_ERROR',
+  OAUTH_CODE_REJECTED: 'OAUTH_CODE_REJECTED',
+  OAUTH_TOKEN_ENDPOINT_UNAVAILABLE: 'OAUTH_TOKEN_ENDPOINT_UNAVAILABLE',
+  TOKEN_REFRESH_REFUSED: 'TOKEN_REFRESH_REFUSED',
+  TOKEN_REFRESH_FAILED: 'TOKEN_REFRESH_FAILED',
+  TOKEN_REFRESH_UNAVAILABLE: 'TOKEN_REFRESH_UNAVAILABLE',
+} as const;
+export type Code = (typeof CODES)[keyof typeof CODES];
+
+export class ConnectionError extends AppError {
+  readonly code: Code;
+  constructor(code: Code, message: string, extensions: Record<string, unknown> = {}) {
+    super(code, message, extensions);
+    this.code = code;
+  }
+}
+
+export function recordError(connection: Connection, code: string, message: string, at: Date): void {
+  connection.lastError = message;
+  connection.lastErrorCode = code;
+  connection.lastErrorAt = at;
+  connection.updatedAt = at;
+}
+
+export function clearError(connection: Connection): void {
+  connection.lastError = null;
+  connection.lastErrorCode = null;
+  connection.lastErrorAt = null;
+}
+
+/** The event of a connection's state change; the data never holds a credential. */
+export function connectionEvent(
+  type: 'connection.created' | 'connection.authorized' | 'connection.failed' | 'connection.revoked',
+  connection: Connection,
+  platformSlug: string,
+  extra: Record<string, unknown> = {},
+): EventEnvelope {
+  return createEvent(type, connection.accountId, connection.id, {
+    connectionId: connection.id,
+    platformId: connection.platformId,
+    platform: platformSlug,
+    name: connection.name,
+    authType: connection.authType,
+    status: connection.status satisfies ConnectionStatus,
+    ...extra,
+  });
+}

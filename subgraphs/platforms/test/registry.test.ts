@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { PLATFORM_REGISTRY, authTypesOf, envStem } from '../src/registry.ts';
+
+// The registry is reviewed data: these checks catch the slips a review misses.
+const templateUrl = /^(https:\/\/|\{instance_url\}\/)[^\s]+$/;
+
+describe('platform registry', () => {
+  it('covers the platforms the product promises, each with a way to connect', () => {
+    const slugs = PLATFORM_REGISTRY.map((platform) => platform.slug);
+    expect(slugs).toEqual(expect.arrayContaining([
+      'stripe', 'shopify', 'hubspot', 'salesforce', 'quickbooks', 'xero', 'github', 'gitlab', 'google-drive',
+      'dropbox', 'box', 'slack', 'notion', 'zendesk', 'mailchimp', 'jira', 'intercom', 'airtable',
+    ]));
+    expect(new Set(slugs).size).toBe(slugs.length);
+    expect(new Set(slugs.map(envStem)).size).toBe(slugs.length);
+    for (const platform of PLATFORM_REGISTRY) expect(authTypesOf(platform).length, platform.slug).toBeGreaterThan(0);
+  });
+
+  it('has https endpoints, compilable anchored patterns and complete OAuth facts', () => {
+    for (const platform of PLATFORM_REGISTRY) {
+      const where = platform.slug;
+      expect(platform.apiBaseUrl, where).toMatch(templateUrl);
+      expect(platform.resources.length, where).toBeGreaterThan(0);
+      expect(platform.rateLimits.length, where).toBeGreaterThan(0);
+      for (const resource of platform.resources) if (resource.incremental) expect(resource.cursor, `${where}.${resource.name}`).toBeTruthy();
+      for (const param of platform.connectParams ?? []) expect(param.pattern, where).toMatch(/^\^.*\$$/);
+      const oauth = platform.oauth2;
+      if (oauth) {
+        for (const url of [oauth.authorizeUrl, oauth.tokenUrl, oauth.revocation?.url, oauth.identity.url, oauth.docsUrl]) if (url) expect(url, where).toMatch(templateUrl);
+        expect(['client_secret_basic', 'client_secret_post'], where).toContain(oauth.tokenEndpointAuthMethod);
+        for (const param of [...oauth.callbackParams, ...oauth.tokenResponseParams]) {
+          expect(param.pattern, where).toMatch(/^\^.*\$$/);
+          expect(() => new RegExp(param.pattern), where).not.toThrow();
+        }
+        if (oauth.rotatesRefreshTokens) expect(oauth.refreshTokens, where).toBe(true);
+        // Every {placeholder} must be something the connection can know by then.
+        const known = new Set([
+          ...(platform.connectParams ?? []).map((param) => param.name),
+          ...oauth.callbackParams.map((param) => param.name),
+          ...oauth.tokenResponseParams.map((param) => param.name),
+          ...Object.keys(oauth.identity.params ?? {}),
+          'token',
+          'client_id',
+        ]);
+        for (const url of [oauth.authorizeUrl, oauth.tokenUrl, oauth.revocation?.url, oauth.identity.url, platform.apiBaseUrl]) {
+          for (const [, name] of (url ?? '').matchAll(/\{(\w+)\}/g)) expect(known.has(name), `${where}: {${name}} in ${url}`).toBe(true);
+        }
+      }
+      const apiKey = platform.apiKey;
+      if (apiKey) {
+        expect(apiKey.pattern, where).toMatch(/^\^.*\$$/);
+        expect(() => new RegExp(apiKey.pattern), where).not.toThrow();
+        expect(apiKey.identity.url, where).toMatch(templateUrl);
+        expect(apiKey.hint.length, where).toBeGreaterThan(20);
+      }
+    }
+  });
+
+  it('records the platform-specific callback and token parameters', () => {
+    const bySlug = Object.fromEntries(PLATFORM_REGISTRY.map((platform) => [platform.slug, platform]));
+    expect(bySlug.shopify.oauth2!.callbackParams.find((param) => param.name === 'shop')?.required).toBe(true);
+    expect(bySlug.quickbooks.oauth2!.callbackParams.find((param) => param.name === 'realmId')?.required).toBe(true);
+    expect(bySlug.salesforce.oauth2!.tokenResponseParams.map((param) => param.name)).toContain('instance_url');
+    expect(bySlug.xero.oauth2!.tokenEndpointAuthMethod).toBe('client_secret_basic');
+    expect(bySlug.gitlab.oauth2!.tokenEndpointAuthMethod).toBe('client_secret_post');
+    expect(new RegExp(bySlug.stripe.apiKey!.pattern).test('rk_test_51HxYzAbCdEfGhIjKl')).toBe(true);
+  });
+});
