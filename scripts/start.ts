@@ -70,6 +70,8 @@ await runMain(async () => {
     port: SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port,
   });
 
+  const urlOf = (name: string) => `http://127.0.0.1:${SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port}/graphql`;
+
   step('starting subgraphs (migrations run on start)…');
   const accounts = await startAccounts(runtime('accounts'));
   cleanups.push(() => accounts.close());
@@ -78,8 +80,9 @@ await runMain(async () => {
   const platformsOptions = platformsOptionsFromEnv(process.env, { localKeyFile: `${config.DATA_DIR}/vault-keys` });
   const others: RunningService[] = await Promise.all([
     startPlatforms({ ...runtime('platforms'), access }, platformsOptions),
-    startSources({ ...runtime('sources'), access }),
-    startJobs({ ...runtime('jobs'), access }),
+    startSources({ ...runtime('sources'), access }, { platformsUrl: urlOf('platforms'), jobsUrl: urlOf('jobs'), scheduler: {} }),
+    // The jobs worker runs inside this process; `npm run worker` starts more as their own processes.
+    startJobs({ ...runtime('jobs'), access }, { sourcesUrl: urlOf('sources'), worker: {} }),
     startBilling({ ...runtime('billing'), access }),
   ]);
   for (const service of others) cleanups.push(() => service.close());

@@ -199,7 +199,7 @@ describe('one query across the five subgraphs', () => {
     stack.counters.reset();
 
     const result = await stack.graphql(
-      `{ me { memberships { account { id name myRole connections { id } sources { id } jobs { id } subscription { plan { code } } } } } }`,
+      `{ me { memberships { account { id name myRole connections { id } sources { id } jobs { edges { node { id } } } subscription { plan { code } } } } } }`,
       {},
       owner.accessToken,
     );

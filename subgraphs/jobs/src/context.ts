@@ -1,24 +1,31 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@listbackup/lib/subgraph';
 import type { Em } from '@listbackup/lib/db';
+import { byId } from '@listbackup/lib/loaders';
 import { Job } from './entities/job.ts';
-import { byId, groupBy } from '@listbackup/lib/loaders';
+import type { JobQueue } from './queue/job-queue.ts';
+import type { SourcesClient } from './clients/sources-client.ts';
+import { isUuid } from './services/pagination.ts';
+import { loadJobPages, type JobListKey } from './services/job-lists.ts';
 
-export interface JobsContext extends SubgraphContext {
+/** What the jobs services need beyond the request: the queue and the sources subgraph. */
+export interface JobsDeps {
+  queue: JobQueue;
+  sources: SourcesClient;
+}
+
+export interface JobsContext extends SubgraphContext, JobsDeps {
   loaders: ReturnType<typeof createLoaders>;
 }
 
-// Ids come from clients and other subgraphs; a malformed one is simply not found (Postgres would reject it).
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
-
 export function createLoaders(em: Em) {
   return {
-    job: new DataLoader<string, Job | undefined>(async (ids) => byId(ids, await em.find(Job, { id: { $in: uuids(ids) } }))),
-    recentJobsByAccount: new DataLoader<string, Job[]>(async (accountIds) =>
-      groupBy(accountIds, await em.find(Job, { accountId: { $in: uuids(accountIds) } }, { orderBy: { createdAt: 'desc', id: 'desc' } }), (job) => job.accountId),
-    ),
+    job: new DataLoader<string, Job | undefined>(async (ids) => byId(ids, await em.find(Job, { id: { $in: ids.filter(isUuid) } }))),
+    /** Pages of jobs per account or per source: one SQL query per batch, whatever the number of parents. */
+    jobPages: new DataLoader<JobListKey, Job[], string>((keys) => loadJobPages(em, keys), { cacheKeyFn: (key) => JSON.stringify(key) }),
   };
 }
 
-export const extendContext = (base: SubgraphContext): JobsContext => ({ ...base, loaders: createLoaders(base.em) });
+export const contextExtender =
+  (deps: JobsDeps) =>
+  (base: SubgraphContext): JobsContext => ({ ...base, ...deps, loaders: createLoaders(base.em) });

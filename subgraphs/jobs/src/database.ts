@@ -1,4 +1,6 @@
+import { OutboxEvent, ProcessedEvent } from '@listbackup/lib/events/outbox';
 import { JobSchema } from './entities/job.ts';
+import { JobLogSchema } from './entities/job-log.ts';
 import { migrations } from './migrations/index.ts';
 
-export const database = { schema: 'jobs', entities: [JobSchema], migrations };
+export const database = { schema: 'jobs', entities: [JobSchema, JobLogSchema, OutboxEvent, ProcessedEvent], migrations };

@@ -1,26 +1,112 @@
 import { openDatabase } from '@listbackup/lib/db';
+import { OutboxRelay } from '@listbackup/lib/events/outbox';
 import { startSubgraph } from '@listbackup/lib/subgraph';
 import { subgraphSdl } from '@listbackup/lib/supergraph';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
 import { database } from './database.ts';
 import { resolvers } from './resolvers/index.ts';
-import { extendContext } from './context.ts';
+import { contextExtender } from './context.ts';
+import { SourcesClient } from './clients/sources-client.ts';
+import { JobQueue } from './queue/job-queue.ts';
+import { jobsInternalRoutes } from './internal-routes.ts';
+import { JobWorker, type JobWorkerOptions } from './worker/job-worker.ts';
+import type { JobHandlerRegistry } from './worker/registry.ts';
+import { buildRegistry } from './worker/index.ts';
 
-export async function startJobs(runtime: ServiceRuntime): Promise<RunningService> {
+export interface JobsOptions {
+  /** Base URL of the sources subgraph (triggerSync asks it about the source). */
+  sourcesUrl: string;
+  /** See JobQueueOptions.leaseSeconds. */
+  leaseSeconds?: number;
+  superviseIntervalSeconds?: number;
+  /**
+   * Runs a worker inside this process too (`npm start`'s single-process mode), sharing the
+   * subgraph's database pool and queue. Separate processes use `npm run worker` instead.
+   */
+  worker?: Partial<Omit<JobWorkerOptions, 'orm' | 'queue' | 'bus' | 'databaseUrl' | 'log' | 'registry'>> & {
+    /** Default: the product's handlers (registerDefaultHandlers). */
+    registry?: JobHandlerRegistry;
+    handlerModules?: string[];
+  };
+}
+
+export interface JobsService extends RunningService {
+  queue: JobQueue;
+  /** The embedded worker, when `options.worker` asked for one. */
+  worker: JobWorker | null;
+}
+
+/** Defaults for a subgraph started from the environment (`SOURCES_URL`, else sources' default port). */
+export function jobsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JobsOptions {
+  return { sourcesUrl: env.SOURCES_URL ?? 'http://127.0.0.1:4003' };
+}
+
+export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = jobsOptionsFromEnv()): Promise<JobsService> {
   const log = runtime.log.child({ service: 'jobs' });
   const orm = await openDatabase({ url: runtime.databaseUrl, onQuery: runtime.onQuery, ...database });
-  const subgraph = await startSubgraph(
-    { name: 'jobs', typeDefs: subgraphSdl('jobs'), resolvers, orm, access: runtime.access, internalTokenSecret: runtime.internalTokenSecret, log, extendContext },
-    runtime.port,
-    runtime.host,
-  );
-  return {
-    name: 'jobs',
-    url: subgraph.url,
-    orm,
-    async close() {
-      await subgraph.close();
-      await orm.close();
-    },
+  let queue: JobQueue;
+  try {
+    queue = await JobQueue.start({
+      databaseUrl: runtime.databaseUrl,
+      log,
+      leaseSeconds: options.leaseSeconds,
+      supervise: Boolean(options.worker),
+      superviseIntervalSeconds: options.superviseIntervalSeconds,
+    });
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
+  const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log });
+  relay.start();
+  const sources = new SourcesClient(options.sourcesUrl, runtime.internalTokenSecret);
+  let worker: JobWorker | null = null;
+  const stopAll = async () => {
+    await worker?.stop();
+    await relay.stop();
+    await queue.stop();
+    await orm.close();
   };
+  try {
+    const subgraph = await startSubgraph(
+      {
+        name: 'jobs',
+        typeDefs: subgraphSdl('jobs'),
+        resolvers,
+        orm,
+        access: runtime.access,
+        internalTokenSecret: runtime.internalTokenSecret,
+        log,
+        extendContext: contextExtender({ queue, sources }),
+        internalRoutes: jobsInternalRoutes(orm, queue),
+      },
+      runtime.port,
+      runtime.host,
+    );
+    if (options.worker) {
+      try {
+        const registry = await buildRegistry({ orm, queue, bus: runtime.bus, sources, log, databaseUrl: runtime.databaseUrl }, options.worker);
+        const embedded = new JobWorker({ ...options.worker, registry, orm, queue, bus: runtime.bus, databaseUrl: runtime.databaseUrl, log });
+        await embedded.start();
+        worker = embedded;
+      } catch (error) {
+        await subgraph.close();
+        throw error;
+      }
+    }
+    return {
+      name: 'jobs',
+      url: subgraph.url,
+      orm,
+      queue,
+      worker,
+      async close() {
+        await subgraph.close();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }

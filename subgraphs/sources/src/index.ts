@@ -1,26 +1,85 @@
 import { openDatabase } from '@listbackup/lib/db';
+import { OutboxRelay } from '@listbackup/lib/events/outbox';
 import { startSubgraph } from '@listbackup/lib/subgraph';
 import { subgraphSdl } from '@listbackup/lib/supergraph';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
 import { database } from './database.ts';
 import { resolvers } from './resolvers/index.ts';
-import { extendContext } from './context.ts';
+import { contextExtender } from './context.ts';
+import { PlatformsClient } from './clients/platforms-client.ts';
+import { JobsClient } from './clients/jobs-client.ts';
+import { sourcesInternalRoutes } from './internal-routes.ts';
+import { SourceScheduler } from './scheduler.ts';
+import { UnavailableItemsReader, type ItemsReader } from './services/items-reader.ts';
 
-export async function startSources(runtime: ServiceRuntime): Promise<RunningService> {
+export interface SourcesOptions {
+  /** The platforms subgraph's /graphql URL (connections are checked there). */
+  platformsUrl: string;
+  /** The jobs subgraph's URL (the scheduler queues backups there). */
+  jobsUrl: string;
+  /** Reads snapshot items from the engine's manifests; without one, browsing items answers ITEMS_UNAVAILABLE. */
+  items?: ItemsReader;
+  /** Run the scheduler in this process (default every 15 s); false turns it off. */
+  scheduler?: { intervalMs?: number } | false;
+}
+
+export interface SourcesService extends RunningService {
+  scheduler: SourceScheduler | null;
+}
+
+/** Defaults for a subgraph started from the environment: PLATFORMS_URL, JOBS_URL, SOURCES_SCHEDULER=off. */
+export function sourcesOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SourcesOptions {
+  return {
+    platformsUrl: env.PLATFORMS_URL ?? 'http://127.0.0.1:4002/graphql',
+    jobsUrl: env.JOBS_URL ?? 'http://127.0.0.1:4004/graphql',
+    scheduler: env.SOURCES_SCHEDULER === 'off' ? false : {},
+  };
+}
+
+export async function startSources(runtime: ServiceRuntime, options: SourcesOptions = sourcesOptionsFromEnv()): Promise<SourcesService> {
   const log = runtime.log.child({ service: 'sources' });
   const orm = await openDatabase({ url: runtime.databaseUrl, onQuery: runtime.onQuery, ...database });
-  const subgraph = await startSubgraph(
-    { name: 'sources', typeDefs: subgraphSdl('sources'), resolvers, orm, access: runtime.access, internalTokenSecret: runtime.internalTokenSecret, log, extendContext },
-    runtime.port,
-    runtime.host,
-  );
-  return {
-    name: 'sources',
-    url: subgraph.url,
-    orm,
-    async close() {
-      await subgraph.close();
-      await orm.close();
-    },
-  };
+  const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log });
+  relay.start();
+  const scheduler =
+    options.scheduler === false
+      ? null
+      : new SourceScheduler({ orm, jobs: new JobsClient(options.jobsUrl, runtime.internalTokenSecret), log, intervalMs: options.scheduler?.intervalMs });
+  try {
+    const subgraph = await startSubgraph(
+      {
+        name: 'sources',
+        typeDefs: subgraphSdl('sources'),
+        resolvers,
+        orm,
+        access: runtime.access,
+        internalTokenSecret: runtime.internalTokenSecret,
+        log,
+        extendContext: contextExtender({
+          platforms: new PlatformsClient(options.platformsUrl, runtime.internalTokenSecret),
+          items: options.items ?? new UnavailableItemsReader(),
+        }),
+        internalRoutes: sourcesInternalRoutes(orm),
+      },
+      runtime.port,
+      runtime.host,
+    );
+    scheduler?.start();
+    return {
+      name: 'sources',
+      url: subgraph.url,
+      orm,
+      scheduler,
+      async close() {
+        await scheduler?.stop();
+        await subgraph.close();
+        await relay.stop();
+        await orm.close();
+      },
+    };
+  } catch (error) {
+    await relay.stop();
+    await orm.close();
+    throw error;
+  }
 }

@@ -15,7 +15,8 @@ import {
   type TestSubgraph,
 } from '../../jobs/test/support/subgraph-harness.ts';
 
-const SOURCE = `query($id: ID!) { source(id: $id) { id name resources paused createdAt account { id } connection { id } } }`;
+const SOURCE = `query($id: ID!) { source(id: $id) { id name resources paused createdAt account { id } connection { id }
+  schedule { kind cron timeZone } retention { keepLast keepDaily keepWeekly keepMonthly } nextRunAt } }`;
 const ACCOUNT_SOURCES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id sources { id name } } } }`;
 const SOURCE_ENTITY = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Source { id name } } }`;
 
@@ -31,7 +32,7 @@ describe('sources subgraph', () => {
   let ordersB: Source;
 
   beforeAll(async () => {
-    subgraph = await startTestSubgraph('sources', startSources);
+    subgraph = await startTestSubgraph('sources', (runtime) => startSources(runtime, { platformsUrl: 'http://127.0.0.1:9/graphql', jobsUrl: 'http://127.0.0.1:9', scheduler: false }));
     alice = newUser();
     bob = newUser();
     subgraph.access.grant(alice, accountA, 'operator').grant(bob, accountB, 'viewer');
@@ -60,6 +61,9 @@ describe('sources subgraph', () => {
         createdAt: customersA.createdAt.toISOString(),
         account: { id: accountA },
         connection: { id: connectionA },
+        schedule: { kind: 'MANUAL', cron: null, timeZone: null },
+        retention: { keepLast: 7, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 },
+        nextRunAt: null,
       });
       expect((await subgraph.query(alice, SOURCE, { id: reposA.id })).data!.source).toMatchObject({ paused: true, resources: ['repositories'] });
     });

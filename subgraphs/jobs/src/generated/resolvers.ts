@@ -1,9 +1,11 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Job as JobEntity } from '../entities/job.ts';
+import type { JobLog as JobLogEntity } from '../entities/job-log.ts';
 import type { EntityRef as EntityRefEntity } from '@listbackup/lib/federation';
 import type { JobsContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -20,29 +22,144 @@ export type Scalars = {
 export type Account = {
   __typename?: 'Account';
   id: Scalars['ID']['output'];
-  /** The most recent jobs of this account, newest first. */
-  jobs: Array<Job>;
+  /** This account's jobs, newest first. */
+  jobs: JobConnection;
 };
 
-/** One run of work for an account: a backup, export, restore or verification. */
+
+export type AccountJobsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  kind?: InputMaybe<Array<JobKind>>;
+  status?: InputMaybe<Array<JobStatus>>;
+};
+
+/** One run of work for an account: a backup, export, restore, verification or maintenance. */
 export type Job = {
   __typename?: 'Job';
   account: Account;
+  /** How many times a worker has started this job (1 on the first run; retries add one each). */
+  attempts: Scalars['Int']['output'];
+  /** True once someone asked to cancel the job while it was running; it stops within seconds. */
+  cancelRequested: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /** A readable explanation of the failure, safe to show to the account's members. */
+  failureReason?: Maybe<Scalars['String']['output']>;
+  /** Why the job failed (or, while it waits for a retry, why its last attempt failed). */
+  failureType?: Maybe<JobFailureType>;
+  /** When the job reached SUCCEEDED, FAILED or CANCELLED. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   kind: JobKind;
+  /** The job's log, oldest line first. */
+  log: JobLogConnection;
+  /** When the next attempt is due, while a failed attempt waits for its retry. */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** True when the job finished but skipped some items (each is named in the log). */
+  partialSuccess: Scalars['Boolean']['output'];
+  /** Where the job stands. Live values arrive through the job subscriptions; this is the last one stored. */
+  progress: JobProgress;
   /** The source the job works on, when it has one. */
   source?: Maybe<Source>;
+  /** When the first attempt started. */
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   status: JobStatus;
+  /** Who or what started the job. */
+  triggeredBy: JobTrigger;
+};
+
+
+/** One run of work for an account: a backup, export, restore, verification or maintenance. */
+export type JobLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A page of jobs, newest first. */
+export type JobConnection = {
+  __typename?: 'JobConnection';
+  edges: Array<JobEdge>;
+  pageInfo: PageInfo;
+};
+
+export type JobEdge = {
+  __typename?: 'JobEdge';
+  cursor: Scalars['String']['output'];
+  node: Job;
+};
+
+export type JobFailureType =
+  /** The job cannot succeed as configured (for example a revoked connection); it is not retried. */
+  | 'CONFIG'
+  /** A fault on our side; not retried automatically, an operator can re-run it. */
+  | 'INTERNAL'
+  /** The platform asked us to slow down; retried after the delay it gave. */
+  | 'RATE_LIMITED'
+  /** A temporary problem (network, a platform outage); retried with backoff. */
+  | 'TRANSIENT';
+
+export type JobFilter = {
+  /** Only this account's jobs; without it, every account the caller can see. */
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  kind?: InputMaybe<Array<JobKind>>;
+  sourceId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<Array<JobStatus>>;
 };
 
 export type JobKind =
+  /** Copies a source's data into a new snapshot. */
   | 'BACKUP'
+  /** Packs a snapshot (or chosen items) into a downloadable archive. */
   | 'EXPORT'
+  /** Maintenance: deletes the snapshots a source's retention drops, then unreferenced data. */
+  | 'PRUNE'
+  /** Writes items of a snapshot back to a target. */
   | 'RESTORE'
+  /** Maintenance: moves older data to cheaper storage tiers. */
+  | 'TIER'
+  /** Re-reads stored data and checks that it is intact. */
   | 'VERIFY';
+
+export type JobLogConnection = {
+  __typename?: 'JobLogConnection';
+  edges: Array<JobLogEdge>;
+  pageInfo: PageInfo;
+};
+
+export type JobLogEdge = {
+  __typename?: 'JobLogEdge';
+  cursor: Scalars['String']['output'];
+  node: JobLogLine;
+};
+
+export type JobLogLevel =
+  | 'ERROR'
+  | 'INFO'
+  | 'WARN';
+
+export type JobLogLine = {
+  __typename?: 'JobLogLine';
+  at: Scalars['DateTime']['output'];
+  level: JobLogLevel;
+  message: Scalars['String']['output'];
+};
+
+/** Progress of a job. Totals are null while unknown. */
+export type JobProgress = {
+  __typename?: 'JobProgress';
+  bytesDone: Scalars['Float']['output'];
+  /** Bytes per second, averaged over the last few seconds. */
+  bytesPerSecond?: Maybe<Scalars['Float']['output']>;
+  bytesTotal?: Maybe<Scalars['Float']['output']>;
+  /** Estimated seconds left, when a total and a rate are known. */
+  etaSeconds?: Maybe<Scalars['Int']['output']>;
+  itemsDone: Scalars['Float']['output'];
+  /** Items per second, averaged over the last few seconds. */
+  itemsPerSecond?: Maybe<Scalars['Float']['output']>;
+  itemsTotal?: Maybe<Scalars['Float']['output']>;
+  /** Percent done (0 to 100), when a total is known. */
+  percent?: Maybe<Scalars['Float']['output']>;
+};
 
 export type JobStatus =
   | 'CANCELLED'
@@ -51,10 +168,69 @@ export type JobStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
+export type JobTrigger = {
+  __typename?: 'JobTrigger';
+  /** The user or API key id, for USER and API_KEY. */
+  id?: Maybe<Scalars['ID']['output']>;
+  kind: JobTriggerKind;
+};
+
+export type JobTriggerKind =
+  /** An API key of the account. */
+  | 'API_KEY'
+  /** A ListBackup operator (for example a dead-letter redrive). */
+  | 'OPERATOR'
+  /** The source's schedule. */
+  | 'SCHEDULE'
+  /** ListBackup itself (maintenance). */
+  | 'SYSTEM'
+  /** A member of the account, from the API or the app. */
+  | 'USER';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Cancels a job. A queued job is cancelled at once; a running one is asked to stop and reaches
+   * CANCELLED within seconds, keeping what it had already stored consistent.
+   */
+  cancelJob: Job;
+  /** Runs a FAILED or CANCELLED job again (same job, a new attempt), resuming from its last checkpoint. */
+  retryJob: Job;
+  /**
+   * Starts a backup of the source now and returns its job, QUEUED. When a backup of the source is
+   * already queued or running, returns that job instead of starting a second one.
+   */
+  triggerSync: Job;
+};
+
+
+export type MutationCancelJobArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRetryJobArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationTriggerSyncArgs = {
+  sourceId: Scalars['ID']['input'];
+};
+
+/** Relay-style page information: pass `endCursor` as `after` for the next page. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** A job of an account the caller can see. */
   job: Job;
+  /** Jobs the caller can see, newest first (at most 100 per page). */
+  jobs: JobConnection;
 };
 
 
@@ -62,9 +238,63 @@ export type QueryJobArgs = {
   id: Scalars['ID']['input'];
 };
 
+
+export type QueryJobsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<JobFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type Source = {
   __typename?: 'Source';
   id: Scalars['ID']['output'];
+  /** This source's jobs, newest first. */
+  jobs: JobConnection;
+};
+
+
+export type SourceJobsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  kind?: InputMaybe<Array<JobKind>>;
+  status?: InputMaybe<Array<JobStatus>>;
+};
+
+/**
+ * Live job status. Served by the gateway over the websocket at `/graphql` (graphql-transport-ws, or
+ * the legacy graphql-ws protocol of subscriptions-transport-ws); each payload may select fields of
+ * every subgraph. The current state comes first, then every change.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The jobs of an account (or of one of its sources): those queued or running first, then every
+   * change of any of its jobs.
+   */
+  jobEvents: Job;
+  /** One job: its current state, then each change of status and progress until it has ended. */
+  jobUpdated: Job;
+};
+
+
+/**
+ * Live job status. Served by the gateway over the websocket at `/graphql` (graphql-transport-ws, or
+ * the legacy graphql-ws protocol of subscriptions-transport-ws); each payload may select fields of
+ * every subgraph. The current state comes first, then every change.
+ */
+export type SubscriptionJobEventsArgs = {
+  accountId: Scalars['ID']['input'];
+  sourceId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Live job status. Served by the gateway over the websocket at `/graphql` (graphql-transport-ws, or
+ * the legacy graphql-ws protocol of subscriptions-transport-ws); each payload may select fields of
+ * every subgraph. The current state comes first, then every change.
+ */
+export type SubscriptionJobUpdatedArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -150,6 +380,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type FederationTypes = ResolversObject<{
   Account: Account;
   Job: Job;
+  Source: Source;
 }>;
 
 /** Mapping of federation reference types */
@@ -160,6 +391,9 @@ export type FederationReferenceTypes = ResolversObject<{
   Job:
     ( { __typename: 'Job' }
     & GraphQLRecursivePick<FederationTypes['Job'], {"id":true}> );
+  Source:
+    ( { __typename: 'Source' }
+    & GraphQLRecursivePick<FederationTypes['Source'], {"id":true}> );
 }>;
 
 
@@ -168,32 +402,61 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<EntityRefEntity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Job: ResolverTypeWrapper<JobEntity>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  JobConnection: ResolverTypeWrapper<Omit<JobConnection, 'edges'> & { edges: Array<ResolversTypes['JobEdge']> }>;
+  JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
+  JobFailureType: JobFailureType;
+  JobFilter: JobFilter;
   JobKind: JobKind;
+  JobLogConnection: ResolverTypeWrapper<Omit<JobLogConnection, 'edges'> & { edges: Array<ResolversTypes['JobLogEdge']> }>;
+  JobLogEdge: ResolverTypeWrapper<Omit<JobLogEdge, 'node'> & { node: ResolversTypes['JobLogLine'] }>;
+  JobLogLevel: JobLogLevel;
+  JobLogLine: ResolverTypeWrapper<JobLogEntity>;
+  JobProgress: ResolverTypeWrapper<JobProgress>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   JobStatus: JobStatus;
+  JobTrigger: ResolverTypeWrapper<JobTrigger>;
+  JobTriggerKind: JobTriggerKind;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Source: ResolverTypeWrapper<EntityRefEntity>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Account: EntityRefEntity;
   ID: Scalars['ID']['output'];
+  String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
   DateTime: Scalars['DateTime']['output'];
   Job: JobEntity;
+  Boolean: Scalars['Boolean']['output'];
+  JobConnection: Omit<JobConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobEdge']> };
+  JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
+  JobFilter: JobFilter;
+  JobLogConnection: Omit<JobLogConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobLogEdge']> };
+  JobLogEdge: Omit<JobLogEdge, 'node'> & { node: ResolversParentTypes['JobLogLine'] };
+  JobLogLine: JobLogEntity;
+  JobProgress: JobProgress;
+  Float: Scalars['Float']['output'];
+  JobTrigger: JobTrigger;
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Source: EntityRefEntity;
-  Boolean: Scalars['Boolean']['output'];
-  String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
 }>;
 
 export type AccountResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account'], FederationReferenceType extends FederationReferenceTypes['Account'] = FederationReferenceTypes['Account']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Account']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  jobs?: Resolver<Array<ResolversTypes['Job']>, ParentType, ContextType>;
+  jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<AccountJobsArgs, 'first'>>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -203,28 +466,108 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type JobResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job'], FederationReferenceType extends FederationReferenceTypes['Job'] = FederationReferenceTypes['Job']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Job']> | FederationReferenceType, FederationReferenceType, ContextType>;
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cancelRequested?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  failureType?: Resolver<Maybe<ResolversTypes['JobFailureType']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['JobKind'], ParentType, ContextType>;
+  log?: Resolver<ResolversTypes['JobLogConnection'], ParentType, ContextType, RequireFields<JobLogArgs, 'first'>>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  partialSuccess?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['JobProgress'], ParentType, ContextType>;
   source?: Resolver<Maybe<ResolversTypes['Source']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
+  triggeredBy?: Resolver<ResolversTypes['JobTrigger'], ParentType, ContextType>;
+}>;
+
+export type JobConnectionResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobConnection'] = ResolversParentTypes['JobConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['JobEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type JobEdgeResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobEdge'] = ResolversParentTypes['JobEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Job'], ParentType, ContextType>;
+}>;
+
+export type JobLogConnectionResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobLogConnection'] = ResolversParentTypes['JobLogConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['JobLogEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type JobLogEdgeResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobLogEdge'] = ResolversParentTypes['JobLogEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['JobLogLine'], ParentType, ContextType>;
+}>;
+
+export type JobLogLineResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobLogLine'] = ResolversParentTypes['JobLogLine']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['JobLogLevel'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type JobProgressResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobProgress'] = ResolversParentTypes['JobProgress']> = ResolversObject<{
+  bytesDone?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  bytesPerSecond?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  bytesTotal?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  etaSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  itemsDone?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  itemsPerSecond?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  itemsTotal?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  percent?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
+export type JobTriggerResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobTrigger'] = ResolversParentTypes['JobTrigger']> = ResolversObject<{
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['JobTriggerKind'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
+  retryJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
+  triggerSync?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationTriggerSyncArgs, 'sourceId'>>;
+}>;
+
+export type PageInfoResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   job?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<QueryJobArgs, 'id'>>;
+  jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
 }>;
 
-export type SourceResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Source'] = ResolversParentTypes['Source']> = ResolversObject<{
+export type SourceResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Source'] = ResolversParentTypes['Source'], FederationReferenceType extends FederationReferenceTypes['Source'] = FederationReferenceTypes['Source']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Source']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<SourceJobsArgs, 'first'>>;
+}>;
+
+export type SubscriptionResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  jobEvents?: SubscriptionResolver<ResolversTypes['Job'], "jobEvents", ParentType, ContextType, RequireFields<SubscriptionJobEventsArgs, 'accountId'>>;
+  jobUpdated?: SubscriptionResolver<ResolversTypes['Job'], "jobUpdated", ParentType, ContextType, RequireFields<SubscriptionJobUpdatedArgs, 'id'>>;
 }>;
 
 export type Resolvers<ContextType = JobsContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Job?: JobResolvers<ContextType>;
+  JobConnection?: JobConnectionResolvers<ContextType>;
+  JobEdge?: JobEdgeResolvers<ContextType>;
+  JobLogConnection?: JobLogConnectionResolvers<ContextType>;
+  JobLogEdge?: JobLogEdgeResolvers<ContextType>;
+  JobLogLine?: JobLogLineResolvers<ContextType>;
+  JobProgress?: JobProgressResolvers<ContextType>;
+  JobTrigger?: JobTriggerResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Source?: SourceResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 

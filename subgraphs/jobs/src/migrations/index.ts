@@ -1,3 +1,9 @@
+import { OutboxMigration } from '@listbackup/lib/events/outbox-migration';
 import { Migration0001Initial } from './0001-initial.ts';
+import { Migration0002Runtime } from './0002-runtime.ts';
 
-export const migrations = [{ name: '0001-initial', class: Migration0001Initial }];
+export const migrations = [
+  { name: '0001-initial', class: Migration0001Initial },
+  { name: '0002-runtime', class: Migration0002Runtime },
+  { name: '0003-outbox', class: OutboxMigration },
+];

@@ -1,19 +1,35 @@
 import { DateTime } from '@listbackup/lib/scalars';
 import { ref } from '@listbackup/lib/federation';
 import type { Resolvers } from '../generated/resolvers.ts';
-import { getJob, listRecentJobs } from '../services/job-service.ts';
+import { cancelJob, getJob, jobLog, listAccountJobs, listJobs, listSourceJobs, retryJob, triggerSync } from '../services/job-service.ts';
+import { progressView } from '../services/job-state.ts';
+import { subscriptionResolvers } from './subscription.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
   Query: {
     job: (_, { id }, ctx) => getJob(ctx, id),
+    jobs: (_, { filter, first, after }, ctx) => listJobs(ctx, filter ?? {}, first, after),
+  },
+  Mutation: {
+    triggerSync: (_, { sourceId }, ctx) => triggerSync(ctx, sourceId),
+    cancelJob: (_, { id }, ctx) => cancelJob(ctx, id),
+    retryJob: (_, { id }, ctx) => retryJob(ctx, id),
   },
   Job: {
     __resolveReference: ({ id }, ctx) => getJob(ctx, id),
     account: (job) => ref(job.accountId),
     source: (job) => (job.sourceId ? ref(job.sourceId) : null),
+    progress: (job) => progressView(job.progress),
+    cancelRequested: (job) => job.cancelRequestedAt != null,
+    triggeredBy: (job) => ({ kind: job.triggerKind, id: job.triggeredById ?? null }),
+    log: (job, { first, after }, ctx) => jobLog(ctx, job, first, after),
+  },
+  Source: {
+    jobs: ({ id }, args, ctx) => listSourceJobs(ctx, id, args),
   },
   Account: {
-    jobs: ({ id }, _, ctx) => listRecentJobs(ctx, id),
+    jobs: ({ id }, args, ctx) => listAccountJobs(ctx, id, args),
   },
+  ...subscriptionResolvers,
 };

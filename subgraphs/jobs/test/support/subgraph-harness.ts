@@ -78,6 +78,8 @@ function principalKey(principal: Principal): string {
   return 'anonymous';
 }
 
+export const newSecret = (): string => randomBytes(32).toString('base64url');
+
 export const newUser = (): Principal => ({ kind: 'user', userId: randomUUID(), sessionId: randomUUID() });
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
@@ -105,6 +107,8 @@ export interface TestSubgraph {
 export interface StartOptions {
   bus?: EventBus;
   durablePrefix?: string;
+  /** The internal token secret, for subgraphs of one test that call each other (they share it in a deployment). */
+  secret?: string;
 }
 
 /** Starts a subgraph the way `npm start` does, but on port 0, a fresh database and fixed roles. */
@@ -115,7 +119,7 @@ export async function startTestSubgraph(
 ): Promise<TestSubgraph> {
   const database = await createTestDatabase();
   const access = new FixedAccess();
-  const secret = randomBytes(32).toString('base64url');
+  const secret = options.secret ?? randomBytes(32).toString('base64url');
   const bus = options.bus ?? new InProcessEventBus();
   const queries: string[] = [];
   let service: RunningService;

@@ -1,9 +1,11 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Source as SourceEntity } from '../entities/source.ts';
+import type { Snapshot as SnapshotEntity } from '../entities/snapshot.ts';
 import type { EntityRef as EntityRefEntity } from '@listbackup/lib/federation';
 import type { SourcesContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -29,15 +31,216 @@ export type Connection = {
   id: Scalars['ID']['output'];
 };
 
+export type CreateSourceInput = {
+  accountId: Scalars['ID']['input'];
+  /** An AUTHORIZED connection of the same account. */
+  connectionId: Scalars['ID']['input'];
+  name: Scalars['String']['input'];
+  /** Resources of the connection's platform; at least one. */
+  resources: Array<Scalars['String']['input']>;
+  retention: RetentionInput;
+  schedule: ScheduleInput;
+};
+
+export type Job = {
+  __typename?: 'Job';
+  id: Scalars['ID']['output'];
+  /** The snapshot this job made, for a backup that finished. */
+  snapshot?: Maybe<Snapshot>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Creates a source on an AUTHORIZED connection of the same account. Errors (BAD_USER_INPUT, with
+   * `extensions.reason`): INVALID_SCHEDULE, INVALID_RETENTION, UNKNOWN_RESOURCE,
+   * CONNECTION_NOT_AUTHORIZED, INVALID_NAME. Nothing is stored on error.
+   */
+  createSource: Source;
+  /**
+   * Deletes a source. Its snapshots stay restorable unless `withSnapshots` is true, in which case they
+   * are deleted too and their data is freed by the next maintenance run.
+   */
+  deleteSource: Scalars['Boolean']['output'];
+  /** Stops scheduled backups until resumed. */
+  pauseSource: Source;
+  /** Resumes scheduled backups from the next occurrence of the schedule. */
+  resumeSource: Source;
+  /** Changes a source; the same checks as createSource apply to the fields given. */
+  updateSource: Source;
+};
+
+
+export type MutationCreateSourceArgs = {
+  input: CreateSourceInput;
+};
+
+
+export type MutationDeleteSourceArgs = {
+  id: Scalars['ID']['input'];
+  withSnapshots?: Scalars['Boolean']['input'];
+};
+
+
+export type MutationPauseSourceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationResumeSourceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateSourceArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateSourceInput;
+};
+
+/** Relay-style page information: pass `endCursor` as `after` for the next page. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
-  /** A source of an account the caller can see. */
+  /** A snapshot of an account the caller can see. */
+  snapshot: Snapshot;
+  /** The snapshots of a source, newest first. */
+  snapshots: SnapshotConnection;
+  /** A source of an account the caller can see (a deleted one too, with `deletedAt`). */
   source: Source;
+};
+
+
+export type QuerySnapshotArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QuerySnapshotsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  sourceId: Scalars['ID']['input'];
 };
 
 
 export type QuerySourceArgs = {
   id: Scalars['ID']['input'];
+};
+
+/**
+ * Which snapshots to keep (grandfather-father-son): the newest `keepLast`, plus the newest of each of
+ * the last `keepDaily` days, `keepWeekly` weeks and `keepMonthly` months. A snapshot kept by any rule
+ * stays.
+ */
+export type Retention = {
+  __typename?: 'Retention';
+  keepDaily: Scalars['Int']['output'];
+  keepLast: Scalars['Int']['output'];
+  keepMonthly: Scalars['Int']['output'];
+  keepWeekly: Scalars['Int']['output'];
+};
+
+export type RetentionInput = {
+  keepDaily?: Scalars['Int']['input'];
+  keepLast?: Scalars['Int']['input'];
+  keepMonthly?: Scalars['Int']['input'];
+  keepWeekly?: Scalars['Int']['input'];
+};
+
+/** When backups run. */
+export type Schedule = {
+  __typename?: 'Schedule';
+  /** A cron expression (5 fields, or 6 with seconds first), for CRON. */
+  cron?: Maybe<Scalars['String']['output']>;
+  kind: ScheduleKind;
+  /** The IANA time zone the cron expression is read in, for example `Europe/Paris`. */
+  timeZone?: Maybe<Scalars['String']['output']>;
+};
+
+export type ScheduleInput = {
+  /** Required for CRON. */
+  cron?: InputMaybe<Scalars['String']['input']>;
+  kind: ScheduleKind;
+  /** An IANA time zone; defaults to UTC. */
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ScheduleKind =
+  /** On a cron schedule. */
+  | 'CRON'
+  /** Only when someone starts a backup. */
+  | 'MANUAL';
+
+/** A point-in-time copy of a source's data. Immutable once made. */
+export type Snapshot = {
+  __typename?: 'Snapshot';
+  account: Account;
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** How many items it holds. */
+  itemCount: Scalars['Float']['output'];
+  /** The items, ordered by path; `search` matches a part of the name or path, ignoring case. */
+  items: SnapshotItemConnection;
+  /** The backup job that made it. */
+  job: Job;
+  /** The size of its items as the platform gave them. */
+  logicalBytes: Scalars['Float']['output'];
+  /** True when the backup skipped some items (its job's log names them). */
+  partial: Scalars['Boolean']['output'];
+  source: Source;
+  /** Bytes this snapshot added to storage, after deduplication and compression. */
+  storedBytes: Scalars['Float']['output'];
+};
+
+
+/** A point-in-time copy of a source's data. Immutable once made. */
+export type SnapshotItemsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type SnapshotConnection = {
+  __typename?: 'SnapshotConnection';
+  edges: Array<SnapshotEdge>;
+  pageInfo: PageInfo;
+};
+
+export type SnapshotEdge = {
+  __typename?: 'SnapshotEdge';
+  cursor: Scalars['String']['output'];
+  node: Snapshot;
+};
+
+/** One backed-up object: a record, a file, a table. */
+export type SnapshotItem = {
+  __typename?: 'SnapshotItem';
+  contentType?: Maybe<Scalars['String']['output']>;
+  /** When the platform last changed it, when it says. */
+  modifiedAt?: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  /** Where the item sits in the snapshot, for example `customers/cus_123.json`. */
+  path: Scalars['String']['output'];
+  /** The platform resource it came from. */
+  resource?: Maybe<Scalars['String']['output']>;
+  /** Size in bytes as the platform gave it. */
+  size: Scalars['Float']['output'];
+};
+
+export type SnapshotItemConnection = {
+  __typename?: 'SnapshotItemConnection';
+  edges: Array<SnapshotItemEdge>;
+  pageInfo: PageInfo;
+};
+
+export type SnapshotItemEdge = {
+  __typename?: 'SnapshotItemEdge';
+  cursor: Scalars['String']['output'];
+  node: SnapshotItem;
 };
 
 /** What to back up from a connection, and when. */
@@ -46,12 +249,36 @@ export type Source = {
   account: Account;
   connection: Connection;
   createdAt: Scalars['DateTime']['output'];
+  /** Set once the source is deleted: it runs no more backups and leaves lists; its remaining snapshots stay. */
+  deletedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
-  /** True while scheduled backups are paused. */
+  /** When the schedule next starts a backup; null for manual sources and while paused. */
+  nextRunAt?: Maybe<Scalars['DateTime']['output']>;
+  /** True while scheduled backups are paused (a backup can still be started by hand). */
   paused: Scalars['Boolean']['output'];
   /** The platform resources included, for example `customers` and `invoices`. */
   resources: Array<Scalars['String']['output']>;
+  retention: Retention;
+  schedule: Schedule;
+  /** This source's snapshots, newest first. */
+  snapshots: SnapshotConnection;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+
+/** What to back up from a connection, and when. */
+export type SourceSnapshotsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Fields to change; those left out stay as they are. */
+export type UpdateSourceInput = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  resources?: InputMaybe<Array<Scalars['String']['input']>>;
+  retention?: InputMaybe<RetentionInput>;
+  schedule?: InputMaybe<ScheduleInput>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -136,6 +363,8 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Account: Account;
+  Job: Job;
+  Snapshot: Snapshot;
   Source: Source;
 }>;
 
@@ -144,6 +373,12 @@ export type FederationReferenceTypes = ResolversObject<{
   Account:
     ( { __typename: 'Account' }
     & GraphQLRecursivePick<FederationTypes['Account'], {"id":true}> );
+  Job:
+    ( { __typename: 'Job' }
+    & GraphQLRecursivePick<FederationTypes['Job'], {"id":true}> );
+  Snapshot:
+    ( { __typename: 'Snapshot' }
+    & GraphQLRecursivePick<FederationTypes['Snapshot'], {"id":true}> );
   Source:
     ( { __typename: 'Source' }
     & GraphQLRecursivePick<FederationTypes['Source'], {"id":true}> );
@@ -156,11 +391,29 @@ export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<EntityRefEntity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Connection: ResolverTypeWrapper<EntityRefEntity>;
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Source: ResolverTypeWrapper<SourceEntity>;
+  CreateSourceInput: CreateSourceInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Job: ResolverTypeWrapper<EntityRefEntity>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Retention: ResolverTypeWrapper<Retention>;
+  RetentionInput: RetentionInput;
+  Schedule: ResolverTypeWrapper<Schedule>;
+  ScheduleInput: ScheduleInput;
+  ScheduleKind: ScheduleKind;
+  Snapshot: ResolverTypeWrapper<SnapshotEntity>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  SnapshotConnection: ResolverTypeWrapper<Omit<SnapshotConnection, 'edges'> & { edges: Array<ResolversTypes['SnapshotEdge']> }>;
+  SnapshotEdge: ResolverTypeWrapper<Omit<SnapshotEdge, 'node'> & { node: ResolversTypes['Snapshot'] }>;
+  SnapshotItem: ResolverTypeWrapper<SnapshotItem>;
+  SnapshotItemConnection: ResolverTypeWrapper<SnapshotItemConnection>;
+  SnapshotItemEdge: ResolverTypeWrapper<SnapshotItemEdge>;
+  Source: ResolverTypeWrapper<SourceEntity>;
+  UpdateSourceInput: UpdateSourceInput;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -168,11 +421,28 @@ export type ResolversParentTypes = ResolversObject<{
   Account: EntityRefEntity;
   ID: Scalars['ID']['output'];
   Connection: EntityRefEntity;
-  DateTime: Scalars['DateTime']['output'];
-  Query: Record<PropertyKey, never>;
-  Source: SourceEntity;
+  CreateSourceInput: CreateSourceInput;
   String: Scalars['String']['output'];
+  DateTime: Scalars['DateTime']['output'];
+  Job: EntityRefEntity;
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
+  PageInfo: PageInfo;
+  Query: Record<PropertyKey, never>;
+  Int: Scalars['Int']['output'];
+  Retention: Retention;
+  RetentionInput: RetentionInput;
+  Schedule: Schedule;
+  ScheduleInput: ScheduleInput;
+  Snapshot: SnapshotEntity;
+  Float: Scalars['Float']['output'];
+  SnapshotConnection: Omit<SnapshotConnection, 'edges'> & { edges: Array<ResolversParentTypes['SnapshotEdge']> };
+  SnapshotEdge: Omit<SnapshotEdge, 'node'> & { node: ResolversParentTypes['Snapshot'] };
+  SnapshotItem: SnapshotItem;
+  SnapshotItemConnection: SnapshotItemConnection;
+  SnapshotItemEdge: SnapshotItemEdge;
+  Source: SourceEntity;
+  UpdateSourceInput: UpdateSourceInput;
 }>;
 
 export type AccountResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account'], FederationReferenceType extends FederationReferenceTypes['Account'] = FederationReferenceTypes['Account']> = ResolversObject<{
@@ -189,8 +459,85 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type JobResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job'], FederationReferenceType extends FederationReferenceTypes['Job'] = FederationReferenceTypes['Job']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Job']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  snapshot?: Resolver<Maybe<ResolversTypes['Snapshot']>, ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  createSource?: Resolver<ResolversTypes['Source'], ParentType, ContextType, RequireFields<MutationCreateSourceArgs, 'input'>>;
+  deleteSource?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSourceArgs, 'id' | 'withSnapshots'>>;
+  pauseSource?: Resolver<ResolversTypes['Source'], ParentType, ContextType, RequireFields<MutationPauseSourceArgs, 'id'>>;
+  resumeSource?: Resolver<ResolversTypes['Source'], ParentType, ContextType, RequireFields<MutationResumeSourceArgs, 'id'>>;
+  updateSource?: Resolver<ResolversTypes['Source'], ParentType, ContextType, RequireFields<MutationUpdateSourceArgs, 'id' | 'input'>>;
+}>;
+
+export type PageInfoResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  snapshot?: Resolver<ResolversTypes['Snapshot'], ParentType, ContextType, RequireFields<QuerySnapshotArgs, 'id'>>;
+  snapshots?: Resolver<ResolversTypes['SnapshotConnection'], ParentType, ContextType, RequireFields<QuerySnapshotsArgs, 'first' | 'sourceId'>>;
   source?: Resolver<ResolversTypes['Source'], ParentType, ContextType, RequireFields<QuerySourceArgs, 'id'>>;
+}>;
+
+export type RetentionResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Retention'] = ResolversParentTypes['Retention']> = ResolversObject<{
+  keepDaily?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  keepLast?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  keepMonthly?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  keepWeekly?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ScheduleResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Schedule'] = ResolversParentTypes['Schedule']> = ResolversObject<{
+  cron?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['ScheduleKind'], ParentType, ContextType>;
+  timeZone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type SnapshotResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Snapshot'] = ResolversParentTypes['Snapshot'], FederationReferenceType extends FederationReferenceTypes['Snapshot'] = FederationReferenceTypes['Snapshot']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Snapshot']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  itemCount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  items?: Resolver<ResolversTypes['SnapshotItemConnection'], ParentType, ContextType, RequireFields<SnapshotItemsArgs, 'first'>>;
+  job?: Resolver<ResolversTypes['Job'], ParentType, ContextType>;
+  logicalBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  partial?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['Source'], ParentType, ContextType>;
+  storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type SnapshotConnectionResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SnapshotConnection'] = ResolversParentTypes['SnapshotConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['SnapshotEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type SnapshotEdgeResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SnapshotEdge'] = ResolversParentTypes['SnapshotEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Snapshot'], ParentType, ContextType>;
+}>;
+
+export type SnapshotItemResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SnapshotItem'] = ResolversParentTypes['SnapshotItem']> = ResolversObject<{
+  contentType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  modifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resource?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type SnapshotItemConnectionResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SnapshotItemConnection'] = ResolversParentTypes['SnapshotItemConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['SnapshotItemEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type SnapshotItemEdgeResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SnapshotItemEdge'] = ResolversParentTypes['SnapshotItemEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['SnapshotItem'], ParentType, ContextType>;
 }>;
 
 export type SourceResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Source'] = ResolversParentTypes['Source'], FederationReferenceType extends FederationReferenceTypes['Source'] = FederationReferenceTypes['Source']> = ResolversObject<{
@@ -198,17 +545,34 @@ export type SourceResolvers<ContextType = SourcesContext, ParentType extends Res
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
   connection?: Resolver<ResolversTypes['Connection'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deletedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextRunAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   resources?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  retention?: Resolver<ResolversTypes['Retention'], ParentType, ContextType>;
+  schedule?: Resolver<ResolversTypes['Schedule'], ParentType, ContextType>;
+  snapshots?: Resolver<ResolversTypes['SnapshotConnection'], ParentType, ContextType, RequireFields<SourceSnapshotsArgs, 'first'>>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = SourcesContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   Connection?: ConnectionResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Job?: JobResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Retention?: RetentionResolvers<ContextType>;
+  Schedule?: ScheduleResolvers<ContextType>;
+  Snapshot?: SnapshotResolvers<ContextType>;
+  SnapshotConnection?: SnapshotConnectionResolvers<ContextType>;
+  SnapshotEdge?: SnapshotEdgeResolvers<ContextType>;
+  SnapshotItem?: SnapshotItemResolvers<ContextType>;
+  SnapshotItemConnection?: SnapshotItemConnectionResolvers<ContextType>;
+  SnapshotItemEdge?: SnapshotItemEdgeResolvers<ContextType>;
   Source?: SourceResolvers<ContextType>;
 }>;
 

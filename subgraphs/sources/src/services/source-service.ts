@@ -1,10 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode } from '@mikro-orm/core';
 import { authorize } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
-import { NotFoundError } from '@listbackup/lib/errors';
+import { AppError, NotFoundError } from '@listbackup/lib/errors';
+import { createEvent } from '@listbackup/lib/events/envelope';
+import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { SourcesContext } from '../context.ts';
-import { Source } from '../entities/source.ts';
+import { Source, type ScheduleKind } from '../entities/source.ts';
+import { Snapshot } from '../entities/snapshot.ts';
+import type { ConnectionInfo } from '../clients/platforms-client.ts';
+import { nextRun, validateSchedule, type ScheduleInput } from './schedule.ts';
+import { validateRetention, type Retention, type RetentionInput } from './retention.ts';
+import { isUuid } from './pagination.ts';
 
-/** A source the caller may read; any other is "not found", whether it exists or not. */
+/**
+ * A source the caller may read; any other is "not found", whether it exists or not. A deleted
+ * source is still found (with `deletedAt`): jobs and snapshots keep referring to it.
+ */
 export async function getSource(ctx: SourcesContext, id: string): Promise<Source> {
   const source = await ctx.loaders.source.load(id);
   if (!source) throw new NotFoundError('Source');
@@ -17,6 +29,197 @@ export async function listSources(ctx: SourcesContext, accountId: string): Promi
   return ctx.loaders.sourcesByAccount.load(accountId);
 }
 
+export interface CreateSourceInput {
+  accountId: string;
+  connectionId: string;
+  name: string;
+  resources: string[];
+  schedule: ScheduleInput;
+  retention: RetentionInput;
+}
+
+export interface UpdateSourceInput {
+  name?: string | null;
+  resources?: string[] | null;
+  schedule?: ScheduleInput | null;
+  retention?: RetentionInput | null;
+}
+
+const MAX_NAME_LENGTH = 200;
+const MAX_RESOURCES = 200;
+
+const badInput = (reason: string, message: string, field: string, extra: Record<string, unknown> = {}) =>
+  new AppError('BAD_USER_INPUT', message, { reason, field, ...extra });
+
+function validateName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_NAME_LENGTH) throw badInput('INVALID_NAME', `A source name has 1 to ${MAX_NAME_LENGTH} characters`, 'name');
+  return trimmed;
+}
+
+function normalizeResources(resources: string[]): string[] {
+  const unique = [...new Set(resources.map((resource) => resource.trim()))];
+  if (unique.length === 0 || unique.some((resource) => resource.length === 0)) throw badInput('UNKNOWN_RESOURCE', 'Choose at least one resource to back up', 'resources');
+  if (unique.length > MAX_RESOURCES) throw badInput('UNKNOWN_RESOURCE', `A source has at most ${MAX_RESOURCES} resources`, 'resources');
+  return unique;
+}
+
+/** The connection as the caller sees it through platforms; another account's is "not found". */
+async function connectionFor(ctx: SourcesContext, accountId: string, connectionId: string): Promise<ConnectionInfo> {
+  const connection = isUuid(connectionId) ? await ctx.platforms.getConnection(ctx, connectionId) : null;
+  if (!connection || connection.accountId !== accountId) throw new NotFoundError('Connection');
+  return connection;
+}
+
+function checkResources(connection: ConnectionInfo, resources: string[]): void {
+  const known = new Set(connection.platform.resources.map((resource) => resource.name));
+  const unknown = resources.filter((resource) => !known.has(resource));
+  if (unknown.length) {
+    throw badInput(
+      'UNKNOWN_RESOURCE',
+      `${connection.platform.slug} has no resource ${unknown.map((r) => `"${r}"`).join(', ')}; it offers ${[...known].join(', ') || 'none'}`,
+      'resources',
+      { unknown, available: [...known] },
+    );
+  }
+}
+
+function sourceEvent(type: string, source: Source, data: Record<string, unknown> = {}) {
+  return createEvent(type, source.accountId, source.id, { accountId: source.accountId, sourceId: source.id, ...data });
+}
+
+/**
+ * Creates a source on an AUTHORIZED connection of the same account. Every check runs before
+ * anything is written, so a refused source leaves no trace.
+ */
+export async function createSource(ctx: SourcesContext, input: CreateSourceInput): Promise<Source> {
+  await authorize(ctx, 'sources:manage', input.accountId);
+  const name = validateName(input.name);
+  const schedule = validateSchedule(input.schedule);
+  const retention = validateRetention(input.retention);
+  const resources = normalizeResources(input.resources);
+  const connection = await connectionFor(ctx, input.accountId, input.connectionId);
+  if (connection.status !== 'AUTHORIZED') {
+    throw badInput('CONNECTION_NOT_AUTHORIZED', `The connection is ${connection.status.toLowerCase()}; reconnect it before creating a source`, 'connectionId', {
+      status: connection.status,
+    });
+  }
+  checkResources(connection, resources);
+  const now = new Date();
+  return ctx.em.fork().transactional(async (tx) => {
+    const source = tx.create(Source, {
+      id: randomUUID(),
+      accountId: input.accountId,
+      connectionId: connection.id,
+      name,
+      resources,
+      paused: false,
+      scheduleKind: schedule.kind,
+      cron: schedule.cron,
+      timeZone: schedule.timeZone,
+      nextRunAt: nextRun(schedule, now),
+      ...retention,
+      createdAt: now,
+      updatedAt: now,
+    });
+    enqueueEvent(tx, sourceEvent('source.created', source, { connectionId: source.connectionId, resources, schedule }));
+    return source;
+  });
+}
+
+/** Authorizes a change to a live source and returns it fresh, locked, in the given transaction. */
+async function lockForChange(ctx: SourcesContext, tx: Em, id: string): Promise<Source> {
+  const readable = await getSource(ctx, id);
+  await authorize(ctx, 'sources:manage', readable.accountId, 'Source');
+  // A deleted source can no longer be changed.
+  const source = await tx.findOne(Source, { id: readable.id, deletedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!source) throw new NotFoundError('Source');
+  return source;
+}
+
+export async function updateSource(ctx: SourcesContext, id: string, input: UpdateSourceInput): Promise<Source> {
+  const name = input.name != null ? validateName(input.name) : undefined;
+  const schedule = input.schedule ? validateSchedule(input.schedule) : undefined;
+  const retention = input.retention ? validateRetention(input.retention) : undefined;
+  const resources = input.resources ? normalizeResources(input.resources) : undefined;
+  if (resources) {
+    // Checked against the platform before the transaction: no lock held across the HTTP call.
+    const current = await getSource(ctx, id);
+    await authorize(ctx, 'sources:manage', current.accountId, 'Source');
+    if (current.deletedAt) throw new NotFoundError('Source');
+    checkResources(await connectionFor(ctx, current.accountId, current.connectionId), resources);
+  }
+  return ctx.em.fork().transactional(async (tx) => {
+    const source = await lockForChange(ctx, tx, id);
+    if (name !== undefined) source.name = name;
+    if (resources) source.resources = resources;
+    if (retention) Object.assign(source, retention);
+    if (schedule) {
+      source.scheduleKind = schedule.kind;
+      source.cron = schedule.cron;
+      source.timeZone = schedule.timeZone;
+      source.nextRunAt = source.paused ? null : nextRun(schedule, new Date());
+    }
+    source.updatedAt = new Date();
+    enqueueEvent(tx, sourceEvent('source.updated', source, { changed: Object.keys(input).filter((key) => input[key as keyof UpdateSourceInput] != null) }));
+    return source;
+  });
+}
+
+export async function pauseSource(ctx: SourcesContext, id: string): Promise<Source> {
+  return ctx.em.fork().transactional(async (tx) => {
+    const source = await lockForChange(ctx, tx, id);
+    if (source.paused) return source;
+    source.paused = true;
+    source.nextRunAt = null;
+    source.updatedAt = new Date();
+    enqueueEvent(tx, sourceEvent('source.paused', source));
+    return source;
+  });
+}
+
+/** Scheduled backups start again from the schedule's next occurrence (missed ones are not caught up). */
+export async function resumeSource(ctx: SourcesContext, id: string): Promise<Source> {
+  return ctx.em.fork().transactional(async (tx) => {
+    const source = await lockForChange(ctx, tx, id);
+    if (!source.paused) return source;
+    source.paused = false;
+    source.nextRunAt = nextRun(scheduleOf(source), new Date());
+    source.updatedAt = new Date();
+    enqueueEvent(tx, sourceEvent('source.resumed', source));
+    return source;
+  });
+}
+
+/**
+ * Deletes a source: no more backups, gone from lists. Its snapshots stay restorable unless
+ * `withSnapshots`; then they leave the catalogue too and `data.deleted` names their manifests so
+ * maintenance frees the data no other snapshot uses.
+ */
+export async function deleteSource(ctx: SourcesContext, id: string, withSnapshots: boolean): Promise<boolean> {
+  await ctx.em.fork().transactional(async (tx) => {
+    const source = await lockForChange(ctx, tx, id);
+    source.deletedAt = new Date();
+    source.nextRunAt = null;
+    source.updatedAt = new Date();
+    if (withSnapshots) {
+      const snapshots = await tx.find(Snapshot, { sourceId: source.id, accountId: source.accountId });
+      if (snapshots.length) {
+        await tx.nativeDelete(Snapshot, { id: { $in: snapshots.map((s) => s.id) } });
+        enqueueEvent(tx, sourceEvent('data.deleted', source, { snapshots: snapshots.map((s) => ({ id: s.id, manifestKey: s.manifestKey })) }));
+      }
+    }
+    enqueueEvent(tx, sourceEvent('source.deleted', source, { withSnapshots }));
+  });
+  return true;
+}
+
+export const scheduleOf = (source: Source): { kind: ScheduleKind; cron: string | null; timeZone: string | null } => ({
+  kind: source.scheduleKind,
+  cron: source.cron ?? null,
+  timeZone: source.timeZone ?? null,
+});
+
 export interface NewSource {
   accountId: string;
   connectionId: string;
@@ -24,17 +227,30 @@ export interface NewSource {
   resources?: string[];
   paused?: boolean;
   createdAt?: Date;
+  schedule?: { kind: ScheduleKind; cron?: string; timeZone?: string };
+  nextRunAt?: Date | null;
+  retention?: Partial<Retention>;
 }
 
-/** Writes a source without any authorization: for seeding and tests. */
+/** Writes a source without any authorization or checks: for seeding and tests. */
 export async function createSourceRecord(em: Em, input: NewSource): Promise<Source> {
+  const createdAt = input.createdAt ?? new Date();
   const source = em.create(Source, {
     accountId: input.accountId,
     connectionId: input.connectionId,
     name: input.name,
     resources: input.resources ?? [],
     paused: input.paused ?? false,
-    createdAt: input.createdAt ?? new Date(),
+    scheduleKind: input.schedule?.kind ?? 'MANUAL',
+    cron: input.schedule?.cron ?? null,
+    timeZone: input.schedule?.timeZone ?? null,
+    nextRunAt: input.nextRunAt ?? null,
+    keepLast: input.retention?.keepLast ?? 7,
+    keepDaily: input.retention?.keepDaily ?? 0,
+    keepWeekly: input.retention?.keepWeekly ?? 0,
+    keepMonthly: input.retention?.keepMonthly ?? 0,
+    createdAt,
+    updatedAt: createdAt,
   });
   await em.persist(source).flush();
   return source;

@@ -1,0 +1,83 @@
+import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+
+/** A source as the sources subgraph describes it to sibling services (its internal route). */
+export interface SourceInfo {
+  id: string;
+  accountId: string;
+  connectionId: string;
+  name: string;
+  resources: string[];
+  paused: boolean;
+  deleted: boolean;
+  retention: { keepLast: number; keepDaily: number; keepWeekly: number; keepMonthly: number };
+}
+
+/** What a finished backup tells the catalogue. */
+export interface RecordSnapshotInput {
+  jobId: string;
+  sourceId: string;
+  accountId: string;
+  itemCount: number;
+  logicalBytes: number;
+  /** Bytes this snapshot added to storage after deduplication. */
+  storedBytes: number;
+  partial?: boolean;
+  manifestKey: string;
+  createdAt?: string;
+}
+
+export interface SnapshotInfo {
+  id: string;
+  jobId: string;
+  createdAt: string;
+  manifestKey: string;
+}
+
+/**
+ * Calls the sources subgraph's internal routes with an internal token for audience `sources`. These
+ * routes trust the token (only our services hold the secret); the caller authorizes its own users.
+ */
+export class SourcesClient {
+  readonly #base: string;
+  readonly #secret: string;
+
+  constructor(sourcesUrl: string, secret: string) {
+    this.#base = sourcesUrl;
+    this.#secret = secret;
+  }
+
+  async getSource(id: string, requestId = 'jobs'): Promise<SourceInfo | null> {
+    const body = await this.#post('/internal/sources/get', { id }, requestId);
+    return (body.source as SourceInfo | null) ?? null;
+  }
+
+  /** Idempotent per job: recording twice returns the same snapshot. */
+  async recordSnapshot(input: RecordSnapshotInput, requestId = 'jobs'): Promise<{ id: string }> {
+    const body = await this.#post('/internal/snapshots', input, requestId);
+    return body.snapshot as { id: string };
+  }
+
+  /** A source's snapshots, newest first (for retention). */
+  async listSnapshots(sourceId: string, requestId = 'jobs'): Promise<SnapshotInfo[]> {
+    const body = await this.#post('/internal/snapshots/list', { sourceId }, requestId);
+    return body.snapshots as SnapshotInfo[];
+  }
+
+  /** Removes snapshots from the catalogue once their manifests are pruned. */
+  async deleteSnapshots(sourceId: string, ids: string[], requestId = 'jobs'): Promise<number> {
+    const body = await this.#post('/internal/snapshots/delete', { sourceId, ids }, requestId);
+    return body.deleted as number;
+  }
+
+  async #post(path: string, payload: unknown, requestId: string): Promise<Record<string, unknown>> {
+    const token = await signInternalToken(this.#secret, 'sources', { principal: { kind: 'anonymous' }, requestId });
+    const response = await fetch(new URL(path, this.#base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`sources ${path} answered HTTP ${response.status}`);
+    return (await response.json()) as Record<string, unknown>;
+  }
+}

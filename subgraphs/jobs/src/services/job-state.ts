@@ -1,0 +1,95 @@
+import { createEvent, type EventEnvelope } from '@listbackup/lib/events/envelope';
+import { enqueueEvent } from '@listbackup/lib/events/outbox';
+import type { Em } from '@listbackup/lib/db';
+import type { Job, StoredProgress } from '../entities/job.ts';
+import { JobLog, type JobLogLevel } from '../entities/job-log.ts';
+
+/** Progress as the API shows it: the stored counters plus the figures derived from them. */
+export interface ProgressView {
+  itemsDone: number;
+  itemsTotal: number | null;
+  bytesDone: number;
+  bytesTotal: number | null;
+  itemsPerSecond: number | null;
+  bytesPerSecond: number | null;
+  etaSeconds: number | null;
+  percent: number | null;
+}
+
+export function progressView(progress: StoredProgress | null | undefined): ProgressView {
+  const p = progress ?? { itemsDone: 0, bytesDone: 0 };
+  const itemsTotal = p.itemsTotal ?? null;
+  const bytesTotal = p.bytesTotal ?? null;
+  const itemsPerSecond = p.itemsPerSecond ?? null;
+  const bytesPerSecond = p.bytesPerSecond ?? null;
+  // Bytes say more about time left than items (one large file is not one small record).
+  let percent: number | null = null;
+  let etaSeconds: number | null = null;
+  if (bytesTotal && bytesTotal > 0) {
+    percent = ratio(p.bytesDone, bytesTotal);
+    if (bytesPerSecond && bytesPerSecond > 0) etaSeconds = Math.max(0, Math.ceil((bytesTotal - p.bytesDone) / bytesPerSecond));
+  } else if (itemsTotal && itemsTotal > 0) {
+    percent = ratio(p.itemsDone, itemsTotal);
+    if (itemsPerSecond && itemsPerSecond > 0) etaSeconds = Math.max(0, Math.ceil((itemsTotal - p.itemsDone) / itemsPerSecond));
+  }
+  return { itemsDone: p.itemsDone, itemsTotal, bytesDone: p.bytesDone, bytesTotal, itemsPerSecond, bytesPerSecond, etaSeconds, percent };
+}
+
+const ratio = (done: number, total: number) => Math.min(100, Math.round((done / total) * 1000) / 10);
+
+/**
+ * A job's state as job.* events carry it: `__typename` and key for the gateway's event-driven
+ * subscriptions, and the fields that change over a job's life, named as in the schema.
+ */
+export function jobState(job: Job, progress: StoredProgress = job.progress) {
+  return {
+    __typename: 'Job',
+    id: job.id,
+    kind: job.kind,
+    status: job.status,
+    attempts: job.attempts,
+    progress: progressView(progress),
+    failureType: job.failureType ?? null,
+    failureReason: job.failureReason ?? null,
+    partialSuccess: job.partialSuccess,
+    cancelRequested: job.cancelRequestedAt != null,
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    nextAttemptAt: job.nextAttemptAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * `job.created|started|retrying|requeued|completed|failed|cancelled|progress`; the data always names
+ * the account, source and job, and carries the job's current state.
+ */
+export function jobEvent(type: string, job: Job, progress?: StoredProgress, extra: Record<string, unknown> = {}): EventEnvelope {
+  return createEvent(type, job.accountId, job.id, {
+    accountId: job.accountId,
+    sourceId: job.sourceId ?? null,
+    jobId: job.id,
+    job: jobState(job, progress),
+    ...extra,
+  });
+}
+
+/** Writes the event to the outbox in the caller's transaction. */
+export function recordJobEvent(tx: Em, type: string, job: Job, extra: Record<string, unknown> = {}): void {
+  enqueueEvent(tx, jobEvent(type, job, undefined, extra));
+}
+
+export const MAX_LOG_MESSAGE = 4_000;
+
+export function addLogLine(em: Em, job: Job, message: string, level: JobLogLevel = 'INFO'): JobLog {
+  const line = em.create(JobLog, {
+    jobId: job.id,
+    accountId: job.accountId,
+    at: new Date(),
+    level,
+    message: message.length > MAX_LOG_MESSAGE ? `${message.slice(0, MAX_LOG_MESSAGE - 1)}…` : message,
+    attempt: job.attempts,
+  });
+  em.persist(line);
+  return line;
+}

@@ -1,0 +1,99 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { openDatabase, type Orm } from '@listbackup/lib/db';
+import type { EventBus } from '@listbackup/lib/events/bus';
+import { OutboxRelay } from '@listbackup/lib/events/outbox';
+import type { Logger } from '@listbackup/lib/logger';
+import { database } from '../database.ts';
+import { SourcesClient } from '../clients/sources-client.ts';
+import { JobQueue } from '../queue/job-queue.ts';
+import { JobWorker, type JobWorkerOptions } from './job-worker.ts';
+import { JobHandlerRegistry } from './registry.ts';
+import { registerDefaultHandlers } from './handlers.ts';
+
+/** What handler modules get when they register: the services a job needs. */
+export interface WorkerDeps {
+  orm: Orm;
+  /** To queue follow-up work (`enqueueJob(deps.orm.em.fork(), deps.queue, …)`), e.g. a PRUNE after a BACKUP. */
+  queue: JobQueue;
+  bus: EventBus;
+  sources: SourcesClient;
+  log: Logger;
+  databaseUrl: string;
+}
+
+/** A module of handlers: `export function register(registry, deps)`. */
+export interface HandlerModule {
+  register(registry: JobHandlerRegistry, deps: WorkerDeps): void | Promise<void>;
+}
+
+export interface WorkerSettings extends Partial<Omit<JobWorkerOptions, 'orm' | 'queue' | 'bus' | 'registry' | 'databaseUrl' | 'log'>> {
+  databaseUrl: string;
+  bus: EventBus;
+  log: Logger;
+  internalTokenSecret: string;
+  /** Base URL of the sources subgraph (snapshots are recorded there). */
+  sourcesUrl: string;
+  /** Handlers to run; by default the product's own (registerDefaultHandlers). */
+  registry?: JobHandlerRegistry;
+  /** Extra handler modules to load, by file path (JOB_HANDLER_MODULES). */
+  handlerModules?: string[];
+  leaseSeconds?: number;
+  superviseIntervalSeconds?: number;
+}
+
+export interface RunningWorker {
+  worker: JobWorker;
+  queue: JobQueue;
+  orm: Orm;
+  registry: JobHandlerRegistry;
+  close(): Promise<void>;
+}
+
+/**
+ * The handlers a worker runs: `registry` as given, or the product's own (registerDefaultHandlers),
+ * plus those of `handlerModules` (files exporting `register(registry, deps)`).
+ */
+export async function buildRegistry(deps: WorkerDeps, options: { registry?: JobHandlerRegistry; handlerModules?: string[] } = {}): Promise<JobHandlerRegistry> {
+  const registry = options.registry ?? new JobHandlerRegistry();
+  if (!options.registry) await registerDefaultHandlers(registry, deps);
+  for (const path of options.handlerModules ?? []) {
+    const module = (await import(pathToFileURL(resolve(path)).href)) as Partial<HandlerModule>;
+    if (typeof module.register !== 'function') throw new Error(`Handler module ${path} exports no register(registry, deps) function`);
+    await module.register(registry, deps);
+  }
+  return registry;
+}
+
+/** The worker process: its own ORM on the jobs schema, the queue (with pg-boss's supervisor), an outbox relay. */
+export async function startJobWorker(settings: WorkerSettings): Promise<RunningWorker> {
+  const log = settings.log.child({ service: 'jobs-worker' });
+  const orm = await openDatabase({ url: settings.databaseUrl, ...database });
+  let queue: JobQueue | undefined;
+  try {
+    queue = await JobQueue.start({ databaseUrl: settings.databaseUrl, log, leaseSeconds: settings.leaseSeconds, supervise: true, superviseIntervalSeconds: settings.superviseIntervalSeconds });
+    const deps: WorkerDeps = { orm, queue, bus: settings.bus, sources: new SourcesClient(settings.sourcesUrl, settings.internalTokenSecret), log, databaseUrl: settings.databaseUrl };
+    const registry = await buildRegistry(deps, settings);
+    const relay = new OutboxRelay({ orm, bus: settings.bus, logger: log });
+    relay.start();
+    const worker = new JobWorker({ ...settings, orm, queue, registry, log });
+    await worker.start();
+    const started = queue;
+    return {
+      worker,
+      queue: started,
+      orm,
+      registry,
+      async close() {
+        await worker.stop();
+        await relay.stop();
+        await started.stop();
+        await orm.close();
+      },
+    };
+  } catch (error) {
+    await queue?.stop();
+    await orm.close();
+    throw error;
+  }
+}

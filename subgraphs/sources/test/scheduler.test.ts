@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Orm } from '@listbackup/lib/db';
+import { createLogger } from '@listbackup/lib/logger';
+import { startSources } from '../src/index.ts';
+import { database } from '../src/database.ts';
+import { Source } from '../src/entities/source.ts';
+import { JobsClient } from '../src/clients/jobs-client.ts';
+import { SourceScheduler } from '../src/scheduler.ts';
+import { createSourceRecord } from '../src/services/source-service.ts';
+import { startJobs } from '../../jobs/src/index.ts';
+import { Job } from '../../jobs/src/entities/job.ts';
+import { newSecret, startTestSubgraph, type TestSubgraph } from '../../jobs/test/support/subgraph-harness.ts';
+
+const HOURLY = { kind: 'CRON' as const, cron: '0 * * * *', timeZone: 'UTC' };
+
+describe('the scheduler', () => {
+  let jobs: TestSubgraph;
+  let sources: TestSubgraph;
+  let databaseUrl: string;
+  let secondOrm: Orm;
+  let schedulers: SourceScheduler[];
+  const log = createLogger('test', 'silent');
+
+  const jobsOf = (sourceId: string) => jobs.service.orm.em.fork().find(Job, { sourceId }, { orderBy: { createdAt: 'asc' } });
+  const sourceRow = (id: string) => sources.service.orm.em.fork().findOneOrFail(Source, { id });
+  const dueSource = (overrides: Partial<Parameters<typeof createSourceRecord>[1]> = {}) =>
+    createSourceRecord(sources.service.orm.em.fork(), {
+      accountId: randomUUID(),
+      connectionId: randomUUID(),
+      name: 'Hourly',
+      resources: ['customers'],
+      schedule: HOURLY,
+      nextRunAt: new Date(Date.now() - 60_000),
+      ...overrides,
+    });
+
+  beforeAll(async () => {
+    const secret = newSecret();
+    jobs = await startTestSubgraph('jobs', (runtime) => startJobs(runtime, { sourcesUrl: 'http://127.0.0.1:9' }), { secret });
+    sources = await startTestSubgraph(
+      'sources',
+      (runtime) => {
+        databaseUrl = runtime.databaseUrl;
+        return startSources(runtime, { platformsUrl: 'http://127.0.0.1:9/graphql', jobsUrl: jobs.url, scheduler: false });
+      },
+      { secret },
+    );
+    // Two schedulers as two processes would run them: each with its own connection pool.
+    secondOrm = await openDatabase({ url: databaseUrl, ...database });
+    const client = new JobsClient(jobs.url, secret);
+    schedulers = [sources.service.orm, secondOrm].map((orm) => new SourceScheduler({ orm, jobs: client, log, batchSize: 4 }));
+  });
+  afterAll(async () => {
+    await secondOrm?.close();
+    await sources?.close();
+    await jobs?.close();
+  });
+
+  const tickBoth = async (rounds = 3) => {
+    let enqueued = 0;
+    for (let round = 0; round < rounds; round++) enqueued += (await Promise.all(schedulers.map((scheduler) => scheduler.tick()))).reduce((a, b) => a + b, 0);
+    return enqueued;
+  };
+
+  it('enqueues a due source exactly once with two schedulers ticking at the same time, and moves it to its next occurrence', async () => {
+    const source = await dueSource();
+    const occurrence = source.nextRunAt!;
+    expect(await tickBoth()).toBe(1);
+    const created = await jobsOf(source.id);
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ kind: 'BACKUP', status: 'QUEUED', accountId: source.accountId, triggerKind: 'SCHEDULE', idempotencyKey: `schedule:${source.id}:${occurrence.toISOString()}` });
+    const next = (await sourceRow(source.id)).nextRunAt!;
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+    expect(next.getUTCMinutes()).toBe(0);
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(3600_000);
+  });
+
+  it('enqueues each of many due sources once, across batches and schedulers', async () => {
+    const many = await Promise.all(Array.from({ length: 17 }, () => dueSource()));
+    expect(await tickBoth()).toBe(many.length);
+    for (const source of many) expect(await jobsOf(source.id)).toHaveLength(1);
+  });
+
+  it('leaves paused, deleted, manual and not-yet-due sources alone', async () => {
+    const paused = await dueSource({ paused: true });
+    const manual = await dueSource({ schedule: { kind: 'MANUAL' } , nextRunAt: null });
+    const later = await dueSource({ nextRunAt: new Date(Date.now() + 3600_000) });
+    const deleted = await dueSource();
+    await sources.service.orm.em.fork().nativeUpdate(Source, { id: deleted.id }, { deletedAt: new Date() });
+    await tickBoth(1);
+    for (const source of [paused, manual, later, deleted]) expect(await jobsOf(source.id)).toEqual([]);
+  });
+
+  it('creates one job per occurrence even when a scheduler died after asking for it but before committing', async () => {
+    const source = await dueSource();
+    // What the dead scheduler got done: the job exists, the source still says it is due.
+    const client = new JobsClient(jobs.url, sources.secret);
+    const first = await client.enqueueScheduledBackup({ accountId: source.accountId, sourceId: source.id, idempotencyKey: `schedule:${source.id}:${source.nextRunAt!.toISOString()}` });
+    expect(first.created).toBe(true);
+    expect(await tickBoth()).toBe(1);
+    const created = await jobsOf(source.id);
+    expect(created.map((job) => job.id)).toEqual([first.jobId]);
+    expect((await sourceRow(source.id)).nextRunAt!.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('does not start a second backup while the previous one is still queued or running', async () => {
+    const source = await dueSource();
+    expect(await tickBoth(1)).toBe(1);
+    // The next occurrence comes while that backup has not run yet.
+    await sources.service.orm.em.fork().nativeUpdate(Source, { id: source.id }, { nextRunAt: new Date(Date.now() - 1_000) });
+    await tickBoth(1);
+    expect(await jobsOf(source.id)).toHaveLength(1);
+    expect((await sourceRow(source.id)).nextRunAt!.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('keeps a source due when the jobs service cannot be reached, and enqueues it on a later tick', async () => {
+    const source = await dueSource();
+    const unreachable = new SourceScheduler({ orm: sources.service.orm, jobs: new JobsClient('http://127.0.0.1:9', sources.secret), log });
+    expect(await unreachable.tick()).toBe(0);
+    expect((await sourceRow(source.id)).nextRunAt!.getTime()).toBeLessThan(Date.now());
+    expect(await tickBoth(1)).toBe(1);
+    expect(await jobsOf(source.id)).toHaveLength(1);
+  });
+});
