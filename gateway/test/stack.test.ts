@@ -215,7 +215,7 @@ describe('one query across the five subgraphs', () => {
               myRole: 'OWNER',
               connections: [{ id: seeded.connectionId }],
               sources: [{ id: seeded.sourceId }],
-              jobs: [{ id: seeded.jobId }],
+              jobs: { edges: [{ node: { id: seeded.jobId } }] },
               subscription: { plan: { code: 'free' } },
             },
           },

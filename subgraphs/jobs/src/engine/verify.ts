@@ -1,0 +1,119 @@
+/**
+ * Verification: re-read chunks from the store and check each one end to end (it exists, it
+ * authenticates under the account and its address, it decompresses to its recorded size, and it
+ * hashes back to its address). All chunks, or a random share of them for a cheap periodic check.
+ * Problems are reported by chunk address, with the snapshots each bad chunk breaks.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { ChunkIntegrityError, EngineConfigError } from './errors.ts';
+import type { AccountRepository, ChunkRef } from './repository.ts';
+import { listSnapshots, readSnapshot, type SnapshotHeader, snapshotChunks, snapshotItems } from './snapshot.ts';
+import { TaskWindow } from './streams.ts';
+
+export interface VerifyOptions {
+  /** Snapshots to verify (default: every published snapshot of the account). */
+  snapshotIds?: string[];
+  /** Share of chunks to check, 0 < share ≤ 1 (default 1: all). */
+  share?: number;
+  /** Seed of the sample; a random one by default, so successive partial runs cover different chunks. */
+  seed?: string;
+  /** Also read every manifest page (default true). */
+  checkManifests?: boolean;
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { checkedChunks: number; totalChunks: number; checkedBytes: number }) => void;
+}
+
+export interface ChunkProblemReport {
+  address: string;
+  problem: 'missing' | 'corrupt';
+  detail: string;
+  /** Snapshots that reference the chunk. */
+  snapshots: string[];
+}
+
+export interface VerifyReport {
+  snapshots: string[];
+  /** Distinct chunks referenced by the verified snapshots. */
+  referencedChunks: number;
+  checkedChunks: number;
+  checkedBytes: number;
+  share: number;
+  seed: string;
+  problems: ChunkProblemReport[];
+  /** Manifest pages or indexes that could not be read. */
+  manifestProblems: { snapshotId: string; detail: string }[];
+  ok: boolean;
+}
+
+/** Deterministic sample: a chunk is in when the hash of seed and address falls under the share. */
+function inSample(seed: string, address: string, share: number): boolean {
+  if (share >= 1) return true;
+  const digest = createHash('sha256').update(seed).update(address).digest();
+  return digest.readUInt32BE(0) / 0x1_0000_0000 < share;
+}
+
+export async function verify(account: AccountRepository, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const share = options.share ?? 1;
+  if (!(share > 0 && share <= 1)) throw new EngineConfigError('verify share must be greater than 0 and at most 1');
+  const seed = options.seed ?? randomBytes(8).toString('hex');
+  const { signal } = options;
+
+  const headers: SnapshotHeader[] = options.snapshotIds
+    ? await Promise.all(options.snapshotIds.map((id) => readSnapshot(account, id)))
+    : await listSnapshots(account);
+
+  const chunks = new Map<string, { size: number; snapshots: string[] }>();
+  const manifestProblems: VerifyReport['manifestProblems'] = [];
+  for (const header of headers) {
+    signal?.throwIfAborted();
+    try {
+      for await (const chunk of snapshotChunks(account, header)) {
+        const known = chunks.get(chunk.address);
+        if (known) known.snapshots.push(header.id);
+        else chunks.set(chunk.address, { size: chunk.size, snapshots: [header.id] });
+      }
+      if (options.checkManifests ?? true) for await (const _ of snapshotItems(account, header));
+    } catch (error) {
+      manifestProblems.push({ snapshotId: header.id, detail: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  const sample: ChunkRef[] = [];
+  for (const [address, { size }] of chunks) if (inSample(seed, address, share)) sample.push({ address, size });
+
+  const report: VerifyReport = {
+    snapshots: headers.map((h) => h.id),
+    referencedChunks: chunks.size,
+    checkedChunks: 0,
+    checkedBytes: 0,
+    share,
+    seed,
+    problems: [],
+    manifestProblems,
+    ok: true,
+  };
+  const window = new TaskWindow(options.concurrency ?? 8);
+  try {
+    for (const ref of sample) {
+      signal?.throwIfAborted();
+      await window.add(async () => {
+        try {
+          await account.readChunk(ref);
+          report.checkedBytes += ref.size;
+        } catch (error) {
+          if (!(error instanceof ChunkIntegrityError)) throw error;
+          report.problems.push({ address: ref.address, problem: error.problem, detail: error.message, snapshots: chunks.get(ref.address)!.snapshots });
+        }
+        report.checkedChunks++;
+        options.onProgress?.({ checkedChunks: report.checkedChunks, totalChunks: sample.length, checkedBytes: report.checkedBytes });
+      });
+    }
+    await window.drain();
+  } finally {
+    await window.settle();
+  }
+  report.problems.sort((a, b) => (a.address < b.address ? -1 : 1));
+  report.ok = report.problems.length === 0 && manifestProblems.length === 0;
+  return report;
+}
