@@ -21,6 +21,9 @@ import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway } from '../gateway/src/index.ts';
+import { backupSettingsFromEnv } from '../subgraphs/jobs/src/backup/settings.ts';
+import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
+import { EngineItemsReader } from '../subgraphs/jobs/src/backup/items-reader.ts';
 
 const Config = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -76,13 +79,27 @@ await runMain(async () => {
   const accounts = await startAccounts(runtime('accounts'));
   cleanups.push(() => accounts.close());
   const access = new HttpAccessResolver(accounts.url, internalTokenSecret);
+  // Without STORAGE_KEYS / STORAGE_DIR backups are kept under .data/ with a generated key.
+  const backup = await backupSettingsFromEnv(process.env, {
+    internalTokenSecret,
+    platformsUrl: urlOf('platforms'),
+    dataDir: config.DATA_DIR,
+    localKeyFile: `${config.DATA_DIR}/storage-keys`,
+  });
+  const repository = createRepository(backup);
   // Without VAULT_KEYS the credential vault keeps its key-encryption key under .data/.
   const platformsOptions = platformsOptionsFromEnv(process.env, { localKeyFile: `${config.DATA_DIR}/vault-keys` });
   const others: RunningService[] = await Promise.all([
     startPlatforms({ ...runtime('platforms'), access }, platformsOptions),
-    startSources({ ...runtime('sources'), access }, { platformsUrl: urlOf('platforms'), jobsUrl: urlOf('jobs'), scheduler: {} }),
+    startSources(
+      { ...runtime('sources'), access },
+      { platformsUrl: urlOf('platforms'), jobsUrl: urlOf('jobs'), scheduler: {}, items: new EngineItemsReader(repository) },
+    ),
     // The jobs worker runs inside this process; `npm run worker` starts more as their own processes.
-    startJobs({ ...runtime('jobs'), access }, { sourcesUrl: urlOf('sources'), worker: {} }),
+    startJobs(
+      { ...runtime('jobs'), access },
+      { sourcesUrl: urlOf('sources'), worker: {}, backup: { ...backup, repository }, publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${config.PORT}` },
+    ),
     startBilling({ ...runtime('billing'), access }),
   ]);
   for (const service of others) cleanups.push(() => service.close());
@@ -107,6 +124,7 @@ await runMain(async () => {
       `  Health        http://localhost:${config.PORT}/healthz · http://localhost:${config.PORT}/readyz`,
       `  Database      ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL on port ${config.EMBEDDED_POSTGRES_PORT} (data in ${config.DATA_DIR}/postgres)`}`,
       `  Events        ${config.NATS_URL ? `NATS at ${config.NATS_URL}` : 'in-process bus'}`,
+      `  Backups       ${backup.description}`,
       '',
       '  Start with: mutation { signUp(input: { email: "you@example.com", password: "a long passphrase", name: "You" }) { accessToken } }',
       '  Press Ctrl-C to stop.',

@@ -5,6 +5,7 @@ import { byId } from '@listbackup/lib/loaders';
 import { Job } from './entities/job.ts';
 import type { JobQueue } from './queue/job-queue.ts';
 import type { SourcesClient } from './clients/sources-client.ts';
+import type { SnapshotLookup } from './backup/snapshot-lookup.ts';
 import { isUuid } from './services/pagination.ts';
 import { loadJobPages, type JobListKey } from './services/job-lists.ts';
 
@@ -12,6 +13,14 @@ import { loadJobPages, type JobListKey } from './services/job-lists.ts';
 export interface JobsDeps {
   queue: JobQueue;
   sources: SourcesClient;
+  /** Export, restore and verify: present when this server has backup storage configured. */
+  snapshotJobs?: {
+    lookup: SnapshotLookup;
+    /** Signs download links (see backup/downloads.ts). */
+    downloadKey: Buffer;
+    /** The public origin download links point at (the gateway). */
+    publicUrl: string;
+  };
 }
 
 export interface JobsContext extends SubgraphContext, JobsDeps {

@@ -12,10 +12,22 @@ import { jobsInternalRoutes } from './internal-routes.ts';
 import { JobWorker, type JobWorkerOptions } from './worker/job-worker.ts';
 import type { JobHandlerRegistry } from './worker/registry.ts';
 import { buildRegistry } from './worker/index.ts';
+import type { BackupSettings } from './backup/settings.ts';
+import { createRepository } from './backup/engine-runtime.ts';
+import { DOWNLOAD_PATH, downloadRoute } from './backup/downloads.ts';
+import { SnapshotLookup } from './backup/snapshot-lookup.ts';
 
 export interface JobsOptions {
   /** Base URL of the sources subgraph (triggerSync asks it about the source). */
   sourcesUrl: string;
+  /**
+   * Backup storage, keys and connection credentials (see backup/settings.ts). With them the embedded
+   * worker runs the product's handlers, exports are downloadable and export/restore/verify
+   * mutations work; without them those mutations answer BACKUPS_UNAVAILABLE.
+   */
+  backup?: BackupSettings;
+  /** The public origin (the gateway) that download links point at. Default http://localhost:4000. */
+  publicUrl?: string;
   /** See JobQueueOptions.leaseSeconds. */
   leaseSeconds?: number;
   superviseIntervalSeconds?: number;
@@ -60,6 +72,12 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log });
   relay.start();
   const sources = new SourcesClient(options.sourcesUrl, runtime.internalTokenSecret);
+  const backup = options.backup && { ...options.backup, repository: options.backup.repository ?? createRepository(options.backup) };
+  const snapshotJobs = backup && {
+    lookup: new SnapshotLookup(options.sourcesUrl, runtime.internalTokenSecret),
+    downloadKey: backup.downloadKey,
+    publicUrl: options.publicUrl ?? 'http://localhost:4000',
+  };
   let worker: JobWorker | null = null;
   const stopAll = async () => {
     await worker?.stop();
@@ -77,15 +95,18 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
         access: runtime.access,
         internalTokenSecret: runtime.internalTokenSecret,
         log,
-        extendContext: contextExtender({ queue, sources }),
-        internalRoutes: jobsInternalRoutes(orm, queue),
+        extendContext: contextExtender({ queue, sources, snapshotJobs }),
+        internalRoutes: {
+          ...jobsInternalRoutes(orm, queue),
+          ...(backup ? { [DOWNLOAD_PATH]: downloadRoute({ orm, repository: backup.repository, key: backup.downloadKey, access: runtime.access, log }) } : {}),
+        },
       },
       runtime.port,
       runtime.host,
     );
     if (options.worker) {
       try {
-        const registry = await buildRegistry({ orm, queue, bus: runtime.bus, sources, log, databaseUrl: runtime.databaseUrl }, options.worker);
+        const registry = await buildRegistry({ orm, queue, bus: runtime.bus, sources, log, databaseUrl: runtime.databaseUrl, backup }, options.worker);
         const embedded = new JobWorker({ ...options.worker, registry, orm, queue, bus: runtime.bus, databaseUrl: runtime.databaseUrl, log });
         await embedded.start();
         worker = embedded;

@@ -7,6 +7,7 @@ import { connectNatsBus } from '@listbackup/lib/events/connect';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import { onShutdown } from '@listbackup/lib/process';
 import { startJobWorker } from './worker/index.ts';
+import { backupSettingsFromEnv } from './backup/settings.ts';
 
 const Config = z.object({
   ...commonEnv,
@@ -18,6 +19,10 @@ const Config = z.object({
   JOB_SUPERVISE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   JOB_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   JOB_RETRY_BASE_DELAY_MS: z.coerce.number().int().min(1).optional(),
+  /** The platforms subgraph: connections' credentials come from its internal route. */
+  PLATFORMS_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4002'),
+  /** Without STORAGE_KEYS, a key kept in <DATA_DIR>/storage-keys (the single-machine default). */
+  DATA_DIR: z.string().optional(),
 });
 
 await runMain(async () => {
@@ -25,7 +30,16 @@ await runMain(async () => {
   const log = createLogger('jobs-worker', config.LOG_LEVEL);
   if (!config.NATS_URL) log.warn('NATS_URL is not set: events stay in this process (the outbox keeps durable ones until a relay with NATS sends them)');
   const bus = config.NATS_URL ? await connectNatsBus(config.NATS_URL, config.EVENTS_NAMESPACE, log) : new InProcessEventBus();
+  // Storage and keys (STORAGE_KEYS, STORAGE_DIR or STORAGE_S3_*; see backup/settings.ts).
+  const backup = await backupSettingsFromEnv(process.env, {
+    internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
+    platformsUrl: config.PLATFORMS_URL,
+    dataDir: config.DATA_DIR,
+    localKeyFile: config.DATA_DIR ? `${config.DATA_DIR}/storage-keys` : undefined,
+  });
+  log.info({ storage: backup.description }, 'backup storage');
   const running = await startJobWorker({
+    backup,
     databaseUrl: config.DATABASE_URL,
     bus,
     log,

@@ -10,6 +10,7 @@ import { resolvers } from './resolvers/index.ts';
 import { contextExtender } from './context.ts';
 import { createPlatformsRuntime, type PlatformsRuntime } from './runtime.ts';
 import { OAUTH_CALLBACK_PATH, oauthCallbackRoute } from './routes/oauth-callback.ts';
+import { CREDENTIALS_PATH, credentialsRoute } from './routes/credentials.ts';
 import { syncPlatformCatalogue } from './services/platform-service.ts';
 import { getAccessToken, type AccessToken, type AccessTokenOptions } from './services/token-service.ts';
 
@@ -49,7 +50,7 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
         internalTokenSecret: runtime.internalTokenSecret,
         log,
         extendContext: contextExtender(platforms),
-        internalRoutes: { [OAUTH_CALLBACK_PATH]: oauthCallbackRoute(platforms, orm) },
+        internalRoutes: { [OAUTH_CALLBACK_PATH]: oauthCallbackRoute(platforms, orm), [CREDENTIALS_PATH]: credentialsRoute(platforms, orm) },
       },
       runtime.port,
       runtime.host,

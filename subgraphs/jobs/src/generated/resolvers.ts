@@ -34,6 +34,19 @@ export type AccountJobsArgs = {
   status?: InputMaybe<Array<JobStatus>>;
 };
 
+export type ChunkProblem = {
+  __typename?: 'ChunkProblem';
+  /** The chunk's content address. */
+  address: Scalars['String']['output'];
+  problem: ChunkProblemKind;
+};
+
+export type ChunkProblemKind =
+  /** The stored object does not decrypt, decompress or hash back to its address. */
+  | 'CORRUPT'
+  /** The stored object is gone. */
+  | 'MISSING';
+
 /** One run of work for an account: a backup, export, restore, verification or maintenance. */
 export type Job = {
   __typename?: 'Job';
@@ -43,6 +56,11 @@ export type Job = {
   /** True once someone asked to cancel the job while it was running; it stops within seconds. */
   cancelRequested: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * For a finished EXPORT (or a RESTORE to a download): the archive's signed, expiring link. The link
+   * works through the gateway for members of the job's account who can read its jobs, until `expiresAt`.
+   */
+  download?: Maybe<JobDownload>;
   /** A readable explanation of the failure, safe to show to the account's members. */
   failureReason?: Maybe<Scalars['String']['output']>;
   /** Why the job failed (or, while it waits for a retry, why its last attempt failed). */
@@ -66,6 +84,8 @@ export type Job = {
   status: JobStatus;
   /** Who or what started the job. */
   triggeredBy: JobTrigger;
+  /** For a finished VERIFY: what the check found. */
+  verification?: Maybe<VerificationReport>;
 };
 
 
@@ -80,6 +100,24 @@ export type JobConnection = {
   __typename?: 'JobConnection';
   edges: Array<JobEdge>;
   pageInfo: PageInfo;
+};
+
+/** A downloadable archive made by a job. */
+export type JobDownload = {
+  __typename?: 'JobDownload';
+  /** Size of the archive in bytes. */
+  bytes: Scalars['Float']['output'];
+  contentType: Scalars['String']['output'];
+  expiresAt: Scalars['DateTime']['output'];
+  fileName: Scalars['String']['output'];
+  /** Items in the archive. */
+  items: Scalars['Float']['output'];
+  /** The same link relative to the API's origin. */
+  path: Scalars['String']['output'];
+  /** SHA-256 of the archive, hex. */
+  sha256: Scalars['String']['output'];
+  /** The absolute link on the public API (send the same `Authorization` header as for /graphql). */
+  url: Scalars['String']['output'];
 };
 
 export type JobEdge = {
@@ -194,6 +232,17 @@ export type Mutation = {
    * CANCELLED within seconds, keeping what it had already stored consistent.
    */
   cancelJob: Job;
+  /**
+   * Packs a snapshot (or the items at the given paths) into an archive; the job's `download` has the
+   * link once it has SUCCEEDED.
+   */
+  exportSnapshot: Job;
+  /**
+   * Writes a snapshot's items (all, or those at the given paths) to a target: a download, or back to
+   * the platform through `connectionId` (default: the source's own connection, which must be of the
+   * same platform).
+   */
+  restoreSnapshot: Job;
   /** Runs a FAILED or CANCELLED job again (same job, a new attempt), resuming from its last checkpoint. */
   retryJob: Job;
   /**
@@ -201,11 +250,28 @@ export type Mutation = {
    * already queued or running, returns that job instead of starting a second one.
    */
   triggerSync: Job;
+  /** Re-reads and re-hashes a share (0 < sample ≤ 1) of the snapshot's chunks; the job's `verification` names any that are missing or corrupt. */
+  verifySnapshot: Job;
 };
 
 
 export type MutationCancelJobArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationExportSnapshotArgs = {
+  format?: InputMaybe<SnapshotArchiveFormat>;
+  items?: InputMaybe<Array<Scalars['String']['input']>>;
+  snapshotId: Scalars['ID']['input'];
+};
+
+
+export type MutationRestoreSnapshotArgs = {
+  connectionId?: InputMaybe<Scalars['ID']['input']>;
+  items?: InputMaybe<Array<Scalars['String']['input']>>;
+  snapshotId: Scalars['ID']['input'];
+  target: RestoreTarget;
 };
 
 
@@ -216,6 +282,12 @@ export type MutationRetryJobArgs = {
 
 export type MutationTriggerSyncArgs = {
   sourceId: Scalars['ID']['input'];
+};
+
+
+export type MutationVerifySnapshotArgs = {
+  sample?: InputMaybe<Scalars['Float']['input']>;
+  snapshotId: Scalars['ID']['input'];
 };
 
 /** Relay-style page information: pass `endCursor` as `after` for the next page. */
@@ -244,6 +316,20 @@ export type QueryJobsArgs = {
   filter?: InputMaybe<JobFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
+
+/** Where a restore writes the items. */
+export type RestoreTarget =
+  /** The items as files in a zip archive to download. */
+  | 'DOWNLOAD'
+  /** Back to the platform, where its connector can write (PostgreSQL, REST APIs with a restore path). */
+  | 'PLATFORM';
+
+/** Archive formats of an export. */
+export type SnapshotArchiveFormat =
+  /** A tar archive compressed with zstd (`.tar.zst`). */
+  | 'TAR_ZSTD'
+  /** A zip archive (`.zip`), stored without recompression. */
+  | 'ZIP';
 
 export type Source = {
   __typename?: 'Source';
@@ -295,6 +381,20 @@ export type SubscriptionJobEventsArgs = {
  */
 export type SubscriptionJobUpdatedArgs = {
   id: Scalars['ID']['input'];
+};
+
+/** What a VERIFY job found: every checked chunk re-read, decrypted, decompressed and re-hashed. */
+export type VerificationReport = {
+  __typename?: 'VerificationReport';
+  checkedChunks: Scalars['Float']['output'];
+  /** True when nothing was missing or corrupt. */
+  ok: Scalars['Boolean']['output'];
+  /** The chunks that are missing or corrupt, by address. */
+  problems: Array<ChunkProblem>;
+  /** Distinct chunks the snapshot references. */
+  referencedChunks: Scalars['Float']['output'];
+  /** The share of chunks checked (1 = all). */
+  share: Scalars['Float']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -404,10 +504,14 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ChunkProblem: ResolverTypeWrapper<ChunkProblem>;
+  ChunkProblemKind: ChunkProblemKind;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Job: ResolverTypeWrapper<JobEntity>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   JobConnection: ResolverTypeWrapper<Omit<JobConnection, 'edges'> & { edges: Array<ResolversTypes['JobEdge']> }>;
+  JobDownload: ResolverTypeWrapper<JobDownload>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
   JobFailureType: JobFailureType;
   JobFilter: JobFilter;
@@ -417,15 +521,17 @@ export type ResolversTypes = ResolversObject<{
   JobLogLevel: JobLogLevel;
   JobLogLine: ResolverTypeWrapper<JobLogEntity>;
   JobProgress: ResolverTypeWrapper<JobProgress>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   JobStatus: JobStatus;
   JobTrigger: ResolverTypeWrapper<JobTrigger>;
   JobTriggerKind: JobTriggerKind;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RestoreTarget: RestoreTarget;
+  SnapshotArchiveFormat: SnapshotArchiveFormat;
   Source: ResolverTypeWrapper<EntityRefEntity>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  VerificationReport: ResolverTypeWrapper<VerificationReport>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -434,29 +540,37 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
+  ChunkProblem: ChunkProblem;
   DateTime: Scalars['DateTime']['output'];
   Job: JobEntity;
   Boolean: Scalars['Boolean']['output'];
   JobConnection: Omit<JobConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobEdge']> };
+  JobDownload: JobDownload;
+  Float: Scalars['Float']['output'];
   JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
   JobFilter: JobFilter;
   JobLogConnection: Omit<JobLogConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobLogEdge']> };
   JobLogEdge: Omit<JobLogEdge, 'node'> & { node: ResolversParentTypes['JobLogLine'] };
   JobLogLine: JobLogEntity;
   JobProgress: JobProgress;
-  Float: Scalars['Float']['output'];
   JobTrigger: JobTrigger;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Source: EntityRefEntity;
   Subscription: Record<PropertyKey, never>;
+  VerificationReport: VerificationReport;
 }>;
 
 export type AccountResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account'], FederationReferenceType extends FederationReferenceTypes['Account'] = FederationReferenceTypes['Account']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Account']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<AccountJobsArgs, 'first'>>;
+}>;
+
+export type ChunkProblemResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['ChunkProblem'] = ResolversParentTypes['ChunkProblem']> = ResolversObject<{
+  address?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  problem?: Resolver<ResolversTypes['ChunkProblemKind'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -469,6 +583,7 @@ export type JobResolvers<ContextType = JobsContext, ParentType extends Resolvers
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   cancelRequested?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  download?: Resolver<Maybe<ResolversTypes['JobDownload']>, ParentType, ContextType>;
   failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   failureType?: Resolver<Maybe<ResolversTypes['JobFailureType']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -482,11 +597,23 @@ export type JobResolvers<ContextType = JobsContext, ParentType extends Resolvers
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
   triggeredBy?: Resolver<ResolversTypes['JobTrigger'], ParentType, ContextType>;
+  verification?: Resolver<Maybe<ResolversTypes['VerificationReport']>, ParentType, ContextType>;
 }>;
 
 export type JobConnectionResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobConnection'] = ResolversParentTypes['JobConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['JobEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type JobDownloadResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobDownload'] = ResolversParentTypes['JobDownload']> = ResolversObject<{
+  bytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  contentType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  fileName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  items?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type JobEdgeResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobEdge'] = ResolversParentTypes['JobEdge']> = ResolversObject<{
@@ -528,8 +655,11 @@ export type JobTriggerResolvers<ContextType = JobsContext, ParentType extends Re
 
 export type MutationResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
+  exportSnapshot?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationExportSnapshotArgs, 'format' | 'snapshotId'>>;
+  restoreSnapshot?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationRestoreSnapshotArgs, 'snapshotId' | 'target'>>;
   retryJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   triggerSync?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationTriggerSyncArgs, 'sourceId'>>;
+  verifySnapshot?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationVerifySnapshotArgs, 'sample' | 'snapshotId'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -553,11 +683,21 @@ export type SubscriptionResolvers<ContextType = JobsContext, ParentType extends 
   jobUpdated?: SubscriptionResolver<ResolversTypes['Job'], "jobUpdated", ParentType, ContextType, RequireFields<SubscriptionJobUpdatedArgs, 'id'>>;
 }>;
 
+export type VerificationReportResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['VerificationReport'] = ResolversParentTypes['VerificationReport']> = ResolversObject<{
+  checkedChunks?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  problems?: Resolver<Array<ResolversTypes['ChunkProblem']>, ParentType, ContextType>;
+  referencedChunks?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  share?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = JobsContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
+  ChunkProblem?: ChunkProblemResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Job?: JobResolvers<ContextType>;
   JobConnection?: JobConnectionResolvers<ContextType>;
+  JobDownload?: JobDownloadResolvers<ContextType>;
   JobEdge?: JobEdgeResolvers<ContextType>;
   JobLogConnection?: JobLogConnectionResolvers<ContextType>;
   JobLogEdge?: JobLogEdgeResolvers<ContextType>;
@@ -569,5 +709,6 @@ export type Resolvers<ContextType = JobsContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   Source?: SourceResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  VerificationReport?: VerificationReportResolvers<ContextType>;
 }>;
 

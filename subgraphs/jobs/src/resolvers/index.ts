@@ -3,6 +3,7 @@ import { ref } from '@listbackup/lib/federation';
 import type { Resolvers } from '../generated/resolvers.ts';
 import { cancelJob, getJob, jobLog, listAccountJobs, listJobs, listSourceJobs, retryJob, triggerSync } from '../services/job-service.ts';
 import { progressView } from '../services/job-state.ts';
+import { exportSnapshotJob, jobDownload, jobVerification, restoreSnapshotJob, verifySnapshotJob } from '../services/snapshot-jobs.ts';
 import { subscriptionResolvers } from './subscription.ts';
 
 export const resolvers: Resolvers = {
@@ -15,6 +16,9 @@ export const resolvers: Resolvers = {
     triggerSync: (_, { sourceId }, ctx) => triggerSync(ctx, sourceId),
     cancelJob: (_, { id }, ctx) => cancelJob(ctx, id),
     retryJob: (_, { id }, ctx) => retryJob(ctx, id),
+    exportSnapshot: (_, { snapshotId, format, items }, ctx) => exportSnapshotJob(ctx, snapshotId, format ?? 'TAR_ZSTD', items),
+    restoreSnapshot: (_, { snapshotId, target, items, connectionId }, ctx) => restoreSnapshotJob(ctx, snapshotId, target, items, connectionId),
+    verifySnapshot: (_, { snapshotId, sample }, ctx) => verifySnapshotJob(ctx, snapshotId, sample),
   },
   Job: {
     __resolveReference: ({ id }, ctx) => getJob(ctx, id),
@@ -24,6 +28,8 @@ export const resolvers: Resolvers = {
     cancelRequested: (job) => job.cancelRequestedAt != null,
     triggeredBy: (job) => ({ kind: job.triggerKind, id: job.triggeredById ?? null }),
     log: (job, { first, after }, ctx) => jobLog(ctx, job, first, after),
+    download: (job, _, ctx) => jobDownload(ctx, job),
+    verification: (job) => jobVerification(job) as never,
   },
   Source: {
     jobs: ({ id }, args, ctx) => listSourceJobs(ctx, id, args),

@@ -1,9 +1,12 @@
 import type { JobHandlerRegistry } from './registry.ts';
 import type { WorkerDeps } from './index.ts';
+import { registerBackupHandlers } from '../backup/handlers.ts';
 
 /**
- * The product's job handlers. Seam for the backup engine and the connectors: BACKUP (connector →
- * engine pipeline → `deps.sources.recordSnapshot`), EXPORT, RESTORE, VERIFY, PRUNE and TIER register
- * here, each `registry.register(kind, handler)`.
+ * The product's job handlers: BACKUP (connector → engine pipeline → `deps.sources.recordSnapshot`,
+ * then a PRUNE), PRUNE, EXPORT, RESTORE, VERIFY and TIER, registered when the worker has its
+ * storage settings (`deps.backup`). A worker without them runs only the handlers it is given.
  */
-export async function registerDefaultHandlers(_registry: JobHandlerRegistry, _deps: WorkerDeps): Promise<void> {}
+export async function registerDefaultHandlers(registry: JobHandlerRegistry, deps: WorkerDeps): Promise<void> {
+  if (deps.backup) registerBackupHandlers(registry, deps, deps.backup);
+}

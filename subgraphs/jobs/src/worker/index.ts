@@ -10,6 +10,7 @@ import { JobQueue } from '../queue/job-queue.ts';
 import { JobWorker, type JobWorkerOptions } from './job-worker.ts';
 import { JobHandlerRegistry } from './registry.ts';
 import { registerDefaultHandlers } from './handlers.ts';
+import type { BackupSettings } from '../backup/settings.ts';
 
 /** What handler modules get when they register: the services a job needs. */
 export interface WorkerDeps {
@@ -20,6 +21,8 @@ export interface WorkerDeps {
   sources: SourcesClient;
   log: Logger;
   databaseUrl: string;
+  /** Storage, keys and credentials for the product's handlers (registerDefaultHandlers registers them only with it). */
+  backup?: BackupSettings;
 }
 
 /** A module of handlers: `export function register(registry, deps)`. */
@@ -38,6 +41,8 @@ export interface WorkerSettings extends Partial<Omit<JobWorkerOptions, 'orm' | '
   registry?: JobHandlerRegistry;
   /** Extra handler modules to load, by file path (JOB_HANDLER_MODULES). */
   handlerModules?: string[];
+  /** Storage, keys and credentials for the product's handlers. */
+  backup?: BackupSettings;
   leaseSeconds?: number;
   superviseIntervalSeconds?: number;
 }
@@ -72,7 +77,7 @@ export async function startJobWorker(settings: WorkerSettings): Promise<RunningW
   let queue: JobQueue | undefined;
   try {
     queue = await JobQueue.start({ databaseUrl: settings.databaseUrl, log, leaseSeconds: settings.leaseSeconds, supervise: true, superviseIntervalSeconds: settings.superviseIntervalSeconds });
-    const deps: WorkerDeps = { orm, queue, bus: settings.bus, sources: new SourcesClient(settings.sourcesUrl, settings.internalTokenSecret), log, databaseUrl: settings.databaseUrl };
+    const deps: WorkerDeps = { orm, queue, bus: settings.bus, sources: new SourcesClient(settings.sourcesUrl, settings.internalTokenSecret), log, databaseUrl: settings.databaseUrl, backup: settings.backup };
     const registry = await buildRegistry(deps, settings);
     const relay = new OutboxRelay({ orm, bus: settings.bus, logger: log });
     relay.start();

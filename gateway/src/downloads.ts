@@ -1,0 +1,42 @@
+import type http from 'node:http';
+import type { Principal } from '@listbackup/lib/principal';
+import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+import { CLIENT_IP_HEADER } from '@listbackup/lib/subgraph';
+
+export const DOWNLOADS_PATH = '/downloads';
+
+/**
+ * Export downloads (`GET /downloads?token=…`), streamed from the jobs subgraph. The signed link
+ * names the export; the caller's identity (the same `Authorization` header as for /graphql) goes
+ * along, and jobs serves the file only to members of the export's account.
+ */
+export async function proxyDownload(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: { jobsUrl: string; internalTokenSecret: string; requestId: string; principal: Principal; clientIp?: string },
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const search = new URL(req.url ?? '/', 'http://gateway').search;
+  const token = await signInternalToken(target.internalTokenSecret, 'jobs', { principal: target.principal, requestId: target.requestId });
+  const upstream = await fetch(`${new URL(target.jobsUrl).origin}/internal/downloads${search}`, {
+    method: req.method,
+    headers: { [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': target.requestId, ...(target.clientIp ? { [CLIENT_IP_HEADER]: target.clientIp } : {}) },
+    redirect: 'manual',
+  });
+  const headers: Record<string, string> = {};
+  upstream.headers.forEach((value, key) => {
+    if (!['content-encoding', 'transfer-encoding', 'connection', 'keep-alive'].includes(key)) headers[key] = value;
+  });
+  res.writeHead(upstream.status, headers);
+  if (!upstream.body || req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  for await (const piece of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+    if (!res.write(piece)) await new Promise<void>((resolve) => res.once('drain', resolve));
+  }
+  res.end();
+}

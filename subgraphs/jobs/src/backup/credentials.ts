@@ -1,0 +1,89 @@
+import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+import type { Credentials } from '../connectors/sdk.ts';
+import { JobFailure } from '../worker/errors.ts';
+
+/** What a worker gets for a connection: the platform it is on and what the connector needs. */
+export interface ConnectionCredentials {
+  platform: string;
+  credentials: Credentials;
+  /** The connection's definition, for connectors configured per connection (`rest`). */
+  definition?: unknown;
+}
+
+export interface CredentialsProvider {
+  /** Throws a JobFailure: CONFIG when the connection is gone or unusable, TRANSIENT when trying later may help. */
+  get(accountId: string, connectionId: string, options?: { forceRefresh?: boolean; requestId?: string }): Promise<ConnectionCredentials>;
+}
+
+/** Reads credentials from the platforms subgraph (`POST /internal/connections/credentials`). */
+export class PlatformsCredentials implements CredentialsProvider {
+  readonly #base: string;
+  readonly #secret: string;
+
+  constructor(platformsUrl: string, internalTokenSecret: string) {
+    this.#base = platformsUrl;
+    this.#secret = internalTokenSecret;
+  }
+
+  async get(accountId: string, connectionId: string, options: { forceRefresh?: boolean; requestId?: string } = {}): Promise<ConnectionCredentials> {
+    const token = await signInternalToken(this.#secret, 'platforms', { principal: { kind: 'anonymous' }, requestId: options.requestId ?? 'jobs-worker' });
+    let response: Response;
+    try {
+      response = await fetch(new URL('/internal/connections/credentials', this.#base), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
+        body: JSON.stringify({ accountId, connectionId, forceRefresh: options.forceRefresh ?? false }),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (cause) {
+      throw new JobFailure('TRANSIENT', 'The connection’s credentials could not be read right now', { cause });
+    }
+    const body = (await response.json().catch(() => ({}))) as Record<string, any>;
+    if (response.status === 404) throw new JobFailure('CONFIG', 'The source’s connection no longer exists');
+    if (response.status === 409) throw new JobFailure(body.transient ? 'TRANSIENT' : 'CONFIG', String(body.message ?? 'The connection cannot be used'));
+    if (!response.ok) throw new JobFailure('TRANSIENT', `Reading the connection’s credentials failed (HTTP ${response.status})`);
+    const credentials: Credentials = {};
+    if (typeof body.apiKey === 'string') {
+      // A database connection stores its connection string as its key.
+      if (/^postgres(ql)?:\/\//.test(body.apiKey)) credentials.connectionString = body.apiKey;
+      else credentials.apiKey = body.apiKey;
+    }
+    if (typeof body.accessToken === 'string') credentials.accessToken = body.accessToken;
+    return { platform: String(body.platform), credentials };
+  }
+}
+
+/** Fixed credentials per connection: for tests and tools that run connectors without the platforms subgraph. */
+export class StaticCredentials implements CredentialsProvider {
+  readonly #byConnection: Map<string, ConnectionCredentials | (() => ConnectionCredentials)>;
+  constructor(byConnection: Record<string, ConnectionCredentials | (() => ConnectionCredentials)>) {
+    this.#byConnection = new Map(Object.entries(byConnection));
+  }
+  set(connectionId: string, value: ConnectionCredentials | (() => ConnectionCredentials)): void {
+    this.#byConnection.set(connectionId, value);
+  }
+  async get(_accountId: string, connectionId: string): Promise<ConnectionCredentials> {
+    const found = this.#byConnection.get(connectionId);
+    if (!found) throw new JobFailure('CONFIG', 'The source’s connection no longer exists');
+    return typeof found === 'function' ? found() : found;
+  }
+}
+
+/** Credentials from the first provider that knows the connection. */
+export class FallbackCredentials implements CredentialsProvider {
+  readonly #providers: CredentialsProvider[];
+  constructor(...providers: CredentialsProvider[]) {
+    this.#providers = providers;
+  }
+  async get(accountId: string, connectionId: string, options?: { forceRefresh?: boolean; requestId?: string }): Promise<ConnectionCredentials> {
+    let last: unknown;
+    for (const provider of this.#providers) {
+      try {
+        return await provider.get(accountId, connectionId, options);
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw last;
+  }
+}

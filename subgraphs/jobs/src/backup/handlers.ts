@@ -1,0 +1,344 @@
+import type { Readable } from 'node:stream';
+import { createConnectorRegistry, type ConnectorRegistry } from '../connectors/index.ts';
+import { canRestore, type Credentials, fetchResource, type RestoreItem, restoreResource } from '../connectors/sdk.ts';
+import {
+  type AccountRepository,
+  applyTiering,
+  collectGarbage,
+  deleteSnapshot,
+  exportSnapshot,
+  type ExportFormat,
+  listSnapshots,
+  prune,
+  readSnapshot,
+  type Repository,
+  runBackup,
+  type SnapshotHeader,
+  type SnapshotItem,
+  snapshotItems,
+  type SourceItem,
+  verify,
+} from '../engine/index.ts';
+import { enqueueJob } from '../services/job-service.ts';
+import { JobFailure } from '../worker/errors.ts';
+import type { WorkerDeps } from '../worker/index.ts';
+import type { JobContext, JobHandler, JobHandlerRegistry, JobOutcome } from '../worker/registry.ts';
+import type { SourceInfo } from '../clients/sources-client.ts';
+import type { ConnectionCredentials } from './credentials.ts';
+import { deleteExpiredDownloads, type StoredDownload, storeDownload } from './downloads.ts';
+import { asJobFailure, createRepository, itemMetadata, manifestKeyOf, toSourceItem } from './engine-runtime.ts';
+import type { BackupSettings } from './settings.ts';
+
+/** What EXPORT, RESTORE and VERIFY jobs carry in `params` (set by the mutations in services/snapshot-jobs.ts). */
+export interface SnapshotJobParams {
+  /** The catalogue's snapshot id (what clients name). */
+  snapshotId: string;
+  /** The engine's snapshot id (the backup job's id). */
+  engineSnapshotId: string;
+  /** Only these item paths; every item when absent. */
+  items?: string[] | null;
+  format?: 'TAR_ZSTD' | 'ZIP';
+  target?: 'DOWNLOAD' | 'PLATFORM';
+  /** PLATFORM restores: the connection to write to (default: the source's). */
+  connectionId?: string | null;
+  /** PLATFORM restores: connector options (e.g. PostgreSQL `existing`, `schema`). */
+  options?: Record<string, unknown>;
+  sample?: number;
+}
+
+const DEFAULT_DOWNLOAD_TTL_SECONDS = 24 * 60 * 60;
+
+/** Registers BACKUP, PRUNE, EXPORT, RESTORE, VERIFY and TIER. Returns the repository (to close with the worker). */
+export function registerBackupHandlers(registry: JobHandlerRegistry, deps: WorkerDeps, settings: BackupSettings): Repository {
+  const repository = settings.repository ?? createRepository(settings);
+  const connectors = createConnectorRegistry(settings.connectors);
+  const h = new Handlers(deps, settings, repository, connectors);
+  const wrap =
+    (fn: (ctx: JobContext) => Promise<JobOutcome>): JobHandler =>
+    async (ctx) => {
+      try {
+        return await fn(ctx);
+      } catch (error) {
+        throw asJobFailure(error, ctx.signal);
+      }
+    };
+  registry.register('BACKUP', wrap((ctx) => h.backup(ctx)));
+  registry.register('PRUNE', wrap((ctx) => h.prune(ctx)));
+  registry.register('EXPORT', wrap((ctx) => h.export(ctx)));
+  registry.register('RESTORE', wrap((ctx) => h.restore(ctx)));
+  registry.register('VERIFY', wrap((ctx) => h.verify(ctx)));
+  registry.register('TIER', wrap((ctx) => h.tier(ctx)));
+  return repository;
+}
+
+class Handlers {
+  readonly deps: WorkerDeps;
+  readonly settings: BackupSettings;
+  readonly repository: Repository;
+  readonly connectors: ConnectorRegistry;
+
+  constructor(deps: WorkerDeps, settings: BackupSettings, repository: Repository, connectors: ConnectorRegistry) {
+    this.deps = deps;
+    this.settings = settings;
+    this.repository = repository;
+    this.connectors = connectors;
+  }
+
+  async source(ctx: JobContext): Promise<SourceInfo> {
+    const { job } = ctx;
+    if (!job.sourceId) throw new JobFailure('CONFIG', 'This job names no source');
+    const source = await this.deps.sources.getSource(job.sourceId, `job-${job.id}`).catch((cause) => {
+      throw new JobFailure('TRANSIENT', 'The source could not be read right now', { cause });
+    });
+    if (!source || source.deleted || source.accountId !== job.accountId) throw new JobFailure('CONFIG', 'The source no longer exists');
+    return source;
+  }
+
+  connectorRun(ctx: JobContext, connectionId: string, first: ConnectionCredentials) {
+    const { job } = ctx;
+    const connector = this.connectors.get(first.platform, first.definition);
+    let latest: Credentials = first.credentials;
+    return {
+      connector,
+      init: {
+        credentials: async () => latest,
+        refreshCredentials: async () => {
+          latest = (await this.settings.credentials.get(job.accountId, connectionId, { forceRefresh: true, requestId: `job-${job.id}` })).credentials;
+          return latest;
+        },
+        signal: ctx.signal,
+        log: this.deps.log.child({ jobId: job.id }),
+        retry: this.settings.connectorRetry,
+      },
+    };
+  }
+
+  async account(accountId: string): Promise<AccountRepository> {
+    return this.repository.account(accountId);
+  }
+
+  async backup(ctx: JobContext): Promise<JobOutcome> {
+    const { job } = ctx;
+    const source = await this.source(ctx);
+    if (source.resources.length === 0) throw new JobFailure('CONFIG', 'The source names no resources to back up');
+    const credentials = await this.settings.credentials.get(job.accountId, source.connectionId, { requestId: `job-${job.id}` });
+    const { connector, init } = this.connectorRun(ctx, source.connectionId, credentials);
+    for (const resource of source.resources) {
+      if (!connector.resources.some((r) => r.name === resource)) throw new JobFailure('CONFIG', `${connector.name} has no resource "${resource}"`);
+    }
+    if (ctx.lastCheckpoint) ctx.log('Resuming: items stored by the earlier attempt are kept, not fetched again');
+    const checkpoint = ctx.checkpoint;
+    async function* items(): AsyncGenerator<SourceItem> {
+      for (const resource of source.resources) {
+        ctx.log(`Backing up ${resource}`);
+        // A full run each time: unchanged content costs nothing after deduplication, and deletions show.
+        const run = fetchResource(connector, resource, init);
+        for await (const item of run) yield toSourceItem(resource, item);
+        ctx.log(`${resource}: ${run.itemCount} items read`);
+        await checkpoint({ snapshotId: job.id, resourcesRead: source.resources.slice(0, source.resources.indexOf(resource) + 1) });
+      }
+    }
+    const result = await runBackup(this.repository, {
+      accountId: job.accountId,
+      sourceId: source.id,
+      snapshotId: job.id,
+      items: items(),
+      signal: ctx.signal,
+      labels: { jobId: job.id },
+      onProgress: (p) => ctx.progress({ itemsDone: p.itemsDone + p.itemsResumed, bytesDone: p.bytesDone }),
+    });
+    for (const rejected of result.rejected) ctx.log(`Skipped ${rejected.path}: ${rejected.reason}`, 'WARN');
+    const { snapshot } = result;
+    const recorded = await this.deps.sources.recordSnapshot(
+      {
+        jobId: job.id,
+        sourceId: source.id,
+        accountId: job.accountId,
+        itemCount: snapshot.totals.items,
+        logicalBytes: snapshot.totals.logicalBytes,
+        storedBytes: snapshot.totals.storedBytes,
+        partial: result.rejected.length > 0,
+        manifestKey: manifestKeyOf(job.accountId, snapshot.id),
+        createdAt: snapshot.createdAt,
+      },
+      `job-${job.id}`,
+    );
+    ctx.progress({ itemsDone: snapshot.totals.items, bytesDone: snapshot.totals.logicalBytes });
+    ctx.log(
+      `Snapshot stored: ${snapshot.totals.items} items, ${snapshot.totals.logicalBytes} bytes, ${snapshot.totals.newBytes} new bytes after deduplication (${snapshot.totals.storedBytes} bytes written)`,
+    );
+    await enqueueJob(this.deps.orm.em.fork(), this.deps.queue, {
+      accountId: job.accountId,
+      sourceId: source.id,
+      kind: 'PRUNE',
+      trigger: { kind: 'SYSTEM' },
+      idempotencyKey: `prune-after:${job.id}`,
+    });
+    return {
+      partialSuccess: result.rejected.length > 0,
+      result: {
+        snapshotId: recorded.id,
+        engineSnapshotId: snapshot.id,
+        items: snapshot.totals.items,
+        logicalBytes: snapshot.totals.logicalBytes,
+        newBytes: snapshot.totals.newBytes,
+        storedBytes: snapshot.totals.storedBytes,
+        rejected: result.rejected.length,
+      },
+    };
+  }
+
+  /** Applies the source's retention: the catalogue forgets the dropped snapshots first, then the engine deletes them and unreferenced chunks. */
+  async prune(ctx: JobContext): Promise<JobOutcome> {
+    const { job } = ctx;
+    const source = await this.source(ctx);
+    const account = await this.account(job.accountId);
+    const snapshots = await listSnapshots(account, { sourceId: source.id });
+    const decision = prune(snapshots, source.retention);
+    const dropIds = new Set(decision.drop.map((s) => s.id));
+    if (dropIds.size > 0) {
+      const catalogue = await this.deps.sources.listSnapshots(source.id, `job-${job.id}`);
+      const ids = catalogue.filter((s) => dropIds.has(s.manifestKey.slice(s.manifestKey.lastIndexOf('/') + 1))).map((s) => s.id);
+      if (ids.length) await this.deps.sources.deleteSnapshots(source.id, ids, `job-${job.id}`);
+      for (const snapshot of decision.drop) {
+        ctx.signal.throwIfAborted();
+        await deleteSnapshot(account, snapshot.id);
+      }
+      ctx.log(`Retention dropped ${dropIds.size} snapshot(s), kept ${decision.keep.length}`);
+    }
+    const gc = await collectGarbage(account, { signal: ctx.signal, graceMs: this.settings.gcGraceMs });
+    const expired = await deleteExpiredDownloads(account, this.deps.orm);
+    ctx.log(`Removed ${gc.deletedChunks} unreferenced chunk(s) (${gc.deletedBytes} bytes)${expired ? ` and ${expired} expired export(s)` : ''}`);
+    return { result: { dropped: dropIds.size, kept: decision.keep.length, deletedChunks: gc.deletedChunks, deletedBytes: gc.deletedBytes } };
+  }
+
+  async snapshotOf(ctx: JobContext): Promise<{ params: SnapshotJobParams; account: AccountRepository; header: SnapshotHeader; itemIds?: string[] }> {
+    const params = ctx.job.params as unknown as SnapshotJobParams;
+    if (!params?.engineSnapshotId) throw new JobFailure('CONFIG', 'This job names no snapshot');
+    const account = await this.account(ctx.job.accountId);
+    const header = await readSnapshot(account, params.engineSnapshotId);
+    if (ctx.job.sourceId && header.sourceId !== ctx.job.sourceId) throw new JobFailure('CONFIG', 'The snapshot belongs to another source');
+    let itemIds: string[] | undefined;
+    if (params.items && params.items.length > 0) {
+      const wanted = new Set(params.items);
+      itemIds = [];
+      for await (const item of snapshotItems(account, header)) if (wanted.has(item.path)) itemIds.push(item.id);
+      if (itemIds.length < wanted.size) throw new JobFailure('CONFIG', `${wanted.size - itemIds.length} of the chosen items are not in the snapshot`);
+    }
+    return { params, account, header, itemIds };
+  }
+
+  async archive(ctx: JobContext, format: ExportFormat): Promise<JobOutcome> {
+    const { account, header, itemIds } = await this.snapshotOf(ctx);
+    const items = itemIds?.length ?? header.totals.items;
+    ctx.progress({ itemsTotal: items, bytesTotal: itemIds ? null : header.totals.logicalBytes });
+    const archive = await exportSnapshot(account, header.id, { format, itemIds, signal: ctx.signal });
+    let done = 0;
+    archive.stream.on('data', (piece: Buffer) => {
+      done += piece.length;
+      ctx.progress({ bytesDone: done });
+    });
+    const stored = await storeDownload(account, ctx.job.id, archive.stream, ctx.signal);
+    const ttl = this.settings.downloadTtlSeconds ?? DEFAULT_DOWNLOAD_TTL_SECONDS;
+    const download: StoredDownload = {
+      fileName: archive.fileName,
+      contentType: archive.contentType,
+      ...stored,
+      items,
+      expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+    };
+    ctx.progress({ itemsDone: items });
+    ctx.log(`Archive ready: ${download.fileName}, ${download.bytes} bytes, downloadable until ${download.expiresAt}`);
+    return { result: { download } };
+  }
+
+  async export(ctx: JobContext): Promise<JobOutcome> {
+    const format = (ctx.job.params as unknown as SnapshotJobParams).format === 'ZIP' ? 'zip' : 'tar.zst';
+    return this.archive(ctx, format);
+  }
+
+  async restore(ctx: JobContext): Promise<JobOutcome> {
+    const params = ctx.job.params as unknown as SnapshotJobParams;
+    // A download of the raw files: a zip, stored (not recompressed), which every system opens.
+    if (params.target !== 'PLATFORM') return this.archive(ctx, 'zip');
+    const { account, header, itemIds } = await this.snapshotOf(ctx);
+    const source = await this.source(ctx);
+    const connectionId = params.connectionId ?? source.connectionId;
+    const credentials = await this.settings.credentials.get(ctx.job.accountId, connectionId, { requestId: `job-${ctx.job.id}` });
+    const { connector, init } = this.connectorRun(ctx, connectionId, credentials);
+    const wanted = itemIds ? new Set(itemIds) : undefined;
+    const byResource = new Map<string, number>();
+    for await (const item of snapshotItems(account, header, { ids: wanted })) {
+      const meta = itemMetadata(item.metadata);
+      if (meta) byResource.set(meta.resource, (byResource.get(meta.resource) ?? 0) + 1);
+    }
+    for (const resource of byResource.keys()) {
+      if (!canRestore(connector, resource)) throw new JobFailure('CONFIG', `${connector.name} cannot write ${resource} back; restore to a download instead`);
+    }
+    ctx.progress({ itemsTotal: [...byResource.values()].reduce((a, b) => a + b, 0) });
+    let restored = 0;
+    let units = 0;
+    for (const resource of byResource.keys()) {
+      const items = this.restoreItems(account, header, resource, wanted, ctx);
+      const result = await restoreResource(connector, resource, items, { ...init, options: params.options ?? {} });
+      restored += result.restored;
+      units += result.units ?? 0;
+      ctx.log(`${resource}: ${result.restored} item(s) written back to ${connector.name}`);
+    }
+    return { result: { restored: { items: restored, units, target: 'PLATFORM', connectionId } } };
+  }
+
+  async *restoreItems(account: AccountRepository, header: SnapshotHeader, resource: string, ids: Set<string> | undefined, ctx: JobContext): AsyncGenerator<RestoreItem> {
+    for await (const item of snapshotItems(account, header, { ids })) {
+      const meta = itemMetadata(item.metadata);
+      if (!meta || meta.resource !== resource) continue;
+      yield restoreItem(account, item, meta, ctx);
+    }
+  }
+
+  async verify(ctx: JobContext): Promise<JobOutcome> {
+    const params = ctx.job.params as unknown as SnapshotJobParams;
+    const account = await this.account(ctx.job.accountId);
+    const report = await verify(account, {
+      snapshotIds: params.engineSnapshotId ? [params.engineSnapshotId] : undefined,
+      share: params.sample ?? 1,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress({ itemsDone: p.checkedChunks, itemsTotal: p.totalChunks, bytesDone: p.checkedBytes }),
+    });
+    for (const problem of report.problems) ctx.log(`Chunk ${problem.address} is ${problem.problem}`, 'ERROR');
+    for (const problem of report.manifestProblems) ctx.log(`The manifest of snapshot ${problem.snapshotId} could not be read`, 'ERROR');
+    ctx.log(report.ok ? `Verified ${report.checkedChunks} of ${report.referencedChunks} chunks: all intact` : `${report.problems.length} chunk(s) missing or corrupt`, report.ok ? 'INFO' : 'ERROR');
+    return {
+      result: {
+        verification: {
+          ok: report.ok,
+          share: report.share,
+          referencedChunks: report.referencedChunks,
+          checkedChunks: report.checkedChunks,
+          checkedBytes: report.checkedBytes,
+          problems: report.problems.map((p) => ({ address: p.address, problem: p.problem.toUpperCase() })),
+          manifestProblems: report.manifestProblems.length,
+        },
+      },
+    };
+  }
+
+  async tier(ctx: JobContext): Promise<JobOutcome> {
+    const account = await this.account(ctx.job.accountId);
+    const result = await applyTiering(account, { signal: ctx.signal });
+    ctx.log(`Tiering: ${result.scanned} chunks scanned, ${result.moved.warm} to warm, ${result.moved.cold} to cold`);
+    return { result: { scanned: result.scanned, moved: result.moved } };
+  }
+}
+
+function restoreItem(account: AccountRepository, item: SnapshotItem, meta: NonNullable<ReturnType<typeof itemMetadata>>, ctx: JobContext): RestoreItem {
+  return {
+    id: meta.id,
+    path: item.path,
+    size: item.size,
+    updatedAt: meta.updatedAt ?? undefined,
+    contentType: meta.contentType ?? undefined,
+    metadata: (meta.metadata ?? {}) as Record<string, unknown>,
+    content: () => account.readItem(item.chunks, { signal: ctx.signal, expectedContentHash: item.contentHash }) as Readable & AsyncIterable<Uint8Array>,
+  };
+}

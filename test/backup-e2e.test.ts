@@ -1,0 +1,402 @@
+/**
+ * The product's promise, end to end through the gateway: connect Stripe (a local server speaking
+ * Stripe's wire format), create a source, back it up, browse the snapshot, export it, download the
+ * archive through the gateway and find the platform's bytes in it, back up again and store almost
+ * nothing new, verify, corrupt a chunk and see verify name it — and another tenant sees none of it.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zstdDecompressSync } from 'node:zlib';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpAccessResolver } from '@listbackup/lib/access';
+import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
+import { createLogger } from '@listbackup/lib/logger';
+import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
+import { readSupergraph } from '@listbackup/lib/supergraph';
+import { startAccounts } from '../subgraphs/accounts/src/index.ts';
+import { startPlatforms } from '../subgraphs/platforms/src/index.ts';
+import { startSources } from '../subgraphs/sources/src/index.ts';
+import { startJobs } from '../subgraphs/jobs/src/index.ts';
+import { startBilling } from '../subgraphs/billing/src/index.ts';
+import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
+import { KeyRing, LocalDirectoryStore, layout } from '../subgraphs/jobs/src/engine/index.ts';
+import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
+import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
+import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
+import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
+import { EngineItemsReader } from '../subgraphs/jobs/src/backup/items-reader.ts';
+import { FakeStripe } from '../subgraphs/jobs/test/fakes/index.ts';
+import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const STRIPE_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
+
+interface Stack {
+  gatewayUrl: string;
+  origin: string;
+  storageDir: string;
+  internalTokenSecret: string;
+  graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof postGraphQL<T>>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Stripe's identity endpoint (`GET /v1/account`), which `createApiKeyConnection` calls; the fake serves lists only. */
+async function startIdentity(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const ok = req.headers.authorization === `Bearer ${STRIPE_KEY}`;
+    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(ok ? { id: 'acct_fake', settings: { dashboard: { display_name: 'Fake Co' } } } : { error: { type: 'invalid_request_error', message: 'Invalid API Key' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/account`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The product as `npm start` wires it, on free ports, with backups stored in a temporary directory. */
+async function startBackupStack(stripeUrl: string, identityUrl: string): Promise<Stack> {
+  const dbName = `lb_${randomBytes(6).toString('hex')}`;
+  await admin(`create database ${dbName}`);
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${dbName}`;
+  const databaseUrl = url.toString();
+  const storageDir = await mkdtemp(join(tmpdir(), 'lb-objects-'));
+  const internalTokenSecret = randomBytes(32).toString('base64url');
+  const log = createLogger('backup-e2e', process.env.LOG_LEVEL ?? 'silent');
+  const bus = new InProcessEventBus();
+  const runtime = (name: string, port = 0): Omit<ServiceRuntime, 'access'> => ({ databaseUrl, bus, internalTokenSecret, log: log.child({ service: name }), port });
+  const started: RunningService[] = [];
+  let gateway: RunningGateway | undefined;
+  const close = async () => {
+    await gateway?.close();
+    for (const service of started.reverse()) await service.close();
+    await bus.close();
+    await admin(`drop database if exists ${dbName} with (force)`);
+    await rm(storageDir, { recursive: true, force: true });
+  };
+  try {
+    const accounts = await startAccounts(runtime('accounts'));
+    started.push(accounts);
+    const access = new HttpAccessResolver(accounts.url, internalTokenSecret);
+    const platforms = await startPlatforms({ ...runtime('platforms'), access }, { endpointOverrides: { stripe: { identityUrl } } });
+    started.push(platforms);
+    const store = new LocalDirectoryStore(storageDir);
+    const keyRing = new KeyRing([{ id: 'test-1', key: randomBytes(32) }]);
+    const repository = createRepository({ store, keyRing, sealWorkers: 1 });
+    const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
+    const sources = await startSources(
+      { ...runtime('sources', sourcesPort), access },
+      { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false, items: new EngineItemsReader(repository) },
+    );
+    started.push(sources);
+    const jobs = await startJobs(
+      { ...runtime('jobs', jobsPort), access },
+      {
+        sourcesUrl: sources.url,
+        backup: {
+          store,
+          keyRing,
+          repository,
+          credentials: new PlatformsCredentials(platforms.url, internalTokenSecret),
+          downloadKey: downloadKey(internalTokenSecret),
+          connectors: { baseUrls: { stripe: stripeUrl } },
+          connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 },
+        },
+        worker: { pollIntervalMs: 100, retryPolicy: { baseDelayMs: 50, maxDelayMs: 200 } },
+      },
+    );
+    started.push(jobs);
+    const billing = await startBilling({ ...runtime('billing'), access });
+    started.push(billing);
+    gateway = await startGateway({
+      port: 0,
+      supergraphSdl: readSupergraph(),
+      subgraphUrls: Object.fromEntries(started.map((service) => [service.name, service.url])),
+      accountsUrl: accounts.url,
+      internalTokenSecret,
+      log: log.child({ service: 'gateway' }),
+    });
+    const gatewayUrl = gateway.url;
+    return {
+      gatewayUrl,
+      origin: new URL(gatewayUrl).origin,
+      storageDir,
+      internalTokenSecret,
+      graphql: (query, variables, token) => postGraphQL(gatewayUrl, query, variables, token),
+      close,
+    };
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+}
+
+const JOB_FIELDS = `id kind status attempts failureType failureReason partialSuccess progress { itemsDone bytesDone }
+  download { url path fileName contentType bytes sha256 items expiresAt }
+  verification { ok checkedChunks referencedChunks problems { address problem } }`;
+
+/** Tar entries (name → bytes) of an uncompressed tar. */
+function untar(tar: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  let offset = 0;
+  let longName: string | null = null;
+  while (offset + 512 <= tar.length) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const field = (start: number, length: number) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
+    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    const type = String.fromCharCode(header[156] || 48);
+    const prefix = field(345, 155);
+    const body = tar.subarray(offset + 512, offset + 512 + size);
+    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
+    else if (type === 'x' || type === 'g') {
+      const path = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
+      if (path) longName = path[1];
+    } else if (type === '0' || type === '\0') {
+      files.set(longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100)), Buffer.from(body));
+      longName = null;
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+describe('backups through the gateway', () => {
+  let stack: Stack;
+  let stripe: FakeStripe;
+  let identity: { url: string; close(): Promise<void> };
+  let alice: SignedUp;
+  let bob: SignedUp;
+  let sourceId: string;
+  let firstJob: any;
+  let snapshotId: string;
+  let exportJob: any;
+  const served = new Map<string, Buffer>();
+
+  const gql = async <T = any>(query: string, variables: Record<string, unknown>, who: SignedUp): Promise<T> => {
+    const result = await stack.graphql<T>(query, variables, who.accessToken);
+    if (result.errors) throw new Error(JSON.stringify(result.errors));
+    return result.data as T;
+  };
+  const job = async (id: string, who: SignedUp = alice) => (await gql(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { id }, who)).job;
+  /** Polls job(id) and returns every distinct status seen, ending at a final one. */
+  const watch = async (id: string) => {
+    const seen: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const current = await job(id);
+      if (seen.at(-1) !== current.status) seen.push(current.status);
+      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(current.status)) return { job: current, seen };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`job ${id} did not finish`);
+  };
+  const download = (path: string, who?: SignedUp) => fetch(`${stack.origin}${path}`, { headers: who ? { authorization: `Bearer ${who.accessToken}` } : {} });
+
+  beforeAll(async () => {
+    stripe = await new FakeStripe().start();
+    stripe.keys.add(STRIPE_KEY);
+    for (let i = 0; i < 30; i++) stripe.add('customers', { description: `customer ${i} ${randomBytes(200).toString('hex')}` });
+    for (let i = 0; i < 20; i++) stripe.add('charges');
+    identity = await startIdentity();
+    stack = await startBackupStack(stripe.url, identity.url);
+    [alice, bob] = await Promise.all([signUp(stack), signUp(stack)]);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await stripe?.close();
+    await identity?.close();
+  });
+
+  it('backs up a Stripe source: QUEUED, then RUNNING, then SUCCEEDED, with a browsable snapshot', async () => {
+    const connection = (
+      await gql(
+        `mutation ($input: CreateApiKeyConnectionInput!) { createApiKeyConnection(input: $input) { id status } }`,
+        { input: { accountId: alice.accountId, platformSlug: 'stripe', name: 'Stripe', apiKey: STRIPE_KEY } },
+        alice,
+      )
+    ).createApiKeyConnection;
+    expect(connection.status).toBe('AUTHORIZED');
+    const source = (
+      await gql(
+        `mutation ($input: CreateSourceInput!) { createSource(input: $input) { id } }`,
+        { input: { accountId: alice.accountId, connectionId: connection.id, name: 'Payments', resources: ['customers', 'charges'], schedule: { kind: 'MANUAL' }, retention: { keepLast: 5 } } },
+        alice,
+      )
+    ).createSource;
+    sourceId = source.id;
+
+    const triggered = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id status } }`, { id: sourceId }, alice)).triggerSync;
+    expect(triggered.status).toBe('QUEUED');
+    const { job: done, seen } = await watch(triggered.id);
+    expect(done.status, done.failureReason).toBe('SUCCEEDED');
+    expect(seen.at(-1)).toBe('SUCCEEDED');
+    expect(seen.every((status) => ['QUEUED', 'RUNNING', 'SUCCEEDED'].includes(status))).toBe(true);
+    expect(done.progress.itemsDone).toBe(50);
+    firstJob = done;
+
+    for (const customer of stripe.objects.customers) served.set(`customers/${customer.id}.json`, Buffer.from(JSON.stringify(customer)));
+    for (const charge of stripe.objects.charges) served.set(`charges/${charge.id}.json`, Buffer.from(JSON.stringify(charge)));
+
+    const snapshot = (
+      await gql(
+        `query ($id: ID!) { job(id: $id) { snapshot { id itemCount logicalBytes storedBytes source { id } items(first: 10) { edges { node { path name resource size } } pageInfo { hasNextPage endCursor } } } } }`,
+        { id: firstJob.id },
+        alice,
+      )
+    ).job.snapshot;
+    snapshotId = snapshot.id;
+    expect(snapshot.itemCount).toBe(50);
+    expect(snapshot.logicalBytes).toBe([...served.values()].reduce((sum, bytes) => sum + bytes.length, 0));
+    expect(snapshot.items.edges).toHaveLength(10);
+    expect(snapshot.items.pageInfo.hasNextPage).toBe(true);
+    const first = snapshot.items.edges[0].node;
+    expect(first.path.startsWith('charges/')).toBe(true);
+    expect(first.resource).toBe('charges');
+    expect(first.size).toBe(served.get(first.path)!.length);
+
+    const customer = stripe.objects.customers[7];
+    const searched = (
+      await gql(`query ($id: ID!, $q: String) { snapshot(id: $id) { items(search: $q) { edges { node { path } } } } }`, { id: snapshotId, q: customer.id.toUpperCase() }, alice)
+    ).snapshot.items.edges;
+    expect(searched.map((edge: any) => edge.node.path)).toEqual([`customers/${customer.id}.json`]);
+  });
+
+  it('exports the snapshot and serves the archive through the gateway, byte for byte', async () => {
+    const queued = (await gql(`mutation ($id: ID!) { exportSnapshot(snapshotId: $id, format: TAR_ZSTD) { id status kind } }`, { id: snapshotId }, alice)).exportSnapshot;
+    expect(queued).toMatchObject({ status: 'QUEUED', kind: 'EXPORT' });
+    const { job: done } = await watch(queued.id);
+    expect(done.status, done.failureReason).toBe('SUCCEEDED');
+    exportJob = done;
+    expect(done.download.items).toBe(50);
+    expect(done.download.path.startsWith('/downloads?token=')).toBe(true);
+
+    const response = await download(done.download.path, alice);
+    expect(response.status).toBe(200);
+    const archive = Buffer.from(await response.arrayBuffer());
+    expect(archive.length).toBe(done.download.bytes);
+    const files = untar(zstdDecompressSync(archive));
+    expect(files.size).toBe(served.size);
+    for (const [path, bytes] of served) expect(files.get(path)?.equals(bytes), path).toBe(true);
+  });
+
+  it('keeps downloads, jobs and snapshots of one account from everyone else', async () => {
+    expect((await download(exportJob.download.path, bob)).status).toBe(404);
+    expect((await download(exportJob.download.path)).status).toBe(404);
+    const forged = exportJob.download.path.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A'));
+    expect((await download(forged, alice)).status).toBe(404);
+
+    for (const [query, variables] of [
+      [`query ($id: ID!) { job(id: $id) { id } }`, { id: firstJob.id }],
+      [`query ($id: ID!) { snapshot(id: $id) { id } }`, { id: snapshotId }],
+      [`mutation ($id: ID!) { exportSnapshot(snapshotId: $id) { id } }`, { id: snapshotId }],
+      [`mutation ($id: ID!) { verifySnapshot(snapshotId: $id) { id } }`, { id: snapshotId }],
+      [`mutation ($id: ID!) { restoreSnapshot(snapshotId: $id, target: DOWNLOAD) { id } }`, { id: snapshotId }],
+    ] as const) {
+      const result = await stack.graphql(query, variables, bob.accessToken);
+      expect(result.errors?.[0]?.extensions?.code, query).toBe('NOT_FOUND');
+    }
+    const bobsJobs = (await gql(`query { jobs { edges { node { id } } } }`, {}, bob)).jobs.edges;
+    expect(bobsJobs).toEqual([]);
+  });
+
+  it('refuses an expired download link with 410', async () => {
+    const token = signDownloadToken(downloadKey(stack.internalTokenSecret), { jobId: exportJob.id, accountId: alice.accountId, exp: Math.floor(Date.now() / 1000) - 1 });
+    const response = await download(`/downloads?token=${token}`, alice);
+    expect(response.status).toBe(410);
+    expect(((await response.json()) as any).code).toBe('DOWNLOAD_EXPIRED');
+  });
+
+  it('stores less than 1% new bytes when nothing changed', async () => {
+    const triggered = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: sourceId }, alice)).triggerSync;
+    const { job: done } = await watch(triggered.id);
+    expect(done.status, done.failureReason).toBe('SUCCEEDED');
+    const snapshots = (await gql(`query ($id: ID!) { job(id: $id) { snapshot { logicalBytes storedBytes itemCount } } }`, { id: done.id }, alice)).job.snapshot;
+    const first = (await gql(`query ($id: ID!) { snapshot(id: $id) { storedBytes } }`, { id: snapshotId }, alice)).snapshot;
+    expect(snapshots.itemCount).toBe(50);
+    // What it wrote is its own (small) manifest: every chunk was already stored.
+    expect(snapshots.storedBytes).toBeLessThan(first.storedBytes);
+    const log = (await gql(`query ($id: ID!) { job(id: $id) { log { edges { node { message } } } } }`, { id: done.id }, alice)).job.log.edges.map((edge: any) => edge.node.message);
+    const summary = log.map((line: string) => /(\d+) items, (\d+) bytes, (\d+) new bytes after deduplication/.exec(line)).find(Boolean);
+    expect(summary, log.join('\n')).toBeTruthy();
+    const [, , logical, fresh] = summary!.map(Number);
+    expect(logical).toBe(snapshots.logicalBytes);
+    expect(fresh).toBeLessThan(logical * 0.01);
+  });
+
+  it('verifies the snapshot, then names a chunk that was corrupted on disk', async () => {
+    const ok = await watch((await gql(`mutation ($id: ID!) { verifySnapshot(snapshotId: $id) { id } }`, { id: snapshotId }, alice)).verifySnapshot.id);
+    expect(ok.job.status, ok.job.failureReason).toBe('SUCCEEDED');
+    expect(ok.job.verification.ok).toBe(true);
+    expect(ok.job.verification.checkedChunks).toBe(ok.job.verification.referencedChunks);
+
+    const chunkDir = join(stack.storageDir, layout.chunks(alice.accountId));
+    const fanout = (await readdir(chunkDir)).sort()[0];
+    const address = (await readdir(join(chunkDir, fanout))).sort()[0];
+    await writeFile(join(chunkDir, fanout, address), randomBytes(64));
+
+    const bad = await watch((await gql(`mutation ($id: ID!) { verifySnapshot(snapshotId: $id, sample: 1) { id } }`, { id: snapshotId }, alice)).verifySnapshot.id);
+    expect(bad.job.verification.ok).toBe(false);
+    expect(bad.job.verification.problems).toEqual([{ address, problem: 'CORRUPT' }]);
+  });
+
+  it('rejects a sample outside (0, 1] and changes nothing', async () => {
+    const before = (await gql(`query { jobs(first: 100) { edges { node { id } } } }`, {}, alice)).jobs.edges.length;
+    const result = await stack.graphql(`mutation ($id: ID!) { verifySnapshot(snapshotId: $id, sample: 0) { id } }`, { id: snapshotId }, alice.accessToken);
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await gql(`query { jobs(first: 100) { edges { node { id } } } }`, {}, alice)).jobs.edges.length).toBe(before);
+  });
+
+  it('retries through a 503 storm that recovers, and succeeds', async () => {
+    // More 503s than one request's own retries absorb: the attempt fails TRANSIENT, the job retries.
+    stripe.failNext({ status: 503, times: 8 });
+    const triggered = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: sourceId }, alice)).triggerSync;
+    const { job: done } = await watch(triggered.id);
+    expect(done.status, done.failureReason).toBe('SUCCEEDED');
+    expect(done.attempts).toBeGreaterThanOrEqual(2);
+    expect(done.progress.itemsDone).toBe(50);
+  });
+
+  it('waits as long as a 429 Retry-After says, then succeeds', async () => {
+    const before = stripe.requestsTo('/v1/').length;
+    stripe.failNext({ status: 429, headers: { 'retry-after': '1' } });
+    const triggered = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: sourceId }, alice)).triggerSync;
+    const { job: done } = await watch(triggered.id);
+    expect(done.status, done.failureReason).toBe('SUCCEEDED');
+    const requests = stripe.requestsTo('/v1/').slice(before);
+    const limited = requests.findIndex((request) => request.status === 429);
+    expect(limited).toBeGreaterThanOrEqual(0);
+    expect(requests[limited + 1].at - requests[limited].at).toBeGreaterThanOrEqual(1000);
+    expect(requests.some((request) => request.early)).toBe(false);
+  });
+
+  it('fails a backup of a revoked connection as CONFIG, without retrying', async () => {
+    const connectionId = (await gql(`query ($id: ID!) { source(id: $id) { connection { id } } }`, { id: sourceId }, alice)).source.connection.id;
+    await gql(`mutation ($id: ID!) { revokeConnection(id: $id) { connection { status } } }`, { id: connectionId }, alice);
+    const triggered = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: sourceId }, alice)).triggerSync;
+    const { job: done } = await watch(triggered.id);
+    expect(done).toMatchObject({ status: 'FAILED', failureType: 'CONFIG', attempts: 1 });
+    expect(done.failureReason).toMatch(/revoked/i);
+  });
+});
