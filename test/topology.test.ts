@@ -2,6 +2,9 @@
 // `node …/main.ts`, talking real HTTP and sharing events through real NATS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'nats';
 import { streamName } from '@listbackup/lib/events/connect';
 import { createTestDatabase } from './support/database.ts';
@@ -33,6 +36,8 @@ describe.skipIf(!natsUrl)('separate processes over NATS (as docker compose runs 
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       VAULT_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      STORAGE_KEYS: `s1:${randomBytes(32).toString('base64')}`,
+      STORAGE_DIR: mkdtempSync(join(tmpdir(), 'lb-topology-objects-')),
     };
     // Accounts first: the others ask it for roles.
     for (const name of names) {
