@@ -112,6 +112,7 @@ await runMain(async () => {
     accountsUrl: accounts.url,
     internalTokenSecret,
     log: log.child({ service: 'gateway' }),
+    subscriptions: { bus },
   });
   cleanups.push(() => gateway.close());
 
@@ -120,7 +121,8 @@ await runMain(async () => {
     [
       '',
       `  ListBackup is running.`,
-      `  GraphQL API   ${gateway.url}`,
+      `  GraphQL API   ${gateway.url}  (websocket subscriptions on the same URL)`,
+      `  Playground    http://localhost:${config.PORT}/playground · GraphiQL http://localhost:${config.PORT}/graphiql`,
       `  Health        http://localhost:${config.PORT}/healthz · http://localhost:${config.PORT}/readyz`,
       `  Database      ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL on port ${config.EMBEDDED_POSTGRES_PORT} (data in ${config.DATA_DIR}/postgres)`}`,
       `  Events        ${config.NATS_URL ? `NATS at ${config.NATS_URL}` : 'in-process bus'}`,

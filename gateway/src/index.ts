@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { OAUTH_CALLBACK_PATH, proxyOAuthCallback } from './oauth-callback.ts';
+import { DOWNLOADS_PATH, proxyDownload } from './downloads.ts';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -13,6 +15,8 @@ import { SignedDataSource, type SubgraphRequest } from './data-source.ts';
 import { formatGatewayError, logMaskedErrors } from './errors.ts';
 import { checkReadiness } from './readiness.ts';
 import type { GatewayContext } from './context.ts';
+import { createSubscriptionServer, type SubscriptionEngine, type SubscriptionOptions } from './subscriptions/index.ts';
+import { serveIde } from './ide/index.ts';
 
 export type { GatewayContext } from './context.ts';
 export type { SubgraphRequest } from './data-source.ts';
@@ -37,6 +41,8 @@ export interface GatewayOptions {
   onSubgraphRequest?: (request: SubgraphRequest) => void;
   /** Cache settings of the authenticator (tests use a fake clock). */
   auth?: Pick<AuthenticatorOptions, 'apiKeyCacheMs' | 'jwksRefetchCooldownMs' | 'jwksMaxAgeMs' | 'now'>;
+  /** Live subscriptions over the websocket on /graphql: the event bus they listen to, and limits. */
+  subscriptions?: SubscriptionOptions;
 }
 
 export interface RunningGateway {
@@ -47,6 +53,10 @@ export interface RunningGateway {
   httpServer: http.Server;
   authenticator: Authenticator;
   apollo: ApolloServer<GatewayContext>;
+  /** The subscriptions the gateway executes itself (counts for tests and metrics). */
+  subscriptions: SubscriptionEngine;
+  /** Loads another supergraph without a restart; open subscriptions end with SUPERGRAPH_CHANGED. */
+  updateSupergraph(supergraphSdl: string): void;
   close(): Promise<void>;
 }
 
@@ -69,15 +79,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...options.auth,
   });
 
+  const dataSources = Object.fromEntries(
+    Object.entries(subgraphUrls).map(([name, url]) => [name, new SignedDataSource({ name, url, internalTokenSecret: options.internalTokenSecret, onRequest: options.onSubgraphRequest })]),
+  );
+  let updateSupergraph: ((supergraphSdl: string) => void) | undefined;
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
+    supergraphSdl: async ({ update }) => {
+      updateSupergraph = update;
+      return { supergraphSdl: options.supergraphSdl };
+    },
     logger: log,
     buildService: ({ name }) => {
-      const url = subgraphUrls[name];
-      if (!url) throw new Error(`No URL configured for subgraph "${name}" of the supergraph`);
-      return new SignedDataSource({ name, url, internalTokenSecret: options.internalTokenSecret, onRequest: options.onSubgraphRequest });
+      const dataSource = dataSources[name];
+      if (!dataSource) throw new Error(`No URL configured for subgraph "${name}" of the supergraph`);
+      return dataSource;
     },
   });
+  const subscriptions = createSubscriptionServer({ ...options.subscriptions, gateway, authenticator, log, dataSources });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // The process decides its own shutdown order (lib/src/process.ts).
@@ -86,7 +104,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGatewayError,
-    plugins: [ApolloServerPluginLandingPageDisabled(), logMaskedErrors],
+    plugins: [ApolloServerPluginLandingPageDisabled(), logMaskedErrors, subscriptions.httpPlugin],
   });
   await apollo.start();
 
@@ -145,9 +163,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         if (!report.ready) requestLog.warn({ checks: report.checks }, 'not ready');
         return sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'unavailable', checks: report.checks, ...(failed.length ? { failed } : {}) });
       }
+      case OAUTH_CALLBACK_PATH:
+        return proxyOAuthCallback(req, res, {
+          platformsUrl: subgraphUrls.platforms,
+          internalTokenSecret: options.internalTokenSecret,
+          requestId,
+          clientIp: clientIp(req, options.trustProxy ?? false),
+        });
+      case DOWNLOADS_PATH:
+        return proxyDownload(req, res, { jobsUrl: subgraphUrls.jobs, internalTokenSecret: options.internalTokenSecret, requestId, principal: (state.principal = await authenticator.authenticate(header(req, 'authorization'), requestId)), clientIp: clientIp(req, options.trustProxy ?? false) });
       case '/.well-known/jwks.json':
         return sendJson(res, 200, await authenticator.publicJwks(requestId), { 'cache-control': 'public, max-age=300' });
       default:
+        if (await serveIde(req, res, url)) return;
         return sendJson(res, 404, graphqlErrorBody('NOT_FOUND', 'No such route'));
     }
   };
@@ -188,6 +216,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
   });
   httpServer.keepAliveTimeout = 65_000;
+  subscriptions.attach({ httpServer, apollo, path: '/graphql', clientIp: (req) => clientIp(req, options.trustProxy ?? false) });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, host, () => {
@@ -205,7 +234,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     httpServer,
     authenticator,
     apollo,
+    subscriptions: subscriptions.engine,
+    updateSupergraph(supergraphSdl) {
+      updateSupergraph!(supergraphSdl);
+    },
     async close() {
+      await subscriptions.close();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await apollo.stop();

@@ -4,6 +4,7 @@ import { createLogger } from '@listbackup/lib/logger';
 import { onShutdown } from '@listbackup/lib/process';
 import { readSupergraph } from '@listbackup/lib/supergraph';
 import { GATEWAY_PORT, SUBGRAPHS } from '@listbackup/lib/subgraphs';
+import { connectNatsBus } from '@listbackup/lib/events/connect';
 import { startGateway } from './index.ts';
 
 const subgraphUrl = (fallbackPort: number) => z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${fallbackPort}/graphql`);
@@ -14,6 +15,9 @@ const Config = z.object({
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   INTERNAL_TOKEN_SECRET: commonEnv.INTERNAL_TOKEN_SECRET,
+  /** Live job status: subscriptions are fed by events from NATS. */
+  NATS_URL: z.url({ protocol: /^nats$/ }),
+  EVENTS_NAMESPACE: commonEnv.EVENTS_NAMESPACE,
   /** Optional: /readyz then checks the database too. */
   DATABASE_URL: commonEnv.DATABASE_URL.optional(),
   TRUST_PROXY: z.stringbool().default(false),
@@ -34,6 +38,7 @@ function graphqlEndpoint(url: string): string {
 await runMain(async () => {
   const config = parseConfig(Config);
   const log = createLogger('gateway', config.LOG_LEVEL);
+  const bus = await connectNatsBus(config.NATS_URL, config.EVENTS_NAMESPACE, log);
   const gateway = await startGateway({
     port: config.PORT,
     host: config.HOST,
@@ -50,7 +55,8 @@ await runMain(async () => {
     databaseUrl: config.DATABASE_URL,
     trustProxy: config.TRUST_PROXY,
     log,
+    subscriptions: { bus },
   });
   console.error(`gateway ready at ${gateway.url}`);
-  onShutdown(() => gateway.close());
+  onShutdown(() => bus.close(), () => gateway.close());
 });

@@ -148,6 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       internalTokenSecret,
       log: log.child({ service: 'gateway' }),
       onSubgraphRequest: (request) => requests[request.subgraph as SubgraphName]?.push(request),
+      subscriptions: { bus },
       ...options.gateway,
     });
     const gatewayUrl = gateway.url;
