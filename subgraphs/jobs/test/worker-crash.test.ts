@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startJobs } from '../src/index.ts';
@@ -10,6 +13,7 @@ import { CREATE_ITEM_RUNS, ITEM_RUNS_TABLE, TEST_KIND } from './support/test-han
 const WORKER_ENTRY = fileURLToPath(new URL('../src/worker.ts', import.meta.url));
 const HANDLERS = fileURLToPath(new URL('./support/test-handlers.ts', import.meta.url));
 const LEASE_SECONDS = 10;
+const STORAGE_DIR = mkdtempSync(join(tmpdir(), 'lb-worker-crash-'));
 
 /** `npm run worker` as its own process, running the test handlers. */
 function spawnWorker(databaseUrl: string, secret: string): ChildProcess {
@@ -23,6 +27,8 @@ function spawnWorker(databaseUrl: string, secret: string): ChildProcess {
       JOB_SUPERVISE_INTERVAL_SECONDS: '1',
       JOB_POLL_INTERVAL_MS: '200',
       LOG_LEVEL: 'error',
+      STORAGE_KEYS: `s1:${randomBytes(32).toString('base64')}`,
+      STORAGE_DIR: STORAGE_DIR,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -71,6 +71,12 @@ export class JobHandlerRegistry {
     return this;
   }
 
+  /** Puts a handler in place of the one registered for the kind, e.g. from a JOB_HANDLER_MODULES module. */
+  replace(kind: JobKind, handler: JobHandler): this {
+    this.#handlers.set(kind, handler);
+    return this;
+  }
+
   get(kind: JobKind): JobHandler | undefined {
     return this.#handlers.get(kind);
   }

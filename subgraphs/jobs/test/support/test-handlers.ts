@@ -84,5 +84,5 @@ async function items(ctx: JobContext, deps: Pick<WorkerDeps, 'orm'>, params: Rec
 
 /** For JOB_HANDLER_MODULES. */
 export function register(registry: JobHandlerRegistry, deps: WorkerDeps): void {
-  registry.register(TEST_KIND, testHandler(deps));
+  registry.replace(TEST_KIND, testHandler(deps));
 }
