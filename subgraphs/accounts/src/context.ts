@@ -6,14 +6,14 @@ import { User } from './entities/user.ts';
 import { Account } from './entities/account.ts';
 import { Membership } from './entities/membership.ts';
 import { ApiKey } from './entities/api-key.ts';
+import { isUuid } from '@listbackup/lib/ids';
 
 export interface AccountsContext extends SubgraphContext {
   loaders: ReturnType<typeof createLoaders>;
 }
 
 // Ids come from clients and other subgraphs; a malformed one is simply not found (Postgres would reject it).
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+const uuids = (ids: readonly string[]) => ids.filter((id) => isUuid(id));
 
 /** Unscoped by design: every service checks `authorize` on the row's account before returning it. */
 export function createLoaders(em: Em) {

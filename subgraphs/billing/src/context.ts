@@ -4,14 +4,14 @@ import type { Em } from '@listbackup/lib/db';
 import { byId, groupBy } from '@listbackup/lib/loaders';
 import { Plan } from './entities/plan.ts';
 import { PlanSubscription } from './entities/plan-subscription.ts';
+import { isUuid } from '@listbackup/lib/ids';
 
 export interface BillingContext extends SubgraphContext {
   loaders: ReturnType<typeof createLoaders>;
 }
 
 // Ids come from clients and other subgraphs; a malformed one is simply not found (Postgres would reject it).
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+const uuids = (ids: readonly string[]) => ids.filter((id) => isUuid(id));
 
 export function createLoaders(em: Em) {
   return {

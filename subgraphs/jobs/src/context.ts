@@ -6,7 +6,7 @@ import { Job } from './entities/job.ts';
 import type { JobQueue } from './queue/job-queue.ts';
 import type { SourcesClient } from './clients/sources-client.ts';
 import type { SnapshotLookup } from './backup/snapshot-lookup.ts';
-import { isUuid } from './services/pagination.ts';
+import { isUuid } from '@listbackup/lib/ids';
 import { loadJobPages, type JobListKey } from './services/job-lists.ts';
 
 /** What the jobs services need beyond the request: the queue and the sources subgraph. */

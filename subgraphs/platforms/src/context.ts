@@ -5,6 +5,7 @@ import { byId, groupBy } from '@listbackup/lib/loaders';
 import { Platform } from './entities/platform.ts';
 import { Connection } from './entities/connection.ts';
 import type { PlatformsRuntime } from './runtime.ts';
+import { isUuid } from '@listbackup/lib/ids';
 
 export interface PlatformsContext extends SubgraphContext {
   loaders: ReturnType<typeof createLoaders>;
@@ -12,8 +13,7 @@ export interface PlatformsContext extends SubgraphContext {
 }
 
 // Ids come from clients and other subgraphs; a malformed one is simply not found (Postgres would reject it).
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+const uuids = (ids: readonly string[]) => ids.filter((id) => isUuid(id));
 
 export function createLoaders(em: Em) {
   return {

@@ -6,7 +6,7 @@ import { Source } from './entities/source.ts';
 import { Snapshot } from './entities/snapshot.ts';
 import type { PlatformsClient } from './clients/platforms-client.ts';
 import type { ItemsReader } from './services/items-reader.ts';
-import { isUuid } from './services/pagination.ts';
+import { isUuid } from '@listbackup/lib/ids';
 import { loadSnapshotPages, type SnapshotListKey } from './services/snapshot-lists.ts';
 
 /** What the sources services need beyond the request. */

@@ -1,3 +1,4 @@
+import { isUuid } from '@listbackup/lib/ids';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ROLE_RANK, isRole, type AccessResolver, type Role } from '@listbackup/lib/access';
@@ -10,13 +11,8 @@ import { API_KEY_VERIFY_PATH, apiKeyVerifyRoute } from './api-key-service.ts';
 /** An API key acts as an admin of its account and the accounts below it, never more. */
 export const API_KEY_ROLE: Role = 'admin';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Ids arrive from clients and other subgraphs; a malformed one is simply unknown (Postgres would reject it). */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
-
 /** A Postgres array literal of already-validated uuids, bound as one text parameter. */
 function uuidArray(ids: readonly string[]): string {
   return `{${ids.filter(isUuid).join(',')}}`;

@@ -21,6 +21,7 @@ import { isValidEmail, normalizeEmail, parseEmail } from './identity-email.ts';
 import { InvalidTotpError, TOTP_ISSUER, consumeSecondFactor, issueRecoveryCodes, matchTotp, type SecondFactor } from './identity-totp.ts';
 import { assertNotThrottled, clearFailures, clientAddress, recordFailure, throttleKeys } from './login-throttle.ts';
 import { REFRESH_TOKEN_TTL_MS, currentJwks, hashToken, issueAccessToken, looksLikeRefreshToken, newRefreshToken } from './tokens.ts';
+import { isUuid } from '@listbackup/lib/ids';
 
 export { currentJwks } from './tokens.ts';
 
@@ -65,7 +66,6 @@ export class InvalidRefreshTokenError extends AppError {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // ---------------------------------------------------------------------------------------------
 // Who is calling
@@ -76,7 +76,7 @@ export function requireUserPrincipal(ctx: AccountsContext): Extract<Principal, {
   if (principal.kind === 'apiKey') {
     throw new UnauthenticatedError('An API key acts for an account, not a person: sign in as a user for this.');
   }
-  if (principal.kind !== 'user' || !UUID.test(principal.userId) || !UUID.test(principal.sessionId)) throw new UnauthenticatedError();
+  if (principal.kind !== 'user' || !isUuid(principal.userId) || !isUuid(principal.sessionId)) throw new UnauthenticatedError();
   return principal;
 }
 
@@ -93,7 +93,7 @@ export async function currentUser(ctx: AccountsContext): Promise<User> {
  * Anyone else is "not found", whether or not they exist (`_entities` included).
  */
 export async function getUser(ctx: AccountsContext, id: string): Promise<User> {
-  if (!UUID.test(id)) throw new NotFoundError('User');
+  if (!isUuid(id)) throw new NotFoundError('User');
   const principal = ctx.principal;
   const self = principal.kind === 'user' && principal.userId === id;
   if (!self) {

@@ -4,12 +4,12 @@ import type { EventBus, EventSubscription } from '@listbackup/lib/events/bus';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
 import { runIdempotent } from '@listbackup/lib/events/outbox';
 import { startFreePlan } from '../services/subscription-service.ts';
+import { isUuid } from '@listbackup/lib/ids';
 
 export const ACCOUNT_CREATED_PATTERN = 'lb.evt.*.account.created';
 /** The consumer name recorded with each applied event id (processed_events). */
 export const FREE_PLAN_CONSUMER = 'billing.free-plan';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Gives a new account the Free plan. The new account is the event's `subject` (the entity the
@@ -17,7 +17,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function handleAccountCreated(orm: Orm, log: Logger, event: EventEnvelope): Promise<void> {
   const accountId = event.subject;
-  if (!UUID.test(accountId)) {
+  if (!isUuid(accountId)) {
     // Retrying cannot fix it; throwing would redeliver it forever.
     log.error({ eventId: event.id, subject: event.subject }, 'account.created event without an account id as subject; ignored');
     return;

@@ -1,7 +1,7 @@
 import { AppError } from '@listbackup/lib/errors';
 import type { Snapshot } from '../../../sources/src/entities/snapshot.ts';
 import { type ItemsPageRequest, type ItemsReader, pageItems, type SnapshotItemRecord } from '../../../sources/src/services/items-reader.ts';
-import type { Page } from '../../../sources/src/services/pagination.ts';
+import type { Page } from '@listbackup/lib/pagination';
 import { readSnapshot, type Repository, snapshotItems } from '../engine/index.ts';
 import { itemMetadata, snapshotIdOf } from './engine-runtime.ts';
 

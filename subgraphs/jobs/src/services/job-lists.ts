@@ -1,6 +1,7 @@
 import type { Em } from '@listbackup/lib/db';
 import { Job, JOB_KINDS, JOB_STATUSES, type JobKind, type JobStatus } from '../entities/job.ts';
-import { decodeTimeCursor, isUuid } from './pagination.ts';
+import { decodeTimeCursor } from '@listbackup/lib/pagination';
+import { isUuid } from '@listbackup/lib/ids';
 
 /** One newest-first page of the jobs of one account or one source. */
 export interface JobListKey {

@@ -9,7 +9,8 @@ import { ACTIVE_STATUSES, Job, type JobKind, type JobStatus, type TriggerKind } 
 import { JobLog } from '../entities/job-log.ts';
 import { notify, type JobQueue } from '../queue/job-queue.ts';
 import { addLogLine, recordJobEvent } from './job-state.ts';
-import { decodeCursor, decodeTimeCursor, encodeCursor, isUuid, pageSize, timeCursor, toPage, type Page } from './pagination.ts';
+import { decodeCursor, decodeTimeCursor, encodeCursor, pageSize, timeCursor, toPage, type Page } from '@listbackup/lib/pagination';
+import { isUuid } from '@listbackup/lib/ids';
 
 /** A job the caller may read; any other is "not found", whether it exists or not. */
 export async function getJob(ctx: JobsContext, id: string): Promise<Job> {

@@ -5,7 +5,7 @@ import type { Job, JobKind } from '../entities/job.ts';
 import type { SnapshotJobParams } from '../backup/handlers.ts';
 import { downloadLink, type StoredDownload } from '../backup/downloads.ts';
 import { enqueueJob, triggerOf } from './job-service.ts';
-import { isUuid } from './pagination.ts';
+import { isUuid } from '@listbackup/lib/ids';
 
 const MAX_ITEMS = 10_000;
 

@@ -5,7 +5,8 @@ import type { Em } from '@listbackup/lib/db';
 import { NotFoundError, UnauthenticatedError, ValidationError } from '@listbackup/lib/errors';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { Principal } from '@listbackup/lib/principal';
-import { UUID, type PlatformsContext } from '../context.ts';
+import { isUuid } from '@listbackup/lib/ids';
+import type { PlatformsContext } from '../context.ts';
 import { Connection } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
@@ -160,7 +161,7 @@ export async function completeOAuthCallback(
     return refuse(CODES.CALLBACK_MISSING_PARAMS, 'The platform sent you back without the state parameter, so this connection cannot be completed. Start again from ListBackup.');
   }
   const state = verifyState(runtime.stateKey, query.state);
-  if (!state || !UUID.test(state.connectionId) || !UUID.test(state.accountId)) {
+  if (!state || !isUuid(state.connectionId) || !isUuid(state.accountId)) {
     return refuse(CODES.OAUTH_STATE_INVALID, 'This authorization link is not one ListBackup issued. Start again from ListBackup.');
   }
   const found = await em.findOne(Connection, { id: state.connectionId, accountId: state.accountId });

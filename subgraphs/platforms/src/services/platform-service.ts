@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Em } from '@listbackup/lib/db';
 import { NotFoundError, ValidationError } from '@listbackup/lib/errors';
-import { UUID, type PlatformsContext } from '../context.ts';
+import { isUuid } from '@listbackup/lib/ids';
+import type { PlatformsContext } from '../context.ts';
 import { Platform, type PlatformCategory, type PlatformSpec } from '../entities/platform.ts';
 import { PLATFORM_REGISTRY, authTypesOf, findDefinition, type PlatformDefinition } from '../registry.ts';
 import { CODES, ConnectionError } from './connection-state.ts';
@@ -77,7 +78,7 @@ export async function platformForNewConnection(
 ): Promise<{ platform: Platform; definition: PlatformDefinition }> {
   if (Boolean(input.platformId) === Boolean(input.platformSlug)) throw new ValidationError('Give either platformId or platformSlug', 'platformId');
   let platform: Platform | null | undefined;
-  if (input.platformId) platform = UUID.test(input.platformId) ? await ctx.loaders.platform.load(input.platformId) : undefined;
+  if (input.platformId) platform = isUuid(input.platformId) ? await ctx.loaders.platform.load(input.platformId) : undefined;
   else platform = await findPlatformBySlug(ctx.em, input.platformSlug!);
   const definition = platform ? findDefinition(platform.slug) : undefined;
   if (!platform || !definition) {

@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { Em, Orm } from '@listbackup/lib/db';
 import { NotFoundError } from '@listbackup/lib/errors';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
-import { UUID } from '../context.ts';
+import { isUuid } from '@listbackup/lib/ids';
 import { Connection, type ConnectionStatus } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
@@ -63,7 +63,7 @@ export async function getAccessToken(
   ref: { accountId: string; connectionId: string },
   options: AccessTokenOptions = {},
 ): Promise<AccessToken> {
-  if (!UUID.test(ref.connectionId) || !UUID.test(ref.accountId)) throw new NotFoundError('Connection');
+  if (!isUuid(ref.connectionId) || !isUuid(ref.accountId)) throw new NotFoundError('Connection');
   const em = 'em' in db ? db.em.fork() : db.fork();
   const outcome = await em.transactional((tx) => obtainToken(runtime, tx, ref, options, ['AUTHORIZED']));
   if ('error' in outcome) throw outcome.error;

@@ -1,6 +1,6 @@
 import { AppError } from '@listbackup/lib/errors';
 import type { Snapshot } from '../entities/snapshot.ts';
-import { decodeCursor, encodeCursor, pageSize, type Page } from './pagination.ts';
+import { decodeCursor, encodeCursor, pageSize, type Page } from '@listbackup/lib/pagination';
 
 /** One item of a snapshot, as `Snapshot.items` shows it. */
 export interface SnapshotItemRecord {

@@ -1,6 +1,7 @@
 import type { Em } from '@listbackup/lib/db';
 import { Snapshot } from '../entities/snapshot.ts';
-import { decodeTimeCursor, isUuid } from './pagination.ts';
+import { decodeTimeCursor } from '@listbackup/lib/pagination';
+import { isUuid } from '@listbackup/lib/ids';
 
 /** One newest-first page of a source's snapshots. */
 export interface SnapshotListKey {

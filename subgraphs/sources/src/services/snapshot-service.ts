@@ -8,7 +8,7 @@ import type { SourcesContext } from '../context.ts';
 import { Snapshot } from '../entities/snapshot.ts';
 import { Source } from '../entities/source.ts';
 import type { ItemsPageRequest, SnapshotItemRecord } from './items-reader.ts';
-import { decodeTimeCursor, pageSize, timeCursor, toPage, type Page } from './pagination.ts';
+import { decodeTimeCursor, pageSize, timeCursor, toPage, type Page } from '@listbackup/lib/pagination';
 import { getSource } from './source-service.ts';
 
 /** A snapshot the caller may read; any other is "not found". */

@@ -11,7 +11,7 @@ import { Snapshot } from '../entities/snapshot.ts';
 import type { ConnectionInfo } from '../clients/platforms-client.ts';
 import { nextRun, validateSchedule, type ScheduleInput } from './schedule.ts';
 import { validateRetention, type Retention, type RetentionInput } from './retention.ts';
-import { isUuid } from './pagination.ts';
+import { isUuid } from '@listbackup/lib/ids';
 
 /**
  * A source the caller may read; any other is "not found", whether it exists or not. A deleted

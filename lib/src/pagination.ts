@@ -1,4 +1,5 @@
-import { ValidationError } from '@listbackup/lib/errors';
+import { ValidationError } from './errors.ts';
+import { isUuid } from './ids.ts';
 
 export interface Page<T> {
   edges: { cursor: string; node: T }[];
@@ -42,9 +43,7 @@ export function toPage<T>(rows: T[], size: number, cursorOf: (row: T) => string)
 export const timeCursor = (row: { createdAt: Date; id: string }) => encodeCursor([row.createdAt.toISOString(), row.id]);
 
 export function decodeTimeCursor(cursor: string | null | undefined): { createdAt: Date; id: string } | null {
-  const key = decodeCursor(cursor, (k) => k.length === 2 && typeof k[0] === 'string' && !Number.isNaN(Date.parse(k[0])) && typeof k[1] === 'string' && UUID.test(k[1]));
+  const key = decodeCursor(cursor, (k) => k.length === 2 && typeof k[0] === 'string' && !Number.isNaN(Date.parse(k[0])) && typeof k[1] === 'string' && isUuid(k[1]));
   return key ? { createdAt: new Date(key[0] as string), id: key[1] as string } : null;
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (id: string) => UUID.test(id);
