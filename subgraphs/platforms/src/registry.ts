@@ -24,8 +24,11 @@ export type CredentialHeader =
   /** `Authorization: Basic base64(<username>:<token>)`. */
   | { header: 'Authorization'; basicUsername: string };
 
-/** The call that says who a credential belongs to; `testConnection` uses it. */
-export interface IdentityEndpoint {
+/** How a credential is checked and who it belongs to is found; `createApiKeyConnection` and `testConnection` use it. */
+export type IdentityEndpoint = HttpIdentity | DatabaseIdentity;
+
+/** The HTTP call that says who a credential belongs to. */
+export interface HttpIdentity {
   method: 'GET' | 'POST';
   url: string;
   headers?: Record<string, string>;
@@ -37,6 +40,18 @@ export interface IdentityEndpoint {
   okField?: string;
   /** Answer fields kept as connection parameters: parameter name → dot path. */
   params?: Record<string, string>;
+}
+
+/**
+ * A database whose "key" is a connection string: the check is logging in (with a short timeout)
+ * and asking the server who we are; the identity is `user@host:port/database`, named `user@database`.
+ */
+export interface DatabaseIdentity {
+  strategy: 'postgresql';
+}
+
+export function isDatabaseIdentity(identity: IdentityEndpoint): identity is DatabaseIdentity {
+  return 'strategy' in identity && identity.strategy === 'postgresql';
 }
 
 /** How a platform takes a token back. */
@@ -124,7 +139,7 @@ export interface PlatformDefinition {
   category: PlatformCategory;
   description: string;
   websiteUrl: string;
-  /** API root for connectors (a template). */
+  /** API root for connectors (a template); empty for a database, which is reached through its connection string. */
   apiBaseUrl: string;
   /** Headers every API call needs (API version pins). */
   apiHeaders?: Record<string, string>;
@@ -892,6 +907,32 @@ export const PLATFORM_REGISTRY: readonly PlatformDefinition[] = [
       { scope: 'per base', limit: 5, windowSeconds: 1, description: '5 requests per second per base; 30 seconds of back-off after a 429.' },
       { scope: 'per user or service account', limit: 50, windowSeconds: 1, description: '50 requests per second for all traffic of one personal access token owner.' },
     ],
+  },
+  {
+    slug: 'postgresql',
+    name: 'PostgreSQL',
+    category: 'DATABASE',
+    description: 'A PostgreSQL database: every table, with its rows.',
+    websiteUrl: 'https://www.postgresql.org',
+    apiBaseUrl: '',
+    apiKey: {
+      label: 'Connection string',
+      pattern: '^postgres(ql)?://[^\\s/?#]+(/[^\\s?#]*)?(\\?[^\\s#]*)?$',
+      hint: 'A connection URL, postgres://user:password@host:5432/database (postgresql:// works too; add ?sslmode=require for TLS), of a role that can read the tables to back up.',
+      // Not sent in any header: the connection string is the credential, used to log in to the server.
+      credential: { header: 'Authorization', prefix: '' },
+      identity: { strategy: 'postgresql' },
+      docsUrl: 'https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS',
+    },
+    resources: [
+      {
+        name: 'tables',
+        description: 'Every table of the database, its rows as NDJSON, read from one consistent snapshot.',
+        incremental: true,
+        cursor: 'per table: the updated_at high-water mark and the row count; a table without updated_at is read whole',
+      },
+    ],
+    rateLimits: [{ scope: 'per database', description: 'None documented: bounded by the server’s max_connections and the role’s connection limit; a backup holds one connection.' }],
   },
 ];
 

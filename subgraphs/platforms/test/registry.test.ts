@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PLATFORM_REGISTRY, authTypesOf, envStem } from '../src/registry.ts';
+import { PLATFORM_REGISTRY, authTypesOf, envStem, isDatabaseIdentity, type HttpIdentity, type IdentityEndpoint } from '../src/registry.ts';
 
 // The registry is reviewed data: these checks catch the slips a review misses.
 const templateUrl = /^(https:\/\/|\{instance_url\}\/)[^\s]+$/;
+/** An identity checked over HTTP; only a database checks its credential by logging in. */
+const httpIdentity = (identity: IdentityEndpoint): Partial<HttpIdentity> => (isDatabaseIdentity(identity) ? {} : identity);
 
 describe('platform registry', () => {
   it('covers the platforms the product promises, each with a way to connect', () => {
@@ -19,14 +21,17 @@ describe('platform registry', () => {
   it('has https endpoints, compilable anchored patterns and complete OAuth facts', () => {
     for (const platform of PLATFORM_REGISTRY) {
       const where = platform.slug;
-      expect(platform.apiBaseUrl, where).toMatch(templateUrl);
+      // A database is reached through its connection string, not an API root.
+      if (platform.category === 'DATABASE') expect(platform.apiBaseUrl, where).toBe('');
+      else expect(platform.apiBaseUrl, where).toMatch(templateUrl);
       expect(platform.resources.length, where).toBeGreaterThan(0);
       expect(platform.rateLimits.length, where).toBeGreaterThan(0);
       for (const resource of platform.resources) if (resource.incremental) expect(resource.cursor, `${where}.${resource.name}`).toBeTruthy();
       for (const param of platform.connectParams ?? []) expect(param.pattern, where).toMatch(/^\^.*\$$/);
       const oauth = platform.oauth2;
       if (oauth) {
-        for (const url of [oauth.authorizeUrl, oauth.tokenUrl, oauth.revocation?.url, oauth.identity.url, oauth.docsUrl]) if (url) expect(url, where).toMatch(templateUrl);
+        expect(isDatabaseIdentity(oauth.identity), where).toBe(false);
+        for (const url of [oauth.authorizeUrl, oauth.tokenUrl, oauth.revocation?.url, httpIdentity(oauth.identity).url, oauth.docsUrl]) if (url) expect(url, where).toMatch(templateUrl);
         expect(['client_secret_basic', 'client_secret_post'], where).toContain(oauth.tokenEndpointAuthMethod);
         for (const param of [...oauth.callbackParams, ...oauth.tokenResponseParams]) {
           expect(param.pattern, where).toMatch(/^\^.*\$$/);
@@ -38,11 +43,11 @@ describe('platform registry', () => {
           ...(platform.connectParams ?? []).map((param) => param.name),
           ...oauth.callbackParams.map((param) => param.name),
           ...oauth.tokenResponseParams.map((param) => param.name),
-          ...Object.keys(oauth.identity.params ?? {}),
+          ...Object.keys(httpIdentity(oauth.identity).params ?? {}),
           'token',
           'client_id',
         ]);
-        for (const url of [oauth.authorizeUrl, oauth.tokenUrl, oauth.revocation?.url, oauth.identity.url, platform.apiBaseUrl]) {
+        for (const url of [oauth.authorizeUrl, oauth.tokenUrl, oauth.revocation?.url, httpIdentity(oauth.identity).url, platform.apiBaseUrl]) {
           for (const [, name] of (url ?? '').matchAll(/\{(\w+)\}/g)) expect(known.has(name), `${where}: {${name}} in ${url}`).toBe(true);
         }
       }
@@ -50,7 +55,8 @@ describe('platform registry', () => {
       if (apiKey) {
         expect(apiKey.pattern, where).toMatch(/^\^.*\$$/);
         expect(() => new RegExp(apiKey.pattern), where).not.toThrow();
-        expect(apiKey.identity.url, where).toMatch(templateUrl);
+        if (isDatabaseIdentity(apiKey.identity)) expect(platform.category, where).toBe('DATABASE');
+        else expect(apiKey.identity.url, where).toMatch(templateUrl);
         expect(apiKey.hint.length, where).toBeGreaterThan(20);
       }
     }
@@ -64,5 +70,9 @@ describe('platform registry', () => {
     expect(bySlug.xero.oauth2!.tokenEndpointAuthMethod).toBe('client_secret_basic');
     expect(bySlug.gitlab.oauth2!.tokenEndpointAuthMethod).toBe('client_secret_post');
     expect(new RegExp(bySlug.stripe.apiKey!.pattern).test('rk_test_51HxYzAbCdEfGhIjKl')).toBe(true);
+    const postgres = new RegExp(bySlug.postgresql.apiKey!.pattern);
+    for (const url of ['postgres://user:pass@host:5432/db', 'postgresql://u@db.example.com/app?sslmode=require', 'postgres://host']) expect(postgres.test(url), url).toBe(true);
+    for (const url of ['mysql://user:pass@host/db', 'http://host/db', 'postgres:///db', 'postgres://host/db x', 'user:pass@host/db']) expect(postgres.test(url), url).toBe(false);
+    expect(bySlug.postgresql.resources.map((resource) => resource.name)).toEqual(['tables']);
   });
 });

@@ -5,7 +5,7 @@
  * Nothing here logs, and no failure carries a credential.
  */
 import type { OAuthClient } from '../config.ts';
-import type { CredentialHeader, IdentityEndpoint, OAuth2Spec, Revocation, TokenEndpointAuthMethod } from '../registry.ts';
+import type { CredentialHeader, HttpIdentity, OAuth2Spec, Revocation, TokenEndpointAuthMethod } from '../registry.ts';
 import type { Credentials } from '../services/credential-vault.ts';
 
 export type Failure =
@@ -158,7 +158,7 @@ const IDENTITY_PARAM = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Asks the platform who the credential belongs to. */
 export async function fetchIdentity(
-  identity: IdentityEndpoint,
+  identity: HttpIdentity,
   url: string,
   credential: CredentialHeader,
   token: string,

@@ -10,8 +10,9 @@ import { Connection, type ConnectionStatus } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
 import { describeFailure, fetchIdentity, fillTemplate, MissingParameterError, revokeTokens, type Failure, type Identity } from '../oauth/http.ts';
-import { findDefinition, type AuthType, type CredentialHeader, type IdentityEndpoint, type ParameterSpec, type PlatformDefinition } from '../registry.ts';
+import { findDefinition, isDatabaseIdentity, type AuthType, type CredentialHeader, type IdentityEndpoint, type ParameterSpec, type PlatformDefinition } from '../registry.ts';
 import { effectiveApiKey, effectiveOAuth, type PlatformsRuntime } from '../runtime.ts';
+import { checkPostgres } from './database-identity.ts';
 import { CODES, ConnectionError, clearError, connectionEvent, recordError } from './connection-state.ts';
 import { findPlatformBySlug, platformForNewConnection } from './platform-service.ts';
 import { AccessTokenError, obtainToken } from './token-service.ts';
@@ -64,7 +65,11 @@ export function validParams(platform: PlatformDefinition, specs: ParameterSpec[]
   return params;
 }
 
-/** Calls the identity endpoint, turning a URL that lacks a parameter into a failure rather than a crash. */
+/**
+ * Checks a credential and finds whom it belongs to: the platform's identity endpoint (a URL that
+ * lacks a parameter is a failure rather than a crash), or, for a database, a login with the
+ * connection string.
+ */
 export async function identify(
   runtime: PlatformsRuntime,
   definition: PlatformDefinition,
@@ -73,6 +78,7 @@ export async function identify(
   token: string,
   params: Record<string, string>,
 ): Promise<{ ok: true; identity: Identity } | { ok: false; failure: Failure }> {
+  if (isDatabaseIdentity(identity)) return checkPostgres(token, runtime.httpTimeoutMs);
   let url: string;
   try {
     url = fillTemplate(identity.url, params);
@@ -118,13 +124,14 @@ export async function createApiKeyConnection(ctx: PlatformsContext, input: ApiKe
   const checked = await identify(ctx.platforms, definition, spec.identity, spec.credential, apiKey, params);
   if (!checked.ok) {
     const reason = describeFailure(checked.failure);
+    ctx.log.info({ accountId: input.accountId, platform: definition.slug, outcome: checked.failure.kind, reason }, 'API key not accepted; nothing stored');
     if (checked.failure.kind === 'refused') {
       throw new ConnectionError(CODES.API_KEY_REJECTED, `${definition.name} refused this key (${reason}). Check that it is active and has read access.`, { field: 'apiKey' });
     }
     throw new ConnectionError(CODES.PLATFORM_UNAVAILABLE, `Could not check the key with ${definition.name}: ${reason}. Nothing was saved; try again.`);
   }
   const now = new Date(ctx.platforms.now());
-  return ctx.em.fork().transactional(async (tx) => {
+  const created = await ctx.em.fork().transactional(async (tx) => {
     const connection = tx.create(Connection, {
       id: randomUUID(),
       accountId: input.accountId,
@@ -147,6 +154,8 @@ export async function createApiKeyConnection(ctx: PlatformsContext, input: ApiKe
     enqueueEvent(tx, connectionEvent('connection.authorized', connection, definition.slug, { externalAccountId: connection.externalAccountId }));
     return connection;
   });
+  ctx.log.info({ accountId: created.accountId, connectionId: created.id, platform: definition.slug, externalAccountId: created.externalAccountId }, 'API-key connection created');
+  return created;
 }
 
 export async function renameConnection(ctx: PlatformsContext, id: string, name: string): Promise<Connection> {

@@ -7,7 +7,7 @@ import { Connection, type ConnectionStatus } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
 import { credentialHeaders, describeFailure, fillTemplate, requestTokens, type Failure } from '../oauth/http.ts';
-import { findDefinition, type AuthType, type PlatformDefinition } from '../registry.ts';
+import { findDefinition, isDatabaseIdentity, type AuthType, type PlatformDefinition } from '../registry.ts';
 import { effectiveApiKey, effectiveOAuth, type PlatformsRuntime } from '../runtime.ts';
 import { CODES, ConnectionError, clearError, connectionEvent, recordError } from './connection-state.ts';
 import type { Credentials } from './credential-vault.ts';
@@ -97,7 +97,9 @@ export async function obtainToken(
 
   const params = connection.params ?? {};
   const token = (value: string, authType: AuthType, expiresAt: Date | null): TokenOutcome => {
-    const credential = authType === 'API_KEY' ? definition.apiKey!.credential : definition.oauth2!.credential;
+    const spec = authType === 'API_KEY' ? definition.apiKey! : definition.oauth2!;
+    // A database's key is its connection string, used to log in: it travels in no header.
+    const headers = isDatabaseIdentity(spec.identity) ? {} : credentialHeaders(spec.credential, value);
     let apiBaseUrl: string | null = null;
     try {
       apiBaseUrl = fillTemplate(definition.apiBaseUrl, params);
@@ -113,7 +115,7 @@ export async function obtainToken(
         platform: definition.slug,
         authType,
         token: value,
-        headers: { ...definition.apiHeaders, ...credentialHeaders(credential, value) },
+        headers: { ...definition.apiHeaders, ...headers },
         expiresAt,
         params: { ...params },
         apiBaseUrl,
