@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
-import { KeyRing, LocalDirectoryStore, layout } from '../subgraphs/jobs/src/engine/index.ts';
+import { KeyRing, LocalDirectoryStore, layout, type Repository } from '../subgraphs/jobs/src/engine/index.ts';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
@@ -40,6 +40,8 @@ interface Stack {
   gatewayUrl: string;
   origin: string;
   storageDir: string;
+  /** The engine repository the jobs subgraph uses (to find where a chunk is packed). */
+  repository: Repository;
   internalTokenSecret: string;
   graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof postGraphQL<T>>;
   close(): Promise<void>;
@@ -142,6 +144,7 @@ async function startBackupStack(stripeUrl: string, identityUrl: string): Promise
       gatewayUrl,
       origin: new URL(gatewayUrl).origin,
       storageDir,
+      repository,
       internalTokenSecret,
       graphql: (query, variables, token) => postGraphQL(gatewayUrl, query, variables, token),
       close,
@@ -351,10 +354,18 @@ describe('backups through the gateway', () => {
     expect(ok.job.verification.ok).toBe(true);
     expect(ok.job.verification.checkedChunks).toBe(ok.job.verification.referencedChunks);
 
-    const chunkDir = join(stack.storageDir, layout.chunks(alice.accountId));
-    const fanout = (await readdir(chunkDir)).sort()[0];
-    const address = (await readdir(join(chunkDir, fanout))).sort()[0];
-    await writeFile(join(chunkDir, fanout, address), randomBytes(64));
+    // Chunks are stored in packs: overwrite the start of one chunk's region inside its pack file.
+    const account = await stack.repository.account(alice.accountId);
+    const addresses: string[] = [];
+    for await (const chunk of account.listChunks()) addresses.push(chunk.address);
+    const address = addresses.sort()[0];
+    const location = (await account.locate(address))!;
+    const file = await open(join(stack.storageDir, ...layout.pack(alice.accountId, location.packId).split('/')), 'r+');
+    try {
+      await file.write(randomBytes(Math.min(64, location.length)), 0, Math.min(64, location.length), location.offset);
+    } finally {
+      await file.close();
+    }
 
     const bad = await watch((await gql(`mutation ($id: ID!) { verifySnapshot(snapshotId: $id, sample: 1) { id } }`, { id: snapshotId }, alice)).verifySnapshot.id);
     expect(bad.job.verification.ok).toBe(false);

@@ -4,7 +4,9 @@
  *
  *   <account>/config                          sealed repository config (also proves the data key)
  *   <account>/keys/data-key                   wrapped data key (StoreKeyProvider)
- *   <account>/chunks/<aa>/<address>           sealed chunk, fanned out by the address's first byte
+ *   <account>/packs/<pp>/<pack>               pack: sealed chunks back to back, written once (fanned out by id)
+ *   <account>/pack-index/<pack>               sealed index of one pack: address → offset, length (written after the pack)
+ *   <account>/chunks/<aa>/<address>           sealed chunk as its own object (older repositories; still read)
  *   <account>/snapshots/<snapshot>            sealed snapshot header: its presence publishes the snapshot
  *   <account>/manifests/<snapshot>/pending    a backup in progress (removed once published)
  *   <account>/manifests/<snapshot>/page-N     sealed pages of items (also the resume checkpoints)
@@ -29,6 +31,10 @@ export const layout = {
   dataKey: (accountId: string) => `${accountId}/keys/data-key`,
   chunks: (accountId: string) => `${accountId}/chunks/`,
   chunk: (accountId: string, address: string) => `${accountId}/chunks/${address.slice(0, 2)}/${address}`,
+  packs: (accountId: string) => `${accountId}/packs/`,
+  pack: (accountId: string, packId: string) => `${accountId}/packs/${packId.slice(0, 2)}/${packId}`,
+  packIndexes: (accountId: string) => `${accountId}/pack-index/`,
+  packIndex: (accountId: string, packId: string) => `${accountId}/pack-index/${packId}`,
   snapshots: (accountId: string) => `${accountId}/snapshots/`,
   snapshot: (accountId: string, snapshotId: string) => `${accountId}/snapshots/${snapshotId}`,
   manifests: (accountId: string) => `${accountId}/manifests/`,
@@ -37,6 +43,14 @@ export const layout = {
   page: (accountId: string, snapshotId: string, seq: number) => `${accountId}/manifests/${snapshotId}/page-${String(seq).padStart(6, '0')}`,
   index: (accountId: string, snapshotId: string, seq: number) => `${accountId}/manifests/${snapshotId}/index-${String(seq).padStart(6, '0')}`,
 };
+
+const PACK_ID = /^[0-9a-f]{32}$/;
+
+/** The pack id in a pack or pack-index key, or null for any other key. */
+export function packIdOfKey(key: string): string | null {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return PACK_ID.test(name) ? name : null;
+}
 
 /** The address in a chunk key, or null for any other key. */
 export function addressOfChunkKey(key: string): string | null {

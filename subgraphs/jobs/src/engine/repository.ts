@@ -8,18 +8,19 @@
  * Writing and reading stream end to end: at most `concurrency` chunks are in flight, so memory
  * stays flat whatever the item's size, and a slow store slows the reader of the item (backpressure).
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { availableParallelism } from 'node:os';
 import { zstdDecompressSync } from 'node:zlib';
-import { type ChunkingParams, chunkStream, DEFAULT_CHUNKING, validateChunkingParams } from './chunker.ts';
+import { type ChunkingParams, chunkStream, DEFAULT_CHUNKING, ownsItsMemory, validateChunkingParams } from './chunker.ts';
 import { encodeChunk, FLAG_ZSTD } from './codec.ts';
 import { AccountKeys } from './crypto.ts';
 import { ChunkIntegrityError, DecryptionError, EngineConfigError, ItemIntegrityError, ObjectNotFoundError } from './errors.ts';
 import type { DataKeyProvider } from './keys.ts';
-import { addressOfChunkKey, assertAddress, assertId, layout } from './layout.ts';
+
+import { addressOfChunkKey, assertAddress, assertId, layout, packIdOfKey } from './layout.ts';
 import { SealPool } from './seal-pool.ts';
-import type { ObjectInfo, ObjectStore } from './store.ts';
+import { createObjectWriter, type ObjectInfo, type ObjectStore, type ObjectWriter } from './store.ts';
 import { ByteBudget, type ByteSource, bytesOf, TaskWindow } from './streams.ts';
 
 export interface ChunkRef {
@@ -75,7 +76,44 @@ export interface RepositoryOptions {
   sealWorkers?: number;
   /** Plaintext bytes of chunks in flight across all writes (default 8 MiB): bounds memory whatever the concurrency. */
   maxInflightBytes?: number;
+  /** New chunks are appended to a pack of about this many bytes, stored as one object (default 16 MiB). */
+  packSize?: number;
 }
+
+/** Where a packed chunk is: `length` sealed bytes at `offset` of pack `packId`. */
+export interface ChunkLocation {
+  packId: string;
+  offset: number;
+  length: number;
+}
+
+/** One stored pack and its index: [address, offset, length] per chunk. */
+export interface PackInfo {
+  id: string;
+  key: string;
+  createdAt: Date;
+  bytes: number;
+  entries: readonly PackEntry[];
+}
+
+export type PackEntry = readonly [address: string, offset: number, length: number];
+
+interface PackIndexBody {
+  version: 1;
+  pack: string;
+  createdAt: string;
+  bytes: number;
+  entries: PackEntry[];
+}
+
+interface OpenPack {
+  id: string;
+  writer: ObjectWriter;
+  entries: PackEntry[];
+}
+
+/** Packs being committed (flushed, linked, indexed) at once per account: beyond this, appending waits. Writers hold no pack in memory, so this bounds open files and unflushed data, not memory. */
+const MAX_PACK_WRITES = 4;
 
 interface RepositoryConfig {
   version: 1;
@@ -90,6 +128,8 @@ export class Repository {
   readonly options: Required<Omit<RepositoryOptions, 'store' | 'keys'>>;
   private readonly accounts = new Map<string, Promise<AccountRepository>>();
   private pool: SealPool | null = null;
+  /** Items written through the workers so far (to split item hashing between the threads). */
+  itemCount = 0;
   /** Shared by every item write of this repository. */
   readonly inflight: ByteBudget;
 
@@ -103,7 +143,9 @@ export class Repository {
       knownAddressLimit: options.knownAddressLimit ?? 200_000,
       sealWorkers: options.sealWorkers ?? Math.max(1, availableParallelism() - 1),
       maxInflightBytes: options.maxInflightBytes ?? 8 * 1024 * 1024,
+      packSize: options.packSize ?? 16 * 1024 * 1024,
     };
+    if (!Number.isSafeInteger(this.options.packSize) || this.options.packSize < 1) throw new EngineConfigError('packSize must be a positive integer');
     this.inflight = new ByteBudget(this.options.maxInflightBytes);
     validateChunkingParams(this.options.chunking);
     if (!Number.isInteger(this.options.compressionLevel) || this.options.compressionLevel < -7 || this.options.compressionLevel > 22) {
@@ -133,8 +175,15 @@ export class Repository {
     return this.pool;
   }
 
-  /** Stops the sealing workers (they also let the process exit when idle, so this is for tidiness). */
+  /** Stores the open packs of every opened account (see AccountRepository.flush). */
+  async flush(): Promise<void> {
+    const opened = await Promise.allSettled([...this.accounts.values()]);
+    await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.flush() : undefined)));
+  }
+
+  /** Stores the open packs, then stops the sealing workers (they also let the process exit when idle). */
   async close(): Promise<void> {
+    await this.flush();
     const pool = this.pool;
     this.pool = null;
     await pool?.close();
@@ -214,6 +263,16 @@ export class AccountRepository {
   private readonly known = new Set<string>();
   private readonly writing = new Map<string, Promise<StoredChunk>>();
   private confirmed: string[] = [];
+  /** Packed chunks by address, from the pack indexes read so far. */
+  private readonly locations = new Map<string, ChunkLocation>();
+  private readonly packs = new Map<string, PackInfo>();
+  private indexLoaded = false;
+  private indexRefresh: Promise<void> | null = null;
+  /** Sealed chunks appended to a pack that is not durable yet: not stored until flush() returns. */
+  private readonly unflushed = new Set<string>();
+  private openPack: OpenPack | null = null;
+  private readonly packWrites = new Set<Promise<void>>();
+  private packError: unknown = null;
 
   constructor(repository: Repository, keys: AccountKeys, chunking: ChunkingParams) {
     this.repository = repository;
@@ -273,16 +332,21 @@ export class AccountRepository {
     const pool = this.repository.chunkPool();
     // An item whose first chunk is small has only that chunk (the chunker cuts below the minimum
     // only at the end), so it stays on this thread; anything larger goes to one worker, in order.
+    // The item's SHA-256 (as costly as addressing) is split between the threads: every other
+    // worker-bound item is hashed on this thread, which otherwise waits for the worker about as long
+    // as the worker waits for it (chunking is this thread's share, compression the worker's).
     let stream = 0;
-    let inlineHash: Hash | null = null;
+    let itemHash: Hash | null = null;
+    let routed = false;
     try {
       for await (const plaintext of chunkStream(bytesOf(content), this.chunking)) {
         signal?.throwIfAborted();
-        if (stream === 0 && inlineHash === null) {
+        if (!routed) {
+          routed = true;
           if (pool && plaintext.length >= Math.min(INLINE_LIMIT, this.chunking.minSize)) stream = pool.openStream();
-          else inlineHash = createHash('sha256');
+          if (stream === 0 || (this.repository.itemCount++ & 1) === 0) itemHash = createHash('sha256');
         }
-        inlineHash?.update(plaintext);
+        itemHash?.update(plaintext);
         const size = plaintext.length;
         const ref: ChunkRef = { address: '', size };
         chunks.push(ref);
@@ -294,7 +358,7 @@ export class AccountRepository {
             started = true;
             let stored: StoredChunk;
             try {
-              stored = await (stream !== 0 ? this.storeViaWorker(pool!, stream, plaintext) : this.storeInline(plaintext));
+              stored = await (stream !== 0 ? this.storeViaWorker(pool!, stream, plaintext, itemHash === null) : this.storeInline(plaintext));
             } finally {
               budget.release(size);
             }
@@ -315,13 +379,12 @@ export class AccountRepository {
         }
       }
       await window.drain();
-      if (stream !== 0) {
+      if (itemHash) result.contentHash = itemHash.digest('hex');
+      else if (stream !== 0) {
         const open = stream;
         stream = 0;
         result.contentHash = await pool!.digest(open);
-      } else {
-        result.contentHash = (inlineHash ?? createHash('sha256')).digest('hex');
-      }
+      } else result.contentHash = createHash('sha256').digest('hex'); // an empty item
     } finally {
       await window.settle();
       if (stream !== 0) pool!.drop(stream);
@@ -334,18 +397,19 @@ export class AccountRepository {
   private storeInline(plaintext: Uint8Array): Promise<StoredChunk> {
     const address = this.keys.address(plaintext);
     return this.store1(address, async () => {
-      if (await this.store.exists(this.chunkKey(address))) return null;
+      if (await this.isStored(address)) return null;
       return encodeChunk(this.keys.sealer, address, plaintext, this.repository.options.compressionLevel);
     });
   }
 
   /** Hands the chunk to its item's worker (synchronously, so chunks reach the worker in order). */
-  private storeViaWorker(pool: SealPool, stream: number, plaintext: Uint8Array): Promise<StoredChunk> {
-    const processed = pool.process(this.keys, stream, plaintext, this.repository.options.compressionLevel);
+  private storeViaWorker(pool: SealPool, stream: number, plaintext: Uint8Array, hashItem: boolean): Promise<StoredChunk> {
+    // A chunk the chunker assembled is this write's alone: its memory moves to the worker, uncopied.
+    const processed = pool.process(this.keys, stream, plaintext, this.repository.options.compressionLevel, hashItem, ownsItsMemory(plaintext));
     return processed.then(({ address, sealed }) =>
       this.store1(address, async () => {
         if (!sealed) return null;
-        if (await this.store.exists(this.chunkKey(address))) return null;
+        if (await this.isStored(address)) return null;
         return sealed;
       }),
     );
@@ -365,9 +429,9 @@ export class AccountRepository {
         this.confirm(address);
         return { address, isNew: false, storedBytes: 0 };
       }
-      const created = await this.store.putIfAbsent(this.chunkKey(address), sealed);
+      await this.append(address, sealed);
       this.confirm(address);
-      return { address, isNew: created, storedBytes: created ? sealed.length : 0 };
+      return { address, isNew: true, storedBytes: sealed.length };
     })();
     this.writing.set(address, work);
     const clear = () => this.writing.delete(address);
@@ -381,14 +445,232 @@ export class AccountRepository {
    */
   async readChunk(ref: ChunkRef): Promise<Buffer> {
     assertAddress(ref.address);
-    let sealed: Buffer;
+    return this.openChunk(ref, await this.readSealed(ref.address));
+  }
+
+  /** The sealed bytes of a chunk: from the open pack, a stored pack (ranged read) or a chunk object of older repositories. */
+  private async readSealed(address: string): Promise<Buffer> {
+    if (this.unflushed.has(address)) await this.flush(); // in the open pack: store it, then read it back
+    const location = await this.locate(address);
+    if (location) {
+      let sealed: Buffer;
+      try {
+        sealed = await this.store.getRange(layout.pack(this.accountId, location.packId), location.offset, location.length);
+      } catch (error) {
+        if (error instanceof ObjectNotFoundError) throw new ChunkIntegrityError(address, 'missing', `its pack ${location.packId} is not in the store`);
+        throw error;
+      }
+      if (sealed.length !== location.length) throw new ChunkIntegrityError(address, 'corrupt', `its pack ${location.packId} is truncated`);
+      return sealed;
+    }
     try {
-      sealed = await this.store.getBytes(this.chunkKey(ref.address));
+      return await this.store.getBytes(this.chunkKey(address));
     } catch (error) {
-      if (error instanceof ObjectNotFoundError) throw new ChunkIntegrityError(ref.address, 'missing', 'not in the store');
+      if (error instanceof ObjectNotFoundError) throw new ChunkIntegrityError(address, 'missing', 'not in the store');
       throw error;
     }
-    return this.openChunk(ref, sealed);
+  }
+
+  /** Where a stored (durable) chunk is packed, re-reading the pack indexes once when it is not known yet. */
+  async locate(address: string): Promise<ChunkLocation | null> {
+    await this.ensureIndex();
+    let location = this.locations.get(address);
+    if (!location) {
+      await this.refreshIndex();
+      location = this.locations.get(address);
+    }
+    return location ?? null;
+  }
+
+  /** Whether a write may skip the chunk: durable, or in a pack that the next flush() stores. */
+  private async isStored(address: string): Promise<boolean> {
+    if (this.unflushed.has(address)) return true;
+    await this.ensureIndex();
+    return this.locations.has(address);
+  }
+
+  private async ensureIndex(): Promise<void> {
+    if (this.indexLoaded) return;
+    await this.refreshIndex();
+    this.indexLoaded = true;
+  }
+
+  /** Reads the pack indexes not read yet (other processes may have written packs since). */
+  refreshIndex(): Promise<void> {
+    this.indexRefresh ??= (async () => {
+      try {
+        const fresh: string[] = [];
+        for await (const info of this.store.list(layout.packIndexes(this.accountId))) {
+          const id = packIdOfKey(info.key);
+          if (id && !this.packs.has(id)) fresh.push(id);
+        }
+        const window = new TaskWindow(16);
+        try {
+          for (const id of fresh) {
+            await window.add(async () => {
+              const key = layout.packIndex(this.accountId, id);
+              let sealed: Buffer;
+              try {
+                sealed = await this.store.getBytes(key);
+              } catch (error) {
+                if (error instanceof ObjectNotFoundError) return; // deleted meanwhile
+                throw error;
+              }
+              const body = JSON.parse(this.keys.openObject('pack-index', key, sealed).plaintext.toString('utf8')) as PackIndexBody;
+              this.register({ id, key: layout.pack(this.accountId, id), createdAt: new Date(body.createdAt), bytes: body.bytes, entries: body.entries });
+            });
+          }
+          await window.drain();
+        } finally {
+          await window.settle();
+        }
+      } finally {
+        this.indexRefresh = null;
+      }
+    })();
+    return this.indexRefresh;
+  }
+
+  private register(pack: PackInfo): void {
+    if (this.packs.has(pack.id)) return;
+    this.packs.set(pack.id, pack);
+    for (const [address, offset, length] of pack.entries) this.locations.set(address, { packId: pack.id, offset, length });
+  }
+
+  /** Appends a sealed chunk to the open pack (written through to a temporary object); a full pack is committed in the background. */
+  private async append(address: string, sealed: Buffer): Promise<void> {
+    while (!this.openPack && this.packWrites.size >= MAX_PACK_WRITES) await Promise.race(this.packWrites);
+    if (this.packError) throw this.packError;
+    const pack = (this.openPack ??= this.newPack());
+    pack.entries.push([address, pack.writer.size, sealed.length]);
+    this.unflushed.add(address);
+    const written = pack.writer.write(sealed);
+    if (pack.writer.size >= this.repository.options.packSize) this.rotate();
+    await written;
+  }
+
+  private newPack(): OpenPack {
+    const id = randomBytes(16).toString('hex');
+    return { id, writer: createObjectWriter(this.store, layout.pack(this.accountId, id)), entries: [] };
+  }
+
+  /** Starts committing the open pack. */
+  private rotate(): void {
+    const pack = this.openPack;
+    this.openPack = null;
+    if (!pack) return;
+    if (pack.entries.length === 0) {
+      void pack.writer.abort().catch(() => {});
+      return;
+    }
+    const write: Promise<void> = this.commitPack(pack)
+      .then(
+        () => {},
+        async (error: unknown) => {
+          this.packError ??= error;
+          for (const [address] of pack.entries) {
+            this.unflushed.delete(address);
+            this.forgetStored(address);
+          }
+          await pack.writer.abort().catch(() => {});
+        },
+      )
+      .finally(() => this.packWrites.delete(write));
+    this.packWrites.add(write);
+  }
+
+  /** Commits a pack (one object), makes it durable, then writes its sealed index; from then on its chunks are stored. */
+  private async commitPack(pack: OpenPack): Promise<PackInfo> {
+    const key = layout.pack(this.accountId, pack.id);
+    const bytes = pack.writer.size;
+    if (!(await pack.writer.commit())) throw new Error(`pack ${key} exists already`);
+    await this.store.flush?.();
+    const createdAt = new Date();
+    const indexKey = layout.packIndex(this.accountId, pack.id);
+    const body: PackIndexBody = { version: 1, pack: pack.id, createdAt: createdAt.toISOString(), bytes, entries: pack.entries };
+    await this.store.putIfAbsent(indexKey, this.keys.sealObject('pack-index', indexKey, Buffer.from(JSON.stringify(body))));
+    const info: PackInfo = { id: pack.id, key, createdAt, bytes, entries: pack.entries };
+    this.register(info);
+    for (const [address] of pack.entries) this.unflushed.delete(address);
+    return info;
+  }
+
+  /**
+   * Durability barrier for chunks: writes the open pack, waits for every pack being written, then
+   * flushes the store. Chunks appended before the call are stored once it returns; call it before
+   * writing anything that names them (SnapshotWriter does, at each checkpoint).
+   */
+  async flush(): Promise<void> {
+    this.rotate();
+    while (this.packWrites.size > 0) await Promise.all([...this.packWrites]);
+    if (this.packError) {
+      const error = this.packError;
+      this.packError = null;
+      throw error;
+    }
+    await this.store.flush?.();
+  }
+
+  /** Every stored pack with its index (re-reads indexes written since). */
+  async listPacks(): Promise<PackInfo[]> {
+    await this.refreshIndex();
+    this.indexLoaded = true;
+    return [...this.packs.values()];
+  }
+
+  /** Deletes a pack: its index first (so no reader is sent to it), then the pack. */
+  async deletePack(packId: string): Promise<void> {
+    const pack = this.packs.get(packId);
+    await this.store.delete(layout.packIndex(this.accountId, packId));
+    await this.store.delete(layout.pack(this.accountId, packId));
+    this.packs.delete(packId);
+    if (!pack) return;
+    for (const [address] of pack.entries) {
+      if (this.locations.get(address)?.packId === packId) {
+        this.locations.delete(address);
+        this.forgetStored(address);
+      }
+    }
+  }
+
+  /**
+   * Rewrites the chunks `keep` names (address → its current location) into new packs, makes them
+   * durable with their indexes, then deletes the old packs `replace`. The sealed bytes are copied
+   * as they are: a chunk stays bound to its account and address.
+   */
+  async repack(replace: readonly string[], keep: readonly string[]): Promise<{ packs: number; bytes: number }> {
+    let pack = this.newPack();
+    const written = { packs: 0, bytes: 0 };
+    const write = async () => {
+      if (pack.entries.length === 0) {
+        await pack.writer.abort();
+        return;
+      }
+      const info = await this.commitPack(pack);
+      written.packs++;
+      written.bytes += info.bytes;
+      pack = this.newPack();
+    };
+    try {
+      for (const address of keep) {
+        const sealed = await this.readSealed(address);
+        pack.entries.push([address, pack.writer.size, sealed.length]);
+        await pack.writer.write(sealed);
+        if (pack.writer.size >= this.repository.options.packSize) await write();
+      }
+    } catch (error) {
+      await pack.writer.abort().catch(() => {});
+      throw error;
+    }
+    await write();
+    await this.store.flush?.();
+    for (const id of replace) {
+      const old = this.packs.get(id);
+      // The new packs took over the kept addresses; the old ones lose only what still points at them.
+      await this.deletePack(id);
+      if (old) for (const [address] of old.entries) if (!this.locations.has(address)) this.forgetStored(address);
+    }
+    return written;
   }
 
   /** Decodes a sealed chunk already fetched (verify reads chunks itself). */
@@ -449,18 +731,33 @@ export class AccountRepository {
     return Readable.from(this.readChunks(chunks, options), { objectMode: false, highWaterMark: 1 });
   }
 
+  /** Whether the chunk is durably stored (an appended chunk is not, until flush()). */
   async hasChunk(address: string): Promise<boolean> {
     assertAddress(address);
+    if (await this.locate(address)) return true;
     return this.store.exists(this.chunkKey(address));
   }
 
+  /** Every durably stored chunk: packed ones (key = their pack, size = their sealed length), then chunk objects of older repositories. */
   async *listChunks(): AsyncIterable<ObjectInfo & { address: string }> {
+    for (const pack of await this.listPacks()) {
+      for (const [address, , length] of pack.entries) {
+        if (this.locations.get(address)?.packId !== pack.id) continue;
+        yield { key: pack.key, size: length, lastModified: pack.createdAt, tier: 'hot', address };
+      }
+    }
+    yield* this.listChunkObjects();
+  }
+
+  /** Chunks stored as objects of their own (repositories written before packs). */
+  async *listChunkObjects(): AsyncIterable<ObjectInfo & { address: string }> {
     for await (const info of this.store.list(layout.chunks(this.accountId))) {
       const address = addressOfChunkKey(info.key);
       if (address) yield { ...info, address };
     }
   }
 
+  /** Deletes a chunk stored as an object of its own (packed chunks go with their pack: deletePack, repack). */
   async deleteChunk(address: string): Promise<void> {
     assertAddress(address);
     this.forgetStored(address);

@@ -133,12 +133,14 @@ export class SealPool {
   }
 
   /** Hashes the chunk into its stream, addresses it, and seals it unless its address is known stored. */
-  process(keys: AccountKeys, stream: number, plaintext: Uint8Array, level: number): Promise<ProcessedChunk> {
+  process(keys: AccountKeys, stream: number, plaintext: Uint8Array, level: number, hashItem = true, transfer = false): Promise<ProcessedChunk> {
     const entry = this.owner(stream);
     this.ensureKeys(entry, keys);
-    const data = new Uint8Array(plaintext); // a private copy, transferred without another
+    // `transfer`: the caller hands over the chunk's memory (it must own its whole ArrayBuffer and not
+    // touch it again); otherwise a private copy is transferred.
+    const data = transfer && plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength ? plaintext : new Uint8Array(plaintext);
     const id = this.nextId++;
-    return this.request<ProcessedChunk>(entry, { type: 'chunk', id, stream, accountId: keys.accountId, data, level, hashItem: true }, [data.buffer]);
+    return this.request<ProcessedChunk>(entry, { type: 'chunk', id, stream, accountId: keys.accountId, data, level, hashItem }, [data.buffer as ArrayBuffer]);
   }
 
   /** SHA-256 of everything processed on the stream, hex; closes the stream. */

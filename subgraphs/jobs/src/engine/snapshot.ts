@@ -235,7 +235,7 @@ export class SnapshotWriter {
     const page: Page = { version: 1, items: this.buffer, stats: this.bufferStats };
     const sealed = sealJson(this.account, 'page', key, page);
     // The page names chunks: they must be on disk before it is.
-    await this.account.store.flush?.();
+    await this.account.flush();
     if (!(await this.account.store.putIfAbsent(key, sealed))) {
       throw new Error(`manifest page ${key} exists already: is another worker writing snapshot ${this.id}?`);
     }
@@ -280,7 +280,7 @@ export class SnapshotWriter {
       totals: { ...this.totals },
       labels: this.pending.labels,
     };
-    await this.account.store.flush?.();
+    await this.account.flush();
     const headerKey = layout.snapshot(accountId, this.id);
     const sealedHeader = sealJson(this.account, 'snapshot', headerKey, header);
     header.totals.storedBytes += sealedHeader.length;
@@ -288,7 +288,7 @@ export class SnapshotWriter {
     if (!(await this.account.store.putIfAbsent(headerKey, finalHeader))) {
       throw new EngineConfigError(`snapshot ${this.id} was published by another writer`);
     }
-    await this.account.store.flush?.();
+    await this.account.flush();
     await this.account.store.delete(layout.pending(accountId, this.id));
     this.published = header;
     return header;

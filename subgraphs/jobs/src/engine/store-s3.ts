@@ -144,6 +144,19 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    if (length === 0) return Buffer.alloc(0);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key), Range: `bytes=${offset}-${offset + length - 1}` }));
+      const body = out.Body;
+      if (body && typeof (body as any).transformToByteArray === 'function') return Buffer.from(await (body as any).transformToByteArray());
+      return body instanceof Readable ? readAll(body) : Buffer.alloc(0);
+    } catch (error) {
+      if (isNotFound(error)) throw new ObjectNotFoundError(key);
+      throw error;
+    }
+  }
+
   async getBytes(key: string): Promise<Buffer> {
     return readAll(await this.get(key));
   }

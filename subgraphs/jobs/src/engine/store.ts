@@ -7,7 +7,7 @@
  * lives in its own file so that loading the engine does not load the AWS SDK.
  */
 import { randomBytes } from 'node:crypto';
-import { close as closeCb, type Dirent, fdatasync as fdatasyncCb, open as openCb, stat as statCb, write as writeCb } from 'node:fs';
+import { close as closeCb, type Dirent, fdatasync as fdatasyncCb, open as openCb, read as readCb, stat as statCb, write as writeCb } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, join, sep } from 'node:path';
@@ -34,6 +34,11 @@ export interface ObjectStore {
   get(key: string): Promise<Readable>;
   /** The whole object in memory, for objects known to be small (chunks, manifest pages). */
   getBytes(key: string): Promise<Buffer>;
+  /**
+   * `length` bytes from `offset` (a chunk inside a pack); ObjectNotFoundError when the object is
+   * absent. Fewer bytes come back when the object ends first.
+   */
+  getRange(key: string, offset: number, length: number): Promise<Buffer>;
   head(key: string): Promise<ObjectInfo | null>;
   exists(key: string): Promise<boolean>;
   /** Removes the object; removing an absent one is not an error. */
@@ -48,6 +53,48 @@ export interface ObjectStore {
    * (S3) need not implement it.
    */
   flush?(): Promise<void>;
+  /**
+   * A writer that builds one object from appended pieces (a pack of chunks) without holding it in
+   * memory; the object appears under `key` only at commit, like putIfAbsent. Backends without it
+   * get bufferedWriter (the pieces are kept until commit, then stored with one putIfAbsent).
+   */
+  createWriter?(key: string): ObjectWriter;
+}
+
+/** Builds one immutable object from appended pieces; see ObjectStore.createWriter. */
+export interface ObjectWriter {
+  /** Bytes appended so far (including writes still in flight). */
+  readonly size: number;
+  /** Appends `body` at the current end; calls may overlap, pieces land in call order. */
+  write(body: Uint8Array): Promise<void>;
+  /** Waits for the writes, then stores the object unless one exists (false then). Nothing is visible before. */
+  commit(): Promise<boolean>;
+  /** Drops what was written. */
+  abort(): Promise<void>;
+}
+
+/** The writer of stores without createWriter: pieces in memory, one putIfAbsent at commit. */
+export function createObjectWriter(store: ObjectStore, key: string): ObjectWriter {
+  if (store.createWriter) return store.createWriter(key);
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  return {
+    get size() {
+      return size;
+    },
+    async write(body) {
+      parts.push(body);
+      size += body.length;
+    },
+    async commit() {
+      const body = Buffer.concat(parts);
+      parts = [];
+      return store.putIfAbsent(key, body);
+    },
+    async abort() {
+      parts = [];
+    },
+  };
 }
 
 // The callback API costs the event loop less per call than FileHandle promises, and a chunk
@@ -55,6 +102,7 @@ export interface ObjectStore {
 const openFd = promisify(openCb);
 const writeFd = promisify(writeCb);
 const syncFd = promisify(fdatasyncCb);
+const readFd = promisify(readCb);
 const closeFd = promisify(closeCb);
 const statPath = promisify(statCb);
 
@@ -170,6 +218,80 @@ export class LocalDirectoryStore implements ObjectStore {
     return true;
   }
 
+  /** Appends go to a temporary file (positional writes), which is flushed and linked into place at commit. */
+  createWriter(key: string): ObjectWriter {
+    const target = this.path(key);
+    const dir = dirname(target);
+    const tmp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    const ready = this.ensureDir(dir).then(() => openFd(tmp, 'wx'));
+    ready.catch(() => {});
+    const pending = new Set<Promise<void>>();
+    let size = 0;
+    let failed: unknown = null;
+    let closed = false;
+    const settle = async () => {
+      while (pending.size > 0) await Promise.all([...pending]);
+    };
+    const discard = async (fd: number | null) => {
+      closed = true;
+      if (fd !== null) await closeFd(fd).catch(() => {});
+      await unlink(tmp).catch(() => {});
+    };
+    return {
+      get size() {
+        return size;
+      },
+      write: (body) => {
+        if (closed) return Promise.reject(new Error(`writer of ${key} is closed`));
+        const position = size;
+        size += body.length;
+        const written = ready.then(async (fd) => {
+          for (let offset = 0; offset < body.length; ) {
+            const { bytesWritten } = await writeFd(fd, body, offset, body.length - offset, position + offset);
+            offset += bytesWritten;
+          }
+        });
+        const tracked: Promise<void> = written.then(
+          () => {},
+          (error: unknown) => {
+            failed ??= error;
+          },
+        );
+        pending.add(tracked);
+        void tracked.finally(() => pending.delete(tracked));
+        return written;
+      },
+      commit: async () => {
+        const fd = await ready;
+        await settle();
+        try {
+          if (failed) throw failed;
+          if (this.durable) await syncFd(fd);
+        } catch (error) {
+          await discard(fd);
+          throw error;
+        }
+        closed = true;
+        await closeFd(fd);
+        try {
+          await link(tmp, target);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw error;
+        } finally {
+          await unlink(tmp).catch(() => {});
+        }
+        this.dirtyDirs.add(dir);
+        return true;
+      },
+      abort: async () => {
+        const fd = await ready.catch(() => null);
+        await settle();
+        await discard(fd);
+      },
+    };
+  }
+
   async put(key: string, body: Uint8Array): Promise<void> {
     const target = this.path(key);
     const dir = dirname(target);
@@ -199,6 +321,27 @@ export class LocalDirectoryStore implements ObjectStore {
       return await readFile(this.path(key));
     } catch (error) {
       throw notFound(error, key);
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    let fd: number;
+    try {
+      fd = await openFd(this.path(key), 'r');
+    } catch (error) {
+      throw notFound(error, key);
+    }
+    try {
+      const out = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await readFd(fd, out, filled, length - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled === length ? out : out.subarray(0, filled);
+    } finally {
+      await closeFd(fd);
     }
   }
 

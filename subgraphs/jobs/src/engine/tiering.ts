@@ -1,9 +1,10 @@
 /**
- * Storage tiering: chunks move hot → warm after 30 days and warm → cold after 90, by the age of
- * the chunk object (a chunk is written once, so its age is how long it has been backed up).
+ * Storage tiering: packs of chunks move hot → warm after 30 days and warm → cold after 90, by the
+ * age of the pack (a pack is written once, so its age is how long its chunks have been backed up).
  * Manifests stay hot: listing, browsing and pruning read them. On a local directory every tier
  * is the same disk and the pass changes nothing.
  */
+import { layout } from './layout.ts';
 import type { AccountRepository } from './repository.ts';
 import type { StorageTier } from './store.ts';
 import { TaskWindow } from './streams.ts';
@@ -37,7 +38,11 @@ export async function applyTiering(
   const result: TieringResult = { scanned: 0, moved: { hot: 0, warm: 0, cold: 0 } };
   const window = new TaskWindow(options.concurrency ?? 8);
   try {
-    for await (const chunk of account.listChunks()) {
+    const objects = (async function* () {
+      yield* account.store.list(layout.packs(account.accountId));
+      yield* account.listChunkObjects();
+    })();
+    for await (const chunk of objects) {
       options.signal?.throwIfAborted();
       result.scanned++;
       const tier = tierFor(now - chunk.lastModified.getTime(), chunk.tier, options.policy);

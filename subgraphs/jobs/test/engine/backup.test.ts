@@ -113,9 +113,11 @@ describe('backup and restore', () => {
 
     const [item] = await collect(snapshotItems(account, snapshot));
     const victim = item.chunks[3].address;
-    const path = join(r.dir, ...layout.chunk(r.accountId, victim).split('/'));
+    // Chunks live in packs: flip a byte inside the victim's region of its pack.
+    const location = (await account.locate(victim))!;
+    const path = join(r.dir, ...layout.pack(r.accountId, location.packId).split('/'));
     const bytes = readFileSync(path);
-    bytes[bytes.length >> 1] ^= 0xff;
+    bytes[location.offset + (location.length >> 1)] ^= 0xff;
     writeFileSync(path, bytes);
 
     const report = await verify(account);
@@ -132,14 +134,17 @@ describe('backup and restore', () => {
     expect(readFileSync(join(target, 'report.pdf'), 'utf8')).toBe('the copy the user already has');
   });
 
-  it('names a missing chunk in verify', async () => {
+  it('names the chunks of a missing pack in verify', async () => {
     const r = repo();
     const { snapshot } = await runBackup(r.repository, { accountId: r.accountId, sourceId: 'src', items: [{ id: 'f', path: 'f.bin', content: () => [randomBuffer('missing', 500_000)] }] });
     const account = await r.repository.account(r.accountId);
     const [item] = await collect(snapshotItems(account, snapshot));
-    await r.store.delete(layout.chunk(r.accountId, item.chunks[0].address));
+    const location = (await account.locate(item.chunks[0].address))!;
+    await r.store.delete(layout.pack(r.accountId, location.packId));
+    const inPack = [...new Set(item.chunks.map((c) => c.address))].sort();
+    for (const address of inPack) expect((await account.locate(address))?.packId).toBe(location.packId);
     const report = await verify(account);
-    expect(report.problems.map((p) => [p.address, p.problem])).toEqual([[item.chunks[0].address, 'missing']]);
+    expect(report.problems.map((p) => [p.address, p.problem])).toEqual(inPack.map((address) => [address, 'missing']));
   });
 
   it('verifies a share of the chunks when asked, the same share for the same seed', async () => {
@@ -221,10 +226,14 @@ describe('backup and restore', () => {
     const [itemA] = await collect(snapshotItems(accountA, snapA.snapshot));
     const [itemB] = await collect(snapshotItems(accountB, snapB.snapshot));
     expect(itemA.chunks[0].address).not.toBe(itemB.chunks[0].address);
-    // Copy A's chunk to where B would look for it: B's key and binding reject it.
-    const copied = await store.getBytes(layout.chunk(a, itemA.chunks[0].address));
-    await store.delete(layout.chunk(b, itemB.chunks[0].address));
-    await store.put(layout.chunk(b, itemB.chunks[0].address), copied);
+    // Copy A's chunk to where B would look for it (its region of B's pack): B's key and binding reject it.
+    const fromA = (await accountA.locate(itemA.chunks[0].address))!;
+    const toB = (await accountB.locate(itemB.chunks[0].address))!;
+    expect(toB.length).toBe(fromA.length);
+    const copied = await store.getRange(layout.pack(a, fromA.packId), fromA.offset, fromA.length);
+    const packB = Buffer.from(await store.getBytes(layout.pack(b, toB.packId)));
+    copied.copy(packB, toB.offset);
+    await store.put(layout.pack(b, toB.packId), packB);
     await expect(accountB.readChunk(itemB.chunks[0])).rejects.toThrow(ChunkIntegrityError);
     // And A's snapshot is not B's to read.
     await expect(listSnapshots(accountB)).resolves.toHaveLength(1);

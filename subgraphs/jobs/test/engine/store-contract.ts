@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { EngineConfigError, ObjectNotFoundError } from '../../src/engine/errors.ts';
-import { type ObjectStore, readAll } from '../../src/engine/store.ts';
+import { createObjectWriter, type ObjectStore, readAll } from '../../src/engine/store.ts';
 
 export function objectStoreContract(name: string, open: () => ObjectStore, options: { concurrentPutIfAbsent?: boolean } = {}): void {
   const prefix = () => `t${randomBytes(4).toString('hex')}`;
@@ -25,6 +25,24 @@ export function objectStoreContract(name: string, open: () => ObjectStore, optio
       expect((await store.getBytes(key)).toString()).toBe(`writer ${results.indexOf(true)}`);
     });
   }
+
+  it(`${name}: getRange reads a region; a writer's object appears whole at commit, never replacing`, async () => {
+    const store = open();
+    const key = `${prefix()}/packs/ab/pack`;
+    const writer = createObjectWriter(store, key);
+    await Promise.all([writer.write(Buffer.from('hello ')), writer.write(Buffer.from('packed ')), writer.write(Buffer.from('world'))]);
+    expect(writer.size).toBe(18);
+    expect(await store.exists(key)).toBe(false);
+    expect(await writer.commit()).toBe(true);
+    expect((await store.getBytes(key)).toString()).toBe('hello packed world');
+    expect((await store.getRange(key, 6, 6)).toString()).toBe('packed');
+    expect((await store.getRange(key, 13, 100)).toString()).toBe('world');
+    const second = createObjectWriter(store, key);
+    await second.write(Buffer.from('other'));
+    expect(await second.commit()).toBe(false);
+    expect((await store.getBytes(key)).toString()).toBe('hello packed world');
+    await expect(store.getRange(`${prefix()}/absent`, 0, 4)).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
 
   it(`${name}: put replaces, head describes, delete removes (twice is fine)`, async () => {
     const store = open();
