@@ -1,6 +1,4 @@
 import http from 'node:http';
-import { OAUTH_CALLBACK_PATH, proxyOAuthCallback } from './oauth-callback.ts';
-import { DOWNLOADS_PATH, proxyDownload } from './downloads.ts';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -14,6 +12,8 @@ import { AuthenticationError, AuthenticationUnavailableError, Authenticator, typ
 import { SignedDataSource, type SubgraphRequest } from './data-source.ts';
 import { formatGatewayError, logMaskedErrors } from './errors.ts';
 import { checkReadiness } from './readiness.ts';
+import { DOWNLOADS_PATH, proxyDownload } from './downloads.ts';
+import { OAUTH_CALLBACK_PATH, proxyOAuthCallback } from './oauth-callback.ts';
 import type { GatewayContext } from './context.ts';
 import { createSubscriptionServer, type SubscriptionEngine, type SubscriptionOptions } from './subscriptions/index.ts';
 import { serveIde } from './ide/index.ts';
