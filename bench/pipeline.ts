@@ -217,14 +217,14 @@ async function main(): Promise<void> {
     const store = new LocalDirectoryStore(root, { durable: process.env.BENCH_DURABLE !== '0' });
     const accountId = 'bench-account';
     const avg = Number(process.env.BENCH_CHUNK_AVG_KIB ?? 0) * 1024;
-    const chunking = avg ? { minSize: avg / 4, avgSize: avg, maxSize: avg * 4 } : undefined;
+    const chunking = avg ? { minSize: avg / 2, avgSize: avg, maxSize: avg * 4 } : undefined;
     const repository = new Repository({ store, keys: new StaticKeyProvider({ [accountId]: randomBytes(32) }), chunking });
 
     const memoryLog = process.env.BENCH_MEMORY
       ? setInterval(() => {
           const m = process.memoryUsage();
           console.log(`rss ${fmt(m.rss / MiB)} heap ${fmt(m.heapUsed / MiB)}/${fmt(m.heapTotal / MiB)} external ${fmt(m.external / MiB)} arrayBuffers ${fmt(m.arrayBuffers / MiB)}`);
-        }, 1000)
+        }, Number(process.env.BENCH_MEMORY))
       : null;
     const cpu0 = process.cpuUsage();
     let start = performance.now();

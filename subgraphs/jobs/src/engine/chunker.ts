@@ -25,8 +25,10 @@ const KiB = 1024;
  * is a stored object: at 64 KiB a GiB is 16k objects, whose PUT requests on S3 cost more than a
  * month of storing the GiB, and whose creation on a local disk took more CPU than compressing and
  * encrypting their bytes (see docs/benchmarks.md). restic and borg cut even larger (1-2 MiB).
+ * The minimum is half the average, as in restic: the chunker skips those bytes unhashed, and no
+ * chunk is small enough to cost more than its bytes.
  */
-export const DEFAULT_CHUNKING: Readonly<ChunkingParams> = Object.freeze({ minSize: 64 * KiB, avgSize: 256 * KiB, maxSize: 1024 * KiB });
+export const DEFAULT_CHUNKING: Readonly<ChunkingParams> = Object.freeze({ minSize: 128 * KiB, avgSize: 256 * KiB, maxSize: 1024 * KiB });
 
 export const GEAR_SEED = 0x4c424b31; // "LBK1"
 

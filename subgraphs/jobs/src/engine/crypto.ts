@@ -9,7 +9,7 @@
  * authenticates associated data naming the account, the kind of object and its name or address,
  * so bytes moved to another account or another key fail to open instead of decrypting.
  */
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { DecryptionError, EngineConfigError } from './errors.ts';
 
 export const DATA_KEY_BYTES = 32;
@@ -215,20 +215,24 @@ export class AccountKeys {
     if (dataKey.length !== DATA_KEY_BYTES) throw new EngineConfigError(`a data key is ${DATA_KEY_BYTES} bytes`);
     this.accountId = accountId;
     const salt = Buffer.from(`listbackup account ${accountId}`);
-    this.addressKey = Buffer.from(hkdfSync('sha256', dataKey, salt, 'listbackup chunk address v1', 32));
+    this.addressKey = Buffer.from(hkdfSync('sha256', dataKey, salt, 'listbackup chunk address v2', 32));
     this.idKey = createSecretKey(this.addressKey);
     this.encryptionKey = Buffer.from(hkdfSync('sha256', dataKey, salt, 'listbackup encryption v1', 32));
     this.sealer = new Sealer(accountId, this.encryptionKey);
   }
 
-  /** Content address of a plaintext chunk: HMAC-SHA256 under this account's address key, hex. */
+  /** Content address of a plaintext chunk: HMAC-SHA256 of its SHA-256 (see chunkDigest) under this account's address key, hex. */
   address(plaintext: Uint8Array): string {
-    return createHmac('sha256', this.idKey).update(plaintext).digest('hex');
+    return this.addressOf(chunkDigest(plaintext));
   }
 
-  /** True when `plaintext` hashes to `address` (constant-time compare). */
-  matches(address: string, plaintext: Uint8Array): boolean {
-    const actual = createHmac('sha256', this.idKey).update(plaintext).digest();
+  addressOf(digest: Uint8Array): string {
+    return createHmac('sha256', this.idKey).update(digest).digest('hex');
+  }
+
+  /** True when the chunk with this SHA-256 has `address` (constant-time compare). */
+  matches(address: string, digest: Uint8Array): boolean {
+    const actual = createHmac('sha256', this.idKey).update(digest).digest();
     const expected = Buffer.from(address, 'hex');
     return expected.length === actual.length && timingSafeEqual(actual, expected);
   }
@@ -247,5 +251,38 @@ export class AccountKeys {
 
   openObject(kind: string, name: string, sealed: Uint8Array): Opened {
     return this.sealer.openObject(kind, name, sealed);
+  }
+}
+
+/**
+ * SHA-256 of a chunk's plaintext: the one pass over its bytes that both its address (an HMAC of
+ * this digest) and its item's content hash are built from.
+ */
+export function chunkDigest(plaintext: Uint8Array): Buffer {
+  return createHash('sha256').update(plaintext).digest();
+}
+
+/**
+ * An item's content hash: SHA-256 over the SHA-256 of each of its chunks, in order (a hash list,
+ * like Dropbox's content_hash over 4 MiB blocks). Every chunk's digest is computed for its address
+ * anyway, so checking a whole item costs no second pass over its bytes.
+ */
+export class ContentHash {
+  private readonly hash = createHash('sha256').update('listbackup item v2\n');
+
+  update(chunkDigest: Uint8Array): this {
+    this.hash.update(chunkDigest);
+    return this;
+  }
+
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+
+  /** The content hash of `bytes` as one item cut into `chunks` (for tests and tools). */
+  static of(chunks: Iterable<Uint8Array>): string {
+    const hash = new ContentHash();
+    for (const chunk of chunks) hash.update(chunkDigest(chunk));
+    return hash.hex();
   }
 }

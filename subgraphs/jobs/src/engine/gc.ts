@@ -8,8 +8,8 @@
  * one with some unmarked chunks is repacked when their share of its bytes exceeds
  * `repackUnusedShare` (its marked chunks are copied into new packs, which are made durable with
  * their indexes before the old pack goes), else kept and counted in `partialPacks`. Packs without
- * an index (a crash between writing a pack and its index) and chunk objects of older repositories
- * are deleted once older than the grace period, which covers what a running backup has written
+ * an index (a crash between writing a pack and its index) are deleted once older than the grace
+ * period, which covers what a running backup has written
  * but not yet checkpointed.
  *
  * Run it exclusively per account: a backup that started before the sweep may reuse an old chunk
@@ -175,19 +175,6 @@ export async function collectGarbage(account: AccountRepository, options: GcOpti
     for (const id of deadPacks) {
       signal?.throwIfAborted();
       if (!dryRun) await window.add(() => account.deletePack(id));
-    }
-    // Chunk objects of repositories written before packs.
-    for await (const chunk of account.listChunkObjects()) {
-      signal?.throwIfAborted();
-      result.scannedChunks++;
-      if (marked.has(chunk.address)) continue;
-      if (now - chunk.lastModified.getTime() < graceMs) {
-        result.youngUnreferencedChunks++;
-        continue;
-      }
-      result.deletedChunks++;
-      result.deletedBytes += chunk.size;
-      if (!dryRun) await window.add(() => account.deleteChunk(chunk.address));
     }
     await window.drain();
   } finally {

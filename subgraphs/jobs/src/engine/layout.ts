@@ -6,7 +6,6 @@
  *   <account>/keys/data-key                   wrapped data key (StoreKeyProvider)
  *   <account>/packs/<pp>/<pack>               pack: sealed chunks back to back, written once (fanned out by id)
  *   <account>/pack-index/<pack>               sealed index of one pack: address → offset, length (written after the pack)
- *   <account>/chunks/<aa>/<address>           sealed chunk as its own object (older repositories; still read)
  *   <account>/snapshots/<snapshot>            sealed snapshot header: its presence publishes the snapshot
  *   <account>/manifests/<snapshot>/pending    a backup in progress (removed once published)
  *   <account>/manifests/<snapshot>/page-N     sealed pages of items (also the resume checkpoints)
@@ -29,8 +28,6 @@ export const layout = {
   account: (accountId: string) => `${accountId}/`,
   config: (accountId: string) => `${accountId}/config`,
   dataKey: (accountId: string) => `${accountId}/keys/data-key`,
-  chunks: (accountId: string) => `${accountId}/chunks/`,
-  chunk: (accountId: string, address: string) => `${accountId}/chunks/${address.slice(0, 2)}/${address}`,
   packs: (accountId: string) => `${accountId}/packs/`,
   pack: (accountId: string, packId: string) => `${accountId}/packs/${packId.slice(0, 2)}/${packId}`,
   packIndexes: (accountId: string) => `${accountId}/pack-index/`,
@@ -50,10 +47,4 @@ const PACK_ID = /^[0-9a-f]{32}$/;
 export function packIdOfKey(key: string): string | null {
   const name = key.slice(key.lastIndexOf('/') + 1);
   return PACK_ID.test(name) ? name : null;
-}
-
-/** The address in a chunk key, or null for any other key. */
-export function addressOfChunkKey(key: string): string | null {
-  const name = key.slice(key.lastIndexOf('/') + 1);
-  return ADDRESS.test(name) ? name : null;
 }

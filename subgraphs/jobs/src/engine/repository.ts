@@ -1,6 +1,6 @@
 /**
  * The content-addressed chunk repository of each account. An item's bytes are cut by the chunker;
- * each chunk is addressed by HMAC-SHA256 of its plaintext under the account's address key, and
+ * each chunk is addressed by HMAC-SHA256 of its SHA-256 under the account's address key, and
  * stored once: a chunk that exists already costs a lookup and no bytes. New chunks are compressed
  * with zstd (kept raw when that does not shrink them), sealed with AES-256-GCM bound to the
  * account and the address, and written with putIfAbsent.
@@ -8,23 +8,23 @@
  * Writing and reading stream end to end: at most `concurrency` chunks are in flight, so memory
  * stays flat whatever the item's size, and a slow store slows the reader of the item (backpressure).
  */
-import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { availableParallelism } from 'node:os';
 import { zstdDecompressSync } from 'node:zlib';
 import { type ChunkingParams, chunkStream, DEFAULT_CHUNKING, ownsItsMemory, validateChunkingParams } from './chunker.ts';
 import { encodeChunk, FLAG_ZSTD } from './codec.ts';
-import { AccountKeys } from './crypto.ts';
+import { AccountKeys, chunkDigest, ContentHash } from './crypto.ts';
 import { ChunkIntegrityError, DecryptionError, EngineConfigError, ItemIntegrityError, ObjectNotFoundError } from './errors.ts';
 import type { DataKeyProvider } from './keys.ts';
 
-import { addressOfChunkKey, assertAddress, assertId, layout, packIdOfKey } from './layout.ts';
+import { assertAddress, assertId, layout, packIdOfKey } from './layout.ts';
 import { SealPool } from './seal-pool.ts';
 import { createObjectWriter, type ObjectInfo, type ObjectStore, type ObjectWriter } from './store.ts';
 import { ByteBudget, type ByteSource, bytesOf, TaskWindow } from './streams.ts';
 
 export interface ChunkRef {
-  /** HMAC-SHA256 of the plaintext under the account's address key, hex. */
+  /** HMAC-SHA256 of the plaintext's SHA-256 under the account's address key, hex. */
   address: string;
   /** Plaintext bytes. */
   size: number;
@@ -34,7 +34,7 @@ export interface WriteItemResult {
   chunks: ChunkRef[];
   /** Logical (plaintext) bytes of the item. */
   size: number;
-  /** SHA-256 of the item's plaintext, hex: what `sha256sum` of the restored file prints. */
+  /** The item's ContentHash: SHA-256 over its chunks' SHA-256s, hex. */
   contentHash: string;
   newChunks: number;
   reusedChunks: number;
@@ -55,7 +55,7 @@ export interface WriteItemOptions {
 
 export interface ReadItemOptions {
   signal?: AbortSignal;
-  /** SHA-256 the item must hash to; the stream fails at its end if it does not. */
+  /** Content hash (see ContentHash) the item must have; the stream fails at its end if it does not. */
   expectedContentHash?: string;
   /** Chunks fetched ahead of the reader (default 4). */
   readAhead?: number;
@@ -115,8 +115,14 @@ interface OpenPack {
 /** Packs being committed (flushed, linked, indexed) at once per account: beyond this, appending waits. Writers hold no pack in memory, so this bounds open files and unflushed data, not memory. */
 const MAX_PACK_WRITES = 4;
 
+/**
+ * Format 2 addresses a chunk by the HMAC of its SHA-256 and hashes an item as the list of its
+ * chunks' digests (format 1 hashed every byte twice: once for the address, once for the item).
+ */
+const FORMAT = 2;
+
 interface RepositoryConfig {
-  version: 1;
+  version: typeof FORMAT;
   chunking: ChunkingParams;
   createdAt: string;
 }
@@ -128,8 +134,6 @@ export class Repository {
   readonly options: Required<Omit<RepositoryOptions, 'store' | 'keys'>>;
   private readonly accounts = new Map<string, Promise<AccountRepository>>();
   private pool: SealPool | null = null;
-  /** Items written through the workers so far (to split item hashing between the threads). */
-  itemCount = 0;
   /** Shared by every item write of this repository. */
   readonly inflight: ByteBudget;
 
@@ -215,7 +219,7 @@ export class Repository {
     const configKey = layout.config(accountId);
     let config = await readConfig(this.store, keys, configKey);
     if (!config) {
-      const fresh: RepositoryConfig = { version: 1, chunking: { ...this.options.chunking }, createdAt: new Date().toISOString() };
+      const fresh: RepositoryConfig = { version: FORMAT, chunking: { ...this.options.chunking }, createdAt: new Date().toISOString() };
       const sealed = keys.sealObject('config', 'config', Buffer.from(JSON.stringify(fresh)));
       await this.store.putIfAbsent(configKey, sealed);
       config = await readConfig(this.store, keys, configKey);
@@ -240,6 +244,9 @@ async function readConfig(store: ObjectStore, keys: AccountKeys, key: string): P
     throw new DecryptionError(`the data key does not open the repository of account ${keys.accountId}`, { cause });
   }
   const config = JSON.parse(opened.toString('utf8')) as RepositoryConfig;
+  if (config.version !== FORMAT) {
+    throw new EngineConfigError(`the repository of account ${keys.accountId} is in format ${config.version}; this version reads format ${FORMAT} only (format 1 was a pre-release: back up again into an empty store)`);
+  }
   validateChunkingParams(config.chunking);
   return config;
 }
@@ -250,8 +257,20 @@ interface StoredChunk {
   storedBytes: number;
 }
 
+interface DecodedChunk {
+  plaintext: Buffer;
+  digest: Uint8Array;
+}
+
+interface WrittenChunk extends StoredChunk {
+  /** SHA-256 of the plaintext. */
+  digest: Uint8Array;
+}
+
 /** Chunks smaller than this are hashed and sealed inline: handing them to a worker costs more than it saves. */
 const INLINE_LIMIT = 16 * 1024;
+/** Chunks queued per worker before the writer seals on its own thread. */
+const WORKER_BACKLOG = 2;
 
 /** One account's chunks. Obtain it from Repository.account(). */
 export class AccountRepository {
@@ -280,10 +299,6 @@ export class AccountRepository {
     this.accountId = keys.accountId;
     this.keys = keys;
     this.chunking = chunking;
-  }
-
-  chunkKey(address: string): string {
-    return layout.chunk(this.accountId, address);
   }
 
   /** Remember addresses known to be stored (e.g. from the parent snapshot's index) so writes skip them. */
@@ -330,23 +345,11 @@ export class AccountRepository {
     const window = new TaskWindow(this.repository.options.concurrency);
     const budget = this.repository.inflight;
     const pool = this.repository.chunkPool();
-    // An item whose first chunk is small has only that chunk (the chunker cuts below the minimum
-    // only at the end), so it stays on this thread; anything larger goes to one worker, in order.
-    // The item's SHA-256 (as costly as addressing) is split between the threads: every other
-    // worker-bound item is hashed on this thread, which otherwise waits for the worker about as long
-    // as the worker waits for it (chunking is this thread's share, compression the worker's).
-    let stream = 0;
-    let itemHash: Hash | null = null;
-    let routed = false;
+    const digests: Uint8Array[] = [];
     try {
       for await (const plaintext of chunkStream(bytesOf(content), this.chunking)) {
         signal?.throwIfAborted();
-        if (!routed) {
-          routed = true;
-          if (pool && plaintext.length >= Math.min(INLINE_LIMIT, this.chunking.minSize)) stream = pool.openStream();
-          if (stream === 0 || (this.repository.itemCount++ & 1) === 0) itemHash = createHash('sha256');
-        }
-        itemHash?.update(plaintext);
+        const index = chunks.length;
         const size = plaintext.length;
         const ref: ChunkRef = { address: '', size };
         chunks.push(ref);
@@ -356,13 +359,14 @@ export class AccountRepository {
         try {
           await window.add(async () => {
             started = true;
-            let stored: StoredChunk;
+            let stored: WrittenChunk;
             try {
-              stored = await (stream !== 0 ? this.storeViaWorker(pool!, stream, plaintext, itemHash === null) : this.storeInline(plaintext));
+              stored = await (pool && this.sendsToWorker(pool, size) ? this.storeViaWorker(pool, plaintext) : this.storeInline(plaintext));
             } finally {
               budget.release(size);
             }
             ref.address = stored.address;
+            digests[index] = stored.digest;
             if (stored.isNew) {
               result.newChunks++;
               result.newBytes += size;
@@ -379,40 +383,44 @@ export class AccountRepository {
         }
       }
       await window.drain();
-      if (itemHash) result.contentHash = itemHash.digest('hex');
-      else if (stream !== 0) {
-        const open = stream;
-        stream = 0;
-        result.contentHash = await pool!.digest(open);
-      } else result.contentHash = createHash('sha256').digest('hex'); // an empty item
+      const contentHash = new ContentHash();
+      for (const digest of digests) contentHash.update(digest);
+      result.contentHash = contentHash.hex();
     } finally {
       await window.settle();
-      if (stream !== 0) pool!.drop(stream);
       this.flushConfirmed();
     }
     return result;
   }
 
-  /** Hashes and seals on this thread, skipping the work for chunks already stored. */
-  private storeInline(plaintext: Uint8Array): Promise<StoredChunk> {
-    const address = this.keys.address(plaintext);
-    return this.store1(address, async () => {
+  /**
+   * Small chunks cost more to hand over than to seal; and when every worker has a backlog, this
+   * thread seals the chunk itself rather than wait (chunking alone leaves it idle part of the time).
+   */
+  private sendsToWorker(pool: SealPool, size: number): boolean {
+    return size >= INLINE_LIMIT && pool.backlog() < WORKER_BACKLOG;
+  }
+
+  /** Digests, addresses and seals on this thread, skipping the sealing for chunks already stored. */
+  private async storeInline(plaintext: Uint8Array): Promise<WrittenChunk> {
+    const digest = chunkDigest(plaintext);
+    const address = this.keys.addressOf(digest);
+    const stored = await this.store1(address, async () => {
       if (await this.isStored(address)) return null;
       return encodeChunk(this.keys.sealer, address, plaintext, this.repository.options.compressionLevel);
     });
+    return { ...stored, digest };
   }
 
-  /** Hands the chunk to its item's worker (synchronously, so chunks reach the worker in order). */
-  private storeViaWorker(pool: SealPool, stream: number, plaintext: Uint8Array, hashItem: boolean): Promise<StoredChunk> {
+  private async storeViaWorker(pool: SealPool, plaintext: Uint8Array): Promise<WrittenChunk> {
     // A chunk the chunker assembled is this write's alone: its memory moves to the worker, uncopied.
-    const processed = pool.process(this.keys, stream, plaintext, this.repository.options.compressionLevel, hashItem, ownsItsMemory(plaintext));
-    return processed.then(({ address, sealed }) =>
-      this.store1(address, async () => {
-        if (!sealed) return null;
-        if (await this.isStored(address)) return null;
-        return sealed;
-      }),
-    );
+    const { address, digest, sealed } = await pool.process(this.keys, plaintext, this.repository.options.compressionLevel, ownsItsMemory(plaintext));
+    const stored = await this.store1(address, async () => {
+      if (!sealed) return null;
+      if (await this.isStored(address)) return null;
+      return sealed;
+    });
+    return { ...stored, digest };
   }
 
   /**
@@ -444,31 +452,28 @@ export class AccountRepository {
    * decompress to the recorded size and hash back to its address. Anything else is a ChunkIntegrityError.
    */
   async readChunk(ref: ChunkRef): Promise<Buffer> {
-    assertAddress(ref.address);
-    return this.openChunk(ref, await this.readSealed(ref.address));
+    return (await this.readDecoded(ref)).plaintext;
   }
 
-  /** The sealed bytes of a chunk: from the open pack, a stored pack (ranged read) or a chunk object of older repositories. */
+  private async readDecoded(ref: ChunkRef): Promise<DecodedChunk> {
+    assertAddress(ref.address);
+    return this.decodeChunk(ref, await this.readSealed(ref.address));
+  }
+
+  /** The sealed bytes of a chunk: from the open pack or a stored pack (ranged read). */
   private async readSealed(address: string): Promise<Buffer> {
     if (this.unflushed.has(address)) await this.flush(); // in the open pack: store it, then read it back
     const location = await this.locate(address);
-    if (location) {
-      let sealed: Buffer;
-      try {
-        sealed = await this.store.getRange(layout.pack(this.accountId, location.packId), location.offset, location.length);
-      } catch (error) {
-        if (error instanceof ObjectNotFoundError) throw new ChunkIntegrityError(address, 'missing', `its pack ${location.packId} is not in the store`);
-        throw error;
-      }
-      if (sealed.length !== location.length) throw new ChunkIntegrityError(address, 'corrupt', `its pack ${location.packId} is truncated`);
-      return sealed;
-    }
+    if (!location) throw new ChunkIntegrityError(address, 'missing', 'not in the store');
+    let sealed: Buffer;
     try {
-      return await this.store.getBytes(this.chunkKey(address));
+      sealed = await this.store.getRange(layout.pack(this.accountId, location.packId), location.offset, location.length);
     } catch (error) {
-      if (error instanceof ObjectNotFoundError) throw new ChunkIntegrityError(address, 'missing', 'not in the store');
+      if (error instanceof ObjectNotFoundError) throw new ChunkIntegrityError(address, 'missing', `its pack ${location.packId} is not in the store`);
       throw error;
     }
+    if (sealed.length !== location.length) throw new ChunkIntegrityError(address, 'corrupt', `its pack ${location.packId} is truncated`);
+    return sealed;
   }
 
   /** Where a stored (durable) chunk is packed, re-reading the pack indexes once when it is not known yet. */
@@ -675,6 +680,10 @@ export class AccountRepository {
 
   /** Decodes a sealed chunk already fetched (verify reads chunks itself). */
   openChunk(ref: ChunkRef, sealed: Buffer): Buffer {
+    return this.decodeChunk(ref, sealed).plaintext;
+  }
+
+  private decodeChunk(ref: ChunkRef, sealed: Buffer): DecodedChunk {
     let opened: ReturnType<AccountKeys['openChunk']>;
     try {
       opened = this.keys.openChunk(ref.address, sealed);
@@ -692,20 +701,21 @@ export class AccountRepository {
       plaintext = opened.plaintext;
     }
     if (plaintext.length !== ref.size) throw new ChunkIntegrityError(ref.address, 'corrupt', `holds ${plaintext.length} bytes, expected ${ref.size}`);
-    if (!this.keys.matches(ref.address, plaintext)) throw new ChunkIntegrityError(ref.address, 'corrupt', 'does not hash to its address');
-    return plaintext;
+    const digest = chunkDigest(plaintext);
+    if (!this.keys.matches(ref.address, digest)) throw new ChunkIntegrityError(ref.address, 'corrupt', 'does not hash to its address');
+    return { plaintext, digest };
   }
 
-  /** The plaintext of `chunks` in order, fetching a few ahead; optionally checks the whole item's SHA-256. */
+  /** The plaintext of `chunks` in order, fetching a few ahead; optionally checks the whole item's content hash. */
   async *readChunks(chunks: readonly ChunkRef[], options: ReadItemOptions = {}): AsyncGenerator<Buffer> {
     const { signal, expectedContentHash } = options;
     const ahead = Math.max(1, options.readAhead ?? 4);
-    const hash = expectedContentHash ? createHash('sha256') : null;
-    const pending: Promise<Buffer>[] = [];
+    const contentHash = new ContentHash();
+    const pending: Promise<DecodedChunk>[] = [];
     let next = 0;
     const fill = () => {
       while (pending.length < ahead && next < chunks.length) {
-        const promise = this.readChunk(chunks[next++]);
+        const promise = this.readDecoded(chunks[next++]);
         promise.catch(() => {}); // observed when its turn comes
         pending.push(promise);
       }
@@ -714,15 +724,15 @@ export class AccountRepository {
       fill();
       while (pending.length > 0) {
         signal?.throwIfAborted();
-        const plaintext = await pending.shift()!;
+        const { plaintext, digest } = await pending.shift()!;
         fill();
-        hash?.update(plaintext);
+        contentHash.update(digest);
         yield plaintext;
       }
     } finally {
       await Promise.allSettled(pending);
     }
-    if (hash && expectedContentHash && hash.digest('hex') !== expectedContentHash) {
+    if (expectedContentHash && contentHash.hex() !== expectedContentHash) {
       throw new ItemIntegrityError('(stream)', `content hash differs from ${expectedContentHash}`);
     }
   }
@@ -734,11 +744,10 @@ export class AccountRepository {
   /** Whether the chunk is durably stored (an appended chunk is not, until flush()). */
   async hasChunk(address: string): Promise<boolean> {
     assertAddress(address);
-    if (await this.locate(address)) return true;
-    return this.store.exists(this.chunkKey(address));
+    return (await this.locate(address)) !== null;
   }
 
-  /** Every durably stored chunk: packed ones (key = their pack, size = their sealed length), then chunk objects of older repositories. */
+  /** Every durably stored chunk (key = its pack, size = its sealed length). */
   async *listChunks(): AsyncIterable<ObjectInfo & { address: string }> {
     for (const pack of await this.listPacks()) {
       for (const [address, , length] of pack.entries) {
@@ -746,21 +755,5 @@ export class AccountRepository {
         yield { key: pack.key, size: length, lastModified: pack.createdAt, tier: 'hot', address };
       }
     }
-    yield* this.listChunkObjects();
-  }
-
-  /** Chunks stored as objects of their own (repositories written before packs). */
-  async *listChunkObjects(): AsyncIterable<ObjectInfo & { address: string }> {
-    for await (const info of this.store.list(layout.chunks(this.accountId))) {
-      const address = addressOfChunkKey(info.key);
-      if (address) yield { ...info, address };
-    }
-  }
-
-  /** Deletes a chunk stored as an object of its own (packed chunks go with their pack: deletePack, repack). */
-  async deleteChunk(address: string): Promise<void> {
-    assertAddress(address);
-    this.forgetStored(address);
-    await this.store.delete(this.chunkKey(address));
   }
 }

@@ -1,13 +1,12 @@
 /**
- * Worker threads that do the per-byte work of a backup: the item's SHA-256, each chunk's address
- * (HMAC-SHA256), zstd and AES-GCM. The main thread only chunks, dispatches and writes, so a
- * backup uses two cores instead of one.
+ * Worker threads that do the per-byte work of a backup: each chunk's SHA-256 and address
+ * (HMAC-SHA256 of the digest), zstd and AES-GCM, so a backup uses more than one core.
  *
- * All chunks of one item go to the same worker, in order, under one stream id, so the worker can
- * hash the item as a whole. A worker seals every chunk whose address it does not know to be
- * stored; it learns stored addresses only from the main thread (the parent snapshot's index and
- * confirmed writes), never from its own guesses, so a failed write can never make it skip a chunk.
- * Workers hold a reference on the event loop only while they have work.
+ * Chunks are independent: each goes to the least busy worker, and the writer may seal a chunk on
+ * its own thread instead when every worker has a backlog. A worker seals every chunk whose address
+ * it does not know to be stored; it learns stored addresses only from the main thread (the parent
+ * snapshot's index and confirmed writes), never from its own guesses, so a failed write can never
+ * make it skip a chunk. Workers hold a reference on the event loop only while they have work.
  */
 import { Worker } from 'node:worker_threads';
 import type { AccountKeys } from './crypto.ts';
@@ -16,24 +15,27 @@ export type WorkerRequest =
   | { type: 'key'; accountId: string; encKey: Uint8Array; idKey: Uint8Array }
   | { type: 'known'; accountId: string; addresses: string[] }
   | { type: 'forget'; accountId: string; addresses: string[] | null }
-  | { type: 'chunk'; id: number; stream: number; accountId: string; data: Uint8Array; level: number; hashItem: boolean }
-  | { type: 'digest'; id: number; stream: number }
-  | { type: 'drop'; stream: number };
+  | { type: 'chunk'; id: number; accountId: string; data: Uint8Array; level: number };
 
 export type WorkerResponse =
-  | { type: 'chunk'; id: number; address: string; sealed: Uint8Array | null }
-  | { type: 'digest'; id: number; hash: string }
+  | { type: 'chunk'; id: number; address: string; digest: Uint8Array; sealed: Uint8Array | null }
   | { type: 'error'; id: number; message: string };
 
 export interface ProcessedChunk {
   address: string;
+  /** SHA-256 of the plaintext. */
+  digest: Uint8Array;
   /** Compressed and sealed bytes, or null when the worker knows the chunk is stored. */
   sealed: Buffer | null;
 }
 
 interface PoolWorker {
   worker: Worker;
+  /** Requests not answered yet (the answer may still wait in this thread's event queue). */
   inflight: number;
+  /** Chunks sent, and chunks the worker has finished (it counts them in shared memory as it goes). */
+  sent: number;
+  finished: Int32Array;
   accounts: Set<string>;
 }
 
@@ -43,14 +45,15 @@ interface Waiter {
   worker: PoolWorker;
 }
 
+function backlog(entry: PoolWorker): number {
+  return entry.sent - Atomics.load(entry.finished, 0);
+}
+
 export class SealPool {
   readonly size: number;
   private readonly workers: PoolWorker[] = [];
   private readonly waiters = new Map<number, Waiter>();
-  private readonly streams = new Map<number, PoolWorker>();
   private nextId = 1;
-  private nextStream = 1;
-  private nextWorker = 0;
   private closed = false;
 
   constructor(size: number) {
@@ -58,8 +61,9 @@ export class SealPool {
   }
 
   private spawn(): PoolWorker {
-    const worker = new Worker(new URL('./seal-worker.ts', import.meta.url));
-    const entry: PoolWorker = { worker, inflight: 0, accounts: new Set() };
+    const finished = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(new URL('./seal-worker.ts', import.meta.url), { workerData: { finished } });
+    const entry: PoolWorker = { worker, inflight: 0, sent: 0, finished, accounts: new Set() };
     worker.unref();
     worker.on('message', (message: WorkerResponse) => {
       const waiter = this.waiters.get(message.id);
@@ -67,16 +71,14 @@ export class SealPool {
       this.waiters.delete(message.id);
       this.release(entry);
       if (message.type === 'error') waiter.reject(new Error(`chunk worker: ${message.message}`));
-      else if (message.type === 'digest') waiter.resolve(message.hash);
       else {
         const sealed = message.sealed ? Buffer.from(message.sealed.buffer, message.sealed.byteOffset, message.sealed.byteLength) : null;
-        waiter.resolve({ address: message.address, sealed } satisfies ProcessedChunk);
+        waiter.resolve({ address: message.address, digest: message.digest, sealed } satisfies ProcessedChunk);
       }
     });
     const fail = (error: Error) => {
       const index = this.workers.indexOf(entry);
       if (index >= 0) this.workers.splice(index, 1);
-      for (const [stream, owner] of this.streams) if (owner === entry) this.streams.delete(stream);
       for (const [id, waiter] of this.waiters) {
         if (waiter.worker !== entry) continue;
         this.waiters.delete(id);
@@ -118,48 +120,28 @@ export class SealPool {
     while (this.workers.length < this.size) this.spawn();
   }
 
-  /** A stream id for one item: its chunks go to one worker, which hashes them in order. */
-  openStream(): number {
+  /**
+   * Chunks the least busy worker has yet to finish. Read from shared memory, not from answers
+   * received: a writer that keeps this thread busy has not seen the answers yet.
+   */
+  backlog(): number {
+    let least = Number.POSITIVE_INFINITY;
+    for (const entry of this.workers) least = Math.min(least, backlog(entry));
+    return this.workers.length < this.size ? 0 : least;
+  }
+
+  /** Digests and addresses the chunk, and seals it unless its address is known stored. */
+  process(keys: AccountKeys, plaintext: Uint8Array, level: number, transfer = false): Promise<ProcessedChunk> {
     this.ensureWorkers();
-    const stream = this.nextStream++;
-    this.streams.set(stream, this.workers[this.nextWorker++ % this.workers.length]);
-    return stream;
-  }
-
-  private owner(stream: number): PoolWorker {
-    const entry = this.streams.get(stream);
-    if (!entry) throw new Error(`chunk stream ${stream} is not open (its worker failed?)`);
-    return entry;
-  }
-
-  /** Hashes the chunk into its stream, addresses it, and seals it unless its address is known stored. */
-  process(keys: AccountKeys, stream: number, plaintext: Uint8Array, level: number, hashItem = true, transfer = false): Promise<ProcessedChunk> {
-    const entry = this.owner(stream);
+    let entry = this.workers[0];
+    for (const candidate of this.workers) if (backlog(candidate) < backlog(entry)) entry = candidate;
     this.ensureKeys(entry, keys);
+    entry.sent++;
     // `transfer`: the caller hands over the chunk's memory (it must own its whole ArrayBuffer and not
     // touch it again); otherwise a private copy is transferred.
     const data = transfer && plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength ? plaintext : new Uint8Array(plaintext);
     const id = this.nextId++;
-    return this.request<ProcessedChunk>(entry, { type: 'chunk', id, stream, accountId: keys.accountId, data, level, hashItem }, [data.buffer as ArrayBuffer]);
-  }
-
-  /** SHA-256 of everything processed on the stream, hex; closes the stream. */
-  async digest(stream: number): Promise<string> {
-    const entry = this.owner(stream);
-    const id = this.nextId++;
-    try {
-      return await this.request<string>(entry, { type: 'digest', id, stream });
-    } finally {
-      this.streams.delete(stream);
-    }
-  }
-
-  /** Abandons a stream (after a failed or cancelled write). */
-  drop(stream: number): void {
-    const entry = this.streams.get(stream);
-    if (!entry) return;
-    this.streams.delete(stream);
-    entry.worker.postMessage({ type: 'drop', stream } satisfies WorkerRequest);
+    return this.request<ProcessedChunk>(entry, { type: 'chunk', id, accountId: keys.accountId, data, level }, [data.buffer as ArrayBuffer]);
   }
 
   /** Tells every worker these addresses are stored, so they stop sealing them. */

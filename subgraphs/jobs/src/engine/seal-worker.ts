@@ -1,8 +1,8 @@
-/** Worker thread side of SealPool: item hashing, chunk addressing, compression and sealing. */
-import { createHash, createHmac, createSecretKey, type Hash, type KeyObject } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
+/** Worker thread side of SealPool: chunk digests, addresses, compression and sealing. */
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
 import { encodeChunk } from './codec.ts';
-import { Sealer } from './crypto.ts';
+import { chunkDigest, Sealer } from './crypto.ts';
 import type { WorkerRequest, WorkerResponse } from './seal-pool.ts';
 
 const KNOWN_LIMIT = 200_000;
@@ -14,7 +14,8 @@ interface Account {
 }
 
 const accounts = new Map<string, Account>();
-const streams = new Map<number, Hash>();
+/** Chunks finished, shared with the pool: it balances by what is done, not by answers it has read. */
+const finished: Int32Array = workerData.finished;
 
 function account(id: string): Account {
   let entry = accounts.get(id);
@@ -51,37 +52,22 @@ parentPort!.on('message', (message: WorkerRequest) => {
       else for (const address of message.addresses) known.delete(address);
       return;
     }
-    case 'drop':
-      streams.delete(message.stream);
-      return;
-    case 'digest': {
-      const hash = streams.get(message.stream) ?? createHash('sha256');
-      streams.delete(message.stream);
-      reply({ type: 'digest', id: message.id, hash: hash.digest('hex') });
-      return;
-    }
     case 'chunk': {
+      Atomics.add(finished, 0, 1); // counted as it starts: its answer follows within about a millisecond
       try {
         const entry = account(message.accountId);
         if (!entry.sealer || !entry.idKey) throw new Error(`no keys for account ${message.accountId}`);
         const data = message.data;
-        if (message.hashItem) {
-          let hash = streams.get(message.stream);
-          if (!hash) {
-            hash = createHash('sha256');
-            streams.set(message.stream, hash);
-          }
-          hash.update(data);
-        }
-        const address = createHmac('sha256', entry.idKey).update(data).digest('hex');
+        const digest = chunkDigest(data);
+        const address = createHmac('sha256', entry.idKey).update(digest).digest('hex');
         if (entry.known.has(address)) {
-          reply({ type: 'chunk', id: message.id, address, sealed: null });
+          reply({ type: 'chunk', id: message.id, address, digest, sealed: null });
           return;
         }
         const sealed = encodeChunk(entry.sealer, address, data, message.level);
         // A private buffer when the sealed bytes share a pooled one, so the transfer detaches nothing else.
         const own = sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength ? sealed : new Uint8Array(sealed);
-        reply({ type: 'chunk', id: message.id, address, sealed: own }, [own.buffer as ArrayBuffer]);
+        reply({ type: 'chunk', id: message.id, address, digest, sealed: own }, [own.buffer as ArrayBuffer]);
       } catch (error) {
         reply({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) });
       }

@@ -22,7 +22,7 @@ export interface SnapshotItem {
   /** Display name (defaults to the last path segment). */
   name: string;
   size: number;
-  /** SHA-256 of the item's bytes, hex. */
+  /** ContentHash of the item's bytes (SHA-256 over its chunks' SHA-256s), hex. */
   contentHash: string;
   chunks: ChunkRef[];
   metadata: Json;

@@ -38,17 +38,13 @@ export async function applyTiering(
   const result: TieringResult = { scanned: 0, moved: { hot: 0, warm: 0, cold: 0 } };
   const window = new TaskWindow(options.concurrency ?? 8);
   try {
-    const objects = (async function* () {
-      yield* account.store.list(layout.packs(account.accountId));
-      yield* account.listChunkObjects();
-    })();
-    for await (const chunk of objects) {
+    for await (const pack of account.store.list(layout.packs(account.accountId))) {
       options.signal?.throwIfAborted();
       result.scanned++;
-      const tier = tierFor(now - chunk.lastModified.getTime(), chunk.tier, options.policy);
-      if (tier === chunk.tier) continue;
+      const tier = tierFor(now - pack.lastModified.getTime(), pack.tier, options.policy);
+      if (tier === pack.tier) continue;
       result.moved[tier]++;
-      if (!options.dryRun) await window.add(() => account.store.setTier(chunk.key, tier));
+      if (!options.dryRun) await window.add(() => account.store.setTier(pack.key, tier));
     }
     await window.drain();
   } finally {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyRing } from '../../src/engine/crypto.ts';
-import { ChunkIntegrityError, DecryptionError, ItemRejectedError } from '../../src/engine/errors.ts';
+import { AccountKeys, KeyRing } from '../../src/engine/crypto.ts';
+import { ChunkIntegrityError, DecryptionError, EngineConfigError, ItemIntegrityError, ItemRejectedError } from '../../src/engine/errors.ts';
 import { StaticKeyProvider, StoreKeyProvider } from '../../src/engine/keys.ts';
 import { layout } from '../../src/engine/layout.ts';
 import { type BackupProgress, runBackup, type SourceItem } from '../../src/engine/pipeline.ts';
@@ -12,12 +12,18 @@ import { DirectoryTarget, restoreSnapshot } from '../../src/engine/restore.ts';
 import { listManifests, listSnapshots, snapshotItems } from '../../src/engine/snapshot.ts';
 import { LocalDirectoryStore } from '../../src/engine/store.ts';
 import { verify } from '../../src/engine/verify.ts';
-import { collect, jsonRecords, listKeys, newAccountId, piecesOf, randomBuffer, randomStream, sha256, sha256Of, type TestRepo, tempDir, testRepository } from './support.ts';
+import { collect, contentHashOf, jsonRecords, listKeys, newAccountId, piecesOf, randomBuffer, randomStream, sha256, sha256Of, type TestRepo, tempDir, testRepository } from './support.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
+
+function tempStore(): LocalDirectoryStore {
+  const { dir, cleanup } = tempDir('store');
+  cleanups.push(cleanup);
+  return new LocalDirectoryStore(dir, { durable: false });
+}
 
 function repo(options?: Parameters<typeof testRepository>[0]): TestRepo {
   const r = testRepository(options);
@@ -68,7 +74,48 @@ describe('backup and restore', () => {
     const manifest = [];
     for await (const item of snapshotItems(account, snapshot)) manifest.push(item);
     expect(manifest.map((i) => i.id)).toEqual(['big', 'bin', 'rec', 'tiny', 'empty']);
-    expect(manifest[2]).toMatchObject({ name: 'customers.ndjson', metadata: { resource: 'customers' }, contentHash: sha256(records) });
+    expect(manifest[2]).toMatchObject({ name: 'customers.ndjson', metadata: { resource: 'customers' }, contentHash: contentHashOf(records) });
+  });
+
+  it('addresses and seals alike on the writing thread and in the workers: the same data key gives the same chunks either way', async () => {
+    const inline = repo({ sealWorkers: 0 });
+    const workers = new Repository({ store: tempStore(), keys: new StaticKeyProvider({ [inline.accountId]: inline.dataKey }), sealWorkers: 2 });
+    cleanups.push(() => workers.close());
+    const data = Buffer.concat([jsonRecords('mixed', 8_000), randomBuffer('mixed', 3_000_000)]);
+    const a = await inline.repository.writeItem(inline.accountId, piecesOf(data));
+    const b = await workers.writeItem(inline.accountId, piecesOf(data));
+    expect(b.chunks).toEqual(a.chunks);
+    expect(b.contentHash).toBe(a.contentHash);
+    expect(a.contentHash).toBe(contentHashOf(data));
+    await workers.flush();
+    expect(await sha256Of(workers.readItem(inline.accountId, b.chunks, { expectedContentHash: a.contentHash }))).toEqual({ hash: sha256(data), size: data.length });
+  });
+
+  it('fails a read whose chunks do not add up to the recorded content hash', async () => {
+    const r = repo();
+    const one = await r.repository.writeItem(r.accountId, piecesOf(randomBuffer('one', 600_000)));
+    const two = await r.repository.writeItem(r.accountId, piecesOf(randomBuffer('two', 600_000)));
+    await r.repository.flush();
+    // Each chunk is sound, but the list is not the item's: one chunk swapped for another item's.
+    const swapped = [two.chunks[0], ...one.chunks.slice(1)];
+    await expect(collect(r.repository.readItem(r.accountId, swapped, { expectedContentHash: one.contentHash }))).rejects.toBeInstanceOf(ItemIntegrityError);
+    await expect(collect(r.repository.readItem(r.accountId, [...one.chunks].reverse(), { expectedContentHash: one.contentHash }))).rejects.toBeInstanceOf(ItemIntegrityError);
+  });
+
+  it('refuses a repository written in another format with a clear error, and leaves it as it was', async () => {
+    const { dir, cleanup } = tempDir('format');
+    cleanups.push(cleanup);
+    const store = new LocalDirectoryStore(dir, { durable: false });
+    const accountId = newAccountId();
+    const dataKey = randomBytes(32);
+    const old = new AccountKeys(accountId, dataKey).sealObject('config', 'config', Buffer.from(JSON.stringify({ version: 1, chunking: { minSize: 65536, avgSize: 262144, maxSize: 1048576 }, createdAt: '2026-11-01T00:00:00.000Z' })));
+    await store.putIfAbsent(layout.config(accountId), old);
+    const repository = new Repository({ store, keys: new StaticKeyProvider({ [accountId]: dataKey }) });
+    cleanups.push(() => repository.close());
+    await expect(repository.account(accountId)).rejects.toThrow(EngineConfigError);
+    await expect(repository.account(accountId)).rejects.toThrow(/format 1/);
+    expect((await store.getBytes(layout.config(accountId))).equals(old)).toBe(true);
+    expect(await listKeys(store)).toEqual([layout.config(accountId)]);
   });
 
   it('stores less than 1% new bytes when backing up unchanged data a second time', async () => {
@@ -308,7 +355,17 @@ describe('pipeline', () => {
     const second = randomBuffer('cancel-2', 6 * 1024 * 1024);
     const third = jsonRecords('cancel-3', 3000);
     const opened: string[] = [];
-    const items = (): SourceItem[] =>
+    const controller = new AbortController();
+    // The user cancels while the second item is being read, halfway through its bytes.
+    function* cancelHalfway(data: Buffer): Generator<Buffer> {
+      let read = 0;
+      for (const piece of piecesOf(data)) {
+        yield piece;
+        read += piece.length;
+        if (read >= data.length / 2) controller.abort();
+      }
+    }
+    const items = (cancel: boolean): SourceItem[] =>
       [
         ['one', first],
         ['two', second],
@@ -318,23 +375,18 @@ describe('pipeline', () => {
         path: `${id}.bin`,
         content: () => {
           opened.push(id as string);
-          return piecesOf(data as Buffer);
+          return cancel && id === 'two' ? cancelHalfway(data as Buffer) : piecesOf(data as Buffer);
         },
       }));
-    const controller = new AbortController();
     const snapshotId = `job-${randomBytes(4).toString('hex')}`;
     const cancelled = runBackup(r.repository, {
       accountId: r.accountId,
       sourceId: 'src',
       snapshotId,
-      items: items(),
+      items: items(true),
       itemConcurrency: 1,
       checkpointIntervalMs: 0,
-      progressIntervalMs: 0,
       signal: controller.signal,
-      onProgress: (p) => {
-        if (p.bytesDone > first.length + 1024 * 1024) controller.abort();
-      },
     });
     await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
     const account = await r.repository.account(r.accountId);
@@ -344,7 +396,7 @@ describe('pipeline', () => {
     expect(pending.map((m) => [m.snapshotId, m.published])).toEqual([[snapshotId, false]]);
 
     opened.length = 0;
-    const resumed = await runBackup(r.repository, { accountId: r.accountId, sourceId: 'src', snapshotId, items: items() });
+    const resumed = await runBackup(r.repository, { accountId: r.accountId, sourceId: 'src', snapshotId, items: items(false) });
     expect(resumed.resumed).toBe(true);
     expect(opened).toEqual(['two', 'three']); // 'one' was checkpointed before the abort
     expect(resumed.snapshot.totals.items).toBe(3);
@@ -359,7 +411,7 @@ describe('pipeline', () => {
     expect((await listManifests(account)).map((m) => [m.snapshotId, m.published, m.pending])).toEqual([[snapshotId, true, null]]);
 
     // A retried job that finds its snapshot published gets it back instead of a second backup.
-    const again = await runBackup(r.repository, { accountId: r.accountId, sourceId: 'src', snapshotId, items: items() });
+    const again = await runBackup(r.repository, { accountId: r.accountId, sourceId: 'src', snapshotId, items: items(false) });
     expect(again).toMatchObject({ alreadyPublished: true, snapshot: { id: snapshotId } });
     expect(await listSnapshots(account)).toHaveLength(1);
   });

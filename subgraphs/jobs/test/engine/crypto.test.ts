@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AccountKeys, generateDataKey, KeyRing } from '../../src/engine/crypto.ts';
+import { AccountKeys, ContentHash, chunkDigest, generateDataKey, KeyRing } from '../../src/engine/crypto.ts';
 import { DecryptionError, EngineConfigError } from '../../src/engine/errors.ts';
 
 const kek = (id: string) => ({ id, key: randomBytes(32) });
@@ -56,8 +56,21 @@ describe('envelope encryption', () => {
     expect(a.address(content)).toMatch(/^[0-9a-f]{64}$/);
     expect(a.address(content)).toBe(a.address(Buffer.from(content)));
     expect(a.address(content)).not.toBe(b.address(content));
-    expect(a.matches(a.address(content), content)).toBe(true);
-    expect(a.matches(a.address(content), Buffer.from('something else'))).toBe(false);
+    expect(a.matches(a.address(content), chunkDigest(content))).toBe(true);
+    expect(a.matches(a.address(content), chunkDigest(Buffer.from('something else')))).toBe(false);
+    // The address is keyed: the plain SHA-256 of the content is not it.
+    expect(a.address(content)).not.toBe(chunkDigest(content).toString('hex'));
+  });
+
+  it('hashes an item as the list of its chunks: their order and every chunk count', () => {
+    const one = Buffer.from('first chunk');
+    const two = Buffer.from('second chunk');
+    const hash = ContentHash.of([one, two]);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(ContentHash.of([Buffer.from(one), Buffer.from(two)])).toBe(hash);
+    expect(ContentHash.of([two, one])).not.toBe(hash);
+    expect(ContentHash.of([one])).not.toBe(hash);
+    expect(ContentHash.of([])).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('binds a sealed chunk to its account and address: moved or altered bytes fail to open', () => {

@@ -2,6 +2,8 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Chunker } from '../../src/engine/chunker.ts';
+import { ContentHash } from '../../src/engine/crypto.ts';
 import { StaticKeyProvider } from '../../src/engine/keys.ts';
 import { Repository, type RepositoryOptions } from '../../src/engine/repository.ts';
 import { LocalDirectoryStore } from '../../src/engine/store.ts';
@@ -59,6 +61,14 @@ export function sha256(data: Uint8Array): string {
 }
 
 /** Pieces of a buffer, as a connector would stream them. */
+/** The content hash the repository records for `data` as one item, cut by the default chunker. */
+export function contentHashOf(data: Buffer): string {
+  const chunker = new Chunker();
+  const chunks = chunker.push(data);
+  const last = chunker.finish();
+  return ContentHash.of(last ? [...chunks, last] : chunks);
+}
+
 export function* piecesOf(data: Buffer, piece = 64 * 1024): Generator<Buffer> {
   for (let offset = 0; offset < data.length; offset += piece) yield data.subarray(offset, offset + piece);
 }
