@@ -33,9 +33,9 @@ interface PoolWorker {
   worker: Worker;
   /** Requests not answered yet (the answer may still wait in this thread's event queue). */
   inflight: number;
-  /** Chunks sent, and chunks the worker has finished (it counts them in shared memory as it goes). */
+  /** Chunks sent, and chunks the worker has taken up (it counts them in shared memory as it goes). */
   sent: number;
-  finished: Int32Array;
+  taken: Int32Array;
   accounts: Set<string>;
 }
 
@@ -46,7 +46,7 @@ interface Waiter {
 }
 
 function backlog(entry: PoolWorker): number {
-  return entry.sent - Atomics.load(entry.finished, 0);
+  return entry.sent - Atomics.load(entry.taken, 0);
 }
 
 export class SealPool {
@@ -61,9 +61,9 @@ export class SealPool {
   }
 
   private spawn(): PoolWorker {
-    const finished = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(new URL('./seal-worker.ts', import.meta.url), { workerData: { finished } });
-    const entry: PoolWorker = { worker, inflight: 0, sent: 0, finished, accounts: new Set() };
+    const taken = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(new URL('./seal-worker.ts', import.meta.url), { workerData: { taken } });
+    const entry: PoolWorker = { worker, inflight: 0, sent: 0, taken, accounts: new Set() };
     worker.unref();
     worker.on('message', (message: WorkerResponse) => {
       const waiter = this.waiters.get(message.id);
@@ -121,8 +121,8 @@ export class SealPool {
   }
 
   /**
-   * Chunks the least busy worker has yet to finish. Read from shared memory, not from answers
-   * received: a writer that keeps this thread busy has not seen the answers yet.
+   * Chunks waiting in the shortest worker queue (sent, not yet taken up). Read from shared memory,
+   * not from answers received: a writer that keeps this thread busy has not seen the answers yet.
    */
   backlog(): number {
     let least = Number.POSITIVE_INFINITY;

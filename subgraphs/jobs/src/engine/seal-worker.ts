@@ -14,8 +14,8 @@ interface Account {
 }
 
 const accounts = new Map<string, Account>();
-/** Chunks finished, shared with the pool: it balances by what is done, not by answers it has read. */
-const finished: Int32Array = workerData.finished;
+/** Chunks taken up, shared with the pool: it balances by what is queued here, not by answers it has read. */
+const taken: Int32Array = workerData.taken;
 
 function account(id: string): Account {
   let entry = accounts.get(id);
@@ -53,7 +53,7 @@ parentPort!.on('message', (message: WorkerRequest) => {
       return;
     }
     case 'chunk': {
-      Atomics.add(finished, 0, 1); // counted as it starts: its answer follows within about a millisecond
+      Atomics.add(taken, 0, 1);
       try {
         const entry = account(message.accountId);
         if (!entry.sealer || !entry.idKey) throw new Error(`no keys for account ${message.accountId}`);
