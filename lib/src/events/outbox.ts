@@ -97,13 +97,20 @@ export interface OutboxRelayOptions {
   /** Pause between polls when the outbox is empty. */
   intervalMs?: number;
   batchSize?: number;
-  /** Sent rows older than this are deleted now and then. */
+  /** Sent rows older than this are deleted now and then (default 7 days). */
   retainSentMs?: number;
+  /**
+   * Consumers' records of applied event ids older than this are deleted now and then (default 35
+   * days): longer than the bus keeps events (NATS stream max age, 30 days), so nothing that old can
+   * be delivered again.
+   */
+  retainProcessedMs?: number;
 }
 
 /** Consecutive publish failures after which a batch gives up: the bus is probably down. */
 const MAX_FAILURES_PER_BATCH = 3;
 const PRUNE_EVERY_MS = 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
 
 /**
  * Publishes outbox rows through the bus. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so
@@ -117,6 +124,7 @@ export class OutboxRelay {
   readonly #intervalMs: number;
   readonly #batchSize: number;
   readonly #retainSentMs: number;
+  readonly #retainProcessedMs: number;
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
@@ -128,7 +136,8 @@ export class OutboxRelay {
     this.#logger = options.logger ?? silentLogger;
     this.#intervalMs = options.intervalMs ?? 200;
     this.#batchSize = options.batchSize ?? 100;
-    this.#retainSentMs = options.retainSentMs ?? 7 * 24 * 60 * 60_000;
+    this.#retainSentMs = options.retainSentMs ?? 7 * DAY_MS;
+    this.#retainProcessedMs = options.retainProcessedMs ?? 35 * DAY_MS;
   }
 
   start(): void {
@@ -209,7 +218,15 @@ export class OutboxRelay {
   async #pruneNowAndThen(): Promise<void> {
     if (Date.now() - this.#lastPruneAt < PRUNE_EVERY_MS) return;
     this.#lastPruneAt = Date.now();
-    await this.#orm.em.fork().nativeDelete(OutboxEvent, { sentAt: { $lt: new Date(Date.now() - this.#retainSentMs) } });
+    await this.prune();
+  }
+
+  /** Deletes sent outbox rows and processed-event records past their retention; returns how many of each. */
+  async prune(now = new Date()): Promise<{ sent: number; processed: number }> {
+    const em = this.#orm.em.fork();
+    const sent = await em.nativeDelete(OutboxEvent, { sentAt: { $lt: new Date(now.getTime() - this.#retainSentMs) } });
+    const processed = await em.nativeDelete(ProcessedEvent, { processedAt: { $lt: new Date(now.getTime() - this.#retainProcessedMs) } });
+    return { sent, processed };
   }
 }
 

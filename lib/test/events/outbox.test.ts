@@ -103,6 +103,39 @@ describe('runIdempotent', () => {
   });
 });
 
+describe('OutboxRelay.prune', () => {
+  it('deletes sent rows and processed-event records past their retention, and keeps unsent rows and recent records', async () => {
+    const account = uniqueId('acct');
+    const consumer = uniqueId('consumer');
+    const em = db.orm.em.fork();
+    const now = new Date();
+    const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000);
+    const rows = {
+      oldSent: enqueueEvent(em, createEvent('widget.created', account, 'old-sent')),
+      recentSent: enqueueEvent(em, createEvent('widget.created', account, 'recent-sent')),
+      oldUnsent: enqueueEvent(em, createEvent('widget.created', account, 'old-unsent')),
+    };
+    rows.oldSent.sentAt = daysAgo(8);
+    rows.recentSent.sentAt = daysAgo(6);
+    rows.oldUnsent.createdAt = daysAgo(40);
+    const oldProcessed = createEvent('account.created', account, 'a');
+    const recentProcessed = createEvent('account.created', account, 'b');
+    em.create(ProcessedEvent, { consumer, eventId: oldProcessed.id, processedAt: daysAgo(36) });
+    em.create(ProcessedEvent, { consumer, eventId: recentProcessed.id, processedAt: daysAgo(34) });
+    await em.flush();
+
+    const relay = new OutboxRelay({ orm: db.orm, bus: new InProcessEventBus() });
+    const pruned = await relay.prune(now);
+    expect(pruned.sent).toBeGreaterThanOrEqual(1);
+    expect(pruned.processed).toBeGreaterThanOrEqual(1);
+    const check = db.orm.em.fork();
+    expect((await check.find(OutboxEvent, { accountId: account }, { orderBy: { subject: 'asc' } })).map((row) => row.subject)).toEqual(['old-unsent', 'recent-sent']);
+    expect((await check.find(ProcessedEvent, { consumer })).map((row) => row.eventId)).toEqual([recentProcessed.id]);
+    // An event whose record was kept is still applied only once.
+    expect(await runIdempotent(db.orm.em.fork(), consumer, recentProcessed, () => {})).toBe(false);
+  });
+});
+
 interface Buses {
   /** Buses the relays publish through (one per relay process on NATS). */
   relayBuses: [EventBus, EventBus];
