@@ -4,6 +4,7 @@ import { canRestore, type Credentials, fetchResource, type RestoreItem, restoreR
 import {
   type AccountRepository,
   applyTiering,
+  type CarriedItem,
   collectGarbage,
   deleteSnapshot,
   exportSnapshot,
@@ -27,6 +28,7 @@ import type { SourceInfo } from '../clients/sources-client.ts';
 import type { ConnectionCredentials } from './credentials.ts';
 import { deleteExpiredDownloads, type StoredDownload, storeDownload } from './downloads.ts';
 import { asJobFailure, createRepository, itemMetadata, manifestKeyOf, toSourceItem } from './engine-runtime.ts';
+import { type BackupState, DEFAULT_FULL_RUN_EVERY_MS, planResource, publishedState, readBackupState, recordResource } from './incremental.ts';
 import type { BackupSettings } from './settings.ts';
 
 /** What EXPORT, RESTORE and VERIFY jobs carry in `params` (set by the mutations in services/snapshot-jobs.ts). */
@@ -128,13 +130,35 @@ class Handlers {
     }
     if (ctx.lastCheckpoint) ctx.log('Resuming: items stored by the earlier attempt are kept, not fetched again');
     const checkpoint = ctx.checkpoint;
-    async function* items(): AsyncGenerator<SourceItem> {
+    const account = await this.account(job.accountId);
+    const parent = (await listSnapshots(account, { sourceId: source.id })).at(-1) ?? null;
+    const previous = readBackupState(parent);
+    const next: BackupState = { version: 1, resources: {} };
+    const fullRunEveryMs = this.settings.fullRunEveryMs ?? DEFAULT_FULL_RUN_EVERY_MS;
+    async function* items(): AsyncGenerator<SourceItem | CarriedItem> {
       for (const resource of source.resources) {
-        ctx.log(`Backing up ${resource}`);
-        // A full run each time: unchanged content costs nothing after deduplication, and deletions show.
-        const run = fetchResource(connector, resource, init);
-        for await (const item of run) yield toSourceItem(resource, item);
-        ctx.log(`${resource}: ${run.itemCount} items read`);
+        const now = new Date();
+        const incremental = connector.resources.some((r) => r.name === resource && r.incremental);
+        const plan = parent ? planResource(previous, resource, incremental, now, fullRunEveryMs) : ({ full: true, reason: 'the first backup of this source' } as const);
+        ctx.log(plan.full ? `Backing up ${resource} in full: ${plan.reason}` : `Backing up ${resource}: what changed since the last backup`);
+        const run = fetchResource(connector, resource, { ...init, cursor: plan.full ? undefined : plan.cursor });
+        const fetched = new Set<string>();
+        for await (const item of run) {
+          const sourceItem = toSourceItem(resource, item);
+          fetched.add(sourceItem.id);
+          yield sourceItem;
+        }
+        if (plan.full || !parent) ctx.log(`${resource}: ${run.itemCount} items read`);
+        else {
+          let carried = 0;
+          for await (const item of snapshotItems(account, parent)) {
+            if (itemMetadata(item.metadata)?.resource !== resource || fetched.has(item.id)) continue;
+            carried++;
+            yield { id: item.id, carried: item };
+          }
+          ctx.log(`${resource}: ${run.itemCount} new or changed items read, ${carried} unchanged items kept from the last backup`);
+        }
+        recordResource(next, resource, plan, run.cursor, now);
         await checkpoint({ snapshotId: job.id, resourcesRead: source.resources.slice(0, source.resources.indexOf(resource) + 1) });
       }
     }
@@ -142,10 +166,12 @@ class Handlers {
       accountId: job.accountId,
       sourceId: source.id,
       snapshotId: job.id,
+      parentSnapshotId: parent?.id ?? null,
       items: items(),
+      state: (rejected) => publishedState(next, rejected),
       signal: ctx.signal,
       labels: { jobId: job.id },
-      onProgress: (p) => ctx.progress({ itemsDone: p.itemsDone + p.itemsResumed, bytesDone: p.bytesDone }),
+      onProgress: (p) => ctx.progress({ itemsDone: p.itemsDone + p.itemsResumed + p.itemsCarried, bytesDone: p.bytesDone }),
     });
     for (const rejected of result.rejected) ctx.log(`Skipped ${rejected.path}: ${rejected.reason}`, 'WARN');
     const { snapshot } = result;

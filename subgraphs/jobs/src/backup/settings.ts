@@ -29,6 +29,8 @@ export interface BackupSettings {
   sealWorkers?: number;
   /** Unreferenced chunks younger than this survive a prune (default: the engine's hour). */
   gcGraceMs?: number;
+  /** How often an incremental resource is read in full again, to drop what was deleted at the platform (default a week). */
+  fullRunEveryMs?: number;
 }
 
 /** Storage settings as the environment gives them; `storageFromEnv` turns them into a store and a key ring. */

@@ -31,6 +31,15 @@ export interface SourceItem {
   content: () => ByteSource | Promise<ByteSource>;
 }
 
+/**
+ * An item unchanged since the parent snapshot (an incremental run did not fetch it): its entry is
+ * copied into the new snapshot as it is. Its chunks are stored already and stay referenced.
+ */
+export interface CarriedItem {
+  id: string;
+  carried: SnapshotItem;
+}
+
 export interface BackupHooks {
   /** Throw ItemRejectedError to leave the item out (the backup goes on, partially); any other error fails the backup. */
   validate?: (item: SourceItem) => void | Promise<void>;
@@ -46,6 +55,8 @@ export interface BackupProgress {
   itemsDone: number;
   /** Items found in the manifest of an earlier attempt and skipped. */
   itemsResumed: number;
+  /** Items copied unchanged from the parent snapshot. */
+  itemsCarried: number;
   itemsRejected: number;
   /** Items the connector declared, when given. */
   itemsTotal?: number;
@@ -68,12 +79,14 @@ export interface RejectedItem {
 export interface BackupOptions {
   accountId: string;
   sourceId: string;
-  items: AsyncIterable<SourceItem> | Iterable<SourceItem>;
+  items: AsyncIterable<SourceItem | CarriedItem> | Iterable<SourceItem | CarriedItem>;
   /** The snapshot to write or resume (use the job id so a retried job resumes); a new UUID by default. */
   snapshotId?: string;
   /** Recorded as the parent and used to skip lookups of its chunks; by default the source's latest snapshot. null for none. */
   parentSnapshotId?: string | null;
   labels?: Record<string, string>;
+  /** Recorded in the published snapshot's header for the next run (e.g. connector cursors); told which items were rejected. */
+  state?: (rejected: readonly RejectedItem[]) => Json;
   hooks?: BackupHooks;
   signal?: AbortSignal;
   onProgress?: (progress: BackupProgress) => void;
@@ -98,7 +111,8 @@ export interface BackupResult {
 }
 
 interface Outcome {
-  item: SourceItem;
+  item: SourceItem | CarriedItem;
+  carried?: boolean;
   stored?: { entry: SnapshotItem; write: WriteItemResult };
   rejected?: string;
 }
@@ -139,6 +153,7 @@ export async function runBackup(repository: Repository, options: BackupOptions):
     snapshotId: writer.id,
     itemsDone: 0,
     itemsResumed: 0,
+    itemsCarried: 0,
     itemsRejected: 0,
     itemsTotal: options.itemsTotal,
     bytesDone: 0,
@@ -164,6 +179,13 @@ export async function runBackup(repository: Repository, options: BackupOptions):
 
   const rejected: RejectedItem[] = [];
   const seen = new Set<string>();
+
+  const carryItem = (item: CarriedItem): Outcome => {
+    const entry: SnapshotItem = { ...item.carried, id: item.id };
+    const size = entry.size;
+    const write: WriteItemResult = { chunks: entry.chunks, size, contentHash: entry.contentHash, newChunks: 0, reusedChunks: entry.chunks.length, newBytes: 0, reusedBytes: size, storedBytes: 0 };
+    return { item, carried: true, stored: { entry, write } };
+  };
 
   const processItem = async (original: SourceItem): Promise<Outcome> => {
     try {
@@ -205,11 +227,12 @@ export async function runBackup(repository: Repository, options: BackupOptions):
   const commit = async (outcome: Outcome) => {
     if (outcome.rejected !== undefined) {
       progress.itemsRejected++;
-      rejected.push({ id: outcome.item.id, path: outcome.item.path, reason: outcome.rejected });
+      rejected.push({ id: outcome.item.id, path: pathOf(outcome.item), reason: outcome.rejected });
     } else if (outcome.stored) {
       const { entry, write } = outcome.stored;
       await writer.add(entry, { newBytes: write.newBytes, reusedBytes: write.reusedBytes, storedBytes: write.storedBytes, newChunks: write.newChunks });
-      progress.itemsDone++;
+      if (outcome.carried) progress.itemsCarried++;
+      else progress.itemsDone++;
       progress.newBytes += write.newBytes;
       progress.storedBytes += write.storedBytes;
       bytesSinceCheckpoint += write.size;
@@ -234,11 +257,11 @@ export async function runBackup(repository: Repository, options: BackupOptions):
       }
       if (seen.has(item.id)) {
         progress.itemsRejected++;
-        rejected.push({ id: item.id, path: item.path, reason: `item id ${item.id} appears twice in this source` });
+        rejected.push({ id: item.id, path: pathOf(item), reason: `item id ${item.id} appears twice in this source` });
         continue;
       }
       seen.add(item.id);
-      const outcome = processItem(item);
+      const outcome = 'carried' in item ? Promise.resolve(carryItem(item)) : processItem(item);
       outcome.catch(() => {}); // observed in order below
       queue.push(outcome);
       if (queue.length >= concurrency) await commit(await queue.shift()!);
@@ -259,12 +282,16 @@ export async function runBackup(repository: Repository, options: BackupOptions):
   }
 
   signal?.throwIfAborted();
-  const snapshot = await writer.publish();
+  const snapshot = await writer.publish(options.state?.(rejected));
   progress.currentItem = null;
   progress.final = true;
   progress.storedBytes = snapshot.totals.storedBytes;
   report(true);
   return { snapshot, rejected, resumed: writer.resumed, alreadyPublished: false };
+}
+
+function pathOf(item: SourceItem | CarriedItem): string {
+  return 'carried' in item ? item.carried.path : item.path;
 }
 
 function checkShape(item: SourceItem): void {

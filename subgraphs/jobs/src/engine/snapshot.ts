@@ -58,6 +58,8 @@ export interface SnapshotHeader {
   uniqueChunks: number;
   totals: SnapshotTotals;
   labels: Record<string, string>;
+  /** What the source's next backup starts from (the connector's incremental cursors); absent in older snapshots. */
+  state?: Json;
 }
 
 export interface PendingSnapshot {
@@ -246,8 +248,8 @@ export class SnapshotWriter {
     this.bufferedJson = 0;
   }
 
-  /** Writes the last page, the chunk index and the header; from then on the snapshot is visible and immutable. */
-  async publish(): Promise<SnapshotHeader> {
+  /** Writes the last page, the chunk index and the header (with `state`); from then on the snapshot is visible and immutable. */
+  async publish(state?: Json): Promise<SnapshotHeader> {
     if (this.published) return this.published;
     await this.checkpoint();
     const accountId = this.account.accountId;
@@ -279,6 +281,7 @@ export class SnapshotWriter {
       uniqueChunks: entries.length,
       totals: { ...this.totals },
       labels: this.pending.labels,
+      ...(state === undefined ? {} : { state }),
     };
     await this.account.flush();
     const headerKey = layout.snapshot(accountId, this.id);

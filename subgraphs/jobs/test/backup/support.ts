@@ -15,7 +15,7 @@ import { startJobs } from '../../src/index.ts';
 import type { SourceInfo, RecordSnapshotInput } from '../../src/clients/sources-client.ts';
 import { createRepository } from '../../src/backup/engine-runtime.ts';
 import { type ConnectionCredentials, StaticCredentials } from '../../src/backup/credentials.ts';
-import { downloadKey } from '../../src/backup/settings.ts';
+import { type BackupSettings, downloadKey } from '../../src/backup/settings.ts';
 import type { ConnectorRegistryOptions } from '../../src/connectors/index.ts';
 import { KeyRing, LocalDirectoryStore, type Repository } from '../../src/engine/index.ts';
 import type { Job } from '../../src/entities/job.ts';
@@ -95,7 +95,11 @@ export interface BackupRig {
 }
 
 /** The jobs subgraph with its worker running the product's handlers (registerDefaultHandlers), storage in a temporary directory. */
-export async function startBackupRig(connectors: ConnectorRegistryOptions, connections: Record<string, ConnectionCredentials>): Promise<BackupRig> {
+export async function startBackupRig(
+  connectors: ConnectorRegistryOptions,
+  connections: Record<string, ConnectionCredentials>,
+  overrides: Pick<BackupSettings, 'fullRunEveryMs'> = {},
+): Promise<BackupRig> {
   const storageDir = await mkdtemp(join(tmpdir(), 'lb-restore-'));
   const sources = await new FakeSources().start();
   const store = new LocalDirectoryStore(storageDir);
@@ -107,7 +111,7 @@ export async function startBackupRig(connectors: ConnectorRegistryOptions, conne
     subgraph = await startTestSubgraph('jobs', (runtime) =>
       startJobs(runtime, {
         sourcesUrl: sources.url,
-        backup: { store, keyRing, repository, credentials, downloadKey: downloadKey(runtime.internalTokenSecret), connectors, connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 } },
+        backup: { store, keyRing, repository, credentials, downloadKey: downloadKey(runtime.internalTokenSecret), connectors, connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 }, ...overrides },
         worker: { pollIntervalMs: 100, retryPolicy: { baseDelayMs: 50, maxDelayMs: 200 } },
       }),
     );
