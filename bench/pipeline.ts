@@ -305,7 +305,7 @@ async function main(): Promise<void> {
     const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.+)/) ?? [])[1] ?? cpus()[0]?.model ?? 'unknown';
     const rows: [string, string, string][] = [
       ['Pipeline, first backup (chunk, SHA-256 + HMAC address, zstd -3, AES-256-GCM, durable local store), median of the rounds', `${fmt(pipelineMbps)} MB/s`, `target ≥ 60% of zstd: ${fmt(share * 100)}% ${share >= 0.6 ? '✅' : '❌'}`],
-      ['Rounds, pipeline vs `zstd -3 -T1` (MB/s)', perRound, `each round: one first backup (a new account), then zstd over the same stream`],
+      ['Rounds, pipeline vs `zstd -3 -T1` (MB/s)', perRound, `each round: one first backup (a new account; the previous round's data is deleted first), then zstd over the same stream`],
       ['Pipeline CPU time, first backup (median)', `${fmt(cpuSeconds, 1)} s`, `${fmt(mb(logical) / cpuSeconds)} MB per CPU-second (main thread, hashing/sealing worker, kernel time of the pack writes)`],
       ['Peak RSS (maxRSS of the process, sealing workers included)', `${fmt(peakRssMb)} MB`, `target < 300 MB ${peakRssMb < 300 ? '✅' : '❌'}`],
       ['Second backup of unchanged data: new stored bytes', `${(ratio * 100).toFixed(3)}%`, `target < 1% ${ratio < 0.01 ? '✅' : '❌'} (${fmt(second.snapshot.totals.storedBytes)} B, ${second.snapshot.totals.newChunks} new chunks: the rest is its manifest)`],
