@@ -248,6 +248,16 @@ describe('jobs subgraph', () => {
       expect((await subgraph.query(operator, TRIGGER, { sourceId: source.id })).data!.triggerSync.id).toBe(job.id);
     });
 
+    it('with full: true, queues a backup that reads every resource in full', async () => {
+      const fresh = await createSourceRecord(sources.service.orm.em.fork(), { accountId: accountA, connectionId: randomUUID(), name: 'Full', resources: ['customers'] });
+      const full = await subgraph.query(operator, `mutation($sourceId: ID!) { triggerSync(sourceId: $sourceId, full: true) { id kind status } }`, { sourceId: fresh.id });
+      expect(full.errors).toBeUndefined();
+      const row = await subgraph.service.orm.em.fork().findOneOrFail(Job, { id: full.data!.triggerSync.id });
+      expect(row.params).toEqual({ full: true });
+      const plain = await subgraph.service.orm.em.fork().findOneOrFail(Job, { sourceId: source.id, kind: 'BACKUP' });
+      expect(plain.params ?? {}).toEqual({});
+    });
+
     it('refuses a viewer, and answers NOT_FOUND for another tenant’s, a deleted or an unknown source, creating nothing', async () => {
       const before = await subgraph.service.orm.em.fork().count(Job, {});
       expect(errorCodes(await subgraph.query(alice, TRIGGER, { sourceId: source.id }))).toEqual(['FORBIDDEN']);

@@ -20,7 +20,7 @@ import {
   type SourceItem,
   verify,
 } from '../engine/index.ts';
-import { enqueueJob } from '../services/job-service.ts';
+import { type BackupJobParams, enqueueJob } from '../services/job-service.ts';
 import { JobFailure } from '../worker/errors.ts';
 import type { WorkerDeps } from '../worker/index.ts';
 import type { JobContext, JobHandler, JobHandlerRegistry, JobOutcome } from '../worker/registry.ts';
@@ -135,11 +135,16 @@ class Handlers {
     const previous = readBackupState(parent);
     const next: BackupState = { version: 1, resources: {} };
     const fullRunEveryMs = this.settings.fullRunEveryMs ?? DEFAULT_FULL_RUN_EVERY_MS;
+    const params = (job.params ?? {}) as BackupJobParams;
     async function* items(): AsyncGenerator<SourceItem | CarriedItem> {
       for (const resource of source.resources) {
         const now = new Date();
         const incremental = connector.resources.some((r) => r.name === resource && r.incremental);
-        const plan = parent ? planResource(previous, resource, incremental, now, fullRunEveryMs) : ({ full: true, reason: 'the first backup of this source' } as const);
+        const plan = !parent
+          ? ({ full: true, reason: 'the first backup of this source' } as const)
+          : params.full
+            ? ({ full: true, reason: 'a full backup was asked for' } as const)
+            : planResource(previous, resource, incremental, now, fullRunEveryMs);
         ctx.log(plan.full ? `Backing up ${resource} in full: ${plan.reason}` : `Backing up ${resource}: what changed since the last backup`);
         const run = fetchResource(connector, resource, { ...init, cursor: plan.full ? undefined : plan.cursor });
         const fetched = new Set<string>();

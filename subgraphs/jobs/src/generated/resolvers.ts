@@ -248,6 +248,10 @@ export type Mutation = {
   /**
    * Starts a backup of the source now and returns its job, QUEUED. When a backup of the source is
    * already queued or running, returns that job instead of starting a second one.
+   *
+   * Backups read only what changed since the last one where the platform allows it, and every
+   * resource in full once a week, which drops what was deleted at the platform. `full: true` reads
+   * every resource in full now.
    */
   triggerSync: Job;
   /** Re-reads and re-hashes a share (0 < sample ≤ 1) of the snapshot's chunks; the job's `verification` names any that are missing or corrupt. */
@@ -281,6 +285,7 @@ export type MutationRetryJobArgs = {
 
 
 export type MutationTriggerSyncArgs = {
+  full?: Scalars['Boolean']['input'];
   sourceId: Scalars['ID']['input'];
 };
 
@@ -658,7 +663,7 @@ export type MutationResolvers<ContextType = JobsContext, ParentType extends Reso
   exportSnapshot?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationExportSnapshotArgs, 'format' | 'snapshotId'>>;
   restoreSnapshot?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationRestoreSnapshotArgs, 'snapshotId' | 'target'>>;
   retryJob?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
-  triggerSync?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationTriggerSyncArgs, 'sourceId'>>;
+  triggerSync?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationTriggerSyncArgs, 'full' | 'sourceId'>>;
   verifySnapshot?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<MutationVerifySnapshotArgs, 'sample' | 'snapshotId'>>;
 }>;
 

@@ -13,7 +13,7 @@ export const resolvers: Resolvers = {
     jobs: (_, { filter, first, after }, ctx) => listJobs(ctx, filter ?? {}, first, after),
   },
   Mutation: {
-    triggerSync: (_, { sourceId }, ctx) => triggerSync(ctx, sourceId),
+    triggerSync: (_, { sourceId, full }, ctx) => triggerSync(ctx, sourceId, { full }),
     cancelJob: (_, { id }, ctx) => cancelJob(ctx, id),
     retryJob: (_, { id }, ctx) => retryJob(ctx, id),
     exportSnapshot: (_, { snapshotId, format, items }, ctx) => exportSnapshotJob(ctx, snapshotId, format ?? 'TAR_ZSTD', items),

@@ -101,14 +101,21 @@ export function triggerOf(principal: Principal): JobTriggerInfo {
 const describeTrigger = (trigger: JobTriggerInfo) =>
   ({ USER: 'a member', API_KEY: 'an API key', SCHEDULE: 'the schedule', OPERATOR: 'an operator', SYSTEM: 'ListBackup' })[trigger.kind];
 
-/** Starts a backup of the source now (or answers the backup of it already queued or running). */
-export async function triggerSync(ctx: JobsContext, sourceId: string): Promise<Job> {
+/** Starts a backup of the source now (or answers the backup of it already queued or running); `full` reads every resource in full. */
+export async function triggerSync(ctx: JobsContext, sourceId: string, options: { full?: boolean } = {}): Promise<Job> {
   const source = isUuid(sourceId) ? await ctx.sources.getSource(sourceId, ctx.requestId) : null;
   if (!source || source.deleted) throw new NotFoundError('Source');
   await authorize(ctx, 'jobs:run', source.accountId, 'Source');
-  const { job } = await enqueueJob(ctx.em, ctx.queue, { accountId: source.accountId, sourceId: source.id, kind: 'BACKUP', trigger: triggerOf(ctx.principal) });
+  const params: BackupJobParams = options.full ? { full: true } : {};
+  const { job } = await enqueueJob(ctx.em, ctx.queue, { accountId: source.accountId, sourceId: source.id, kind: 'BACKUP', params, trigger: triggerOf(ctx.principal) });
   return job;
 }
+
+/** What a BACKUP job carries in `params`. */
+export type BackupJobParams = {
+  /** Read every resource in full, not only what changed since the last backup. */
+  full?: boolean;
+};
 
 export interface EnqueueJobInput {
   accountId: string;

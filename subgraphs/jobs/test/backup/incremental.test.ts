@@ -91,6 +91,19 @@ describe('incremental backups (BACKUP handler, Stripe fake)', () => {
     expect(readBackupState(header).resources).toHaveProperty('customers');
   });
 
+  it('reads every resource in full when the backup was started with full: true', async () => {
+    const source = rig.sources.add(accountId, 'stripe', ['customers']);
+    await rig.run(accountId, 'BACKUP', source.id);
+    const [gone] = fakes.stripe.objects.customers.splice(2, 1);
+    fakes.stripe.requests.length = 0;
+    const full = await rig.run(accountId, 'BACKUP', source.id, { full: true });
+    expect(await log(full)).toContain('Backing up customers in full: a full backup was asked for');
+    expect(fakes.stripe.requestsTo('/v1/customers')[0].query.get('created[gte]')).toBeNull();
+    const { items } = await snapshotContent(full);
+    expect(items.has(`customers:${gone.id}`)).toBe(false);
+    expect(items).toEqual(platformContent(['customers']));
+  });
+
   it('keeps an item deleted at the platform until the periodic full run, which drops it', async () => {
     const source = rig.sources.add(accountId, 'stripe', ['customers']);
     const first = await rig.run(accountId, 'BACKUP', source.id);
