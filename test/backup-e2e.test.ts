@@ -30,7 +30,7 @@ import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.t
 import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
 import { EngineItemsReader } from '../subgraphs/jobs/src/backup/items-reader.ts';
-import { FakeStripe } from '../subgraphs/jobs/test/fakes/index.ts';
+import { FakeRest, FakeStripe } from '../subgraphs/jobs/test/fakes/index.ts';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -188,6 +188,7 @@ function untar(tar: Buffer): Map<string, Buffer> {
 describe('backups through the gateway', () => {
   let stack: Stack;
   let stripe: FakeStripe;
+  let rest: FakeRest;
   let identity: { url: string; close(): Promise<void> };
   let alice: SignedUp;
   let bob: SignedUp;
@@ -221,6 +222,8 @@ describe('backups through the gateway', () => {
     stripe.keys.add(STRIPE_KEY);
     for (let i = 0; i < 30; i++) stripe.add('customers', { description: `customer ${i} ${randomBytes(200).toString('hex')}` });
     for (let i = 0; i < 20; i++) stripe.add('charges');
+    rest = await new FakeRest().start();
+    for (let i = 0; i < 45; i++) rest.add('contacts');
     identity = await startIdentity();
     stack = await startBackupStack(stripe.url, identity.url);
     [alice, bob] = await Promise.all([signUp(stack), signUp(stack)]);
@@ -229,6 +232,7 @@ describe('backups through the gateway', () => {
   afterAll(async () => {
     await stack?.close();
     await stripe?.close();
+    await rest?.close();
     await identity?.close();
   });
 
@@ -284,6 +288,36 @@ describe('backups through the gateway', () => {
       await gql(`query ($id: ID!, $q: String) { snapshot(id: $id) { items(search: $q) { edges { node { path } } } } }`, { id: snapshotId, q: customer.id.toUpperCase() }, alice)
     ).snapshot.items.edges;
     expect(searched.map((edge: any) => edge.node.path)).toEqual([`customers/${customer.id}.json`]);
+  });
+
+  it('backs up a REST API the user describes: connected with its definition, a source on the resources it names', async () => {
+    const definition = {
+      name: 'Acme CRM',
+      baseUrl: `${rest.url}/api`,
+      auth: { type: 'header', name: 'X-API-Key' },
+      resources: [{ name: 'contacts', path: 'contacts', items: '/data', pagination: { style: 'cursor', nextCursor: '/next_cursor', limit: 20 } }],
+    };
+    const connection = (
+      await gql(
+        `mutation ($input: CreateApiKeyConnectionInput!) { createApiKeyConnection(input: $input) { id status resources { name } } }`,
+        { input: { accountId: alice.accountId, platformSlug: 'rest', apiKey: 'k_valid', params: [{ name: 'definition', value: JSON.stringify(definition) }] } },
+        alice,
+      )
+    ).createApiKeyConnection;
+    expect(connection).toMatchObject({ status: 'AUTHORIZED', resources: [{ name: 'contacts' }] });
+    const createSource = (resources: string[]) =>
+      stack.graphql(`mutation ($input: CreateSourceInput!) { createSource(input: $input) { id } }`, { input: { accountId: alice.accountId, connectionId: connection.id, name: 'CRM', resources, schedule: { kind: 'MANUAL' }, retention: { keepLast: 5 } } }, alice.accessToken);
+    const unknown = await createSource(['tickets']);
+    expect(unknown.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_RESOURCE' });
+    expect(unknown.errors?.[0].message).toContain('it offers contacts');
+    const source = (await createSource(['contacts'])).data!.createSource;
+
+    const triggered = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: source.id }, alice)).triggerSync;
+    const { job: done } = await watch(triggered.id);
+    expect(done.status, done.failureReason).toBe('SUCCEEDED');
+    const snapshot = (await gql(`query ($id: ID!) { job(id: $id) { snapshot { itemCount logicalBytes } } }`, { id: done.id }, alice)).job.snapshot;
+    expect(snapshot.itemCount).toBe(45);
+    expect(snapshot.logicalBytes).toBe(rest.collections.contacts.reduce((sum, record) => sum + Buffer.byteLength(JSON.stringify(record)), 0));
   });
 
   it('exports the snapshot and serves the archive through the gateway, byte for byte', async () => {

@@ -1,3 +1,4 @@
+import { parseRestDefinition, RestDefinitionError } from '@listbackup/lib/rest-definition';
 import type { PlatformCategory } from './entities/platform.ts';
 
 /**
@@ -25,7 +26,7 @@ export type CredentialHeader =
   | { header: 'Authorization'; basicUsername: string };
 
 /** How a credential is checked and who it belongs to is found; `createApiKeyConnection` and `testConnection` use it. */
-export type IdentityEndpoint = HttpIdentity | DatabaseIdentity;
+export type IdentityEndpoint = HttpIdentity | DatabaseIdentity | DefinedApiIdentity;
 
 /** The HTTP call that says who a credential belongs to. */
 export interface HttpIdentity {
@@ -54,6 +55,18 @@ export function isDatabaseIdentity(identity: IdentityEndpoint): identity is Data
   return 'strategy' in identity && identity.strategy === 'postgresql';
 }
 
+/**
+ * An API the connection's own definition describes (the REST platform): the check is a GET of its
+ * first resource with the key, sent the way the definition says; the identity is the API's base URL.
+ */
+export interface DefinedApiIdentity {
+  strategy: 'definition';
+}
+
+export function isDefinedApiIdentity(identity: IdentityEndpoint): identity is DefinedApiIdentity {
+  return 'strategy' in identity && identity.strategy === 'definition';
+}
+
 /** How a platform takes a token back. */
 export type Revocation =
   /** RFC 7009: POST `token=…&token_type_hint=…`, form-encoded, with client authentication. */
@@ -73,6 +86,8 @@ export interface ParameterSpec {
   description: string;
   /** Anchored regular expression the value must match. */
   pattern: string;
+  /** A further check of a value that matched: what is wrong with it, or null. */
+  check?: (value: string) => string | null;
 }
 
 export interface OAuth2Spec {
@@ -934,6 +949,35 @@ export const PLATFORM_REGISTRY: readonly PlatformDefinition[] = [
     ],
     rateLimits: [{ scope: 'per database', description: 'None documented: bounded by the server’s max_connections and the role’s connection limit; a backup holds one connection.' }],
   },
+  {
+    slug: 'rest',
+    name: 'REST API',
+    category: 'OTHER',
+    description: 'Any JSON API over HTTP: describe its base URL, how it takes the key, and for each resource its path, where the items are and how it pages.',
+    websiteUrl: 'https://www.rfc-editor.org/rfc/rfc8288',
+    apiBaseUrl: '',
+    connectParams: [
+      {
+        name: 'definition',
+        label: 'API definition',
+        description:
+          'JSON: {"name", "baseUrl", "auth": {"type": "bearer" | "header" (with "name", "prefix") | "basic" | "none"}, "resources": [{"name", "path", "items" (JSON pointer to the list), "idField", "pagination": {"style": "none" | "cursor" | "page" | "link", …}, "incremental": {"param", "field"}}]}',
+        pattern: '^\\{[\\s\\S]{0,65534}\\}$',
+        check: checkDefinition,
+      },
+    ],
+    apiKey: {
+      label: 'API key',
+      pattern: '^[\\x21-\\x7e]{1,4096}$',
+      hint: 'The key or token the API takes, without spaces; the definition says how it is sent (auth). For an API without authentication, any placeholder.',
+      // Sent as the definition's `auth` says, not by this header.
+      credential: bearer,
+      identity: { strategy: 'definition' },
+      docsUrl: 'https://www.rfc-editor.org/rfc/rfc8288',
+    },
+    resources: [],
+    rateLimits: [{ scope: 'per API', description: 'Whatever the API announces: Retry-After and the X-RateLimit-Reset family of headers are honoured.' }],
+  },
 ];
 
 /** The registry entry for a slug, if the code base still knows the platform. */
@@ -948,4 +992,39 @@ export function authTypesOf(platform: Pick<PlatformDefinition, 'oauth2' | 'apiKe
 /** The environment-variable stem of a platform: `google-drive` → `GOOGLE_DRIVE`. */
 export function envStem(slug: string): string {
   return slug.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+function checkDefinition(value: string): string | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    return 'The API definition is not JSON';
+  }
+  try {
+    parseRestDefinition(json);
+    return null;
+  } catch (error) {
+    if (error instanceof RestDefinitionError) return error.message;
+    throw error;
+  }
+}
+
+/**
+ * What a source on a connection can back up: the platform's resources, or for an API the
+ * connection's definition describes (REST), the resources it names.
+ */
+export function connectionResources(platform: PlatformDefinition, params: Record<string, string> | null | undefined): PlatformResource[] {
+  if (!platform.apiKey || !isDefinedApiIdentity(platform.apiKey.identity)) return platform.resources;
+  try {
+    const definition = parseRestDefinition(JSON.parse(params?.definition ?? ''));
+    return definition.resources.map((resource) => ({
+      name: resource.name,
+      description: `GET ${resource.path}`,
+      incremental: Boolean(resource.incremental),
+      ...(resource.incremental ? { cursor: `${resource.incremental.param}=<newest ${resource.incremental.field} seen>` } : {}),
+    }));
+  } catch {
+    return [];
+  }
 }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PLATFORM_REGISTRY, authTypesOf, envStem, isDatabaseIdentity, type HttpIdentity, type IdentityEndpoint } from '../src/registry.ts';
+import { PLATFORM_REGISTRY, authTypesOf, envStem, isDatabaseIdentity, isDefinedApiIdentity, type HttpIdentity, type IdentityEndpoint, type PlatformDefinition } from '../src/registry.ts';
 
 // The registry is reviewed data: these checks catch the slips a review misses.
 const templateUrl = /^(https:\/\/|\{instance_url\}\/)[^\s]+$/;
-/** An identity checked over HTTP; only a database checks its credential by logging in. */
-const httpIdentity = (identity: IdentityEndpoint): Partial<HttpIdentity> => (isDatabaseIdentity(identity) ? {} : identity);
+/** An identity checked over a fixed HTTP endpoint (a database logs in; a defined API has its endpoint in each connection). */
+const httpIdentity = (identity: IdentityEndpoint): Partial<HttpIdentity> => ('method' in identity ? identity : {});
+/** A platform whose API each connection describes (REST): no API root, no resources of its own. */
+const isDefinedApi = (platform: PlatformDefinition) => Boolean(platform.apiKey && isDefinedApiIdentity(platform.apiKey.identity));
 
 describe('platform registry', () => {
   it('covers the platforms the product promises, each with a way to connect', () => {
@@ -22,9 +24,10 @@ describe('platform registry', () => {
     for (const platform of PLATFORM_REGISTRY) {
       const where = platform.slug;
       // A database is reached through its connection string, not an API root.
-      if (platform.category === 'DATABASE') expect(platform.apiBaseUrl, where).toBe('');
+      if (platform.category === 'DATABASE' || isDefinedApi(platform)) expect(platform.apiBaseUrl, where).toBe('');
       else expect(platform.apiBaseUrl, where).toMatch(templateUrl);
-      expect(platform.resources.length, where).toBeGreaterThan(0);
+      if (isDefinedApi(platform)) expect(platform.resources, where).toEqual([]);
+      else expect(platform.resources.length, where).toBeGreaterThan(0);
       expect(platform.rateLimits.length, where).toBeGreaterThan(0);
       for (const resource of platform.resources) if (resource.incremental) expect(resource.cursor, `${where}.${resource.name}`).toBeTruthy();
       for (const param of platform.connectParams ?? []) expect(param.pattern, where).toMatch(/^\^.*\$$/);
@@ -56,7 +59,7 @@ describe('platform registry', () => {
         expect(apiKey.pattern, where).toMatch(/^\^.*\$$/);
         expect(() => new RegExp(apiKey.pattern), where).not.toThrow();
         if (isDatabaseIdentity(apiKey.identity)) expect(platform.category, where).toBe('DATABASE');
-        else expect(apiKey.identity.url, where).toMatch(templateUrl);
+        else if (!isDefinedApi(platform)) expect(httpIdentity(apiKey.identity).url, where).toMatch(templateUrl);
         expect(apiKey.hint.length, where).toBeGreaterThan(20);
       }
     }

@@ -49,7 +49,7 @@ export class PlatformsCredentials implements CredentialsProvider {
       else credentials.apiKey = body.apiKey;
     }
     if (typeof body.accessToken === 'string') credentials.accessToken = body.accessToken;
-    return { platform: String(body.platform), credentials };
+    return { platform: String(body.platform), credentials, ...(body.definition !== undefined ? { definition: body.definition } : {}) };
   }
 }
 

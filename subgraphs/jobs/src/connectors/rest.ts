@@ -5,7 +5,7 @@
  * and how to write items back (`restore`).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { type ParsedRestDefinition, parseRestDefinition, RestDefinitionError, type RestResourceSpec, restAuthHeaders } from '@listbackup/lib/rest-definition';
 import {
   ConfigError,
   type Connector,
@@ -26,88 +26,16 @@ import {
   type RestoreResult,
 } from './sdk.ts';
 
-const pointer = z.string().regex(/^(\/.*)?$/, 'must be a JSON pointer ("" or starting with /)');
-
-const paginationSchema = z.discriminatedUnion('style', [
-  z.object({ style: z.literal('none') }),
-  z.object({
-    style: z.literal('cursor'),
-    /** Query parameter that carries the cursor. */
-    cursorParam: z.string().default('cursor'),
-    /** Where the answer names the next cursor; without it, the last item's id is the cursor (`starting_after`). */
-    nextCursor: pointer.optional(),
-    /** Where the answer says there is more; without it, a next cursor means more. */
-    hasMore: pointer.optional(),
-    limitParam: z.string().default('limit'),
-    limit: z.number().int().positive().max(10_000).default(100),
-  }),
-  z.object({
-    style: z.literal('page'),
-    pageParam: z.string().default('page'),
-    sizeParam: z.string().default('per_page'),
-    size: z.number().int().positive().max(10_000).default(100),
-    startPage: z.number().int().min(0).default(1),
-    /** Where the answer names the number of pages; without it, a short page is the last. */
-    totalPages: pointer.optional(),
-  }),
-  z.object({ style: z.literal('link'), sizeParam: z.string().optional(), size: z.number().int().positive().optional() }),
-]);
-
-const resourceSchema = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _'),
-  path: z.string().min(1),
-  query: z.record(z.string(), z.string()).optional(),
-  /** Where the list is in the answer; "" when the answer is the list. */
-  items: pointer.default(''),
-  /** Where each item's id is. */
-  idField: pointer.default('/id'),
-  pagination: paginationSchema.default({ style: 'none' }),
-  /** `param=<newest value of field seen last run>` asks for changed items only (an inclusive filter). */
-  incremental: z.object({ param: z.string().min(1), field: pointer }).optional(),
-  /** How an item is written back. `{id}` in the path is replaced by the item's id. */
-  restore: z
-    .object({
-      method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
-      path: z.string().min(1),
-      /** Sent with a key derived from the item, so a retried write is not applied twice; null when the API has none. */
-      idempotencyHeader: z.string().nullable().default('Idempotency-Key'),
-    })
-    .optional(),
-});
-
-export const restDefinitionSchema = z.object({
-  name: z.string().min(1).default('REST API'),
-  baseUrl: z.url({ protocol: /^https?$/ }),
-  auth: z
-    .discriminatedUnion('type', [
-      z.object({ type: z.literal('bearer') }),
-      z.object({ type: z.literal('header'), name: z.string().min(1), prefix: z.string().default('') }),
-      z.object({ type: z.literal('basic') }),
-      z.object({ type: z.literal('none') }),
-    ])
-    .default({ type: 'bearer' }),
-  headers: z.record(z.string(), z.string()).optional(),
-  resources: z.array(resourceSchema).min(1),
-});
-export type RestDefinition = z.input<typeof restDefinitionSchema>;
-type ParsedDefinition = z.output<typeof restDefinitionSchema>;
-type ResourceSpec = z.output<typeof resourceSchema>;
-
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 /** Builds the connector a definition describes (the REST platform's connection settings). */
 export function createRestConnector(input: unknown): Connector<Record<string, never>> {
-  const parsed = restDefinitionSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ConfigError(`REST connector definition is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(definition)'}: ${i.message}`).join('; ')}`);
-  }
-  const definition: ParsedDefinition = parsed.data;
-  const names = definition.resources.map((r) => r.name);
-  if (new Set(names).size !== names.length) throw new ConfigError('REST connector definition names a resource twice');
-  for (const r of definition.resources) {
-    if (r.pagination.style === 'cursor' && !r.pagination.nextCursor && !r.pagination.hasMore) {
-      throw new ConfigError(`REST connector definition: ${r.name} uses cursor pagination but names neither nextCursor nor hasMore`);
-    }
+  let definition: ParsedRestDefinition;
+  try {
+    definition = parseRestDefinition(input);
+  } catch (error) {
+    if (error instanceof RestDefinitionError) throw new ConfigError(error.message);
+    throw error;
   }
   const sendsCredentials = definition.auth.type !== 'none';
   const spec = (name: string) => {
@@ -128,10 +56,7 @@ export function createRestConnector(input: unknown): Connector<Record<string, ne
       authorize: (credentials) => {
         const secret = credentials.apiKey ?? credentials.accessToken;
         if (!secret) throw new ConfigError(`${definition.name}: the connection has no API key or token`);
-        const auth = definition.auth;
-        if (auth.type === 'header') return { [auth.name.toLowerCase()]: `${auth.prefix}${secret}` };
-        if (auth.type === 'basic') return { authorization: `Basic ${Buffer.from(secret.includes(':') ? secret : `${secret}:`).toString('base64')}` };
-        return { authorization: `Bearer ${secret}` };
+        return restAuthHeaders(definition, secret);
       },
     },
     fetch(resource, ctx) {
@@ -143,7 +68,7 @@ export function createRestConnector(input: unknown): Connector<Record<string, ne
   };
 }
 
-async function* fetchResourceItems(resource: ResourceSpec, auth: boolean, ctx: FetchContext<Record<string, never>>): AsyncGenerator<ConnectorItem, Cursor, undefined> {
+async function* fetchResourceItems(resource: RestResourceSpec, auth: boolean, ctx: FetchContext<Record<string, never>>): AsyncGenerator<ConnectorItem, Cursor, undefined> {
   const incremental = resource.incremental;
   const previous = incremental ? (HighWaterMark.read<string>(ctx.cursor, 'string') ?? HighWaterMark.read<number>(ctx.cursor, 'number')) : undefined;
   const mark = new HighWaterMark<string | number>(previous);
@@ -177,7 +102,7 @@ async function* fetchResourceItems(resource: ResourceSpec, auth: boolean, ctx: F
   return incremental ? (mark.state() ?? null) : null;
 }
 
-function pages(resource: ResourceSpec, auth: boolean, query: Record<string, string | number | undefined>, ctx: FetchContext<Record<string, never>>): AsyncIterable<Page<unknown>> {
+function pages(resource: RestResourceSpec, auth: boolean, query: Record<string, string | number | undefined>, ctx: FetchContext<Record<string, never>>): AsyncIterable<Page<unknown>> {
   const items = (body: unknown) => {
     const list = valueAt(body, resource.items);
     if (!Array.isArray(list)) throw new PlatformError(`${resource.name}: no list at "${resource.items}" in the answer`);
@@ -221,8 +146,8 @@ function pages(resource: ResourceSpec, auth: boolean, query: Record<string, stri
 }
 
 async function restoreItems(
-  definition: ParsedDefinition,
-  resource: ResourceSpec,
+  definition: ParsedRestDefinition,
+  resource: RestResourceSpec,
   auth: boolean,
   items: AsyncIterable<RestoreItem>,
   ctx: RestoreContext<Record<string, never>>,

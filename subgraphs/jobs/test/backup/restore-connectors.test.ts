@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemMetadata } from '../../src/backup/engine-runtime.ts';
-import type { RestDefinition } from '../../src/connectors/rest.ts';
+import type { RestDefinition } from '@listbackup/lib/rest-definition';
 import { DirectoryTarget, readSnapshot, restoreSnapshot, snapshotItems } from '../../src/engine/index.ts';
 import { type Fakes, generatedBytes, startFakes } from '../fakes/index.ts';
 import { FOLDER, GOOGLE_DOC } from '../fakes/google-drive.ts';

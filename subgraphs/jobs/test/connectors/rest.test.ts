@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectorRegistry } from '../../src/connectors/index.ts';
-import { createRestConnector, type RestDefinition, valueAt } from '../../src/connectors/rest.ts';
+import type { RestDefinition } from '@listbackup/lib/rest-definition';
+import { createRestConnector, valueAt } from '../../src/connectors/rest.ts';
 import { ConfigError, jsonContent, PlatformError, type RestoreItem, restoreResource, TransientError } from '../../src/connectors/sdk.ts';
 import { FakeRest } from '../fakes/rest.ts';
 import { collect, FAST_RETRY, json, tokenCredentials } from './support.ts';

@@ -74,6 +74,11 @@ export type Connection = {
   /** Non-secret values the platform needs: shop domain, company id, instance URL, data center. */
   params: Array<ConnectionParam>;
   platform: Platform;
+  /**
+   * What a source on this connection can back up: the platform's resources, or for a REST API the
+   * resources its definition names.
+   */
+  resources: Array<PlatformResource>;
   revokedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The scopes the platform granted. */
   scopes: Array<Scalars['String']['output']>;
@@ -520,6 +525,7 @@ export type ConnectionResolvers<ContextType = PlatformsContext, ParentType exten
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   params?: Resolver<Array<ResolversTypes['ConnectionParam']>, ParentType, ContextType>;
   platform?: Resolver<ResolversTypes['Platform'], ParentType, ContextType>;
+  resources?: Resolver<Array<ResolversTypes['PlatformResource']>, ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ConnectionStatus'], ParentType, ContextType>;

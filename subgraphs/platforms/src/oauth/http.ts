@@ -185,6 +185,14 @@ export async function fetchIdentity(
   return { ok: true, identity: { id: String(id), name: typeof name === 'string' || typeof name === 'number' ? String(name).slice(0, 200) : undefined, params } };
 }
 
+/** GETs `url` and classifies the answer as the identity check does: any 2xx is fine. */
+export async function probe(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Result<object>> {
+  const sent = await send(url, { method: 'GET', headers: { Accept: 'application/json', ...headers } }, timeoutMs);
+  if (!sent.ok) return sent;
+  const failure = classify(sent.answer);
+  return failure ? { ok: false, failure } : { ok: true };
+}
+
 /** Takes the credentials back at the platform, the way it documents. */
 export async function revokeTokens(
   revocation: Revocation,

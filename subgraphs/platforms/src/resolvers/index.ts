@@ -6,6 +6,7 @@ import { findPlatform, getPlatform, listPlatforms } from '../services/platform-s
 import {
   createApiKeyConnection,
   getConnection,
+  listConnectionResources,
   listConnections,
   renameConnection,
   revokeConnection,
@@ -74,6 +75,7 @@ export const resolvers: Resolvers = {
     platform: (connection, _, ctx) => getPlatform(ctx, connection.platformId),
     params: (connection) => Object.entries(connection.params ?? {}).map(([name, value]) => ({ name, value })),
     scopes: (connection) => connection.scopes ?? [],
+    resources: (connection, _, ctx) => listConnectionResources(ctx, connection),
   },
   Account: {
     connections: ({ id }, _, ctx) => listConnections(ctx, id),

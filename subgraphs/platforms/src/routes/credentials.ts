@@ -41,6 +41,8 @@ export function credentialsRoute(runtime: PlatformsRuntime, orm: Orm): InternalR
         headers: token.headers,
         apiRoot: token.apiBaseUrl,
         expiresAt: token.expiresAt?.toISOString() ?? null,
+        // An API the connection describes itself (REST): the connector is built from this.
+        ...(token.params.definition ? { definition: JSON.parse(token.params.definition) } : {}),
       }, { 'cache-control': 'no-store' });
     } catch (error) {
       if (error instanceof NotFoundError) return sendJson(res, 404, { code: 'NOT_FOUND', message: 'Connection not found' });

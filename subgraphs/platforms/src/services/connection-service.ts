@@ -10,16 +10,24 @@ import { Connection, type ConnectionStatus } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
 import { describeFailure, fetchIdentity, fillTemplate, MissingParameterError, revokeTokens, type Failure, type Identity } from '../oauth/http.ts';
-import { findDefinition, isDatabaseIdentity, type AuthType, type CredentialHeader, type IdentityEndpoint, type ParameterSpec, type PlatformDefinition } from '../registry.ts';
+import { connectionResources, findDefinition, isDatabaseIdentity, isDefinedApiIdentity, type PlatformResource, type AuthType, type CredentialHeader, type IdentityEndpoint, type ParameterSpec, type PlatformDefinition } from '../registry.ts';
 import { effectiveApiKey, effectiveOAuth, type PlatformsRuntime } from '../runtime.ts';
+import { checkDefinedApi } from './defined-api-identity.ts';
 import { checkPostgres } from './database-identity.ts';
 import { CODES, ConnectionError, clearError, connectionEvent, recordError } from './connection-state.ts';
-import { findPlatformBySlug, platformForNewConnection } from './platform-service.ts';
+import { findPlatformBySlug, getPlatform, platformForNewConnection } from './platform-service.ts';
 import { AccessTokenError, obtainToken } from './token-service.ts';
 
 /** A connection the caller may read; any other is "not found", whether it exists or not. */
 export async function getConnection(ctx: PlatformsContext, id: string): Promise<Connection> {
   return connectionFor(ctx, id, 'connections:read');
+}
+
+/** What a source on the connection can back up (see connectionResources). */
+export async function listConnectionResources(ctx: PlatformsContext, connection: Connection): Promise<PlatformResource[]> {
+  const platform = await getPlatform(ctx, connection.platformId);
+  const definition = findDefinition(platform.slug);
+  return definition ? connectionResources(definition, connection.params) : [];
 }
 
 export async function listConnections(ctx: PlatformsContext, accountId: string): Promise<Connection[]> {
@@ -57,6 +65,8 @@ export function validParams(platform: PlatformDefinition, specs: ParameterSpec[]
     if (name in params) throw new ValidationError(`Parameter "${name}" is given twice`, 'params');
     const trimmed = value.trim();
     if (!new RegExp(spec.pattern).test(trimmed)) throw new ValidationError(`"${spec.label}" is not valid: ${spec.description}`, 'params');
+    const problem = spec.check?.(trimmed);
+    if (problem) throw new ValidationError(problem, 'params');
     params[name] = trimmed;
   }
   for (const spec of specs) {
@@ -79,6 +89,7 @@ export async function identify(
   params: Record<string, string>,
 ): Promise<{ ok: true; identity: Identity } | { ok: false; failure: Failure }> {
   if (isDatabaseIdentity(identity)) return checkPostgres(token, runtime.httpTimeoutMs);
+  if (isDefinedApiIdentity(identity)) return checkDefinedApi(params.definition, token, runtime.httpTimeoutMs);
   let url: string;
   try {
     url = fillTemplate(identity.url, params);

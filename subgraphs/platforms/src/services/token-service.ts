@@ -7,7 +7,7 @@ import { Connection, type ConnectionStatus } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
 import { credentialHeaders, describeFailure, fillTemplate, requestTokens, type Failure } from '../oauth/http.ts';
-import { findDefinition, isDatabaseIdentity, type AuthType, type PlatformDefinition } from '../registry.ts';
+import { findDefinition, type AuthType, type PlatformDefinition } from '../registry.ts';
 import { effectiveApiKey, effectiveOAuth, type PlatformsRuntime } from '../runtime.ts';
 import { CODES, ConnectionError, clearError, connectionEvent, recordError } from './connection-state.ts';
 import type { Credentials } from './credential-vault.ts';
@@ -98,8 +98,9 @@ export async function obtainToken(
   const params = connection.params ?? {};
   const token = (value: string, authType: AuthType, expiresAt: Date | null): TokenOutcome => {
     const spec = authType === 'API_KEY' ? definition.apiKey! : definition.oauth2!;
-    // A database's key is its connection string, used to log in: it travels in no header.
-    const headers = isDatabaseIdentity(spec.identity) ? {} : credentialHeaders(spec.credential, value);
+    // A database's key is its connection string, used to log in; a defined API's key travels as its
+    // definition says (the connector sends it): neither goes in a fixed header.
+    const headers = 'method' in spec.identity ? credentialHeaders(spec.credential, value) : {};
     let apiBaseUrl: string | null = null;
     try {
       apiBaseUrl = fillTemplate(definition.apiBaseUrl, params);

@@ -6,10 +6,12 @@ export interface ConnectionInfo {
   id: string;
   accountId: string;
   status: string;
-  platform: { slug: string; resources: { name: string; incremental: boolean }[] };
+  platform: { slug: string };
+  /** What a source on it can back up (for a REST API, what its definition names). */
+  resources: { name: string; incremental: boolean }[];
 }
 
-const CONNECTION = `query($id: ID!) { connection(id: $id) { id status account { id } platform { slug resources { name incremental } } } }`;
+const CONNECTION = `query($id: ID!) { connection(id: $id) { id status account { id } platform { slug } resources { name incremental } } }`;
 
 /**
  * Reads connections through the platforms subgraph's GraphQL API, as the caller (their principal
@@ -36,7 +38,7 @@ export class PlatformsClient {
     });
     if (!response.ok && response.status !== 400) throw new Error(`platforms answered HTTP ${response.status}`);
     const body = (await response.json()) as {
-      data?: { connection?: { id: string; status: string; account: { id: string }; platform: ConnectionInfo['platform'] } | null } | null;
+      data?: { connection?: { id: string; status: string; account: { id: string }; platform: ConnectionInfo['platform']; resources: ConnectionInfo['resources'] } | null } | null;
       errors?: { message: string; extensions?: { code?: string } }[];
     };
     const error = body.errors?.[0];
@@ -48,6 +50,6 @@ export class PlatformsClient {
     }
     const connection = body.data?.connection;
     if (!connection) return null;
-    return { id: connection.id, accountId: connection.account.id, status: connection.status, platform: connection.platform };
+    return { id: connection.id, accountId: connection.account.id, status: connection.status, platform: connection.platform, resources: connection.resources };
   }
 }

@@ -72,7 +72,7 @@ async function connectionFor(ctx: SourcesContext, accountId: string, connectionI
 }
 
 function checkResources(connection: ConnectionInfo, resources: string[]): void {
-  const known = new Set(connection.platform.resources.map((resource) => resource.name));
+  const known = new Set(connection.resources.map((resource) => resource.name));
   const unknown = resources.filter((resource) => !known.has(resource));
   if (unknown.length) {
     throw badInput(
