@@ -954,7 +954,7 @@ export const PLATFORM_REGISTRY: readonly PlatformDefinition[] = [
     name: 'REST API',
     category: 'OTHER',
     description: 'Any JSON API over HTTP: describe its base URL, how it takes the key, and for each resource its path, where the items are and how it pages.',
-    websiteUrl: 'https://www.rfc-editor.org/rfc/rfc8288',
+    websiteUrl: '',
     apiBaseUrl: '',
     connectParams: [
       {
@@ -973,7 +973,8 @@ export const PLATFORM_REGISTRY: readonly PlatformDefinition[] = [
       // Sent as the definition's `auth` says, not by this header.
       credential: bearer,
       identity: { strategy: 'definition' },
-      docsUrl: 'https://www.rfc-editor.org/rfc/rfc8288',
+      // The definition finds items and ids with JSON Pointers.
+      docsUrl: 'https://www.rfc-editor.org/rfc/rfc6901',
     },
     resources: [],
     rateLimits: [{ scope: 'per API', description: 'Whatever the API announces: Retry-After and the X-RateLimit-Reset family of headers are honoured.' }],
