@@ -136,9 +136,10 @@ class Handlers {
     const next: BackupState = { version: 1, resources: {} };
     const fullRunEveryMs = this.settings.fullRunEveryMs ?? DEFAULT_FULL_RUN_EVERY_MS;
     const params = (job.params ?? {}) as BackupJobParams;
+    const clock = this.settings.now ?? (() => new Date());
     async function* items(): AsyncGenerator<SourceItem | CarriedItem> {
       for (const resource of source.resources) {
-        const now = new Date();
+        const now = clock();
         const incremental = connector.resources.some((r) => r.name === resource && r.incremental);
         const plan = !parent
           ? ({ full: true, reason: 'the first backup of this source' } as const)

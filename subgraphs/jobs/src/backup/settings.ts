@@ -31,6 +31,8 @@ export interface BackupSettings {
   gcGraceMs?: number;
   /** How often an incremental resource is read in full again, to drop what was deleted at the platform (default a week). */
   fullRunEveryMs?: number;
+  /** Clock of the incremental-backup schedule (tests move it forward instead of waiting a week). */
+  now?: () => Date;
 }
 
 /** Storage settings as the environment gives them; `storageFromEnv` turns them into a store and a key ring. */

@@ -16,19 +16,20 @@ import type { StripeListName } from '../fakes/stripe.ts';
 import { logLines } from '../support/jobs-support.ts';
 import { type BackupRig, startBackupRig } from './support.ts';
 
-/** Long enough for two backups in a row, short enough to wait out once. */
-const FULL_RUN_EVERY_MS = 4_000;
+const DAY_MS = 86_400_000;
 
 describe('incremental backups (BACKUP handler, Stripe fake)', () => {
   let fakes: Fakes;
   let rig: BackupRig;
   const accountId = randomUUID();
+  /** The handler's clock: the test moves it forward a week instead of waiting. */
+  let clockOffsetMs = 0;
 
   beforeAll(async () => {
     fakes = await startFakes();
     for (let i = 0; i < 30; i++) fakes.stripe.add('customers');
     for (let i = 0; i < 4; i++) fakes.stripe.add('products');
-    rig = await startBackupRig({ baseUrls: fakes.baseUrls }, { stripe: { platform: 'stripe', credentials: { apiKey: 'sk_test_valid' } } }, { fullRunEveryMs: FULL_RUN_EVERY_MS });
+    rig = await startBackupRig({ baseUrls: fakes.baseUrls }, { stripe: { platform: 'stripe', credentials: { apiKey: 'sk_test_valid' } } }, { now: () => new Date(Date.now() + clockOffsetMs) });
   });
 
   afterAll(async () => {
@@ -114,9 +115,11 @@ describe('incremental backups (BACKUP handler, Stripe fake)', () => {
     // A backup keeps what it saw: the deletion is not visible to an incremental read.
     expect((await snapshotContent(incremental)).items.has(`customers:${gone.id}`)).toBe(true);
 
+    // Six days on: still incremental. A week after the full read: the periodic full run.
+    clockOffsetMs = 6 * DAY_MS;
+    expect(await log(await rig.run(accountId, 'BACKUP', source.id))).toContain('Backing up customers: what changed since the last backup');
     const firstState = readBackupState((await snapshotContent(first)).header);
-    const wait = Date.parse(firstState.resources.customers.fullRunAt) + FULL_RUN_EVERY_MS - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 50));
+    clockOffsetMs = Date.parse(firstState.resources.customers.fullRunAt) + 7 * DAY_MS - Date.now();
     const full = await rig.run(accountId, 'BACKUP', source.id);
     expect(await log(full)).toContain('Backing up customers in full: the periodic full run, which drops what was deleted at the platform');
     const { items } = await snapshotContent(full);

@@ -98,7 +98,7 @@ export interface BackupRig {
 export async function startBackupRig(
   connectors: ConnectorRegistryOptions,
   connections: Record<string, ConnectionCredentials>,
-  overrides: Pick<BackupSettings, 'fullRunEveryMs'> = {},
+  overrides: Pick<BackupSettings, 'fullRunEveryMs' | 'now'> = {},
 ): Promise<BackupRig> {
   const storageDir = await mkdtemp(join(tmpdir(), 'lb-restore-'));
   const sources = await new FakeSources().start();
