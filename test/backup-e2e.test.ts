@@ -24,7 +24,7 @@ import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
-import { KeyRing, LocalDirectoryStore, layout, type Repository } from '../subgraphs/jobs/src/engine/index.ts';
+import { KeyRing, LocalDirectoryStore, layout, readSnapshot, type Repository, snapshotChunks } from '../subgraphs/jobs/src/engine/index.ts';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
@@ -380,6 +380,14 @@ describe('backups through the gateway', () => {
     const [, , logical, fresh] = summary!.map(Number);
     expect(logical).toBe(snapshots.logicalBytes);
     expect(fresh).toBeLessThan(logical * 0.01);
+    // Only changes were fetched: nothing changed, so every item was kept from the last backup.
+    expect(log).toEqual(expect.arrayContaining(['Backing up customers: what changed since the last backup', 'customers: 0 new or changed items read, 30 unchanged items kept from the last backup']));
+
+    // Asked for in full, it reads everything again, and still stores almost nothing new.
+    const full = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id, full: true) { id } }`, { id: sourceId }, alice)).triggerSync;
+    expect((await watch(full.id)).job.status).toBe('SUCCEEDED');
+    const fullLog = (await gql(`query ($id: ID!) { job(id: $id) { log { edges { node { message } } } } }`, { id: full.id }, alice)).job.log.edges.map((edge: any) => edge.node.message);
+    expect(fullLog).toEqual(expect.arrayContaining(['Backing up customers in full: a full backup was asked for', 'customers: 30 items read']));
   });
 
   it('verifies the snapshot, then names a chunk that was corrupted on disk', async () => {
@@ -388,10 +396,10 @@ describe('backups through the gateway', () => {
     expect(ok.job.verification.ok).toBe(true);
     expect(ok.job.verification.checkedChunks).toBe(ok.job.verification.referencedChunks);
 
-    // Chunks are stored in packs: overwrite the start of one chunk's region inside its pack file.
+    // Chunks are stored in packs: overwrite the start of one of the snapshot's chunks inside its pack file.
     const account = await stack.repository.account(alice.accountId);
     const addresses: string[] = [];
-    for await (const chunk of account.listChunks()) addresses.push(chunk.address);
+    for await (const chunk of snapshotChunks(account, await readSnapshot(account, firstJob.id))) addresses.push(chunk.address);
     const address = addresses.sort()[0];
     const location = (await account.locate(address))!;
     const file = await open(join(stack.storageDir, ...layout.pack(alice.accountId, location.packId).split('/')), 'r+');
