@@ -23,7 +23,6 @@ import { startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway } from '../gateway/src/index.ts';
 import { backupSettingsFromEnv } from '../subgraphs/jobs/src/backup/settings.ts';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
-import { EngineItemsReader } from '../subgraphs/jobs/src/backup/items-reader.ts';
 
 const Config = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -93,7 +92,7 @@ await runMain(async () => {
     startPlatforms({ ...runtime('platforms'), access }, platformsOptions),
     startSources(
       { ...runtime('sources'), access },
-      { platformsUrl: urlOf('platforms'), jobsUrl: urlOf('jobs'), scheduler: {}, items: new EngineItemsReader(repository) },
+      { platformsUrl: urlOf('platforms'), jobsUrl: urlOf('jobs'), scheduler: {} },
     ),
     // The jobs worker runs inside this process; `npm run worker` starts more as their own processes.
     startJobs(

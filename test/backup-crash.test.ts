@@ -30,7 +30,6 @@ import { KeyRing, LocalDirectoryStore } from '../subgraphs/jobs/src/engine/index
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
-import { EngineItemsReader } from '../subgraphs/jobs/src/backup/items-reader.ts';
 import { FakeStripe, type RecordedRequest } from '../subgraphs/jobs/test/fakes/index.ts';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 
@@ -139,7 +138,7 @@ async function startStack(stripeUrl: string, identityUrl: string): Promise<Stack
     const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
     const sources = await startSources(
       { ...runtime('sources', sourcesPort), access },
-      { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false, items: new EngineItemsReader(repository) },
+      { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false },
     );
     started.push(sources);
     // No `worker` option: this process only enqueues and serves; the worker processes run the jobs.

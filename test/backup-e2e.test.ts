@@ -29,7 +29,6 @@ import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
-import { EngineItemsReader } from '../subgraphs/jobs/src/backup/items-reader.ts';
 import { FakeRest, FakeStripe } from '../subgraphs/jobs/test/fakes/index.ts';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 
@@ -109,7 +108,7 @@ async function startBackupStack(stripeUrl: string, identityUrl: string): Promise
     const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
     const sources = await startSources(
       { ...runtime('sources', sourcesPort), access },
-      { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false, items: new EngineItemsReader(repository) },
+      { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false },
     );
     started.push(sources);
     const jobs = await startJobs(

@@ -27,7 +27,6 @@ import { KeyRing, LocalDirectoryStore } from '../subgraphs/jobs/src/engine/index
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
-import { EngineItemsReader } from '../subgraphs/jobs/src/backup/items-reader.ts';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -101,7 +100,7 @@ async function startBackupStack(): Promise<Stack> {
     const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
     const sources = await startSources(
       { ...runtime('sources', sourcesPort), access },
-      { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false, items: new EngineItemsReader(repository) },
+      { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false },
     );
     started.push(sources);
     const jobs = await startJobs(

@@ -36,12 +36,12 @@ describe.skipIf(!natsUrl)('separate processes over NATS (as docker compose runs 
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       VAULT_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      STORAGE_KEYS: `s1:${randomBytes(32).toString('base64')}`,
-      STORAGE_DIR: mkdtempSync(join(tmpdir(), 'lb-topology-objects-')),
     };
+    // Only the jobs subgraph (and its workers) hold the backup store and its keys.
+    const storage = { STORAGE_KEYS: `s1:${randomBytes(32).toString('base64')}`, STORAGE_DIR: mkdtempSync(join(tmpdir(), 'lb-topology-objects-')) };
     // Accounts first: the others ask it for roles.
     for (const name of names) {
-      const service = startProcess(name, `subgraphs/${name}/src/main.ts`, { ...env, PORT: String(ports[name]) });
+      const service = startProcess(name, `subgraphs/${name}/src/main.ts`, { ...env, ...(name === 'jobs' ? storage : {}), PORT: String(ports[name]) });
       processes.push(service);
       if (name === 'accounts') await waitForHealthy(service, `http://127.0.0.1:${ports[name]}/healthz`);
     }

@@ -9,6 +9,7 @@ import { contextExtender } from './context.ts';
 import { SourcesClient } from './clients/sources-client.ts';
 import { JobQueue } from './queue/job-queue.ts';
 import { jobsInternalRoutes } from './internal-routes.ts';
+import { SNAPSHOT_ITEMS_PATH, snapshotItemsRoute } from './backup/items-reader.ts';
 import { JobWorker, type JobWorkerOptions } from './worker/job-worker.ts';
 import type { JobHandlerRegistry } from './worker/registry.ts';
 import { buildRegistry } from './worker/index.ts';
@@ -98,7 +99,12 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
         extendContext: contextExtender({ queue, sources, snapshotJobs }),
         internalRoutes: {
           ...jobsInternalRoutes(orm, queue),
-          ...(backup ? { [DOWNLOAD_PATH]: downloadRoute({ orm, repository: backup.repository, key: backup.downloadKey, access: runtime.access, log }) } : {}),
+          ...(backup
+            ? {
+                [DOWNLOAD_PATH]: downloadRoute({ orm, repository: backup.repository, key: backup.downloadKey, access: runtime.access, log }),
+                [SNAPSHOT_ITEMS_PATH]: snapshotItemsRoute(backup.repository),
+              }
+            : {}),
         },
       },
       runtime.port,

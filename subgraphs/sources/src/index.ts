@@ -7,17 +7,17 @@ import { database } from './database.ts';
 import { resolvers } from './resolvers/index.ts';
 import { contextExtender } from './context.ts';
 import { PlatformsClient } from './clients/platforms-client.ts';
-import { JobsClient } from './clients/jobs-client.ts';
+import { JobsClient, JobsItemsReader } from './clients/jobs-client.ts';
 import { sourcesInternalRoutes } from './internal-routes.ts';
 import { SourceScheduler } from './scheduler.ts';
-import { UnavailableItemsReader, type ItemsReader } from './services/items-reader.ts';
+import type { ItemsReader } from './services/items-reader.ts';
 
 export interface SourcesOptions {
   /** The platforms subgraph's /graphql URL (connections are checked there). */
   platformsUrl: string;
   /** The jobs subgraph's URL (the scheduler queues backups there). */
   jobsUrl: string;
-  /** Reads snapshot items from the engine's manifests; without one, browsing items answers ITEMS_UNAVAILABLE. */
+  /** Reads snapshot items; by default the jobs subgraph reads them from the backup store. */
   items?: ItemsReader;
   /** Run the scheduler in this process (default every 15 s); false turns it off. */
   scheduler?: { intervalMs?: number } | false;
@@ -57,7 +57,7 @@ export async function startSources(runtime: ServiceRuntime, options: SourcesOpti
         log,
         extendContext: contextExtender({
           platforms: new PlatformsClient(options.platformsUrl, runtime.internalTokenSecret),
-          items: options.items ?? new UnavailableItemsReader(),
+          items: options.items ?? new JobsItemsReader(options.jobsUrl, runtime.internalTokenSecret),
         }),
         internalRoutes: sourcesInternalRoutes(orm),
       },

@@ -1,34 +1,60 @@
-import { AppError } from '@listbackup/lib/errors';
-import type { Snapshot } from '../../../sources/src/entities/snapshot.ts';
-import { type ItemsPageRequest, type ItemsReader, pageItems, type SnapshotItemRecord } from '../../../sources/src/services/items-reader.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { readJson, sendJson } from '@listbackup/lib/http';
 import type { Page } from '@listbackup/lib/pagination';
-import { readSnapshot, type Repository, snapshotItems } from '../engine/index.ts';
+import { type ItemsPageRequest, pageItems, type SnapshotItemRecord } from '@listbackup/lib/snapshot-items';
+import type { InternalRoute } from '@listbackup/lib/subgraph';
+import { readSnapshot, type Repository, SnapshotNotFoundError, snapshotItems } from '../engine/index.ts';
 import { itemMetadata, snapshotIdOf } from './engine-runtime.ts';
 
+export const SNAPSHOT_ITEMS_PATH = '/internal/snapshots/items';
+
+const ItemsRequest = z.object({
+  accountId: z.uuid(),
+  manifestKey: z.string().min(1).max(500),
+  first: z.number().int().positive().max(500).nullish(),
+  after: z.string().max(2000).nullish(),
+  search: z.string().max(500).nullish(),
+});
+
 /**
- * `Snapshot.items` over the engine's manifests: the sources subgraph gets one of these from the
- * process wiring (it reads the same store with the same keys as the workers). The manifest is
- * streamed page by page, so browsing a large snapshot keeps only the page asked for in memory.
+ * A page of a snapshot's items, read from its manifest (streamed page by page, so only the page
+ * asked for is kept in memory). Null when the key does not name a snapshot of that account: no
+ * catalogue row can point into another account's store.
  */
-export class EngineItemsReader implements ItemsReader {
-  readonly #repository: Repository;
-
-  constructor(repository: Repository) {
-    this.#repository = repository;
+export async function listSnapshotItems(repository: Repository, accountId: string, manifestKey: string, request: ItemsPageRequest): Promise<Page<SnapshotItemRecord> | null> {
+  const id = snapshotIdOf(accountId, manifestKey);
+  if (!id) return null;
+  const account = await repository.account(accountId);
+  let header: Awaited<ReturnType<typeof readSnapshot>>;
+  try {
+    header = await readSnapshot(account, id);
+  } catch (error) {
+    if (error instanceof SnapshotNotFoundError) return null;
+    throw error;
   }
-
-  async list(snapshot: Snapshot, request: ItemsPageRequest): Promise<Page<SnapshotItemRecord>> {
-    // The key must name a snapshot of the catalogue row's own account: no row can point elsewhere.
-    const id = snapshotIdOf(snapshot.accountId, snapshot.manifestKey);
-    if (!id) throw new AppError('ITEMS_UNAVAILABLE', 'The items of this snapshot cannot be read');
-    const account = await this.#repository.account(snapshot.accountId);
-    const header = await readSnapshot(account, id);
-    async function* records(): AsyncGenerator<SnapshotItemRecord> {
-      for await (const item of snapshotItems(account, header)) {
-        const meta = itemMetadata(item.metadata);
-        yield { path: item.path, name: item.name, resource: meta?.resource ?? null, size: item.size, contentType: meta?.contentType ?? null, modifiedAt: item.modifiedAt ?? null };
-      }
+  async function* records(): AsyncGenerator<SnapshotItemRecord> {
+    for await (const item of snapshotItems(account, header)) {
+      const meta = itemMetadata(item.metadata);
+      yield { path: item.path, name: item.name, resource: meta?.resource ?? null, size: item.size, contentType: meta?.contentType ?? null, modifiedAt: item.modifiedAt ?? null };
     }
-    return pageItems(records(), request);
   }
+  return pageItems(records(), request);
+}
+
+/**
+ * `POST /internal/snapshots/items` for the sources subgraph's `Snapshot.items`: it authorizes the
+ * caller on the catalogue row and sends that row's account and manifest key. The backup store and
+ * its keys stay in this subgraph.
+ */
+export function snapshotItemsRoute(repository: Repository): InternalRoute {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST only' }, { allow: 'POST' });
+    const parsed = ItemsRequest.safeParse(await readJson(req).catch(() => undefined));
+    if (!parsed.success) return sendJson(res, 400, { error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') });
+    const { accountId, manifestKey, ...request } = parsed.data;
+    const page = await listSnapshotItems(repository, accountId, manifestKey, request);
+    if (!page) return sendJson(res, 404, { code: 'ITEMS_UNAVAILABLE', message: 'The items of this snapshot cannot be read' });
+    sendJson(res, 200, page);
+  };
 }

@@ -1,60 +1,16 @@
-import { AppError } from '@listbackup/lib/errors';
 import type { Snapshot } from '../entities/snapshot.ts';
-import { decodeCursor, encodeCursor, pageSize, type Page } from '@listbackup/lib/pagination';
+import type { Page } from '@listbackup/lib/pagination';
+import { type ItemsPageRequest, pageItems, type SnapshotItemRecord } from '@listbackup/lib/snapshot-items';
 
-/** One item of a snapshot, as `Snapshot.items` shows it. */
-export interface SnapshotItemRecord {
-  path: string;
-  name: string;
-  resource?: string | null;
-  size: number;
-  contentType?: string | null;
-  modifiedAt?: Date | string | null;
-}
-
-export interface ItemsPageRequest {
-  first?: number | null;
-  after?: string | null;
-  /** A part of the name or path, matched ignoring case. */
-  search?: string | null;
-}
+export type { ItemsPageRequest, SnapshotItemRecord };
 
 /**
  * Reads a snapshot's items. The items live in the engine's manifest (`snapshot.manifestKey`), not
- * in this service's tables: the process wiring passes an implementation that opens manifests.
+ * in this service's tables: the jobs subgraph, which holds the backup store, reads them
+ * (JobsItemsReader); tests pass one of their own.
  */
 export interface ItemsReader {
   list(snapshot: Snapshot, request: ItemsPageRequest): Promise<Page<SnapshotItemRecord>>;
-}
-
-/** Until an engine-backed reader is wired, browsing says so plainly instead of showing an empty snapshot. */
-export class UnavailableItemsReader implements ItemsReader {
-  async list(): Promise<Page<SnapshotItemRecord>> {
-    throw new AppError('ITEMS_UNAVAILABLE', 'Browsing the items of a snapshot is not available on this server');
-  }
-}
-
-/**
- * Pages through items in path order: the helper an ItemsReader over any item stream can use. Reads
- * the stream once, keeping only the page (memory does not grow with the snapshot).
- */
-export async function pageItems(items: Iterable<SnapshotItemRecord> | AsyncIterable<SnapshotItemRecord>, request: ItemsPageRequest): Promise<Page<SnapshotItemRecord>> {
-  const size = pageSize(request.first, 50, 500);
-  const after = decodeCursor(request.after, (key) => key.length === 1 && typeof key[0] === 'string')?.[0] as string | undefined;
-  const needle = request.search?.trim().toLowerCase() || null;
-  // The `size + 1` smallest paths after the cursor, kept sorted.
-  const page: SnapshotItemRecord[] = [];
-  for await (const item of items) {
-    if (after !== undefined && item.path <= after) continue;
-    if (needle && !item.path.toLowerCase().includes(needle) && !item.name.toLowerCase().includes(needle)) continue;
-    if (page.length > size && item.path >= page[page.length - 1].path) continue;
-    const at = page.findIndex((other) => other.path > item.path);
-    page.splice(at === -1 ? page.length : at, 0, item);
-    if (page.length > size + 1) page.pop();
-  }
-  const nodes = page.slice(0, size);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor([node.path]), node }));
-  return { edges, pageInfo: { hasNextPage: page.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
 }
 
 /** Items held in memory per manifest key: for tests, and a model for an engine-backed reader. */
