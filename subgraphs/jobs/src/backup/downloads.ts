@@ -108,8 +108,10 @@ export function signDownloadToken(key: Buffer, claims: DownloadClaims): string {
 export function verifyDownloadToken(key: Buffer, token: string): DownloadClaims | null {
   const [payload, mac, extra] = token.split('.');
   if (!payload || !mac || extra !== undefined) return null;
-  const expected = createHmac('sha256', key).update(payload).digest();
-  const given = Buffer.from(mac, 'base64url');
+  // Compared as text: base64url decoding ignores the spare low bits of the last character, so
+  // comparing decoded bytes would accept several spellings of one signature.
+  const expected = Buffer.from(createHmac('sha256', key).update(payload).digest('base64url'));
+  const given = Buffer.from(mac);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   try {
     const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { j?: unknown; a?: unknown; e?: unknown };
