@@ -122,6 +122,12 @@ describe('logOut', () => {
     expect(session.revoked_reason).toBe('logged_out');
     // again: nothing left to end, still fine
     expect(ok(await gql(principalOf(a.accessToken), 'mutation { logOut }')).logOut).toBe(true);
+
+    // The ended session's access token is still signed, but holds no role anywhere; the other session does.
+    const [membership] = ok(await gql(principalOf(b.accessToken), '{ me { memberships { account { id myRole } } } }')).me.memberships;
+    expect(membership.account.myRole).toBe('OWNER');
+    const ended = await gql(principalOf(a.accessToken), 'query ($id: ID!) { account(id: $id) { id myRole } }', { id: membership.account.id });
+    expect(errorOf(ended).code).toBe('NOT_FOUND');
   });
 
   it('is UNAUTHENTICATED without a signed-in user', async () => {

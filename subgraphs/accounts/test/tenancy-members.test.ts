@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { User } from '../src/entities/user.ts';
 import { createPersonalAccount } from '../src/services/account-service.ts';
-import { client, errorCode, rows, seedUser, startHarness, type SeededUser, type TenancyHarness } from './tenancy-support.ts';
+import { client, errorCode, rows, seedUser, signedIn, startHarness, type SeededUser, type TenancyHarness } from './tenancy-support.ts';
 
 let harness: TenancyHarness;
 let api: ReturnType<typeof client>;
@@ -65,7 +65,7 @@ describe('adding members', () => {
     });
     const [invitation] = (await membershipsOf(owner.account.id)).filter((m) => m.email === email);
     expect(invitation).toMatchObject({ user_id: user.id, role: 'operator' });
-    const asInvitee = await api.gql({ kind: 'user', userId: user.id, sessionId: randomUUID() }, `{ account(id: "${owner.account.id}") { myRole } }`);
+    const asInvitee = await api.gql(await signedIn(harness.orm, user.id), `{ account(id: "${owner.account.id}") { myRole } }`);
     expect(asInvitee.data?.account).toEqual({ myRole: 'OPERATOR' });
   });
 
@@ -84,7 +84,7 @@ describe('adding members', () => {
       expect.arrayContaining([{ role: 'ADMIN', pending: false, account: { id: owner.account.id } }, { role: 'OWNER', pending: false, account: { id: expect.any(String) } }]),
     );
     expect(user.memberships).toHaveLength(2);
-    const roles = await api.post('/internal/access', { kind: 'user', userId: user.id, sessionId: randomUUID() }, { accountIds: [owner.account.id] });
+    const roles = await api.post('/internal/access', await signedIn(harness.orm, user.id), { accountIds: [owner.account.id] });
     expect(roles.body).toEqual({ roles: ['admin'] });
   });
 

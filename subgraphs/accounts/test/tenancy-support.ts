@@ -10,6 +10,7 @@ import type { Principal } from '@listbackup/lib/principal';
 import type { Orm } from '@listbackup/lib/db';
 import type { RunningService } from '@listbackup/lib/service';
 import { startAccounts } from '../src/index.ts';
+import { Session } from '../src/entities/session.ts';
 import { User } from '../src/entities/user.ts';
 import type { Account } from '../src/entities/account.ts';
 import { createPersonalAccount } from '../src/services/account-service.ts';
@@ -90,7 +91,15 @@ export async function seedUser(orm: Orm, label = 'user'): Promise<SeededUser> {
     const account = await createPersonalAccount(tx, user);
     return { user, account };
   });
-  return { user, account, email, principal: { kind: 'user', userId: user.id, sessionId: randomUUID() } };
+  return { user, account, email, principal: await signedIn(orm, user.id) };
+}
+
+/** A principal of `userId` with a live session, as signing in leaves it (roles need one). */
+export async function signedIn(orm: Orm, userId: string): Promise<Principal> {
+  const em = orm.em.fork();
+  const session = em.create(Session, { userId, refreshTokenHash: randomBytes(32).toString('hex'), expiresAt: new Date(Date.now() + 86_400_000) });
+  await em.flush();
+  return { kind: 'user', userId, sessionId: session.id };
 }
 
 export interface GraphQLResponse<T = Record<string, any>> {

@@ -27,14 +27,16 @@ function highest(current: Role | undefined, candidate: string): Role | undefined
  * The source of truth for "which role does this caller hold where", read straight from the
  * accounts tables. A user's role on an account is the highest role among their memberships on it
  * or on any of its ancestors (`path` holds the ids from the root down to the account); a
- * pending invitation (no user yet) grants nothing. An API key is an admin of its own account's
- * subtree while it is not revoked, and nothing anywhere else.
+ * pending invitation (no user yet) grants nothing, and neither does a session that was signed out,
+ * revoked or has expired: its access tokens keep their signature until they expire, but no role.
+ * An API key is an admin of its own account's subtree while it is not revoked, and nothing anywhere else.
  */
 export class LocalAccessResolver implements AccessResolver {
   readonly #orm: Orm;
   readonly #accounts: string;
   readonly #memberships: string;
   readonly #apiKeys: string;
+  readonly #sessions: string;
 
   constructor(orm: Orm) {
     this.#orm = orm;
@@ -43,17 +45,23 @@ export class LocalAccessResolver implements AccessResolver {
     this.#accounts = table('accounts');
     this.#memberships = table('memberships');
     this.#apiKeys = table('api_keys');
+    this.#sessions = table('sessions');
+  }
+
+  /** The condition, on memberships `m`, that the caller's session is alive; its one parameter is the session id. */
+  #liveSession(): string {
+    return `exists (select 1 from ${this.#sessions} s where s.id = ? and s.user_id = m.user_id and s.revoked_at is null and s.expires_at > now())`;
   }
 
   async rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]> {
     const wanted = accountIds.filter(isUuid);
     const roles = new Map<string, Role>();
-    if (wanted.length > 0 && principal.kind === 'user' && isUuid(principal.userId)) {
+    if (wanted.length > 0 && principal.kind === 'user' && isUuid(principal.userId) && isUuid(principal.sessionId)) {
       const rows = await this.#em().execute<{ id: string; role: string }[]>(
         `select a.id, m.role from ${this.#accounts} a
            join ${this.#memberships} m on m.user_id = ? and m.account_id::text = any(a.path)
-          where a.id = any(?::uuid[])`,
-        [principal.userId, uuidArray(wanted)],
+          where a.id = any(?::uuid[]) and ${this.#liveSession()}`,
+        [principal.userId, uuidArray(wanted), principal.sessionId],
       );
       for (const row of rows) {
         const role = highest(roles.get(row.id), row.role);
@@ -73,13 +81,13 @@ export class LocalAccessResolver implements AccessResolver {
 
   async visibleAccounts(principal: Principal): Promise<{ accountId: string; role: Role }[]> {
     const roles = new Map<string, Role>();
-    if (principal.kind === 'user' && isUuid(principal.userId)) {
+    if (principal.kind === 'user' && isUuid(principal.userId) && isUuid(principal.sessionId)) {
       // One query: every account whose path passes through one of the user's memberships.
       const rows = await this.#em().execute<{ id: string; role: string }[]>(
         `select a.id, m.role from ${this.#memberships} m
            join ${this.#accounts} a on a.path @> array[m.account_id::text]
-          where m.user_id = ?`,
-        [principal.userId],
+          where m.user_id = ? and ${this.#liveSession()}`,
+        [principal.userId, principal.sessionId],
       );
       for (const row of rows) {
         const role = highest(roles.get(row.id), row.role);
