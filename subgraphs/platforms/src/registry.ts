@@ -968,8 +968,9 @@ export const PLATFORM_REGISTRY: readonly PlatformDefinition[] = [
     ],
     apiKey: {
       label: 'API key',
-      pattern: '^[\\x21-\\x7e]{1,4096}$',
-      hint: 'The key or token the API takes, without spaces; the definition says how it is sent (auth). For an API without authentication, any placeholder.',
+      // Empty for an API without authentication; one that needs a key refuses an empty one.
+      pattern: '^[\\x21-\\x7e]{0,4096}$',
+      hint: 'The key or token the API takes, without spaces; the definition says how it is sent (auth). Leave it empty for an API without authentication (auth: none).',
       // Sent as the definition's `auth` says, not by this header.
       credential: bearer,
       identity: { strategy: 'definition' },

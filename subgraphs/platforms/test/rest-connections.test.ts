@@ -3,6 +3,8 @@
 // and the connection offers the resources the definition names. Over real HTTP, against a local
 // server speaking a generic JSON API.
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestDefinition } from '@listbackup/lib/rest-definition';
 import type { Principal } from '@listbackup/lib/principal';
@@ -109,8 +111,28 @@ describe('REST API connections', () => {
     expect(api.requests.length).toBe(calls);
   });
 
+  it('connects an API without authentication with an empty key, and sends none', async () => {
+    const seen: (string | undefined)[] = [];
+    const open: Server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[{"id": 1}]');
+    });
+    await new Promise<void>((resolve) => open.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(open.address() as AddressInfo).port}/v1`;
+      const result = await connect(JSON.stringify({ name: 'Open data', baseUrl, auth: { type: 'none' }, resources: [{ name: 'items', path: 'items' }] }), '');
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.createApiKeyConnection).toMatchObject({ status: 'AUTHORIZED', externalAccountName: 'Open data', resources: [{ name: 'items' }] });
+      expect(seen).toEqual([undefined]);
+    } finally {
+      await new Promise<void>((resolve) => open.close(() => resolve()));
+    }
+  });
+
   it('refuses a key the API rejects, and a definition whose first resource the API does not have, storing nothing', async () => {
     const before = await snapshot();
+    // An API that wants a key refuses an empty one.
+    await expectRefused(await connect(JSON.stringify(definition()), ''), 'API_KEY_REJECTED', before);
     const rejected = await connect(JSON.stringify(definition()), 'k_wrong');
     await expectRefused(rejected, 'API_KEY_REJECTED', before);
     expect(rejected.errors![0].message).not.toContain('k_wrong');
