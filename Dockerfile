@@ -3,6 +3,7 @@ FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY lib/package.json lib/
+COPY packages/catalogue/package.json packages/catalogue/
 COPY gateway/package.json gateway/
 COPY subgraphs/accounts/package.json subgraphs/accounts/
 COPY subgraphs/platforms/package.json subgraphs/platforms/

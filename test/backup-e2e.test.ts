@@ -29,7 +29,7 @@ import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
-import { FakeRest, FakeStripe } from '../subgraphs/jobs/test/fakes/index.ts';
+import { FakeRest, FakeStripe } from '@listbackup/catalogue/testing/fakes';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -1,18 +1,99 @@
 /**
- * The connector registry: which connector serves a platform slug. SaaS base URLs can be pointed
- * elsewhere per deployment (GitHub Enterprise, a test fake); the REST connector is built from the
- * connection's own definition.
+ * The catalogue: every platform ListBackup lists, one folder each (definition, connector, fake,
+ * tests). This file is the list of folders; `catalogue.test.ts` fails when a folder is missing from
+ * it. Platforms and jobs both read it, so what a platform offers is what its connector implements.
  */
-import { createGitHubConnector } from './github.ts';
-import { createGoogleDriveConnector } from './google-drive.ts';
-import { createPostgresConnector } from './postgresql.ts';
-import { createRestConnector } from './rest.ts';
-import { ConfigError, type Connector, type ResourceDefinition } from './sdk.ts';
-import { createStripeConnector } from './stripe.ts';
+import airtable from './airtable/index.ts';
+import box from './box/index.ts';
+import dropbox from './dropbox/index.ts';
+import github from './github/index.ts';
+import gitlab from './gitlab/index.ts';
+import googleDrive from './google-drive/index.ts';
+import hubspot from './hubspot/index.ts';
+import intercom from './intercom/index.ts';
+import jira from './jira/index.ts';
+import mailchimp from './mailchimp/index.ts';
+import notion from './notion/index.ts';
+import postgresql from './postgresql/index.ts';
+import quickbooks from './quickbooks/index.ts';
+import rest from './rest/index.ts';
+import salesforce from './salesforce/index.ts';
+import shopify from './shopify/index.ts';
+import slack from './slack/index.ts';
+import stripe from './stripe/index.ts';
+import xero from './xero/index.ts';
+import zendesk from './zendesk/index.ts';
+import type { CatalogueResource, CataloguePlatform, ConnectorOptions, PlatformDefinition } from './platform.ts';
+import { canRestore, ConfigError, type Connector } from './sdk/index.ts';
+
+export const CATALOGUE: readonly CataloguePlatform[] = [
+  stripe,
+  shopify,
+  hubspot,
+  salesforce,
+  quickbooks,
+  xero,
+  github,
+  gitlab,
+  googleDrive,
+  dropbox,
+  box,
+  slack,
+  notion,
+  zendesk,
+  mailchimp,
+  jira,
+  intercom,
+  airtable,
+  postgresql,
+  rest,
+];
+
+export const PLATFORM_DEFINITIONS: readonly PlatformDefinition[] = CATALOGUE.map((platform) => platform.definition);
+
+/** The catalogue entry of a slug, if the code base knows the platform. */
+export function findPlatform(slug: string): CataloguePlatform | undefined {
+  return CATALOGUE.find((platform) => platform.definition.slug === slug);
+}
+
+export function findDefinition(slug: string): PlatformDefinition | undefined {
+  return findPlatform(slug)?.definition;
+}
+
+/**
+ * What a platform offers to back up: the resources its connector implements, with their flags. A
+ * platform without a connector offers none; one each connection describes (REST) offers those of
+ * the connection's definition (none when it is missing or invalid).
+ */
+export function platformResources(slug: string, definition?: unknown): CatalogueResource[] {
+  const platform = findPlatform(slug);
+  if (!platform?.connector) return [];
+  let connector: Connector;
+  try {
+    connector = platform.connector({ definition });
+  } catch (error) {
+    if (error instanceof ConfigError) return [];
+    throw error;
+  }
+  return resourcesOf(platform.definition, connector);
+}
+
+export function resourcesOf(definition: PlatformDefinition, connector: Connector): CatalogueResource[] {
+  const triggered = new Set(definition.webhooks?.events.flatMap((event) => event.resources) ?? []);
+  return connector.resources.map((resource) => ({
+    name: resource.name,
+    description: resource.description,
+    incremental: resource.incremental,
+    cursor: resource.incremental ? (resource.cursor ?? null) : null,
+    restorable: canRestore(connector, resource.name),
+    webhookTriggered: triggered.has(resource.name),
+    binaryContent: resource.binaryContent ?? false,
+  }));
+}
 
 export interface ConnectorRegistryOptions {
-  /** Base URL per slug, replacing the platform's public API (`github`, `stripe`, `google-drive`). */
-  baseUrls?: Partial<Record<'github' | 'stripe' | 'google-drive', string>>;
+  /** API root per slug, replacing the platform's public one (GitHub Enterprise, test fakes). */
+  baseUrls?: Record<string, string>;
 }
 
 export interface ConnectorRegistry {
@@ -21,33 +102,22 @@ export interface ConnectorRegistry {
   has(slug: string): boolean;
   /** The connector for a platform; `rest` needs the connection's definition. */
   get(slug: string, definition?: unknown): Connector;
-  /** The resources a platform offers (for `rest`, those of the given definition). */
-  resources(slug: string, definition?: unknown): readonly ResourceDefinition[];
 }
 
-export const REST_SLUG = 'rest';
-
+/** The connectors of the catalogue, built with this deployment's API roots. */
 export function createConnectorRegistry(options: ConnectorRegistryOptions = {}): ConnectorRegistry {
-  const fixed = new Map<string, Connector>(
-    [
-      createGitHubConnector({ baseUrl: options.baseUrls?.github }),
-      createStripeConnector({ baseUrl: options.baseUrls?.stripe }),
-      createGoogleDriveConnector({ baseUrl: options.baseUrls?.['google-drive'] }),
-      createPostgresConnector(),
-    ].map((c) => [c.slug, c as Connector]),
-  );
-  const get = (slug: string, definition?: unknown): Connector => {
-    if (slug === REST_SLUG) return createRestConnector(definition);
-    const connector = fixed.get(slug);
-    if (!connector) throw new ConfigError(`No connector for platform "${slug}" yet`);
-    return connector;
-  };
+  const withConnector = CATALOGUE.filter((platform) => platform.connector);
   return {
-    slugs: [...fixed.keys(), REST_SLUG],
-    has: (slug) => slug === REST_SLUG || fixed.has(slug),
-    get,
-    resources: (slug, definition) => get(slug, definition).resources,
+    slugs: withConnector.map((platform) => platform.definition.slug),
+    has: (slug) => Boolean(findPlatform(slug)?.connector),
+    get(slug, definition) {
+      const platform = findPlatform(slug);
+      if (!platform?.connector) throw new ConfigError(`No connector for platform "${slug}" yet`);
+      const connectorOptions: ConnectorOptions = { baseUrl: options.baseUrls?.[slug], definition };
+      return platform.connector(connectorOptions);
+    },
   };
 }
 
-export { createGitHubConnector, createGoogleDriveConnector, createPostgresConnector, createRestConnector, createStripeConnector };
+export type * from './platform.ts';
+export { authTypesOf, bearer, envStem, isDatabaseIdentity, isDefinedApiIdentity, PLATFORM_CATEGORIES, AUTH_TYPES } from './platform.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGitHubConnector } from '../../src/connectors/github.ts';
-import { AuthError, ConfigError } from '../../src/connectors/sdk.ts';
-import { FakeGitHub } from '../fakes/github.ts';
-import { collect, json, tokenCredentials } from './support.ts';
+import { createGitHubConnector } from './connector.ts';
+import { AuthError, ConfigError } from '../sdk/index.ts';
+import { FakeGitHub } from './fake.ts';
+import { collect, json, tokenCredentials } from '../testing/connector-run.ts';
 
 describe('GitHub connector', () => {
   const github = new FakeGitHub();

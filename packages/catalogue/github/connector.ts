@@ -18,7 +18,7 @@ import {
   jsonContent,
   paginateLink,
   type Verdict,
-} from './sdk.ts';
+} from '../sdk/index.ts';
 
 export const GITHUB_API_URL = 'https://api.github.com';
 
@@ -67,10 +67,10 @@ export function createGitHubConnector(options: { baseUrl?: string } = {}): Conne
     authType: 'oauth2',
     settingsSchema,
     resources: [
-      { name: 'repositories', incremental: false, description: 'Repository metadata' },
-      { name: 'issues', incremental: true, description: 'Issues (not pull requests), open and closed' },
-      { name: 'pull_requests', incremental: true, description: 'Pull requests, open and closed' },
-      { name: 'releases', incremental: false, description: 'Releases and their notes' },
+      { name: 'repositories', incremental: false, description: 'Repository metadata: settings, visibility, default branch, topics.' },
+      { name: 'issues', incremental: true, cursor: 'since (updated_at), per repository', description: 'Issues (not pull requests), open and closed.' },
+      { name: 'pull_requests', incremental: true, cursor: 'sort=updated, newest first, down to the last run', description: 'Pull requests, open and closed.' },
+      { name: 'releases', incremental: false, description: 'Releases and their notes.' },
     ],
     http: {
       platform: 'GitHub',

@@ -6,7 +6,7 @@
  * on 401, 403 without a User-Agent.
  */
 import type { ServerResponse } from 'node:http';
-import { FakeServer, isoSeconds, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from './fake-server.ts';
+import { FakeServer, isoSeconds, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from '../testing/fake-server.ts';
 
 const DOCS = 'https://docs.github.com/rest';
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGoogleDriveConnector } from '../../src/connectors/google-drive.ts';
-import { AuthError, type ConnectorItem, fetchResource, RateLimitedError, readAll } from '../../src/connectors/sdk.ts';
-import { generatedSha256 } from '../fakes/content.ts';
-import { FakeDrive, FOLDER, GOOGLE_DOC } from '../fakes/google-drive.ts';
-import { collect, FAST_RETRY, tokenCredentials } from './support.ts';
+import { createGoogleDriveConnector } from './connector.ts';
+import { AuthError, type ConnectorItem, fetchResource, RateLimitedError, readAll } from '../sdk/index.ts';
+import { generatedSha256 } from '../testing/content.ts';
+import { FakeDrive, FOLDER, GOOGLE_DOC } from './fake.ts';
+import { collect, FAST_RETRY, tokenCredentials } from '../testing/connector-run.ts';
 
 const MB = 1024 * 1024;
 

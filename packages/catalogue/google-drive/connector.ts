@@ -17,7 +17,7 @@ import {
   type ResponseInfo,
   paginateToken,
   type Verdict,
-} from './sdk.ts';
+} from '../sdk/index.ts';
 
 export const GOOGLE_DRIVE_API_URL = 'https://www.googleapis.com/drive/v3';
 
@@ -61,7 +61,15 @@ export function createGoogleDriveConnector(options: { baseUrl?: string } = {}): 
     name: 'Google Drive',
     authType: 'oauth2',
     settingsSchema,
-    resources: [{ name: 'files', incremental: true, description: 'Files with their contents; Google Docs, Sheets and Slides exported to Office formats' }],
+    resources: [
+      {
+        name: 'files',
+        incremental: true,
+        cursor: 'modifiedTime',
+        binaryContent: true,
+        description: 'Files with their contents; Google Docs, Sheets and Slides exported to Office formats.',
+      },
+    ],
     http: {
       platform: 'Google Drive',
       baseUrl: options.baseUrl ?? GOOGLE_DRIVE_API_URL,

@@ -7,8 +7,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { generatedBytes } from './content.ts';
-import { FakeServer, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from './fake-server.ts';
+import { generatedBytes } from '../testing/content.ts';
+import { FakeServer, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from '../testing/fake-server.ts';
 
 export const FOLDER = 'application/vnd.google-apps.folder';
 export const GOOGLE_DOC = 'application/vnd.google-apps.document';

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresConnector } from '../../src/connectors/postgresql.ts';
-import { AuthError, ConfigError, type Cursor, fetchResource, readAll, type RestoreItem, restoreResource } from '../../src/connectors/sdk.ts';
-import { collect, type CollectedItem, createDatabase } from './support.ts';
+import { createPostgresConnector } from './connector.ts';
+import { AuthError, ConfigError, type Cursor, fetchResource, readAll, type RestoreItem, restoreResource } from '../sdk/index.ts';
+import { collect, type CollectedItem, createDatabase } from '../testing/connector-run.ts';
 
 const SCHEMA = `
   create schema shop;

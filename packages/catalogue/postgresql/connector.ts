@@ -23,7 +23,7 @@ import {
   type RestoreResult,
   sleep,
   TransientError,
-} from './sdk.ts';
+} from '../sdk/index.ts';
 
 const BATCH_ROWS = 1000;
 const RESTORE_BATCH_BYTES = 4 * 1024 * 1024;
@@ -68,7 +68,15 @@ export function createPostgresConnector(): Connector<PostgresSettings> {
     name: 'PostgreSQL',
     authType: 'database',
     settingsSchema,
-    resources: [{ name: 'tables', incremental: true, restorable: true, description: 'Every table, one NDJSON item of rows each' }],
+    resources: [
+      {
+        name: 'tables',
+        incremental: true,
+        restorable: true,
+        cursor: 'per table: the updated_at high-water mark and the row count; a table without updated_at is read whole',
+        description: 'Every table of the database, its rows as NDJSON, read from one consistent snapshot.',
+      },
+    ],
     fetch(resource, ctx) {
       if (resource !== 'tables') throw new ConfigError(`PostgreSQL has no resource ${resource}`);
       return fetchTables(ctx);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnectorRegistry } from '../../src/connectors/index.ts';
+import { createConnectorRegistry, platformResources } from '../index.ts';
 import type { RestDefinition } from '@listbackup/lib/rest-definition';
-import { createRestConnector, valueAt } from '../../src/connectors/rest.ts';
-import { ConfigError, jsonContent, PlatformError, type RestoreItem, restoreResource, TransientError } from '../../src/connectors/sdk.ts';
-import { FakeRest } from '../fakes/rest.ts';
-import { collect, FAST_RETRY, json, tokenCredentials } from './support.ts';
+import { createRestConnector, valueAt } from './connector.ts';
+import { ConfigError, jsonContent, PlatformError, type RestoreItem, restoreResource, TransientError } from '../sdk/index.ts';
+import { FakeRest } from './fake.ts';
+import { collect, FAST_RETRY, json, tokenCredentials } from '../testing/connector-run.ts';
 
 describe('REST/JSON connector', () => {
   const rest = new FakeRest();
@@ -138,17 +138,17 @@ describe('REST/JSON connector', () => {
     expect(attempt({ ...definition })).toBeUndefined();
   });
 
-  it('is served by the registry under the rest slug, built from the connection definition', () => {
+  it('is served by the catalogue under the rest slug, built from the connection definition', () => {
     const registry = createConnectorRegistry();
-    expect(registry.slugs).toEqual(['github', 'stripe', 'google-drive', 'postgresql', 'rest']);
-    expect(registry.resources('rest', definition).map((r) => [r.name, r.incremental, r.restorable])).toEqual([
+    expect(registry.get('rest', definition).name).toBe(definition.name);
+    expect(platformResources('rest', definition).map((r) => [r.name, r.incremental, r.restorable])).toEqual([
       ['contacts', true, true],
       ['tickets', false, false],
       ['orders', false, false],
       ['notes', false, false],
     ]);
-    expect(registry.resources('stripe').map((r) => r.name)).toEqual(['customers', 'charges', 'invoices', 'subscriptions', 'products']);
-    expect(() => registry.get('mailchimp')).toThrow(ConfigError);
+    expect(platformResources('rest', { name: 'not a definition' })).toEqual([]);
+    expect(platformResources('rest')).toEqual([]);
     expect(valueAt({ 'a/b': { '~c': [10, 20] } }, '/a~1b/~0c/1')).toBe(20);
   });
 });

@@ -24,7 +24,7 @@ import {
   type RestoreContext,
   type RestoreItem,
   type RestoreResult,
-} from './sdk.ts';
+} from '../sdk/index.ts';
 
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
@@ -48,7 +48,13 @@ export function createRestConnector(input: unknown): Connector<Record<string, ne
     slug: 'rest',
     name: definition.name,
     authType: sendsCredentials ? 'apiKey' : 'none',
-    resources: definition.resources.map((r) => ({ name: r.name, incremental: Boolean(r.incremental), restorable: Boolean(r.restore) })),
+    resources: definition.resources.map((r) => ({
+      name: r.name,
+      description: `GET ${r.path}`,
+      incremental: Boolean(r.incremental),
+      ...(r.incremental ? { cursor: `${r.incremental.param}=<newest ${r.incremental.field} seen>` } : {}),
+      restorable: Boolean(r.restore),
+    })),
     http: {
       platform: definition.name,
       baseUrl: definition.baseUrl,

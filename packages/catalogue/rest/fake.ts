@@ -10,7 +10,7 @@
  * Credentials: `x-api-key` or `Authorization: Bearer`. Errors: `{error:{code, message}}`.
  */
 import type { ServerResponse } from 'node:http';
-import { FakeServer, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from './fake-server.ts';
+import { FakeServer, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from '../testing/fake-server.ts';
 
 export interface RestRecord {
   id: string;

@@ -12,9 +12,9 @@ import {
   RateLimitedError,
   rateLimitResetMs,
   TransientError,
-} from '../../src/connectors/sdk.ts';
-import { FakeRest } from '../fakes/rest.ts';
-import { FAST_RETRY, tokenCredentials } from './support.ts';
+} from './index.ts';
+import { FakeRest } from '../rest/fake.ts';
+import { FAST_RETRY, tokenCredentials } from '../testing/connector-run.ts';
 
 /** A bare connector whose context talks to the fake REST server. */
 function probe(baseUrl: string): Connector {
@@ -22,7 +22,7 @@ function probe(baseUrl: string): Connector {
     slug: 'probe',
     name: 'Probe',
     authType: 'apiKey',
-    resources: [{ name: 'things', incremental: false }],
+    resources: [{ name: 'things', description: 'Things', incremental: false }],
     http: { platform: 'Probe', baseUrl },
     async *fetch() {
       yield { id: 'a', path: 'things/a.json', metadata: {}, content: jsonContent({}) };

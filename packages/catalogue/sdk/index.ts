@@ -1,21 +1,21 @@
 /**
  * The connector SDK: what a connector declares (`Connector`), what it is given (`FetchContext`),
- * and how the engine runs one (`fetchResource`, `restoreResource`). Connectors live beside this
- * file, one per platform; the registry is `./index.ts`.
+ * and how the engine runs one (`fetchResource`, `restoreResource`). Connectors live in the
+ * catalogue's platform folders (`<slug>/connector.ts`); `../index.ts` lists them.
  */
 import pino from 'pino';
 import type { Logger } from '@listbackup/lib/logger';
-import { ConfigError } from './sdk/errors.ts';
-import { HttpClient, type RetryPolicy } from './sdk/http.ts';
-import { throwIfAborted } from './sdk/timing.ts';
-import type { Connector, ConnectorContext, ConnectorItem, Credentials, Cursor, FetchContext, RestoreContext, RestoreItem, RestoreResult } from './sdk/types.ts';
+import { ConfigError } from './errors.ts';
+import { HttpClient, type RetryPolicy } from './http.ts';
+import { throwIfAborted } from './timing.ts';
+import type { Connector, ConnectorContext, ConnectorItem, Credentials, Cursor, FetchContext, RestoreContext, RestoreItem, RestoreResult } from './types.ts';
 
-export * from './sdk/errors.ts';
-export * from './sdk/high-water.ts';
-export * from './sdk/http.ts';
-export * from './sdk/pagination.ts';
-export * from './sdk/types.ts';
-export { abortReason, backoffDelay, sleep, throwIfAborted } from './sdk/timing.ts';
+export * from './errors.ts';
+export * from './high-water.ts';
+export * from './http.ts';
+export * from './pagination.ts';
+export * from './types.ts';
+export { abortReason, backoffDelay, sleep, throwIfAborted } from './timing.ts';
 
 export interface ConnectorRunInit {
   /** Reads the connection's credentials from the vault. */

@@ -19,11 +19,16 @@ export interface Credentials {
 export interface ResourceDefinition {
   /** Stable name, stored in sources and snapshots. */
   name: string;
+  /** What a user gets: shown in `Platform.resources`. */
+  description: string;
   /** Whether a run given the previous cursor fetches only what changed. */
   incremental: boolean;
-  /** Whether `restore` can write this resource back to the platform. */
+  /** How changes are found, when incremental (`since` on `updated_at`, the changes feed). */
+  cursor?: string;
+  /** Whether `restore` can write this resource back to the platform (default: when the connector has `restore`). */
   restorable?: boolean;
-  description?: string;
+  /** Whether its items are files, streamed as bytes, rather than records. */
+  binaryContent?: boolean;
 }
 
 /**
@@ -37,6 +42,12 @@ export interface ConnectorItem {
   path: string;
   /** ISO 8601, when the platform says when the thing last changed. */
   updatedAt?: string;
+  /**
+   * An opaque value the platform gives that changes whenever the content changes (ETag, revision,
+   * sha, md5Checksum, version, updated_at): the engine stores an item whose marker equals the one in
+   * the previous snapshot without reading its content again. Leave it out when there is none.
+   */
+  changeMarker?: string;
   /** Bytes of content, when known before reading it. */
   size?: number;
   contentType?: string;
@@ -87,7 +98,7 @@ export interface RestoreContext<S = unknown> extends ConnectorContext<S> {
 }
 
 export interface Connector<S = any> {
-  /** The platform slug in the platforms registry. */
+  /** The platform slug: the name of its catalogue folder. */
   slug: string;
   name: string;
   authType: AuthType;

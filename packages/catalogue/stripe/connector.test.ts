@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, TransientError } from '../../src/connectors/sdk.ts';
-import { createStripeConnector } from '../../src/connectors/stripe.ts';
-import { FakeStripe } from '../fakes/stripe.ts';
-import { collect, json, tokenCredentials } from './support.ts';
+import { AuthError, TransientError } from '../sdk/index.ts';
+import { createStripeConnector } from './connector.ts';
+import { FakeStripe } from './fake.ts';
+import { collect, json, tokenCredentials } from '../testing/connector-run.ts';
 
 describe('Stripe connector', () => {
   const stripe = new FakeStripe();

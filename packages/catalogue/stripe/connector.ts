@@ -19,13 +19,14 @@ import {
   paginateCursor,
   type ResponseInfo,
   type Verdict,
-} from './sdk.ts';
+} from '../sdk/index.ts';
 
 export const STRIPE_API_URL = 'https://api.stripe.com';
 
 const EVENTS_RETENTION_SECONDS = 29 * 24 * 3600;
 
 interface ListSpec {
+  description: string;
   object: string;
   eventType: string;
   query?: Record<string, string>;
@@ -33,11 +34,11 @@ interface ListSpec {
 }
 
 const LISTS: Record<string, ListSpec> = {
-  customers: { object: 'customer', eventType: 'customer', metadata: (o) => ({ email: o.email ?? null, name: o.name ?? null }) },
-  charges: { object: 'charge', eventType: 'charge', metadata: (o) => ({ amount: o.amount, currency: o.currency, status: o.status }) },
-  invoices: { object: 'invoice', eventType: 'invoice', metadata: (o) => ({ number: o.number ?? null, status: o.status, total: o.total, currency: o.currency }) },
-  subscriptions: { object: 'subscription', eventType: 'customer.subscription', query: { status: 'all' }, metadata: (o) => ({ status: o.status, customer: o.customer ?? null }) },
-  products: { object: 'product', eventType: 'product', metadata: (o) => ({ name: o.name, active: o.active }) },
+  customers: { description: 'Customers with their metadata and default payment method.', object: 'customer', eventType: 'customer', metadata: (o) => ({ email: o.email ?? null, name: o.name ?? null }) },
+  charges: { description: 'Charges, including failed ones.', object: 'charge', eventType: 'charge', metadata: (o) => ({ amount: o.amount, currency: o.currency, status: o.status }) },
+  invoices: { description: 'Invoices and their line items.', object: 'invoice', eventType: 'invoice', metadata: (o) => ({ number: o.number ?? null, status: o.status, total: o.total, currency: o.currency }) },
+  subscriptions: { description: 'Subscriptions in every status.', object: 'subscription', eventType: 'customer.subscription', query: { status: 'all' }, metadata: (o) => ({ status: o.status, customer: o.customer ?? null }) },
+  products: { description: 'Products.', object: 'product', eventType: 'product', metadata: (o) => ({ name: o.name, active: o.active }) },
 };
 
 const settingsSchema = z.object({
@@ -68,7 +69,7 @@ export function createStripeConnector(options: { baseUrl?: string } = {}): Conne
     name: 'Stripe',
     authType: 'apiKey',
     settingsSchema,
-    resources: Object.keys(LISTS).map((name) => ({ name, incremental: true })),
+    resources: Object.entries(LISTS).map(([name, spec]) => ({ name, description: spec.description, incremental: true, cursor: 'created[gte], and the Events API for changes (30 days)' })),
     http: {
       platform: 'Stripe',
       baseUrl: options.baseUrl ?? STRIPE_API_URL,

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { FakeServer, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from './fake-server.ts';
+import { FakeServer, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from '../testing/fake-server.ts';
 
 export const STRIPE_TYPES = {
   customers: { prefix: 'cus', object: 'customer', event: 'customer' },

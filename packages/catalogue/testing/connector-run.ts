@@ -1,7 +1,7 @@
 /** Helpers for connector tests: run a resource to the end, collect items with their content. */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { type Connector, type Credentials, type Cursor, fetchResource, type FetchRunInit, readAll } from '../../src/connectors/sdk.ts';
+import { type Connector, type Credentials, type Cursor, fetchResource, type FetchRunInit, readAll } from '../sdk/index.ts';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

@@ -1,8 +1,8 @@
 /** The fake SaaS servers, for connector and end-to-end tests. */
-import { FakeGitHub } from './github.ts';
-import { FakeDrive } from './google-drive.ts';
-import { FakeRest } from './rest.ts';
-import { FakeStripe } from './stripe.ts';
+import { FakeGitHub } from '../github/fake.ts';
+import { FakeDrive } from '../google-drive/fake.ts';
+import { FakeRest } from '../rest/fake.ts';
+import { FakeStripe } from '../stripe/fake.ts';
 
 export { FakeServer, type Failure, type RecordedRequest } from './fake-server.ts';
 export { generatedBytes, generatedSha256 } from './content.ts';

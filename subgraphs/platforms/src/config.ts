@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '@listbackup/lib/config';
 import { Keyring, VaultError } from '@listbackup/lib/vault';
-import { PLATFORM_REGISTRY, envStem, type PlatformDefinition } from './registry.ts';
+import { PLATFORM_DEFINITIONS, envStem, type PlatformDefinition } from '@listbackup/catalogue';
 
 /** OAuth client credentials of one platform, registered by the operator of this deployment. */
 export interface OAuthClient {
@@ -10,7 +10,7 @@ export interface OAuthClient {
 }
 
 /**
- * Endpoint URLs that replace the registry's for one platform: for a sandbox (QuickBooks, Salesforce
+ * Endpoint URLs that replace the definition's for one platform: for a sandbox (QuickBooks, Salesforce
  * test orgs), a self-hosted instance, or a local server in tests.
  */
 export interface EndpointOverrides {
@@ -57,15 +57,15 @@ const httpUrl = () => z.url({ protocol: /^https?$/ });
  */
 export function platformsOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-  options: { localKeyFile?: string; registry?: readonly PlatformDefinition[] } = {},
+  options: { localKeyFile?: string; definitions?: readonly PlatformDefinition[] } = {},
 ): PlatformsOptions {
-  const registry = options.registry ?? PLATFORM_REGISTRY;
+  const definitions = options.definitions ?? PLATFORM_DEFINITIONS;
   const shape: Record<string, z.ZodType> = {
     VAULT_KEYS: options.localKeyFile ? z.string().optional() : z.string({ error: 'is required: id:base64key[,id:base64key…], 32-byte keys, current first' }),
     OAUTH_REDIRECT_URL: httpUrl().default(DEFAULT_REDIRECT_URL),
     APP_URL: httpUrl().optional(),
   };
-  for (const platform of registry) {
+  for (const platform of definitions) {
     const stem = envStem(platform.slug);
     if (platform.oauth2) {
       shape[`OAUTH_${stem}_CLIENT_ID`] = z.string().min(1).optional();
@@ -84,8 +84,8 @@ export function platformsOptionsFromEnv(
       problems.push(`VAULT_KEYS: ${error.message}`);
     }
   }
-  const known = new Set(registry.map((platform) => envStem(platform.slug)));
-  for (const platform of registry) {
+  const known = new Set(definitions.map((platform) => envStem(platform.slug)));
+  for (const platform of definitions) {
     const stem = envStem(platform.slug);
     const id = env[`OAUTH_${stem}_CLIENT_ID`];
     const secret = env[`OAUTH_${stem}_CLIENT_SECRET`];
@@ -101,7 +101,7 @@ export function platformsOptionsFromEnv(
 
   const oauthClients: Record<string, OAuthClient> = {};
   const endpointOverrides: Record<string, EndpointOverrides> = {};
-  for (const platform of registry) {
+  for (const platform of definitions) {
     const stem = envStem(platform.slug);
     const clientId = values[`OAUTH_${stem}_CLIENT_ID`];
     const clientSecret = values[`OAUTH_${stem}_CLIENT_SECRET`];

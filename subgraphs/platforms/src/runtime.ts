@@ -3,7 +3,7 @@ import type { AccessResolver } from '@listbackup/lib/access';
 import type { Logger } from '@listbackup/lib/logger';
 import { Keyring, generateKek } from '@listbackup/lib/vault';
 import { DEFAULT_REDIRECT_URL, type EndpointOverrides, type OAuthClient, type PlatformsOptions } from './config.ts';
-import type { ApiKeySpec, IdentityEndpoint, OAuth2Spec, PlatformDefinition, Revocation } from './registry.ts';
+import type { ApiKeySpec, IdentityEndpoint, OAuth2Spec, PlatformDefinition, Revocation } from '@listbackup/catalogue';
 import { CredentialVault } from './services/credential-vault.ts';
 
 /** What the platforms services need beyond a request: keys, OAuth clients, endpoints, clock. */

@@ -2,14 +2,14 @@
 // revocation style, and how token-endpoint answers are classified.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeFailure, requestTokens, revokeTokens } from '../src/oauth/http.ts';
-import { PLATFORM_REGISTRY, type OAuth2Spec, type Revocation } from '../src/registry.ts';
+import { PLATFORM_DEFINITIONS, type OAuth2Spec, type Revocation } from '@listbackup/catalogue';
 import { startPlatformApi, type PlatformApi } from './support/platform-api.ts';
 
 const client = { clientId: 'client id/1', clientSecret: 's3cr3t:+&' };
 const credentials = { kind: 'oauth2' as const, accessToken: 'access-token-value', refreshToken: 'refresh/token+value' };
 const bearer = { header: 'Authorization', prefix: 'Bearer ' };
-const gitlab = PLATFORM_REGISTRY.find((platform) => platform.slug === 'gitlab')!.oauth2!;
-const xero = PLATFORM_REGISTRY.find((platform) => platform.slug === 'xero')!.oauth2!;
+const gitlab = PLATFORM_DEFINITIONS.find((platform) => platform.slug === 'gitlab')!.oauth2!;
+const xero = PLATFORM_DEFINITIONS.find((platform) => platform.slug === 'xero')!.oauth2!;
 
 describe('calls to platforms', () => {
   let api: PlatformApi;

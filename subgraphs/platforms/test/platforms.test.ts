@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '@listbackup/lib/principal';
 import { ValidationError } from '@listbackup/lib/errors';
 import { startPlatforms } from '../src/index.ts';
-import { PLATFORM_REGISTRY } from '../src/registry.ts';
+import { PLATFORM_DEFINITIONS } from '@listbackup/catalogue';
 import { Connection } from '../src/entities/connection.ts';
 import { Platform } from '../src/entities/platform.ts';
 import { createConnectionRecord } from '../src/services/connection-service.ts';
@@ -52,11 +52,11 @@ describe('platforms subgraph', () => {
   });
 
   describe('platforms catalogue', () => {
-    it('lists every platform of the registry with its category, to anyone', async () => {
+    it('lists every platform of the catalogue with its category, to anyone', async () => {
       const result = await subgraph.query(ANONYMOUS, '{ platforms { id slug name category } }');
       expect(result.errors).toBeUndefined();
       const bySlug = Object.fromEntries(result.data!.platforms.map((p: { slug: string }) => [p.slug, p]));
-      expect(Object.keys(bySlug).sort()).toEqual(PLATFORM_REGISTRY.map((p) => p.slug).sort());
+      expect(Object.keys(bySlug).sort()).toEqual(PLATFORM_DEFINITIONS.map((p) => p.slug).sort());
       expect(Object.keys(bySlug).length).toBeGreaterThanOrEqual(15);
       expect(bySlug.stripe).toMatchObject({ name: 'Stripe', category: 'PAYMENTS' });
       expect(bySlug.github).toMatchObject({ name: 'GitHub', category: 'DEVELOPER' });
@@ -129,11 +129,11 @@ describe('platforms subgraph', () => {
       expect(errorCodes(await subgraph.query(ANONYMOUS, '{ platform(id: "x", slug: "stripe") { id } }'))).toEqual(['BAD_USER_INPUT']);
     });
 
-    it('re-syncing the registry updates changed rows in place and adds new ones, keeping ids', async () => {
+    it('re-syncing the catalogue updates changed rows in place and adds new ones, keeping ids', async () => {
       const em = subgraph.service.orm.em.fork();
       const before = await em.findOneOrFail(Platform, { slug: 'stripe' });
-      const extra = { ...PLATFORM_REGISTRY[0], slug: `test-${randomUUID().slice(0, 8)}`, name: 'Test platform', category: 'OTHER' as const };
-      await syncPlatformCatalogue(em, [...PLATFORM_REGISTRY.map((p) => (p.slug === 'stripe' ? { ...p, name: 'Stripe (renamed)' } : p)), extra]);
+      const extra = { ...PLATFORM_DEFINITIONS[0], slug: `test-${randomUUID().slice(0, 8)}`, name: 'Test platform', category: 'OTHER' as const };
+      await syncPlatformCatalogue(em, [...PLATFORM_DEFINITIONS.map((p) => (p.slug === 'stripe' ? { ...p, name: 'Stripe (renamed)' } : p)), extra]);
       const after = await em.fork().findOneOrFail(Platform, { slug: 'stripe' });
       expect(after).toMatchObject({ id: before.id, name: 'Stripe (renamed)', category: 'PAYMENTS' });
       expect(await em.fork().count(Platform, { slug: extra.slug })).toBe(1);

@@ -12,7 +12,7 @@ import { OutboxEvent } from '@listbackup/lib/events/outbox';
 import { Connection } from '../src/entities/connection.ts';
 import { ConnectionSecret } from '../src/entities/connection-secret.ts';
 import { errorCodes, newUser, type GraphQLResponse } from '../../jobs/test/support/subgraph-harness.ts';
-import { FakeRest } from '../../jobs/test/fakes/rest.ts';
+import { FakeRest } from '@listbackup/catalogue/rest/fake';
 import { startPlatformsHarness, type PlatformsHarness } from './support/platforms-harness.ts';
 
 const CREATE = `mutation($input: CreateApiKeyConnectionInput!) {

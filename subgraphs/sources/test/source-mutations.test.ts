@@ -135,6 +135,16 @@ describe('sources: creating and changing sources', () => {
       });
     }
 
+    it('refuses what the platform lists but its connector does not implement, storing nothing', async () => {
+      // Shopify can be connected, but until it has a connector it offers nothing to back up.
+      const shopify = await connection(account, 'AUTHORIZED', 'shopify');
+      const before = await stored();
+      const result = await sources.query(owner, CREATE, { input: valid({ connectionId: shopify.id, resources: ['products'] }) });
+      expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
+      expect(result.errors![0].extensions).toMatchObject({ reason: 'UNKNOWN_RESOURCE', field: 'resources', unknown: ['products'], available: [] });
+      expect(await stored()).toEqual(before);
+    });
+
     it('names the unknown resources and those available', async () => {
       const result = await sources.query(owner, CREATE, { input: valid({ resources: ['spaceships'] }) });
       expect(result.errors![0].extensions).toMatchObject({ unknown: ['spaceships'] });

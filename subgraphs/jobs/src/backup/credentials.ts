@@ -1,5 +1,5 @@
 import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
-import type { Credentials } from '../connectors/sdk.ts';
+import type { Credentials } from '@listbackup/catalogue/sdk';
 import { JobFailure } from '../worker/errors.ts';
 
 /** What a worker gets for a connection: the platform it is on and what the connector needs. */

@@ -1,5 +1,5 @@
 import { ChunkIntegrityError, DecryptionError, EngineConfigError, EngineError, type Json, layout, Repository, SnapshotNotFoundError, type SourceItem, StoreKeyProvider } from '../engine/index.ts';
-import { ConnectorError, type ConnectorItem } from '../connectors/sdk.ts';
+import { ConnectorError, type ConnectorItem } from '@listbackup/catalogue/sdk';
 import { JobFailure } from '../worker/errors.ts';
 import type { BackupSettings } from './settings.ts';
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { createConnectorRegistry, type ConnectorRegistry } from '../connectors/index.ts';
-import { canRestore, type Credentials, fetchResource, type RestoreItem, restoreResource } from '../connectors/sdk.ts';
+import { createConnectorRegistry, type ConnectorRegistry } from '@listbackup/catalogue';
+import { canRestore, type Credentials, fetchResource, type RestoreItem, restoreResource } from '@listbackup/catalogue/sdk';
 import {
   type AccountRepository,
   applyTiering,

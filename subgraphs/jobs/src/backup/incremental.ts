@@ -10,7 +10,7 @@
  * data it summarizes: a backup that fails publishes nothing, and the next one starts from the same
  * parent and the same cursor.
  */
-import type { Cursor } from '../connectors/sdk.ts';
+import type { Cursor } from '@listbackup/catalogue/sdk';
 import type { RejectedItem, SnapshotHeader } from '../engine/index.ts';
 
 export const DEFAULT_FULL_RUN_EVERY_MS = 7 * 24 * 60 * 60_000;

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '@listbackup/lib/config';
 import { KeyRing, LocalDirectoryStore, type ObjectStore, type Repository } from '../engine/index.ts';
-import type { ConnectorRegistryOptions } from '../connectors/index.ts';
-import type { RetryPolicy } from '../connectors/sdk.ts';
+import { type ConnectorRegistryOptions, createConnectorRegistry, envStem } from '@listbackup/catalogue';
+import type { RetryPolicy } from '@listbackup/catalogue/sdk';
 import { type CredentialsProvider, PlatformsCredentials } from './credentials.ts';
 
 /** What the backup, export, restore and verify handlers need beyond the job runtime. */
@@ -109,18 +109,19 @@ function localKeySpec(file: string): string {
 /**
  * Everything a worker (or the jobs subgraph) needs for backups, from the environment: the storage
  * above, credentials from the platforms subgraph, download links signed with a key derived from the
- * service secret, and `CONNECTOR_<SLUG>_URL` (GITHUB, STRIPE, GOOGLE_DRIVE) to point a connector
- * elsewhere (GitHub Enterprise, a test fake).
+ * service secret, and `CONNECTOR_<SLUG>_URL` (`CONNECTOR_GITHUB_URL`, `CONNECTOR_GOOGLE_DRIVE_URL`, …)
+ * to point a connector elsewhere (GitHub Enterprise, a local fake).
  */
 export async function backupSettingsFromEnv(
   env: NodeJS.ProcessEnv,
   options: { internalTokenSecret: string; platformsUrl: string; dataDir?: string; localKeyFile?: string },
 ): Promise<BackupSettings & { description: string }> {
   const storage = await storageFromEnv(env, { dataDir: options.dataDir, localKeyFile: options.localKeyFile });
-  const baseUrls: NonNullable<ConnectorRegistryOptions['baseUrls']> = {};
-  if (env.CONNECTOR_GITHUB_URL) baseUrls.github = env.CONNECTOR_GITHUB_URL;
-  if (env.CONNECTOR_STRIPE_URL) baseUrls.stripe = env.CONNECTOR_STRIPE_URL;
-  if (env.CONNECTOR_GOOGLE_DRIVE_URL) baseUrls['google-drive'] = env.CONNECTOR_GOOGLE_DRIVE_URL;
+  const baseUrls: Record<string, string> = {};
+  for (const slug of createConnectorRegistry().slugs) {
+    const url = env[`CONNECTOR_${envStem(slug)}_URL`];
+    if (url) baseUrls[slug] = url;
+  }
   const ttl = env.DOWNLOAD_TTL_SECONDS ? Number(env.DOWNLOAD_TTL_SECONDS) : undefined;
   if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0)) throw new ConfigError('Invalid configuration:\n  - DOWNLOAD_TTL_SECONDS: a whole number of seconds above 0');
   return {

@@ -11,8 +11,8 @@ import { publishedState, planResource, readBackupState } from '../../src/backup/
 import { readSnapshot, type SnapshotHeader, snapshotItems } from '../../src/engine/index.ts';
 import type { Job } from '../../src/entities/job.ts';
 import { collect } from '../engine/support.ts';
-import { type Fakes, startFakes } from '../fakes/index.ts';
-import type { StripeListName } from '../fakes/stripe.ts';
+import { type Fakes, startFakes } from '@listbackup/catalogue/testing/fakes';
+import type { StripeListName } from '@listbackup/catalogue/stripe/fake';
 import { logLines } from '../support/jobs-support.ts';
 import { type BackupRig, startBackupRig } from './support.ts';
 

@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemMetadata } from '../../src/backup/engine-runtime.ts';
 import type { RestDefinition } from '@listbackup/lib/rest-definition';
 import { DirectoryTarget, readSnapshot, restoreSnapshot, snapshotItems } from '../../src/engine/index.ts';
-import { type Fakes, generatedBytes, startFakes } from '../fakes/index.ts';
-import { FOLDER, GOOGLE_DOC } from '../fakes/google-drive.ts';
+import { type Fakes, generatedBytes, startFakes } from '@listbackup/catalogue/testing/fakes';
+import { FOLDER, GOOGLE_DOC } from '@listbackup/catalogue/google-drive/fake';
 import { type BackupRig, freshDatabase, startBackupRig, withClient } from './support.ts';
 
 /** Text that JSON, NDJSON and SQL all have reasons to mangle. */

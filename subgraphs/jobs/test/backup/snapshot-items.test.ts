@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
 import { manifestKeyOf } from '../../src/backup/engine-runtime.ts';
 import { SNAPSHOT_ITEMS_PATH } from '../../src/backup/items-reader.ts';
-import { type Fakes, startFakes } from '../fakes/index.ts';
+import { type Fakes, startFakes } from '@listbackup/catalogue/testing/fakes';
 import { type BackupRig, startBackupRig } from './support.ts';
 
 describe('snapshot items route', () => {

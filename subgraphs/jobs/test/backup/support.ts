@@ -16,7 +16,7 @@ import type { SourceInfo, RecordSnapshotInput } from '../../src/clients/sources-
 import { createRepository } from '../../src/backup/engine-runtime.ts';
 import { type ConnectionCredentials, StaticCredentials } from '../../src/backup/credentials.ts';
 import { type BackupSettings, downloadKey } from '../../src/backup/settings.ts';
-import type { ConnectorRegistryOptions } from '../../src/connectors/index.ts';
+import type { ConnectorRegistryOptions } from '@listbackup/catalogue';
 import { KeyRing, LocalDirectoryStore, type Repository } from '../../src/engine/index.ts';
 import type { Job } from '../../src/entities/job.ts';
 import { DATABASE_URL, startTestSubgraph, uniqueName, type TestSubgraph } from '../support/subgraph-harness.ts';

@@ -1,6 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import { AUTH_TYPES } from '../registry.ts';
+import { AUTH_TYPES } from '@listbackup/catalogue';
 
 export const CONNECTION_STATUSES = ['PENDING', 'AUTHORIZED', 'FAILED', 'EXPIRED', 'REVOKED'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];

@@ -1,27 +1,14 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import type { PlatformDefinition } from '../registry.ts';
+import { PLATFORM_CATEGORIES, type PlatformDefinition } from '@listbackup/catalogue';
 
-export const PLATFORM_CATEGORIES = [
-  'PAYMENTS',
-  'COMMERCE',
-  'CRM',
-  'ACCOUNTING',
-  'DEVELOPER',
-  'FILES',
-  'COMMUNICATION',
-  'PRODUCTIVITY',
-  'SUPPORT',
-  'MARKETING',
-  'DATABASE',
-  'OTHER',
-] as const;
-export type PlatformCategory = (typeof PLATFORM_CATEGORIES)[number];
+export { PLATFORM_CATEGORIES, type PlatformCategory } from '@listbackup/catalogue';
 
-/** What the catalogue row keeps of a registry entry besides its columns. */
+
+/** What the catalogue row keeps of a platform's definition besides its columns. */
 export type PlatformSpec = Omit<PlatformDefinition, 'slug' | 'name' | 'category' | 'description'>;
 
-/** One entry of the platform catalogue; the rows mirror `registry.ts`, upserted at start. */
+/** One platform of the catalogue; the rows mirror `@listbackup/catalogue`, upserted at start. */
 export const PlatformSchema = defineEntity({
   name: 'Platform',
   tableName: 'platforms',
@@ -33,7 +20,7 @@ export const PlatformSchema = defineEntity({
     description: p.text().nullable(),
     /** `OAUTH2`, `API_KEY`: the ways to connect it. */
     authTypes: p.array().nullable(),
-    /** The rest of the registry entry (endpoints, scopes, resources, rate limits), as of the last sync. */
+    /** The rest of the definition (endpoints, scopes, rate limits, webhooks), as of the last sync. */
     spec: p.json<PlatformSpec>().nullable(),
   },
 });

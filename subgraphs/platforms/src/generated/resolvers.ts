@@ -240,7 +240,7 @@ export type Platform = {
   oauth?: Maybe<OAuthSpec>;
   /** The platform's documented rate limits, which backups respect. */
   rateLimits: Array<RateLimit>;
-  /** What can be backed up. */
+  /** What can be backed up: the resources its connector implements (none until it has one). */
   resources: Array<PlatformResource>;
   /** A stable short name, for example `stripe`. */
   slug: Scalars['String']['output'];
@@ -261,15 +261,26 @@ export type PlatformCategory =
   | 'PRODUCTIVITY'
   | 'SUPPORT';
 
-/** Something that can be backed up from a platform. */
+/**
+ * Something that can be backed up from a platform: what its connector implements. A source names
+ * resources by `name`; `createSource` refuses any other.
+ */
 export type PlatformResource = {
   __typename?: 'PlatformResource';
+  /** Whether its items are files whose bytes are backed up (rather than JSON records). */
+  binaryContent: Scalars['Boolean']['output'];
   /** How changes are found, when incremental. */
   cursor?: Maybe<Scalars['String']['output']>;
+  /** What a backup of it holds. */
   description: Scalars['String']['output'];
-  /** Whether a backup fetches only what changed since the previous one. */
+  /** Whether a backup fetches only what changed since the previous one (and carries the rest over). */
   incremental: Scalars['Boolean']['output'];
+  /** The stable name a source uses, for example `customers`. */
   name: Scalars['String']['output'];
+  /** Whether a snapshot of it can be restored to the platform (`restoreSnapshot(target: PLATFORM)`); any snapshot can be downloaded. */
+  restorable: Scalars['Boolean']['output'];
+  /** Whether the platform's webhooks start an incremental backup of it when its data changes. */
+  webhookTriggered: Scalars['Boolean']['output'];
 };
 
 export type Query = {
@@ -602,10 +613,13 @@ export type PlatformResolvers<ContextType = PlatformsContext, ParentType extends
 }>;
 
 export type PlatformResourceResolvers<ContextType = PlatformsContext, ParentType extends ResolversParentTypes['PlatformResource'] = ResolversParentTypes['PlatformResource']> = ResolversObject<{
+  binaryContent?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   cursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   incremental?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  restorable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  webhookTriggered?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = PlatformsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{

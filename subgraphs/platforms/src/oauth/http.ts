@@ -5,7 +5,7 @@
  * Nothing here logs, and no failure carries a credential.
  */
 import type { OAuthClient } from '../config.ts';
-import type { CredentialHeader, HttpIdentity, OAuth2Spec, Revocation, TokenEndpointAuthMethod } from '../registry.ts';
+import type { CredentialHeader, HttpIdentity, OAuth2Spec, Revocation, TokenEndpointAuthMethod } from '@listbackup/catalogue';
 import type { Credentials } from '../services/credential-vault.ts';
 
 export type Failure =
@@ -28,7 +28,7 @@ export class MissingParameterError extends Error {
   override name = 'MissingParameterError';
 }
 
-/** Fills `{name}` placeholders. Values come from validated parameters (patterns in the registry). */
+/** Fills `{name}` placeholders. Values come from validated parameters (patterns in the catalogue). */
 export function fillTemplate(template: string, values: Record<string, string | undefined>): string {
   return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const value = values[name];

@@ -2,7 +2,7 @@ import { DateTime } from '@listbackup/lib/scalars';
 import { ref } from '@listbackup/lib/federation';
 import type { AuthType, Resolvers, TokenEndpointAuthMethod } from '../generated/resolvers.ts';
 import type { Platform } from '../entities/platform.ts';
-import { findPlatform, getPlatform, listPlatforms } from '../services/platform-service.ts';
+import { findPlatform, getPlatform, listPlatformResources, listPlatforms } from '../services/platform-service.ts';
 import {
   createApiKeyConnection,
   getConnection,
@@ -14,7 +14,7 @@ import {
 } from '../services/connection-service.ts';
 import { completeOAuthConnection, startOAuthConnection } from '../services/oauth-service.ts';
 
-const spec = (platform: Platform) => platform.spec ?? { websiteUrl: '', apiBaseUrl: '', resources: [], rateLimits: [] };
+const spec = (platform: Platform) => platform.spec ?? { websiteUrl: '', apiBaseUrl: '', rateLimits: [] };
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -37,7 +37,7 @@ export const resolvers: Resolvers = {
     websiteUrl: (platform) => spec(platform).websiteUrl || null,
     authTypes: (platform) => (platform.authTypes ?? []) as AuthType[],
     connectParams: (platform) => spec(platform).connectParams ?? [],
-    resources: (platform) => spec(platform).resources,
+    resources: (platform) => listPlatformResources(platform),
     rateLimits: (platform) => spec(platform).rateLimits,
     oauth: (platform, _, ctx) => {
       const oauth = spec(platform).oauth2;

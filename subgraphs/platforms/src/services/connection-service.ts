@@ -10,7 +10,7 @@ import { Connection, type ConnectionStatus } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
 import { describeFailure, fetchIdentity, fillTemplate, MissingParameterError, revokeTokens, type Failure, type Identity } from '../oauth/http.ts';
-import { connectionResources, findDefinition, isDatabaseIdentity, isDefinedApiIdentity, type PlatformResource, type AuthType, type CredentialHeader, type IdentityEndpoint, type ParameterSpec, type PlatformDefinition } from '../registry.ts';
+import { findDefinition, isDatabaseIdentity, isDefinedApiIdentity, platformResources, type CatalogueResource, type AuthType, type CredentialHeader, type IdentityEndpoint, type ParameterSpec, type PlatformDefinition } from '@listbackup/catalogue';
 import { effectiveApiKey, effectiveOAuth, type PlatformsRuntime } from '../runtime.ts';
 import { checkDefinedApi } from './defined-api-identity.ts';
 import { checkPostgres } from './database-identity.ts';
@@ -23,11 +23,21 @@ export async function getConnection(ctx: PlatformsContext, id: string): Promise<
   return connectionFor(ctx, id, 'connections:read');
 }
 
-/** What a source on the connection can back up (see connectionResources). */
-export async function listConnectionResources(ctx: PlatformsContext, connection: Connection): Promise<PlatformResource[]> {
+/** What a source on the connection can back up: what the connector implements (for REST, what the connection's definition names). */
+export async function listConnectionResources(ctx: PlatformsContext, connection: Connection): Promise<CatalogueResource[]> {
   const platform = await getPlatform(ctx, connection.platformId);
-  const definition = findDefinition(platform.slug);
-  return definition ? connectionResources(definition, connection.params) : [];
+  return platformResources(platform.slug, connectionDefinition(connection));
+}
+
+/** The API definition a REST connection was created with (checked then), parsed. */
+function connectionDefinition(connection: Connection): unknown {
+  const text = connection.params?.definition;
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function listConnections(ctx: PlatformsContext, accountId: string): Promise<Connection[]> {

@@ -12,7 +12,7 @@ import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
 import { describeFailure, fillTemplate, requestTokens } from '../oauth/http.ts';
 import { STATE_LIFETIME_MS, hashNonce, newNonce, newPkceVerifier, pkceChallenge, signState, verifyState } from '../oauth/state.ts';
-import { findDefinition, type PlatformDefinition } from '../registry.ts';
+import { findDefinition, type PlatformDefinition } from '@listbackup/catalogue';
 import { effectiveOAuth, type PlatformsRuntime } from '../runtime.ts';
 import { CODES, ConnectionError, clearError, connectionEvent, recordError, type Code } from './connection-state.ts';
 import { identify, validName, validParams } from './connection-service.ts';

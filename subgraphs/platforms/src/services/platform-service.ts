@@ -4,20 +4,20 @@ import { NotFoundError, ValidationError } from '@listbackup/lib/errors';
 import { isUuid } from '@listbackup/lib/ids';
 import type { PlatformsContext } from '../context.ts';
 import { Platform, type PlatformCategory, type PlatformSpec } from '../entities/platform.ts';
-import { PLATFORM_REGISTRY, authTypesOf, findDefinition, type PlatformDefinition } from '../registry.ts';
+import { PLATFORM_DEFINITIONS, authTypesOf, findDefinition, platformResources, type CatalogueResource, type PlatformDefinition } from '@listbackup/catalogue';
 import { CODES, ConnectionError } from './connection-state.ts';
 
 /**
- * Brings the catalogue table in line with the registry in code: new platforms are inserted,
+ * Brings the platforms table in line with the catalogue in code: new platforms are inserted,
  * changed entries updated, ids kept. Safe when several replicas start at once. Platforms dropped
- * from the registry stay, because connections may still point at them.
+ * from the catalogue stay, because connections may still point at them.
  */
-export async function syncPlatformCatalogue(em: Em, registry: readonly PlatformDefinition[] = PLATFORM_REGISTRY): Promise<void> {
-  if (registry.length === 0) return;
+export async function syncPlatformCatalogue(em: Em, definitions: readonly PlatformDefinition[] = PLATFORM_DEFINITIONS): Promise<void> {
+  if (definitions.length === 0) return;
   await em
     .createQueryBuilder(Platform)
     .insert(
-      registry.map(({ slug, name, category, description, ...spec }) => ({
+      definitions.map(({ slug, name, category, description, ...spec }) => ({
         id: randomUUID(),
         slug,
         name,
@@ -50,6 +50,11 @@ export async function listPlatforms(ctx: PlatformsContext, filter: PlatformFilte
   return ctx.em.find(Platform, where, { orderBy: { name: 'asc' } });
 }
 
+/** What the platform's connector implements; a platform the code no longer has offers nothing. */
+export function listPlatformResources(platform: Platform): CatalogueResource[] {
+  return platformResources(platform.slug);
+}
+
 export async function getPlatform(ctx: PlatformsContext, id: string): Promise<Platform> {
   const platform = await ctx.loaders.platform.load(id);
   if (!platform) throw new NotFoundError('Platform');
@@ -69,7 +74,7 @@ export async function findPlatformBySlug(em: Em, slug: string): Promise<Platform
 }
 
 /**
- * The platform a new connection is for, by id or slug, with its registry entry. A platform the
+ * The platform a new connection is for, by id or slug, with its definition. A platform the
  * catalogue does not have, or that the code no longer supports, is UNKNOWN_PLATFORM.
  */
 export async function platformForNewConnection(

@@ -7,7 +7,7 @@ import { Connection, type ConnectionStatus } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
 import { credentialHeaders, describeFailure, fillTemplate, requestTokens, type Failure } from '../oauth/http.ts';
-import { findDefinition, type AuthType, type PlatformDefinition } from '../registry.ts';
+import { findDefinition, type AuthType, type PlatformDefinition } from '@listbackup/catalogue';
 import { effectiveApiKey, effectiveOAuth, type PlatformsRuntime } from '../runtime.ts';
 import { CODES, ConnectionError, clearError, connectionEvent, recordError } from './connection-state.ts';
 import type { Credentials } from './credential-vault.ts';

@@ -1,0 +1,45 @@
+import { bearer, type PlatformDefinition } from '../platform.ts';
+
+/**
+ * No connector yet: until one is added beside this file, the platform can be connected but offers
+ * nothing to back up. What its connector is to back up, as first surveyed:
+ * - `bases`: Bases and their schema.
+ * - `records`: Records of every table, with attachments. Incremental by LAST_MODIFIED_TIME() when the table has one.
+ * - `comments`: Record comments.
+ */
+export const definition: PlatformDefinition = {
+  slug: 'airtable',
+  name: 'Airtable',
+  category: 'PRODUCTIVITY',
+  description: 'Airtable bases, tables and records.',
+  websiteUrl: 'https://airtable.com',
+  apiBaseUrl: 'https://api.airtable.com/v0',
+  oauth2: {
+    authorizeUrl: 'https://airtable.com/oauth2/v1/authorize',
+    tokenUrl: 'https://airtable.com/oauth2/v1/token',
+    scopes: ['data.records:read', 'data.recordComments:read', 'schema.bases:read', 'user.email:read'],
+    scopeSeparator: ' ',
+    pkce: true,
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    tokenRequestFormat: 'form',
+    callbackParams: [],
+    tokenResponseParams: [],
+    refreshTokens: true,
+    rotatesRefreshTokens: true,
+    credential: bearer,
+    identity: { method: 'GET', url: 'https://api.airtable.com/v0/meta/whoami', idPath: 'id', namePath: 'email' },
+    docsUrl: 'https://airtable.com/developers/web/guides/oauth-integrations',
+  },
+  apiKey: {
+    label: 'Personal access token',
+    pattern: '^pat[A-Za-z0-9]{14}\\.[0-9a-f]{64}$',
+    hint: 'A personal access token (pat….…) with the data.records:read and schema.bases:read scopes, from airtable.com/create/tokens.',
+    credential: bearer,
+    identity: { method: 'GET', url: 'https://api.airtable.com/v0/meta/whoami', idPath: 'id', namePath: 'email' },
+    docsUrl: 'https://airtable.com/developers/web/guides/personal-access-tokens',
+  },
+  rateLimits: [
+    { scope: 'per base', limit: 5, windowSeconds: 1, description: '5 requests per second per base; 30 seconds of back-off after a 429.' },
+    { scope: 'per user or service account', limit: 50, windowSeconds: 1, description: '50 requests per second for all traffic of one personal access token owner.' },
+  ],
+};

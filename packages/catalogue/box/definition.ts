@@ -1,0 +1,39 @@
+import { bearer, type PlatformDefinition } from '../platform.ts';
+
+/**
+ * No connector yet: until one is added beside this file, the platform can be connected but offers
+ * nothing to back up. What its connector is to back up, as first surveyed:
+ * - `files`: Files, versions and folders. Incremental by events stream_position.
+ * - `collaborations`: Who has access to what.
+ * - `comments`: Comments on files.
+ * - `metadata`: Metadata instances on files.
+ */
+export const definition: PlatformDefinition = {
+  slug: 'box',
+  name: 'Box',
+  category: 'FILES',
+  description: 'Files, folders and collaborations in Box.',
+  websiteUrl: 'https://www.box.com',
+  apiBaseUrl: 'https://api.box.com/2.0',
+  oauth2: {
+    authorizeUrl: 'https://account.box.com/api/oauth2/authorize',
+    tokenUrl: 'https://api.box.com/oauth2/token',
+    revocation: { style: 'rfc7009', url: 'https://api.box.com/oauth2/revoke', token: 'access_token', clientAuth: 'client_secret_post' },
+    scopes: ['root_readonly'],
+    scopeSeparator: ' ',
+    pkce: false,
+    tokenEndpointAuthMethod: 'client_secret_post',
+    tokenRequestFormat: 'form',
+    callbackParams: [],
+    tokenResponseParams: [],
+    refreshTokens: true,
+    rotatesRefreshTokens: true,
+    credential: bearer,
+    identity: { method: 'GET', url: 'https://api.box.com/2.0/users/me', idPath: 'id', namePath: 'login' },
+    docsUrl: 'https://developer.box.com/guides/authentication/oauth2/',
+  },
+  rateLimits: [
+    { scope: 'per user', limit: 1000, windowSeconds: 60, description: '1,000 API requests per minute per user.' },
+    { scope: 'per user (uploads)', limit: 240, windowSeconds: 60, description: '240 file uploads per minute per user.' },
+  ],
+};

@@ -1,0 +1,42 @@
+import { bearer, type PlatformDefinition } from '../platform.ts';
+
+/**
+ * No connector yet: until one is added beside this file, the platform can be connected but offers
+ * nothing to back up. What its connector is to back up, as first surveyed:
+ * - `contacts`: Contacts with all properties. Incremental by lastmodifieddate (search API).
+ * - `companies`: Companies. Incremental by hs_lastmodifieddate (search API).
+ * - `deals`: Deals and pipelines. Incremental by hs_lastmodifieddate (search API).
+ * - `tickets`: Service tickets. Incremental by hs_lastmodifieddate (search API).
+ * - `products`: Products and line items. Incremental by hs_lastmodifieddate (search API).
+ * - `engagements`: Calls, emails, meetings, notes and tasks. Incremental by hs_lastmodifieddate (search API).
+ * - `owners`: Owners (users who own records).
+ */
+export const definition: PlatformDefinition = {
+  slug: 'hubspot',
+  name: 'HubSpot',
+  category: 'CRM',
+  description: 'CRM, marketing and service hub.',
+  websiteUrl: 'https://www.hubspot.com',
+  apiBaseUrl: 'https://api.hubapi.com',
+  oauth2: {
+    authorizeUrl: 'https://app.hubspot.com/oauth/authorize',
+    tokenUrl: 'https://api.hubapi.com/oauth/v1/token',
+    revocation: { style: 'token-in-path', url: 'https://api.hubapi.com/oauth/v1/refresh-tokens/{token}', token: 'refresh_token' },
+    scopes: ['oauth', 'crm.objects.contacts.read', 'crm.objects.companies.read', 'crm.objects.deals.read', 'crm.objects.owners.read', 'tickets', 'e-commerce'],
+    scopeSeparator: ' ',
+    pkce: false,
+    tokenEndpointAuthMethod: 'client_secret_post',
+    tokenRequestFormat: 'form',
+    callbackParams: [],
+    tokenResponseParams: [],
+    refreshTokens: true,
+    rotatesRefreshTokens: false,
+    credential: bearer,
+    identity: { method: 'GET', url: 'https://api.hubapi.com/account-info/v3/details', idPath: 'portalId', namePath: 'uiDomain' },
+    docsUrl: 'https://developers.hubspot.com/docs/api/oauth-quickstart-guide',
+  },
+  rateLimits: [
+    { scope: 'per installed account (public OAuth app)', limit: 110, windowSeconds: 10, description: '110 requests every 10 seconds per HubSpot account.' },
+    { scope: 'search API', limit: 5, windowSeconds: 1, description: 'CRM search endpoints: 5 requests per second per account.' },
+  ],
+};

@@ -1,0 +1,44 @@
+import { bearer, type PlatformDefinition } from '../platform.ts';
+
+/**
+ * No connector yet: until one is added beside this file, the platform can be connected but offers
+ * nothing to back up. What its connector is to back up, as first surveyed:
+ * - `issues`: Issues with fields, comments and history. Incremental by JQL updated >= last run.
+ * - `projects`: Projects and their configuration.
+ * - `worklogs`: Work logs. Incremental by worklog/updated since.
+ * - `attachments`: Issue attachments. Incremental by with their issue.
+ * - `users`: Users.
+ */
+export const definition: PlatformDefinition = {
+  slug: 'jira',
+  name: 'Jira',
+  category: 'PRODUCTIVITY',
+  description: 'Jira Cloud projects, issues and comments (Atlassian).',
+  websiteUrl: 'https://www.atlassian.com/software/jira',
+  apiBaseUrl: 'https://api.atlassian.com/ex/jira/{cloudId}/rest/api/3',
+  oauth2: {
+    authorizeUrl: 'https://auth.atlassian.com/authorize',
+    tokenUrl: 'https://auth.atlassian.com/oauth/token',
+    // Atlassian has no revocation endpoint for 3LO: users remove the app under Connected apps.
+    scopes: ['read:jira-work', 'read:jira-user', 'offline_access'],
+    scopeSeparator: ' ',
+    pkce: false,
+    tokenEndpointAuthMethod: 'client_secret_post',
+    tokenRequestFormat: 'json',
+    authorizeParams: { audience: 'api.atlassian.com', prompt: 'consent' },
+    callbackParams: [],
+    tokenResponseParams: [],
+    refreshTokens: true,
+    rotatesRefreshTokens: true,
+    credential: bearer,
+    identity: {
+      method: 'GET',
+      url: 'https://api.atlassian.com/oauth/token/accessible-resources',
+      idPath: '0.id',
+      namePath: '0.name',
+      params: { cloudId: '0.id' },
+    },
+    docsUrl: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
+  },
+  rateLimits: [{ scope: 'per app per site', description: 'Cost-based budget per app and site; 429 with Retry-After and X-RateLimit headers when exceeded.' }],
+};

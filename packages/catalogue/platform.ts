@@ -1,0 +1,245 @@
+import type { Connector } from './sdk/index.ts';
+
+/**
+ * What a platform is to ListBackup: its definition (who it is, how to connect it, its rate limits,
+ * the webhooks it sends) and the connector that backs it up. Each platform is one folder of this
+ * package; `index.ts` lists them. OAuth client ids and secrets are never here: they come from the
+ * deployment's configuration (the platforms subgraph's config.ts).
+ *
+ * URL templates take `{name}` placeholders filled from the connection's parameters: those the user
+ * gives when connecting (`shop`, `subdomain`), those the platform adds to the callback (`realmId`)
+ * or to its token response (`instance_url`), and those read from its identity endpoint (`dc`).
+ */
+
+export const PLATFORM_CATEGORIES = [
+  'PAYMENTS',
+  'COMMERCE',
+  'CRM',
+  'ACCOUNTING',
+  'DEVELOPER',
+  'FILES',
+  'COMMUNICATION',
+  'PRODUCTIVITY',
+  'SUPPORT',
+  'MARKETING',
+  'DATABASE',
+  'OTHER',
+] as const;
+export type PlatformCategory = (typeof PLATFORM_CATEGORIES)[number];
+
+export const AUTH_TYPES = ['OAUTH2', 'API_KEY'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+/** RFC 7591 names of how a client authenticates at the token endpoint. */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+/** How a credential travels to the platform's API. */
+export type CredentialHeader =
+  /** `<header>: <prefix><token>`, e.g. `Authorization: Bearer …` or `X-Shopify-Access-Token: …`. */
+  | { header: string; prefix: string }
+  /** `Authorization: Basic base64(<username>:<token>)`. */
+  | { header: 'Authorization'; basicUsername: string };
+
+/** How a credential is checked and who it belongs to is found; `createApiKeyConnection` and `testConnection` use it. */
+export type IdentityEndpoint = HttpIdentity | DatabaseIdentity | DefinedApiIdentity;
+
+/** The HTTP call that says who a credential belongs to. */
+export interface HttpIdentity {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Dot path of the account id in the JSON answer (`0.tenantId` for an array). */
+  idPath: string;
+  namePath?: string;
+  /** A field that must be `true` (Slack answers errors with HTTP 200 and `ok: false`). */
+  okField?: string;
+  /** Answer fields kept as connection parameters: parameter name → dot path. */
+  params?: Record<string, string>;
+}
+
+/**
+ * A database whose "key" is a connection string: the check is logging in (with a short timeout)
+ * and asking the server who we are; the identity is `user@host:port/database`, named `user@database`.
+ */
+export interface DatabaseIdentity {
+  strategy: 'postgresql';
+}
+
+export function isDatabaseIdentity(identity: IdentityEndpoint): identity is DatabaseIdentity {
+  return 'strategy' in identity && identity.strategy === 'postgresql';
+}
+
+/**
+ * An API the connection's own definition describes (the REST platform): the check is a GET of its
+ * first resource with the key, sent the way the definition says; the identity is the API's base URL.
+ */
+export interface DefinedApiIdentity {
+  strategy: 'definition';
+}
+
+export function isDefinedApiIdentity(identity: IdentityEndpoint): identity is DefinedApiIdentity {
+  return 'strategy' in identity && identity.strategy === 'definition';
+}
+
+/** How a platform takes a token back. */
+export type Revocation =
+  /** RFC 7009: POST `token=…&token_type_hint=…`, form-encoded, with client authentication. */
+  | { style: 'rfc7009'; url: string; token: 'access_token' | 'refresh_token'; clientAuth: TokenEndpointAuthMethod | 'none' }
+  /** POST `{"token": "…"}` as JSON, client id and secret in Basic authentication (Intuit, Notion). */
+  | { style: 'json'; url: string; token: 'access_token' | 'refresh_token' }
+  /** A call authenticated with the access token itself, the way the API is called (Dropbox, Slack, Zendesk, Shopify). */
+  | { style: 'bearer'; url: string; method: 'POST' | 'DELETE' }
+  /** DELETE with the token in the path (HubSpot: `/oauth/v1/refresh-tokens/{token}`). */
+  | { style: 'token-in-path'; url: string; token: 'access_token' | 'refresh_token' }
+  /** GitHub: DELETE /applications/{client_id}/grant, Basic client authentication, `{"access_token": "…"}`. */
+  | { style: 'github-grant'; url: string };
+
+export interface ParameterSpec {
+  name: string;
+  label: string;
+  description: string;
+  /** Anchored regular expression the value must match. */
+  pattern: string;
+  /** A further check of a value that matched: what is wrong with it, or null. */
+  check?: (value: string) => string | null;
+}
+
+export interface OAuth2Spec {
+  authorizeUrl: string;
+  tokenUrl: string;
+  revocation?: Revocation;
+  /** What ListBackup asks for: read access to what it backs up, plus what refresh needs. */
+  scopes: string[];
+  scopeSeparator: ' ' | ',';
+  /** Whether the platform accepts a PKCE S256 challenge (sent whenever it does). */
+  pkce: boolean;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  tokenRequestFormat: 'form' | 'json';
+  /** Extra authorization request parameters (offline access, consent prompt, audience). */
+  authorizeParams?: Record<string, string>;
+  /** Parameters the platform adds to the redirect back to us. */
+  callbackParams: (ParameterSpec & { required: boolean })[];
+  /** Token response fields to keep as connection parameters (not secrets): name, dot path, pattern. */
+  tokenResponseParams: { name: string; path: string; pattern: string }[];
+  /** Whether the platform issues refresh tokens (access tokens then expire). */
+  refreshTokens: boolean;
+  /** Whether each refresh returns a new refresh token that replaces the old one. */
+  rotatesRefreshTokens: boolean;
+  credential: CredentialHeader;
+  identity: IdentityEndpoint;
+  docsUrl: string;
+}
+
+export interface ApiKeySpec {
+  /** What the platform calls it ("Secret key", "Personal access token"). */
+  label: string;
+  /** Anchored regular expression of a well-formed key. */
+  pattern: string;
+  /** Shown when a key does not match: where to find one and what it looks like. */
+  hint: string;
+  credential: CredentialHeader;
+  /** Parameters read from the key itself: name → regular expression with one capture group. */
+  paramsFromKey?: Record<string, string>;
+  identity: IdentityEndpoint;
+  docsUrl: string;
+}
+
+
+export interface RateLimit {
+  /** What the limit applies to ("per account", "per app per store"). */
+  scope: string;
+  limit?: number;
+  windowSeconds?: number;
+  description: string;
+}
+
+export interface PlatformDefinition {
+  /** Stable key, used in URLs, config names and by connectors; never changes once published. */
+  slug: string;
+  name: string;
+  category: PlatformCategory;
+  description: string;
+  websiteUrl: string;
+  /** API root for connectors (a template); empty for a database, which is reached through its connection string. */
+  apiBaseUrl: string;
+  /** Headers every API call needs (API version pins). */
+  apiHeaders?: Record<string, string>;
+  /** What the user must tell us before connecting (the shop domain, the subdomain). */
+  connectParams?: ParameterSpec[];
+  oauth2?: OAuth2Spec;
+  apiKey?: ApiKeySpec;
+  rateLimits: RateLimit[];
+  /** The webhooks the platform sends when data changes, which start an incremental backup. */
+  webhooks?: WebhookSpec;
+}
+
+/** `Authorization: Bearer <token>`, the way most platforms take a credential. */
+export const bearer: CredentialHeader = { header: 'Authorization', prefix: 'Bearer ' };
+
+export function authTypesOf(platform: Pick<PlatformDefinition, 'oauth2' | 'apiKey'>): AuthType[] {
+  return [...(platform.oauth2 ? (['OAUTH2'] as const) : []), ...(platform.apiKey ? (['API_KEY'] as const) : [])];
+}
+
+/** The environment-variable stem of a platform: `google-drive` → `GOOGLE_DRIVE`. */
+export function envStem(slug: string): string {
+  return slug.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+/**
+ * How a platform signs the webhooks it sends. The shared secret is the deployment's (configuration),
+ * never part of the definition.
+ */
+export type WebhookSignature =
+  /** `<header>: <prefix><hex or base64 HMAC>` of the raw body (GitHub `X-Hub-Signature-256: sha256=…`, Shopify, Dropbox). */
+  | { scheme: 'hmac'; algorithm: 'sha256' | 'sha1'; header: string; prefix?: string; encoding: 'hex' | 'base64' }
+  /** A signed timestamp and body with a tolerance against replays (Stripe `Stripe-Signature: t=…,v1=…`, Slack `v0:`). */
+  | { scheme: 'timestamped-hmac'; algorithm: 'sha256'; header: string; timestampHeader?: string; toleranceSeconds: number; encoding: 'hex' | 'base64' }
+  /** A scheme of the platform's own that the webhook route implements by name (HubSpot v3, Box's two keys, Jira JWT). */
+  | { scheme: 'platform'; name: string; toleranceSeconds?: number };
+
+/** Where a value is found in a delivery: a header, or a dot path in the JSON body. */
+export type DeliveryField = { header: string } | { path: string };
+
+export interface WebhookSpec {
+  signature: WebhookSignature;
+  /** A check the platform makes of the endpoint (Slack's `url_verification`, Dropbox's `challenge`), answered by name. */
+  handshake?: string;
+  /** The event type of a delivery. */
+  eventType: DeliveryField;
+  /** The platform's id of the account the delivery is about, matched to a connection's `externalAccountId`. */
+  accountId: DeliveryField;
+  /** Which resources an event type (`*` wildcards allowed) changes: those are backed up incrementally. */
+  events: { type: string; resources: string[] }[];
+  docsUrl: string;
+}
+
+/** What the connector of a platform is built with. */
+export interface ConnectorOptions {
+  /** The platform's API root, replacing the public one (an Enterprise server, a local fake). */
+  baseUrl?: string;
+  /** For a platform each connection describes (REST): that connection's definition. */
+  definition?: unknown;
+}
+
+/** One folder of the catalogue: a platform's definition and, once written, its connector. */
+export interface CataloguePlatform {
+  definition: PlatformDefinition;
+  connector?: (options: ConnectorOptions) => Connector;
+}
+
+/** A resource as the catalogue publishes it: what the connector implements, with its flags. */
+export interface CatalogueResource {
+  name: string;
+  description: string;
+  /** Whether a backup fetches only what changed since the previous one. */
+  incremental: boolean;
+  /** How changes are found, when incremental. */
+  cursor: string | null;
+  /** Whether a snapshot of it can be written back to the platform. */
+  restorable: boolean;
+  /** Whether the platform's webhooks start a backup of it. */
+  webhookTriggered: boolean;
+  /** Whether its items are files (streamed bytes) rather than records. */
+  binaryContent: boolean;
+}

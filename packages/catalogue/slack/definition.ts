@@ -1,0 +1,43 @@
+import { bearer, type PlatformDefinition } from '../platform.ts';
+
+/**
+ * No connector yet: until one is added beside this file, the platform can be connected but offers
+ * nothing to back up. What its connector is to back up, as first surveyed:
+ * - `channels`: Public and private channels the app was added to.
+ * - `messages`: Channel history and threads. Incremental by oldest (message ts).
+ * - `users`: Members and profiles.
+ * - `files`: Files shared in channels. Incremental by ts_from.
+ */
+export const definition: PlatformDefinition = {
+  slug: 'slack',
+  name: 'Slack',
+  category: 'COMMUNICATION',
+  description: 'Channels, messages and files of a Slack workspace.',
+  websiteUrl: 'https://slack.com',
+  apiBaseUrl: 'https://slack.com/api',
+  oauth2: {
+    authorizeUrl: 'https://slack.com/oauth/v2/authorize',
+    tokenUrl: 'https://slack.com/api/oauth.v2.access',
+    revocation: { style: 'bearer', url: 'https://slack.com/api/auth.revoke', method: 'POST' },
+    scopes: ['channels:read', 'channels:history', 'groups:read', 'groups:history', 'users:read', 'files:read', 'team:read'],
+    scopeSeparator: ',',
+    pkce: false,
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    tokenRequestFormat: 'form',
+    callbackParams: [],
+    tokenResponseParams: [
+      { name: 'team_id', path: 'team.id', pattern: '^T[A-Z0-9]+$' },
+      { name: 'team_name', path: 'team.name', pattern: '^.{1,200}$' },
+    ],
+    // Only with token rotation turned on in the app's settings.
+    refreshTokens: true,
+    rotatesRefreshTokens: true,
+    credential: bearer,
+    identity: { method: 'POST', url: 'https://slack.com/api/auth.test', idPath: 'team_id', namePath: 'team', okField: 'ok' },
+    docsUrl: 'https://docs.slack.dev/authentication/installing-with-oauth',
+  },
+  rateLimits: [
+    { scope: 'per method per workspace (Tier 3)', limit: 50, windowSeconds: 60, description: 'conversations.history and conversations.replies: Tier 3, about 50 per minute (lower for non-Marketplace apps).' },
+    { scope: 'per method per workspace (Tier 2)', limit: 20, windowSeconds: 60, description: 'conversations.list, users.list, files.list: Tier 2, about 20 per minute.' },
+  ],
+};

@@ -1,0 +1,43 @@
+import { bearer, type PlatformDefinition } from '../platform.ts';
+
+/**
+ * No connector yet: until one is added beside this file, the platform can be connected but offers
+ * nothing to back up. What its connector is to back up, as first surveyed:
+ * - `tickets`: Tickets with comments and attachments. Incremental by incremental export (start_time / cursor).
+ * - `users`: End users and agents. Incremental by incremental export.
+ * - `organizations`: Organizations. Incremental by incremental export.
+ * - `articles`: Help center articles. Incremental by incremental articles export.
+ * - `macros`: Macros, triggers, automations and views.
+ */
+export const definition: PlatformDefinition = {
+  slug: 'zendesk',
+  name: 'Zendesk',
+  category: 'SUPPORT',
+  description: 'Zendesk Support tickets, users and help center.',
+  websiteUrl: 'https://www.zendesk.com',
+  apiBaseUrl: 'https://{subdomain}.zendesk.com/api/v2',
+  connectParams: [
+    { name: 'subdomain', label: 'Zendesk subdomain', description: 'The part before .zendesk.com, for example acme for acme.zendesk.com.', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+  ],
+  oauth2: {
+    authorizeUrl: 'https://{subdomain}.zendesk.com/oauth/authorizations/new',
+    tokenUrl: 'https://{subdomain}.zendesk.com/oauth/tokens',
+    revocation: { style: 'bearer', url: 'https://{subdomain}.zendesk.com/api/v2/oauth/tokens/current.json', method: 'DELETE' },
+    scopes: ['read'],
+    scopeSeparator: ' ',
+    pkce: true,
+    tokenEndpointAuthMethod: 'client_secret_post',
+    tokenRequestFormat: 'json',
+    callbackParams: [],
+    tokenResponseParams: [],
+    refreshTokens: true,
+    rotatesRefreshTokens: true,
+    credential: bearer,
+    identity: { method: 'GET', url: 'https://{subdomain}.zendesk.com/api/v2/users/me.json', idPath: 'user.id', namePath: 'user.email' },
+    docsUrl: 'https://support.zendesk.com/hc/en-us/articles/4408845965210',
+  },
+  rateLimits: [
+    { scope: 'per account, by plan', limit: 400, windowSeconds: 60, description: 'Support API: Team 200, Growth and Professional 400, Enterprise 700 requests per minute; 2,500 with High Volume.' },
+    { scope: 'incremental exports', limit: 10, windowSeconds: 60, description: 'Incremental export endpoints: 10 requests per minute (30 with High Volume).' },
+  ],
+};
