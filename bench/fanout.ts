@@ -398,7 +398,7 @@ function writeSection(section: string): void {
 
 async function loadProcess(): Promise<void> {
   const { NatsEventBus } = await import('@listbackup/lib/events/nats-bus');
-  const { createEvent } = await import('@listbackup/lib/events/envelope');
+  const { createEvent } = await import('@listbackup/lib/events/contract');
   const send = (message: FromLoad) => process.send!(message);
   let clients: ClientSpec[] = [];
   let sockets: WebSocket[] = [];
@@ -410,6 +410,7 @@ async function loadProcess(): Promise<void> {
   let lastSeq = new Int32Array(0);
   const jobIndex = new Map<string, number>();
 
+  const startedAt = new Date().toISOString();
   const publish = (index: number, seq: number) => {
     const spec = clients[index];
     publishedAt[index * SLOTS + seq] = performance.now();
@@ -418,7 +419,22 @@ async function loadProcess(): Promise<void> {
         accountId: spec.accountId,
         sourceId: spec.sourceId,
         jobId: spec.jobId,
-        job: { __typename: 'Job', id: spec.jobId, status: 'RUNNING', progress: { itemsDone: seq, itemsTotal: SLOTS, bytesDone: seq * 1000, percent: Math.round((seq / SLOTS) * 1000) / 10 } },
+        job: {
+          __typename: 'Job',
+          id: spec.jobId,
+          kind: 'BACKUP',
+          status: 'RUNNING',
+          attempts: 1,
+          progress: { itemsDone: seq, itemsTotal: SLOTS, bytesDone: seq * 1000, bytesTotal: null, itemsPerSecond: null, bytesPerSecond: null, etaSeconds: null, percent: Math.round((seq / SLOTS) * 1000) / 10 },
+          failureType: null,
+          failureReason: null,
+          partialSuccess: false,
+          cancelRequested: false,
+          createdAt: startedAt,
+          startedAt,
+          finishedAt: null,
+          nextAttemptAt: null,
+        },
       }),
     );
   };

@@ -6,5 +6,7 @@ export interface GatewayContext {
   requestId: string;
   principal: Principal;
   clientIp?: string;
+  /** The client's User-Agent header, forwarded to subgraphs for audit. */
+  userAgent?: string;
   log: Logger;
 }

@@ -1,7 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ANONYMOUS } from '@listbackup/lib/principal';
 import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
-import { CLIENT_IP_HEADER } from '@listbackup/lib/subgraph';
+import { CLIENT_IP_HEADER, USER_AGENT_HEADER } from '@listbackup/lib/subgraph';
 import type { GatewayContext } from './context.ts';
 
 /** Seen by the `onSubgraphRequest` hook for every request the gateway sends to a subgraph. */
@@ -46,6 +46,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     headers.set(INTERNAL_TOKEN_HEADER, await signInternalToken(this.#secret, this.#name, { principal, requestId }));
     headers.set('x-request-id', requestId);
     if (context.clientIp) headers.set(CLIENT_IP_HEADER, context.clientIp);
+    if (context.userAgent) headers.set(USER_AGENT_HEADER, context.userAgent);
     this.#onRequest?.({ subgraph: this.#name, query: request.query ?? '', operationName: request.operationName, variables: request.variables, requestId });
   }
 }

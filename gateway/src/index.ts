@@ -7,7 +7,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { Logger } from '@listbackup/lib/logger';
 import type { Principal } from '@listbackup/lib/principal';
 import { graphqlErrorBody, readBody, sendJson } from '@listbackup/lib/http';
-import { principalFields } from '@listbackup/lib/subgraph';
+import { MAX_USER_AGENT_LENGTH, principalFields } from '@listbackup/lib/subgraph';
 import { AuthenticationError, AuthenticationUnavailableError, Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { SignedDataSource, type SubgraphRequest } from './data-source.ts';
 import { formatGatewayError, logMaskedErrors } from './errors.ts';
@@ -118,6 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       requestId,
       principal,
       clientIp: clientIp(req, options.trustProxy ?? false),
+      userAgent: userAgent(req),
       log: state.log.child(principalFields(principal)),
     };
     state.principal = principal;
@@ -169,9 +170,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           internalTokenSecret: options.internalTokenSecret,
           requestId,
           clientIp: clientIp(req, options.trustProxy ?? false),
+          userAgent: userAgent(req),
         });
       case DOWNLOADS_PATH:
-        return proxyDownload(req, res, { jobsUrl: subgraphUrls.jobs, internalTokenSecret: options.internalTokenSecret, requestId, principal: (state.principal = await authenticator.authenticate(header(req, 'authorization'), requestId)), clientIp: clientIp(req, options.trustProxy ?? false) });
+        return proxyDownload(req, res, { jobsUrl: subgraphUrls.jobs, internalTokenSecret: options.internalTokenSecret, requestId, principal: (state.principal = await authenticator.authenticate(header(req, 'authorization'), requestId)), clientIp: clientIp(req, options.trustProxy ?? false), userAgent: userAgent(req) });
       case '/.well-known/jwks.json':
         return sendJson(res, 200, await authenticator.publicJwks(requestId), { 'cache-control': 'public, max-age=300' });
       default:
@@ -258,6 +260,10 @@ function clientIp(req: http.IncomingMessage, trustProxy: boolean): string | unde
     if (hops?.length) return hops[hops.length - 1];
   }
   return req.socket.remoteAddress;
+}
+
+function userAgent(req: http.IncomingMessage): string | undefined {
+  return header(req, 'user-agent')?.slice(0, MAX_USER_AGENT_LENGTH);
 }
 
 function publicHost(host: string): string {

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { ANONYMOUS } from '@listbackup/lib/principal';
 import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
-import { CLIENT_IP_HEADER } from '@listbackup/lib/subgraph';
+import { CLIENT_IP_HEADER, USER_AGENT_HEADER } from '@listbackup/lib/subgraph';
 
 export const OAUTH_CALLBACK_PATH = '/oauth/callback';
 
@@ -13,7 +13,7 @@ export const OAUTH_CALLBACK_PATH = '/oauth/callback';
 export async function proxyOAuthCallback(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  target: { platformsUrl: string; internalTokenSecret: string; requestId: string; clientIp?: string },
+  target: { platformsUrl: string; internalTokenSecret: string; requestId: string; clientIp?: string; userAgent?: string },
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -23,7 +23,7 @@ export async function proxyOAuthCallback(
   const token = await signInternalToken(target.internalTokenSecret, 'platforms', { principal: ANONYMOUS, requestId: target.requestId });
   const upstream = await fetch(`${new URL(target.platformsUrl).origin}${OAUTH_CALLBACK_PATH}${search}`, {
     method: req.method,
-    headers: { [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': target.requestId, ...(target.clientIp ? { [CLIENT_IP_HEADER]: target.clientIp } : {}) },
+    headers: { [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': target.requestId, ...(target.clientIp ? { [CLIENT_IP_HEADER]: target.clientIp } : {}), ...(target.userAgent ? { [USER_AGENT_HEADER]: target.userAgent } : {}) },
     redirect: 'manual',
   });
   const headers: Record<string, string> = {};

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { createEvent } from '@listbackup/lib/events/envelope';
+import { jobEventOf, type JobEventType, type JobStatePatch } from './support/job-events.ts';
 import { createLogger } from '@listbackup/lib/logger';
 import { readSupergraph } from '@listbackup/lib/supergraph';
 import { startGateway, type RunningGateway } from '../src/index.ts';
@@ -189,13 +189,8 @@ async function seedJob(accountId: string): Promise<Seeded> {
 }
 
 /** As the jobs worker publishes: state changes durably, progress ticks ephemerally, the job's state in `data.job`. */
-async function publishJob(job: Seeded, type: string, status: string, itemsDone: number): Promise<void> {
-  const event = createEvent(type, job.accountId, job.jobId, {
-    accountId: job.accountId,
-    sourceId: job.sourceId,
-    jobId: job.jobId,
-    job: { __typename: 'Job', id: job.jobId, status, progress: { itemsDone, itemsTotal: 100, bytesDone: itemsDone * 1000, percent: itemsDone } },
-  });
+async function publishJob(job: Seeded, type: JobEventType, status: JobStatePatch['status'], itemsDone: number): Promise<void> {
+  const event = jobEventOf(type, job, { status, itemsDone });
   if (type === 'job.progress') await stack.bus.publishEphemeral(event);
   else await stack.bus.publish(event);
 }

@@ -275,6 +275,21 @@ describe('a list of 50 accounts', () => {
   });
 });
 
+describe('events name their actor', () => {
+  it('as the gateway saw the caller: the user, the client IP and the User-Agent, on the event of what they did', async () => {
+    const email = `actor-${randomUUID()}@example.com`;
+    const signedUp = await signUp(stack, email, 'Actor');
+    const response = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'ListBackupTest/1.0 (audit)' },
+      body: JSON.stringify({ query: 'mutation ($input: LogInInput!) { logIn(input: $input) { user { id } } }', variables: { input: { email, password: signedUp.password } } }),
+    });
+    expect(((await response.json()) as any).data.logIn.user.id).toBe(signedUp.userId);
+    const { rows } = await sql(`select actor from accounts.outbox_events where type = 'user.login' and subject = $1`, [signedUp.userId]);
+    expect(rows).toEqual([{ actor: { kind: 'user', id: signedUp.userId, ip: expect.stringMatching(/127\.0\.0\.1/), userAgent: 'ListBackupTest/1.0 (audit)' } }]);
+  });
+});
+
 describe('health', () => {
   const origin = () => new URL(stack.gatewayUrl).origin;
 

@@ -13,7 +13,8 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { SubscriptionClient } from 'subscriptions-transport-ws';
 import { SignJWT, importJWK } from 'jose';
 import type { EventBus, EventHandler, EventSubscription, SubscribeOptions } from '@listbackup/lib/events/bus';
-import { createEvent, type EventEnvelope } from '@listbackup/lib/events/envelope';
+import type { EventEnvelope } from '@listbackup/lib/events/envelope';
+import { jobEventOf, type JobEventType, type JobStatePatch } from './support/job-events.ts';
 import { NatsEventBus } from '@listbackup/lib/events/nats-bus';
 import { createLogger } from '@listbackup/lib/logger';
 import { readSupergraph } from '@listbackup/lib/supergraph';
@@ -132,7 +133,7 @@ async function addJob(accountId: string, sourceId: string, jobId = randomUUID())
 }
 
 interface JobPatch {
-  status?: string;
+  status?: JobStatePatch['status'];
   itemsDone?: number;
   itemsTotal?: number;
 }
@@ -141,7 +142,7 @@ interface JobPatch {
  * Moves the job's row and publishes its event as the jobs worker does: state changes stored and
  * published durably, progress ticks ephemeral. The event carries the job's state in `data.job`.
  */
-async function publishJob(seeded: Seeded, type: string, patch: JobPatch, through: EventBus = stack.bus): Promise<void> {
+async function publishJob(seeded: Seeded, type: JobEventType, patch: JobPatch, through: EventBus = stack.bus): Promise<void> {
   const status = patch.status ?? 'RUNNING';
   const itemsDone = patch.itemsDone ?? 0;
   const itemsTotal = patch.itemsTotal ?? 100;
@@ -149,32 +150,7 @@ async function publishJob(seeded: Seeded, type: string, patch: JobPatch, through
   if (!ephemeral) {
     await sql(`update jobs.jobs set status = $2, progress = $3, updated_at = now() where id = $1`, [seeded.jobId, status, JSON.stringify({ itemsDone, itemsTotal, bytesDone: itemsDone * 1000 })]);
   }
-  const event = createEvent(type, seeded.accountId, seeded.jobId, {
-    accountId: seeded.accountId,
-    sourceId: seeded.sourceId,
-    jobId: seeded.jobId,
-    job: {
-      __typename: 'Job',
-      id: seeded.jobId,
-      kind: 'BACKUP',
-      status,
-      attempts: 1,
-      progress: {
-        itemsDone,
-        itemsTotal,
-        bytesDone: itemsDone * 1000,
-        bytesTotal: null,
-        itemsPerSecond: 10,
-        bytesPerSecond: null,
-        etaSeconds: Math.ceil((itemsTotal - itemsDone) / 10),
-        percent: Math.round((itemsDone / itemsTotal) * 1000) / 10,
-      },
-      failureType: null,
-      failureReason: null,
-      partialSuccess: false,
-      cancelRequested: type === 'job.cancelled',
-    },
-  });
+  const event = jobEventOf(type, seeded, { status, itemsDone, itemsTotal });
   if (ephemeral) await through.publishEphemeral(event);
   else await through.publish(event);
 }
@@ -474,7 +450,7 @@ describe('tenant isolation', () => {
     const { received } = subscribe(client, WATCH_JOB, { id: aliceJob.jobId });
     await received.count(1);
     // Bob's account publishes an event naming Alice's job: it travels on Bob's subject, which Alice's subscription does not listen to.
-    const forged = createEvent('job.completed', bob.accountId, aliceJob.jobId, { jobId: aliceJob.jobId, job: { status: 'SUCCEEDED' } });
+    const forged = jobEventOf('job.completed', { ...aliceJob, accountId: bob.accountId }, { status: 'SUCCEEDED' });
     await stack.bus.publish(forged);
     await publishJob(aliceJob, 'job.started', { status: 'RUNNING' });
     await received.count(2);

@@ -23,9 +23,14 @@ export interface SubgraphContext extends AuthContext {
   em: Em;
   /** The caller's IP as the gateway saw it (for throttling and audit). */
   clientIp?: string;
+  /** The caller's User-Agent as the gateway saw it (for audit). */
+  userAgent?: string;
 }
 
 export const CLIENT_IP_HEADER = 'x-listbackup-client-ip';
+export const USER_AGENT_HEADER = 'x-listbackup-user-agent';
+/** The longest user agent forwarded and recorded. */
+export const MAX_USER_AGENT_LENGTH = 512;
 
 export type InternalRoute = (req: http.IncomingMessage, res: http.ServerResponse, claims: InternalClaims) => Promise<void>;
 
@@ -112,7 +117,7 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
     }
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(options, claims, header(req, CLIENT_IP_HEADER)),
+      context: async () => createContext(options, claims, header(req, CLIENT_IP_HEADER), header(req, USER_AGENT_HEADER)),
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
@@ -150,7 +155,7 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
   };
 }
 
-function createContext<Ctx extends SubgraphContext>(options: SubgraphOptions<Ctx>, claims: InternalClaims, clientIp: string | undefined): Ctx {
+function createContext<Ctx extends SubgraphContext>(options: SubgraphOptions<Ctx>, claims: InternalClaims, clientIp: string | undefined, userAgent: string | undefined): Ctx {
   const { principal, requestId } = claims;
   const base: SubgraphContext = {
     requestId: requestId || randomUUID(),
@@ -159,6 +164,7 @@ function createContext<Ctx extends SubgraphContext>(options: SubgraphOptions<Ctx
     em: options.orm.em.fork(),
     access: new AccessChecker(principal, options.access),
     clientIp,
+    userAgent: userAgent?.slice(0, MAX_USER_AGENT_LENGTH),
   };
   return options.extendContext(base);
 }

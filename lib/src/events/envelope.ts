@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** The one event shape every service publishes and consumes (DESIGN.md section 6). */
+/** The one event shape every service publishes and consumes (DESIGN.md section 6); `createEvent` in contract.ts builds it. */
 export interface EventEnvelope {
   /** UUID v7: unique, and sortable by creation time. Also the dedup key (`Nats-Msg-Id`). */
   id: string;
@@ -13,6 +13,17 @@ export interface EventEnvelope {
   /** ISO-8601 timestamp of when the event happened. */
   time: string;
   data: Record<string, unknown>;
+  /** Who caused it, when a caller did: see `actorOf` in contract.ts. */
+  actor?: Actor;
+}
+
+/** The user, API key, service or anonymous client behind an event, and where a request came from. */
+export interface Actor {
+  kind: 'user' | 'apiKey' | 'system' | 'anonymous';
+  /** The user or API key id, the service name for `system`, null for `anonymous`. */
+  id: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
 }
 
 /** Logical subject namespace of all events: `lb.evt.<accountId>.<type>`. */
@@ -21,17 +32,6 @@ export const EVENT_SUBJECT_PREFIX = 'lb.evt';
 const TYPE_PATTERN = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i;
 // A NATS subject token: no dots, wildcards or whitespace.
 const TOKEN_PATTERN = /^[^.*>\s]+$/;
-
-export function createEvent(
-  type: string,
-  accountId: string,
-  subject: string,
-  data: Record<string, unknown> = {},
-): EventEnvelope {
-  const event: EventEnvelope = { id: uuidv7(), type, accountId, subject, time: new Date().toISOString(), data };
-  assertValidEvent(event);
-  return event;
-}
 
 /** The NATS subject an event is published on: `lb.evt.<accountId>.<type>` (the type keeps its dots). */
 export function subjectFor(event: Pick<EventEnvelope, 'accountId' | 'type'>): string {
@@ -54,7 +54,8 @@ export function parseEvent(json: string): EventEnvelope {
   if (
     typeof value !== 'object' || value === null ||
     typeof value.id !== 'string' || typeof value.subject !== 'string' || typeof value.time !== 'string' ||
-    typeof value.data !== 'object' || value.data === null
+    typeof value.data !== 'object' || value.data === null ||
+    (value.actor !== undefined && (typeof value.actor !== 'object' || value.actor === null))
   ) {
     throw new TypeError('Malformed event envelope');
   }

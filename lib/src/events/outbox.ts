@@ -2,7 +2,7 @@ import { defineEntity, LockMode, p, type InferEntity } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { EventBus, EventLogger } from './bus.ts';
 import { silentLogger } from './bus.ts';
-import { assertValidEvent, type EventEnvelope } from './envelope.ts';
+import { assertValidEvent, type Actor, type EventEnvelope } from './envelope.ts';
 
 /** An event written in the same transaction as the state change it describes; the relay publishes it. */
 export const OutboxEvent = defineEntity({
@@ -14,6 +14,7 @@ export const OutboxEvent = defineEntity({
     accountId: p.text(),
     subject: p.text(),
     data: p.json<Record<string, unknown>>(),
+    actor: p.json<Actor>().nullable(),
     time: p.datetime(),
     createdAt: p.datetime().onCreate(() => new Date()),
     sentAt: p.datetime().nullable(),
@@ -39,17 +40,30 @@ export type ProcessedEvent = InferEntity<typeof ProcessedEvent>;
 
 /**
  * DDL for the two tables, exactly as MikroORM generates it for the entities above, for a
- * subgraph's first migration: `for (const sql of outboxMigrationSql()) this.addSql(sql)`.
- * Without `schema` the names are unqualified and land in the migration's schema (the runner sets
- * `search_path` when `migrations.schema` is configured); with it they are qualified.
+ * subgraph's migrations: `OutboxMigration` first, `OutboxActorMigration` later (see
+ * outbox-migration.ts). Without `schema` the names are unqualified and land in the migration's
+ * schema (the runner sets `search_path` when `migrations.schema` is configured); with it they are
+ * qualified.
  */
 export function outboxMigrationSql(schema?: string): string[] {
-  const table = (name: string) => (schema ? `"${schema}"."${name}"` : `"${name}"`);
+  return [...outboxTablesSql(schema), ...outboxActorSql(schema)];
+}
+
+const qualified = (schema: string | undefined, name: string) => (schema ? `"${schema}"."${name}"` : `"${name}"`);
+
+/** The tables as first created. */
+export function outboxTablesSql(schema?: string): string[] {
+  const table = (name: string) => qualified(schema, name);
   return [
     `create table ${table('outbox_events')} ("id" uuid not null, "type" text not null, "account_id" text not null, "subject" text not null, "data" jsonb not null, "time" timestamptz not null, "created_at" timestamptz not null, "sent_at" timestamptz null, "attempts" int not null default 0, "last_error" text null, primary key ("id"));`,
     `create index "outbox_events_unsent_idx" on ${table('outbox_events')} ("created_at") where sent_at is null;`,
     `create table ${table('processed_events')} ("consumer" text not null, "event_id" uuid not null, "processed_at" timestamptz not null, primary key ("consumer", "event_id"));`,
   ];
+}
+
+/** The envelope's actor, added later. */
+export function outboxActorSql(schema?: string): string[] {
+  return [`alter table ${qualified(schema, 'outbox_events')} add column "actor" jsonb null;`];
 }
 
 /** Adds the event to the caller's unit of work, so it commits (or rolls back) with the state change. */
@@ -61,6 +75,7 @@ export function enqueueEvent(em: EntityManager, event: EventEnvelope): OutboxEve
     accountId: event.accountId,
     subject: event.subject,
     data: event.data,
+    actor: event.actor ?? null,
     time: new Date(event.time),
   });
   em.persist(row);
@@ -238,5 +253,6 @@ function toEnvelope(row: OutboxEvent): EventEnvelope {
     subject: row.subject,
     time: row.time.toISOString(),
     data: row.data,
+    ...(row.actor ? { actor: row.actor } : {}),
   };
 }

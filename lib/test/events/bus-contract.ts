@@ -1,9 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { EventBus } from '../../src/events/bus.ts';
-import { createEvent, type EventEnvelope } from '../../src/events/envelope.ts';
+import type { EventEnvelope } from '../../src/events/envelope.ts';
 import { ProcessedEvent, runIdempotent } from '../../src/events/outbox.ts';
-import { QUIET_MS, sleep, uniqueId, waitFor } from './support.ts';
+import { QUIET_MS, sleep, testEvent, uniqueId, waitFor } from './support.ts';
 
 export interface BusContractContext {
   /** A connected bus; the contract closes it after each test. */
@@ -40,7 +40,7 @@ export function describeEventBusContract(name: string, context: BusContractConte
       for (const c of live) await bus.subscribe(`lb.evt.${account}.>`, c.handler);
       for (const c of durable) await bus.subscribe(`lb.evt.${account}.>`, c.handler, { durable: uniqueId('fanout') });
 
-      const event = createEvent('account.created', account, account, { name: 'Acme' });
+      const event = testEvent('account.created', account, account, { name: 'Acme' });
       await bus.publish(event);
 
       const all = [...live, ...durable];
@@ -60,10 +60,10 @@ export function describeEventBusContract(name: string, context: BusContractConte
       await bus.subscribe('lb.evt.*.account.created', accountCreatedAnywhere.handler);
       await bus.subscribe(`lb.evt.${account}.job.*`, jobsOfAccount.handler);
 
-      const created = createEvent('account.created', account, account, {});
-      const jobStarted = createEvent('job.started', account, 'job1', {});
-      const otherCreated = createEvent('account.created', other, other, {});
-      const otherUpgraded = createEvent('account.upgraded', other, other, {});
+      const created = testEvent('account.created', account, account, {});
+      const jobStarted = testEvent('job.started', account, 'job1', {});
+      const otherCreated = testEvent('account.created', other, other, {});
+      const otherUpgraded = testEvent('account.upgraded', other, other, {});
       for (const event of [created, jobStarted, otherCreated, otherUpgraded]) await bus.publish(event);
 
       const ours = new Set([created.id, jobStarted.id, otherCreated.id, otherUpgraded.id]);
@@ -88,9 +88,9 @@ export function describeEventBusContract(name: string, context: BusContractConte
       await bus.subscribe(`lb.evt.${a}.>`, liveA.handler);
       await bus.subscribe(`lb.evt.${b}.>`, durableB.handler, { durable: uniqueId('tenant') });
 
-      const forA = createEvent('job.completed', a, 'j1', {});
-      const forB = createEvent('job.completed', b, 'j2', {});
-      const tickA = createEvent('job.progress', a, 'j1', { done: 1 });
+      const forA = testEvent('job.completed', a, 'j1', {});
+      const forB = testEvent('job.completed', b, 'j2', {});
+      const tickA = testEvent('job.progress', a, 'j1', { done: 1 });
       await bus.publish(forA);
       await bus.publish(forB);
       await bus.publishEphemeral(tickA);
@@ -109,8 +109,8 @@ export function describeEventBusContract(name: string, context: BusContractConte
       await bus.subscribe(`lb.evt.${account}.>`, live.handler);
       await bus.subscribe(`lb.evt.${account}.>`, durable.handler, { durable: uniqueId('dedup') });
 
-      const event = createEvent('connection.created', account, 'c1', {});
-      const marker = createEvent('connection.authorized', account, 'c1', {});
+      const event = testEvent('connection.created', account, 'c1', {});
+      const marker = testEvent('connection.authorized', account, 'c1', {});
       await bus.publish(event);
       await bus.publish({ ...event });
       await bus.publish(marker);
@@ -126,7 +126,7 @@ export function describeEventBusContract(name: string, context: BusContractConte
       const bus = await openBus();
       const account = uniqueId('acct');
       const durable = uniqueId('catchup');
-      const before = createEvent('user.created', account, 'u0', {});
+      const before = testEvent('user.created', account, 'u0', {});
       await bus.publish(before);
 
       const first = collect();
@@ -135,7 +135,7 @@ export function describeEventBusContract(name: string, context: BusContractConte
       await sleep(QUIET_MS); // lets the acknowledgement land before unsubscribing
       await subscription.unsubscribe();
 
-      const missed = [createEvent('user.updated', account, 'u0', {}), createEvent('user.deleted', account, 'u0', {})];
+      const missed = [testEvent('user.updated', account, 'u0', {}), testEvent('user.deleted', account, 'u0', {})];
       for (const event of missed) await bus.publish(event);
       await sleep(QUIET_MS);
       expect(first.ids()).toEqual([before.id]);
@@ -175,7 +175,7 @@ export function describeEventBusContract(name: string, context: BusContractConte
         { durable: consumer },
       );
 
-      const event = createEvent('data.synced', account, 'src1', { bytes: 42 });
+      const event = testEvent('data.synced', account, 'src1', { bytes: 42 });
       await bus.publish(event);
 
       await waitFor(() => outcomes.length === 3, 10_000, 'three deliveries');
@@ -194,9 +194,9 @@ export function describeEventBusContract(name: string, context: BusContractConte
       await bus.subscribe(`lb.evt.${account}.job.>`, live.handler);
       await bus.subscribe(`lb.evt.${account}.job.>`, durable.handler, { durable: uniqueId('ephemeral') });
 
-      const ticks = [1, 2, 3].map((done) => createEvent('job.progress', account, 'job1', { done }));
+      const ticks = [1, 2, 3].map((done) => testEvent('job.progress', account, 'job1', { done }));
       for (const tick of ticks) await bus.publishEphemeral(tick);
-      const completed = createEvent('job.completed', account, 'job1', {});
+      const completed = testEvent('job.completed', account, 'job1', {});
       await bus.publish(completed);
 
       await waitFor(() => live.events.length === 4 && durable.events.length === 1, 5_000, 'ticks and completion');
@@ -213,14 +213,14 @@ export function describeEventBusContract(name: string, context: BusContractConte
       const liveSubscription = await bus.subscribe(`lb.evt.${account}.>`, live.handler);
       const durableSubscription = await bus.subscribe(`lb.evt.${account}.>`, durable.handler, { durable: uniqueId('stop') });
 
-      const first = createEvent('account.created', account, account, {});
+      const first = testEvent('account.created', account, account, {});
       await bus.publish(first);
       await waitFor(() => live.events.length === 1 && durable.events.length === 1, 5_000, 'first event');
 
       await liveSubscription.unsubscribe();
       await durableSubscription.unsubscribe();
-      await bus.publish(createEvent('account.suspended', account, account, {}));
-      await bus.publishEphemeral(createEvent('job.progress', account, 'j', {}));
+      await bus.publish(testEvent('account.suspended', account, account, {}));
+      await bus.publishEphemeral(testEvent('job.progress', account, 'j', {}));
       await sleep(QUIET_MS);
       expect(live.ids()).toEqual([first.id]);
       expect(durable.ids()).toEqual([first.id]);

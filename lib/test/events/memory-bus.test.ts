@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessEventBus } from '../../src/events/memory-bus.ts';
-import { createEvent, type EventEnvelope } from '../../src/events/envelope.ts';
+import type { EventEnvelope } from '../../src/events/envelope.ts';
 import { describeEventBusContract } from './bus-contract.ts';
-import { openTestDatabase, waitFor, type TestDatabase } from './support.ts';
+import { openTestDatabase, testEvent, waitFor, type TestDatabase } from './support.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -20,7 +20,7 @@ describeEventBusContract('InProcessEventBus', {
 describe('InProcessEventBus', () => {
   it('keeps a bounded log: a late durable consumer gets the retained events only', async () => {
     const bus = new InProcessEventBus({ maxLogEntries: 2 });
-    const events = [1, 2, 3].map((n) => createEvent('user.created', 'acct1', `u${n}`, {}));
+    const events = [1, 2, 3].map((n) => testEvent('user.created', 'acct1', `u${n}`, {}));
     for (const event of events) await bus.publish(event);
     const received: EventEnvelope[] = [];
     await bus.subscribe('lb.evt.acct1.>', (event) => void received.push(event), { durable: 'late' });
@@ -36,6 +36,6 @@ describe('InProcessEventBus', () => {
     await subscription.unsubscribe();
     await expect(bus.subscribe('lb.evt.acct2.>', () => {}, { durable: 'audit' })).rejects.toThrow(/already exists/);
     await bus.close();
-    await expect(bus.publish(createEvent('user.created', 'acct1', 'u1'))).rejects.toThrow(/closed/);
+    await expect(bus.publish(testEvent('user.created', 'acct1', 'u1'))).rejects.toThrow(/closed/);
   });
 });

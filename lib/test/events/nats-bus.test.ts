@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsEventBus, type NatsEventBusOptions } from '../../src/events/nats-bus.ts';
-import { createEvent, type EventEnvelope } from '../../src/events/envelope.ts';
+import type { EventEnvelope } from '../../src/events/envelope.ts';
 import { describeEventBusContract } from './bus-contract.ts';
-import { NATS_URL, QUIET_MS, natsIsReachable, openTestDatabase, sleep, uniqueId, waitFor, type TestDatabase } from './support.ts';
+import { NATS_URL, QUIET_MS, natsIsReachable, openTestDatabase, sleep, testEvent, uniqueId, waitFor, type TestDatabase } from './support.ts';
 
 const natsReachable = await natsIsReachable();
 
@@ -47,9 +47,9 @@ describe.skipIf(!natsReachable)('NatsEventBus', () => {
     const bus = await connectBus();
     const jsm = await bus.connection.jetstreamManager();
     const account = uniqueId('acct');
-    const event = createEvent('job.completed', account, 'job1', { items: 3 });
+    const event = testEvent('job.completed', account, 'job1', { items: 3 });
     await bus.publish(event);
-    await bus.publishEphemeral(createEvent('job.progress', account, 'job1', { items: 2 }));
+    await bus.publishEphemeral(testEvent('job.progress', account, 'job1', { items: 2 }));
 
     const stored = await jsm.streams.getMessage(bus.stream, { last_by_subj: `${namespace}.evt.${account}.job.completed` });
     expect(stored.header.get('Nats-Msg-Id')).toBe(event.id);
@@ -64,13 +64,13 @@ describe.skipIf(!natsReachable)('NatsEventBus', () => {
     const before = await connectBus();
     const first: string[] = [];
     await before.subscribe(`lb.evt.${account}.>`, (event) => void first.push(event.id), { durable });
-    const seen = createEvent('user.login', account, 'u1', {});
+    const seen = testEvent('user.login', account, 'u1', {});
     await before.publish(seen);
     await waitFor(() => first.length === 1);
     await before.close();
 
     const publisher = await connectBus();
-    const missed = createEvent('user.updated', account, 'u1', {});
+    const missed = testEvent('user.updated', account, 'u1', {});
     await publisher.publish(missed);
 
     const after = await connectBus();
@@ -89,7 +89,7 @@ describe.skipIf(!natsReachable)('NatsEventBus', () => {
       await replica.subscribe(`lb.evt.${account}.>`, (event) => void handled.push(event.id), { durable });
     }
     const publisher = await connectBus();
-    const events = Array.from({ length: 20 }, (_, n) => createEvent('data.synced', account, `s${n}`, {}));
+    const events = Array.from({ length: 20 }, (_, n) => testEvent('data.synced', account, `s${n}`, {}));
     for (const event of events) await publisher.publish(event);
     await waitFor(() => handled.length === 20);
     await sleep(QUIET_MS);

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { defineEntity, p } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { Migration, Migrator } from '@mikro-orm/migrations';
+import { Migrator } from '@mikro-orm/migrations';
+import { OutboxActorMigration, OutboxMigration } from '../../src/events/outbox-migration.ts';
 import type { EventBus } from '../../src/events/bus.ts';
-import { createEvent, type EventEnvelope } from '../../src/events/envelope.ts';
+import type { EventEnvelope } from '../../src/events/envelope.ts';
 import { InProcessEventBus } from '../../src/events/memory-bus.ts';
 import { NatsEventBus } from '../../src/events/nats-bus.ts';
 import {
@@ -11,7 +12,6 @@ import {
   OutboxRelay,
   ProcessedEvent,
   enqueueEvent,
-  outboxMigrationSql,
   runIdempotent,
 } from '../../src/events/outbox.ts';
 import {
@@ -21,6 +21,7 @@ import {
   natsIsReachable,
   openTestDatabase,
   sleep,
+  testEvent,
   uniqueId,
   waitFor,
   type TestDatabase,
@@ -59,19 +60,17 @@ describe('outbox schema', () => {
     expect(await fresh.orm.schema.getUpdateSchemaSQL({ schema: fresh.schema })).toBe('');
   });
 
-  it('an unqualified outboxMigrationSql() in a Migration lands in the ORM schema and matches the entities', async () => {
-    class CreateOutbox extends Migration {
-      override up(): void {
-        for (const sql of outboxMigrationSql()) this.addSql(sql);
-      }
-    }
+  it('the migrations a subgraph lists (OutboxMigration, then OutboxActorMigration) land in the ORM schema and match the entities', async () => {
     const schema = uniqueId('evt_test');
     const orm = await MikroORM.init({
       clientUrl: DATABASE_URL,
       schema,
       entities: [OutboxEvent, ProcessedEvent],
       extensions: [Migrator],
-      migrations: { migrationsList: [{ name: 'Migration00001CreateOutbox', class: CreateOutbox }], schema, snapshot: false, silent: true },
+      migrations: { migrationsList: [
+          { name: '0001-outbox', class: OutboxMigration },
+          { name: '0002-outbox-actor', class: OutboxActorMigration },
+        ], schema, snapshot: false, silent: true },
     });
     onTestFinished(async () => {
       await orm.em.getConnection().execute(`drop schema if exists "${schema}" cascade`);
@@ -91,7 +90,7 @@ describe('outbox schema', () => {
 
 describe('runIdempotent', () => {
   it('runs fn once per consumer and event id', async () => {
-    const event = createEvent('user.created', uniqueId('acct'), 'u1');
+    const event = testEvent('user.created', uniqueId('acct'), 'u1');
     const calls: string[] = [];
     const consumers = [uniqueId('audit'), uniqueId('notify')];
     const results = [];
@@ -111,15 +110,15 @@ describe('OutboxRelay.prune', () => {
     const now = new Date();
     const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000);
     const rows = {
-      oldSent: enqueueEvent(em, createEvent('widget.created', account, 'old-sent')),
-      recentSent: enqueueEvent(em, createEvent('widget.created', account, 'recent-sent')),
-      oldUnsent: enqueueEvent(em, createEvent('widget.created', account, 'old-unsent')),
+      oldSent: enqueueEvent(em, testEvent('widget.created', account, 'old-sent')),
+      recentSent: enqueueEvent(em, testEvent('widget.created', account, 'recent-sent')),
+      oldUnsent: enqueueEvent(em, testEvent('widget.created', account, 'old-unsent')),
     };
     rows.oldSent.sentAt = daysAgo(8);
     rows.recentSent.sentAt = daysAgo(6);
     rows.oldUnsent.createdAt = daysAgo(40);
-    const oldProcessed = createEvent('account.created', account, 'a');
-    const recentProcessed = createEvent('account.created', account, 'b');
+    const oldProcessed = testEvent('account.created', account, 'a');
+    const recentProcessed = testEvent('account.created', account, 'b');
     em.create(ProcessedEvent, { consumer, eventId: oldProcessed.id, processedAt: daysAgo(36) });
     em.create(ProcessedEvent, { consumer, eventId: recentProcessed.id, processedAt: daysAgo(34) });
     await em.flush();
@@ -185,7 +184,8 @@ for (const kind of busKinds) {
     /** Writes a widget and its `widget.created` event in one transaction; `fail` rolls it back. */
     async function commitWidgetWithEvent(account: string, fail = false): Promise<EventEnvelope> {
       const widgetId = uniqueId('widget');
-      const event = createEvent('widget.created', account, widgetId, { name: 'Gizmo', tags: ['a', 'b'] });
+      const actor = { kind: 'user', id: 'u1', ip: '203.0.113.7', userAgent: 'curl/8.5.0' } as const;
+      const event = testEvent('widget.created', account, widgetId, { name: 'Gizmo', tags: ['a', 'b'] }, actor);
       const write = db.orm.em.fork().transactional(async (tx) => {
         tx.create(Widget, { id: widgetId, name: 'Gizmo' });
         enqueueEvent(tx, event);
@@ -199,7 +199,7 @@ for (const kind of busKinds) {
 
     const unsentRows = (account: string) => db.orm.em.fork().find(OutboxEvent, { accountId: account, sentAt: null });
 
-    it('publishes an event committed with its state change and marks it sent', async () => {
+    it('publishes an event committed with its state change, its actor included, and marks it sent', async () => {
       const account = uniqueId('acct');
       const { received, startRelay, buses } = await setup(account);
       startRelay(buses.relayBuses[0]);

@@ -4,12 +4,23 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { EntitySchema } from '@mikro-orm/core';
 import { connect } from 'nats';
 import { OutboxEvent, ProcessedEvent, outboxMigrationSql } from '../../src/events/outbox.ts';
+import { assertValidEvent, uuidv7, type Actor, type EventEnvelope } from '../../src/events/envelope.ts';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export function uniqueId(prefix: string): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * An envelope of any type and data: the buses and the outbox carry envelopes whatever the product's
+ * contract says (services build theirs with `createEvent` of contract.ts).
+ */
+export function testEvent(type: string, accountId: string, subject: string, data: Record<string, unknown> = {}, actor?: Actor): EventEnvelope {
+  const event: EventEnvelope = { id: uuidv7(), type, accountId, subject, time: new Date().toISOString(), data, ...(actor ? { actor } : {}) };
+  assertValidEvent(event);
+  return event;
 }
 
 export interface TestDatabase {

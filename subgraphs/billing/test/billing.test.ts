@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '@listbackup/lib/principal';
-import { createEvent } from '@listbackup/lib/events/envelope';
+import { createEvent } from '@listbackup/lib/events/contract';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import { NatsEventBus, type NatsEventBusOptions } from '@listbackup/lib/events/nats-bus';
 import type { EventBus } from '@listbackup/lib/events/bus';
@@ -29,7 +29,7 @@ import {
 const GIB = 1024 ** 3;
 const SUBSCRIPTION = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id subscription { id status startedAt plan { id code name includedStorageBytes monthlyPriceCents } } } } }`;
 
-const accountCreated = (accountId: string) => createEvent('account.created', accountId, accountId, { name: 'Acme' });
+const accountCreated = (accountId: string) => createEvent('account.created', accountId, accountId, { name: 'Acme', parentId: null });
 
 /** Billing's view of one account: its subscriptions and the events it applied for it. */
 async function subscriptionsOf(subgraph: TestSubgraph, accountId: string) {
@@ -172,7 +172,7 @@ describe('billing subgraph', () => {
 
     it('skips an event whose subject is not an account id, without blocking the ones after it', async () => {
       const before = await subgraph.service.orm.em.fork().count(PlanSubscription, {});
-      await publishThenSettle(subgraph, bus, [createEvent('account.created', randomUUID(), 'not-an-account-id', {})]);
+      await publishThenSettle(subgraph, bus, [createEvent('account.created', randomUUID(), 'not-an-account-id', { name: 'Acme', parentId: null })]);
       // Only the sentinel's subscription was added.
       expect(await subgraph.service.orm.em.fork().count(PlanSubscription, {})).toBe(before + 1);
     });

@@ -1,4 +1,4 @@
-import { OutboxMigration } from '@listbackup/lib/events/outbox-migration';
+import { OutboxActorMigration, OutboxMigration } from '@listbackup/lib/events/outbox-migration';
 import { Migration0001Initial } from './0001-initial.ts';
 import { Migration0002TenancyPathGin } from './0002-tenancy-path-gin.ts';
 import { Migration0004IdentitySessionReuseIndex } from './0004-identity-session-reuse-index.ts';
@@ -8,4 +8,5 @@ export const migrations = [
   { name: '0002-tenancy-path-gin', class: Migration0002TenancyPathGin },
   { name: '0003-outbox', class: OutboxMigration },
   { name: '0004-identity-session-reuse-index', class: Migration0004IdentitySessionReuseIndex },
+  { name: '0005-outbox-actor', class: OutboxActorMigration },
 ];

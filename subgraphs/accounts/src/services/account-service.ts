@@ -1,7 +1,8 @@
 import { authorize, can } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '@listbackup/lib/errors';
-import { createEvent, uuidv7 } from '@listbackup/lib/events/envelope';
+import { uuidv7, type Actor } from '@listbackup/lib/events/envelope';
+import { actorOf, createEvent } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { AccountsContext } from '../context.ts';
 import { Account } from '../entities/account.ts';
@@ -23,10 +24,10 @@ export function normalizeEmail(email: string): string {
 }
 
 /** Adds a new account to the unit of work, with its `account.created` event in the outbox. */
-function newAccount(em: Em, name: string, parent: Account | null): Account {
+function newAccount(em: Em, name: string, parent: Account | null, actor?: Actor): Account {
   const id = uuidv7();
   const account = em.create(Account, { id, name, parentId: parent?.id ?? null, path: [...(parent?.path ?? []), id] });
-  enqueueEvent(em, createEvent('account.created', account.id, account.id, { name, parentId: account.parentId }));
+  enqueueEvent(em, createEvent('account.created', account.id, account.id, { name, parentId: account.parentId ?? null }, { actor }));
   return account;
 }
 
@@ -43,9 +44,9 @@ export async function claimInvitations(em: Em, user: Pick<User, 'id' | 'email'>)
  * Meant to run in the caller's transaction (`em` inside `em.transactional`), so the user, the
  * account, its owner membership and the `account.created` event commit together.
  */
-export async function createPersonalAccount(em: Em, user: Pick<User, 'id' | 'email' | 'name'>): Promise<Account> {
+export async function createPersonalAccount(em: Em, user: Pick<User, 'id' | 'email' | 'name'>, actor?: Actor): Promise<Account> {
   // Sign-up validates the user's name by its own rules; the account name only needs to fit.
-  const account = newAccount(em, user.name.trim().slice(0, MAX_NAME_LENGTH) || normalizeEmail(user.email), null);
+  const account = newAccount(em, user.name.trim().slice(0, MAX_NAME_LENGTH) || normalizeEmail(user.email), null, actor);
   em.create(Membership, { accountId: account.id, userId: user.id, email: normalizeEmail(user.email), role: 'owner', invitedBy: null });
   await claimInvitations(em, user);
   await em.flush();
@@ -117,14 +118,14 @@ export async function createAccount(ctx: AccountsContext, input: NewAccount): Pr
     await authorize(ctx, 'account:create-child', input.parentId);
     const parent = await ctx.loaders.account.load(input.parentId);
     if (!parent) throw new NotFoundError('Account');
-    account = newAccount(ctx.em, name, parent);
+    account = newAccount(ctx.em, name, parent, actorOf(ctx));
     await ctx.em.flush();
   } else {
     if (principal.kind === 'anonymous') throw new UnauthenticatedError();
     if (principal.kind !== 'user') throw new ForbiddenError('An API key can only create sub-accounts of its account');
     const user = await ctx.loaders.user.load(principal.userId);
     if (!user) throw new UnauthenticatedError();
-    account = newAccount(ctx.em, name, null);
+    account = newAccount(ctx.em, name, null, actorOf(ctx));
     ctx.em.create(Membership, { accountId: account.id, userId: user.id, email: normalizeEmail(user.email), role: 'owner', invitedBy: user.id });
     await ctx.em.flush();
   }

@@ -3,7 +3,8 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { AccessChecker, can } from '@listbackup/lib/access';
 import type { Em, Orm } from '@listbackup/lib/db';
 import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '@listbackup/lib/errors';
-import { createEvent, uuidv7 } from '@listbackup/lib/events/envelope';
+import { uuidv7 } from '@listbackup/lib/events/envelope';
+import { actorOf, createEvent } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import { graphqlErrorBody, sendJson } from '@listbackup/lib/http';
 import { checkPasswordPolicy, hashPassword, passwordNeedsRehash, verifyPassword, type PasswordProblem } from '@listbackup/lib/passwords';
@@ -207,8 +208,10 @@ export async function signUp(ctx: AccountsContext, input: SignUpInput): Promise<
         createdAt: now,
         updatedAt: now,
       });
-      const account = await createPersonalAccount(tx, user);
-      enqueueEvent(tx, createEvent('user.created', account.id, user.id, { userId: user.id, email, name, personalAccountId: account.id }));
+      // The new user is the actor of their own sign-up.
+      const actor = actorOf({ ...ctx, principal: { kind: 'user', userId: user.id, sessionId: '' } });
+      const account = await createPersonalAccount(tx, user, actor);
+      enqueueEvent(tx, createEvent('user.created', account.id, user.id, { userId: user.id, email, name, personalAccountId: account.id }, { actor }));
       return startSession(tx, ctx, user);
     });
   } catch (error) {
@@ -266,12 +269,13 @@ export async function logIn(ctx: AccountsContext, input: LogInInput): Promise<Au
     const tenant = await loginTenant(tx, user.id);
     enqueueEvent(
       tx,
-      createEvent('user.login', tenant, user.id, {
-        userId: user.id,
-        sessionId: started.sessionId,
-        method: secondFactor ? `password+${secondFactor}` : 'password',
-        ip: clientAddress(ctx.clientIp) ?? null,
-      }),
+      createEvent(
+        'user.login',
+        tenant,
+        user.id,
+        { userId: user.id, sessionId: started.sessionId, method: secondFactor ? `password+${secondFactor}` : 'password' },
+        { actor: actorOf({ ...ctx, principal: { kind: 'user', userId: user.id, sessionId: started.sessionId } }) },
+      ),
     );
     return started;
   });

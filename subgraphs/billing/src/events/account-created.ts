@@ -2,6 +2,7 @@ import type { Orm } from '@listbackup/lib/db';
 import type { Logger } from '@listbackup/lib/logger';
 import type { EventBus, EventSubscription } from '@listbackup/lib/events/bus';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
+import { readEvent } from '@listbackup/lib/events/contract';
 import { runIdempotent } from '@listbackup/lib/events/outbox';
 import { startFreePlan } from '../services/subscription-service.ts';
 import { isUuid } from '@listbackup/lib/ids';
@@ -17,9 +18,9 @@ export const FREE_PLAN_CONSUMER = 'billing.free-plan';
  */
 export async function handleAccountCreated(orm: Orm, log: Logger, event: EventEnvelope): Promise<void> {
   const accountId = event.subject;
-  if (!isUuid(accountId)) {
+  if (!readEvent(event, 'account.created') || !isUuid(accountId)) {
     // Retrying cannot fix it; throwing would redeliver it forever.
-    log.error({ eventId: event.id, subject: event.subject }, 'account.created event without an account id as subject; ignored');
+    log.error({ eventId: event.id, subject: event.subject }, 'account.created event off its contract or without an account id as subject; ignored');
     return;
   }
   const time = new Date(event.time);

@@ -1,3 +1,4 @@
+import { systemActor } from '@listbackup/lib/events/contract';
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Orm } from '@listbackup/lib/db';
 import { Job } from '../entities/job.ts';
@@ -47,7 +48,7 @@ export async function redriveDeadLetters(orm: Orm, queue: JobQueue, options: { j
             await queue.clearDeadLetters(tx, jobId);
             return { jobId, outcome: 'skipped', reason: job ? `the job is ${job.status}` : 'the job no longer exists' };
           }
-          await requeueJob(tx, queue, job, 'Redriven from the dead-letter queue by an operator');
+          await requeueJob(tx, queue, job, 'Redriven from the dead-letter queue by an operator', systemActor('operator'));
           return { jobId, outcome: 'requeued' };
         }),
       );

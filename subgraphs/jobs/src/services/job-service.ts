@@ -9,6 +9,8 @@ import { ACTIVE_STATUSES, Job, type JobKind, type JobStatus, type TriggerKind } 
 import { JobLog } from '../entities/job-log.ts';
 import { notify, type JobQueue } from '../queue/job-queue.ts';
 import { addLogLine, recordJobEvent } from './job-state.ts';
+import type { Actor } from '@listbackup/lib/events/envelope';
+import { actorOf, systemActor } from '@listbackup/lib/events/contract';
 import { decodeCursor, decodeTimeCursor, encodeCursor, pageSize, timeCursor, toPage, type Page } from '@listbackup/lib/pagination';
 import { isUuid } from '@listbackup/lib/ids';
 
@@ -107,7 +109,7 @@ export async function triggerSync(ctx: JobsContext, sourceId: string, options: {
   if (!source || source.deleted) throw new NotFoundError('Source');
   await authorize(ctx, 'jobs:run', source.accountId, 'Source');
   const params: BackupJobParams = options.full ? { full: true } : {};
-  const { job } = await enqueueJob(ctx.em, ctx.queue, { accountId: source.accountId, sourceId: source.id, kind: 'BACKUP', params, trigger: triggerOf(ctx.principal) });
+  const { job } = await enqueueJob(ctx.em, ctx.queue, { accountId: source.accountId, sourceId: source.id, kind: 'BACKUP', params, trigger: triggerOf(ctx.principal), actor: actorOf(ctx) });
   return job;
 }
 
@@ -127,6 +129,8 @@ export interface EnqueueJobInput {
   idempotencyKey?: string | null;
   /** Resume state carried over (for example from a job this one replaces). */
   startAfter?: Date;
+  /** Who asked, for the job.created event; the scheduler or the jobs service itself when absent. */
+  actor?: Actor;
 }
 
 /**
@@ -163,7 +167,7 @@ export async function enqueueJob(em: Em, queue: JobQueue, input: EnqueueJobInput
       });
       await queue.enqueue(tx, job, input.startAfter);
       addLogLine(tx, job, `Queued by ${describeTrigger(input.trigger)}`);
-      recordJobEvent(tx, 'job.created', job);
+      recordJobEvent(tx, 'job.created', job, input.actor ?? systemActor(input.trigger.kind === 'SCHEDULE' ? 'scheduler' : 'jobs'));
       return { job, created: true };
     });
   } catch (error) {
@@ -208,11 +212,11 @@ export async function cancelJob(ctx: JobsContext, id: string): Promise<Job> {
       job.finishedAt = new Date();
       job.nextAttemptAt = null;
       addLogLine(tx, job, `Cancelled by ${who} before it ran`);
-      recordJobEvent(tx, 'job.cancelled', job);
+      recordJobEvent(tx, 'job.cancelled', job, actorOf(ctx));
     } else if (!job.cancelRequestedAt) {
       job.cancelRequestedAt = new Date();
       addLogLine(tx, job, `Cancellation requested by ${who}`);
-      recordJobEvent(tx, 'job.cancelling', job);
+      recordJobEvent(tx, 'job.cancelling', job, actorOf(ctx));
       await notify(tx, `cancel:${job.id}`);
     }
     return job;
@@ -229,7 +233,7 @@ export async function retryJob(ctx: JobsContext, id: string): Promise<Job> {
       if (job.status !== 'FAILED' && job.status !== 'CANCELLED') {
         throw new AppError('BAD_USER_INPUT', 'Only a failed or cancelled job can be retried', { reason: 'JOB_NOT_RETRYABLE' });
       }
-      await requeueJob(tx, ctx.queue, job, `Retried by ${describeTrigger(triggerOf(ctx.principal))}`);
+      await requeueJob(tx, ctx.queue, job, `Retried by ${describeTrigger(triggerOf(ctx.principal))}`, actorOf(ctx));
       return job;
     });
   } catch (error) {
@@ -244,7 +248,7 @@ export async function retryJob(ctx: JobsContext, id: string): Promise<Job> {
  * Puts a finished job back in the queue (a retry by a member, or an operator's redrive): a new run,
  * the retry budget reset, any dead-lettered message of it removed. Resumes from its checkpoint.
  */
-export async function requeueJob(tx: Em, queue: JobQueue, job: Job, note: string): Promise<void> {
+export async function requeueJob(tx: Em, queue: JobQueue, job: Job, note: string, actor?: Actor): Promise<void> {
   job.status = 'QUEUED';
   job.run += 1;
   job.failures = 0;
@@ -261,7 +265,7 @@ export async function requeueJob(tx: Em, queue: JobQueue, job: Job, note: string
   await queue.enqueue(tx, job);
   await queue.clearDeadLetters(tx, job.id);
   addLogLine(tx, job, note);
-  recordJobEvent(tx, 'job.requeued', job);
+  recordJobEvent(tx, 'job.requeued', job, actor);
 }
 
 export interface NewJob {

@@ -1,4 +1,5 @@
-import { createEvent, type EventEnvelope } from '@listbackup/lib/events/envelope';
+import type { Actor } from '@listbackup/lib/events/envelope';
+import { createEvent, type EventOf } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { Em } from '@listbackup/lib/db';
 import type { Job, StoredProgress } from '../entities/job.ts';
@@ -43,7 +44,7 @@ const ratio = (done: number, total: number) => Math.min(100, Math.round((done / 
  */
 export function jobState(job: Job, progress: StoredProgress = job.progress) {
   return {
-    __typename: 'Job',
+    __typename: 'Job' as const,
     id: job.id,
     kind: job.kind,
     status: job.status,
@@ -60,23 +61,26 @@ export function jobState(job: Job, progress: StoredProgress = job.progress) {
   };
 }
 
-/**
- * `job.created|started|retrying|requeued|completed|failed|cancelled|progress`; the data always names
- * the account, source and job, and carries the job's current state.
- */
-export function jobEvent(type: string, job: Job, progress?: StoredProgress, extra: Record<string, unknown> = {}): EventEnvelope {
-  return createEvent(type, job.accountId, job.id, {
-    accountId: job.accountId,
-    sourceId: job.sourceId ?? null,
-    jobId: job.id,
-    job: jobState(job, progress),
-    ...extra,
-  });
+/** The job event types (contract.ts); all but `job.retrying` carry only the job. */
+export type JobEventType = 'job.created' | 'job.started' | 'job.progress' | 'job.requeued' | 'job.cancelling' | 'job.completed' | 'job.failed' | 'job.cancelled';
+
+/** The data always names the account, source and job, and carries the job's current state. */
+export function jobEvent(type: JobEventType, job: Job, progress?: StoredProgress, actor?: Actor): EventOf<JobEventType> {
+  return createEvent(type, job.accountId, job.id, jobData(job, progress), { actor });
+}
+
+function jobData(job: Job, progress?: StoredProgress) {
+  return { accountId: job.accountId, sourceId: job.sourceId ?? null, jobId: job.id, job: jobState(job, progress) };
 }
 
 /** Writes the event to the outbox in the caller's transaction. */
-export function recordJobEvent(tx: Em, type: string, job: Job, extra: Record<string, unknown> = {}): void {
-  enqueueEvent(tx, jobEvent(type, job, undefined, extra));
+export function recordJobEvent(tx: Em, type: Exclude<JobEventType, 'job.progress'>, job: Job, actor?: Actor): void {
+  enqueueEvent(tx, jobEvent(type, job, undefined, actor));
+}
+
+/** `job.retrying`: the attempt failed and the next one starts after `retryDelayMs`. */
+export function recordJobRetrying(tx: Em, job: Job, retryDelayMs: number): void {
+  enqueueEvent(tx, createEvent('job.retrying', job.accountId, job.id, { ...jobData(job), retryDelayMs }));
 }
 
 export const MAX_LOG_MESSAGE = 4_000;

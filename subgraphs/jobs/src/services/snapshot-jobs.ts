@@ -1,3 +1,4 @@
+import { actorOf } from '@listbackup/lib/events/contract';
 import { authorize } from '@listbackup/lib/access';
 import { AppError, ValidationError } from '@listbackup/lib/errors';
 import type { JobsContext } from '../context.ts';
@@ -29,6 +30,7 @@ async function snapshotJob(ctx: JobsContext, snapshotId: string, kind: JobKind, 
     kind,
     params: { ...params, items: params.items ? [...new Set(params.items)] : null, snapshotId: snapshot.id, engineSnapshotId: snapshot.jobId },
     trigger: triggerOf(ctx.principal),
+    actor: actorOf(ctx),
   });
   return job;
 }

@@ -9,7 +9,7 @@ import type { Logger } from '@listbackup/lib/logger';
 import { FINAL_STATUSES, Job, type JobKind, type StoredProgress } from '../entities/job.ts';
 import { JobLog, type JobLogLevel } from '../entities/job-log.ts';
 import { JOBS_CHANNEL, type JobQueue, type QueuedJob } from '../queue/job-queue.ts';
-import { addLogLine, jobEvent, MAX_LOG_MESSAGE, recordJobEvent } from '../services/job-state.ts';
+import { addLogLine, jobEvent, MAX_LOG_MESSAGE, recordJobEvent, recordJobRetrying } from '../services/job-state.ts';
 import { abortCauseOf, classifyFailure, JobAbort, type AbortCause, type ClassifiedFailure } from './errors.ts';
 import { PgListener } from './listener.ts';
 import { ProgressTracker, Throttle } from './progress.ts';
@@ -362,7 +362,7 @@ export class JobWorker {
               job.nextAttemptAt = new Date(Date.now() + decision.delayMs);
               await queue.enqueue(tx, job, job.nextAttemptAt);
               addLogLine(tx, job, `${attempt} failed (${failure.type}): ${failure.reason}. Retrying in ${formatDelay(decision.delayMs)}`, 'WARN');
-              recordJobEvent(tx, 'job.retrying', job, { retryDelayMs: decision.delayMs });
+              recordJobRetrying(tx, job, decision.delayMs);
               return;
             }
             const retryable = failure.type !== 'CONFIG';
@@ -381,7 +381,7 @@ export class JobWorker {
     }
   }
 
-  #finish(tx: Em, job: Job, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', note: string, event: string, level: JobLogLevel = 'INFO'): void {
+  #finish(tx: Em, job: Job, status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', note: string, event: 'job.completed' | 'job.failed' | 'job.cancelled', level: JobLogLevel = 'INFO'): void {
     job.status = status;
     job.finishedAt = new Date();
     job.nextAttemptAt = null;

@@ -1,4 +1,4 @@
-import { OutboxMigration } from '@listbackup/lib/events/outbox-migration';
+import { OutboxActorMigration, OutboxMigration } from '@listbackup/lib/events/outbox-migration';
 import { Migration0001Initial } from './0001-initial.ts';
 import { Migration0003ConnectionVault } from './0003-connection-vault.ts';
 
@@ -6,4 +6,5 @@ export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
   { name: '0002-outbox', class: OutboxMigration },
   { name: '0003-connection-vault', class: Migration0003ConnectionVault },
+  { name: '0004-outbox-actor', class: OutboxActorMigration },
 ];

@@ -1,3 +1,4 @@
+import { actorOf } from '@listbackup/lib/events/contract';
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import { authorize, type Action } from '@listbackup/lib/access';
@@ -171,8 +172,8 @@ export async function createApiKeyConnection(ctx: PlatformsContext, input: ApiKe
     });
     const secret = ctx.platforms.vault.create(tx, connection.accountId, connection.id);
     ctx.platforms.vault.seal(secret, 'credentials', { kind: 'apiKey', apiKey });
-    enqueueEvent(tx, connectionEvent('connection.created', connection, definition.slug));
-    enqueueEvent(tx, connectionEvent('connection.authorized', connection, definition.slug, { externalAccountId: connection.externalAccountId }));
+    enqueueEvent(tx, connectionEvent('connection.created', connection, definition.slug, {}, actorOf(ctx)));
+    enqueueEvent(tx, connectionEvent('connection.authorized', connection, definition.slug, { externalAccountId: connection.externalAccountId ?? null }, actorOf(ctx)));
     return connection;
   });
   ctx.log.info({ accountId: created.accountId, connectionId: created.id, platform: definition.slug, externalAccountId: created.externalAccountId }, 'API-key connection created');
@@ -225,7 +226,7 @@ export async function testConnection(ctx: PlatformsContext, id: string): Promise
       connection.externalAccountName = checked.identity.name ?? connection.externalAccountName ?? null;
       connection.params = { ...connection.params, ...checked.identity.params };
       clearError(connection);
-      if (wasFailed) enqueueEvent(tx, connectionEvent('connection.authorized', connection, definition.slug, { externalAccountId: connection.externalAccountId }));
+      if (wasFailed) enqueueEvent(tx, connectionEvent('connection.authorized', connection, definition.slug, { externalAccountId: connection.externalAccountId ?? null }, actorOf(ctx)));
       const who = checked.identity.name ? ` as ${checked.identity.name}` : '';
       return { ok: true, connection, message: `${definition.name} answered: connected${who}.` };
     }
@@ -235,7 +236,7 @@ export async function testConnection(ctx: PlatformsContext, id: string): Promise
       const wasAuthorized = connection.status === 'AUTHORIZED';
       connection.status = 'FAILED';
       recordError(connection, CODES.CREDENTIALS_REFUSED, message, now);
-      if (wasAuthorized) enqueueEvent(tx, connectionEvent('connection.failed', connection, definition.slug, { code: CODES.CREDENTIALS_REFUSED, message }));
+      if (wasAuthorized) enqueueEvent(tx, connectionEvent('connection.failed', connection, definition.slug, { code: CODES.CREDENTIALS_REFUSED, message }, actorOf(ctx)));
       return { ok: false, connection, errorCode: CODES.CREDENTIALS_REFUSED, message };
     }
     const message = `Could not reach ${definition.name}: ${reason}.`;
@@ -313,7 +314,7 @@ export async function revokeConnection(ctx: PlatformsContext, id: string): Promi
     connection.accessTokenExpiresAt = null;
     connection.pendingStateHash = null;
     connection.pendingStateExpiresAt = null;
-    enqueueEvent(tx, connectionEvent('connection.revoked', connection, platform.slug, { revokedAtPlatform }));
+    enqueueEvent(tx, connectionEvent('connection.revoked', connection, platform.slug, { revokedAtPlatform }, actorOf(ctx)));
     return { connection, revokedAtPlatform, message };
   });
 }

@@ -1,5 +1,6 @@
 import { AppError } from '@listbackup/lib/errors';
-import { createEvent, type EventEnvelope } from '@listbackup/lib/events/envelope';
+import type { Actor } from '@listbackup/lib/events/envelope';
+import { createEvent, type EventDataInput, type EventOf } from '@listbackup/lib/events/contract';
 import type { Connection, ConnectionStatus } from '../entities/connection.ts';
 
 /** Stable codes of expected failures, in `extensions.code`, `lastErrorCode` and result pages. */
@@ -51,14 +52,18 @@ export function clearError(connection: Connection): void {
   connection.lastErrorAt = null;
 }
 
+type ConnectionEventType = 'connection.created' | 'connection.authorized' | 'connection.failed' | 'connection.revoked';
+type ConnectionBase = 'connectionId' | 'platformId' | 'platform' | 'name' | 'authType' | 'status';
+
 /** The event of a connection's state change; the data never holds a credential. */
-export function connectionEvent(
-  type: 'connection.created' | 'connection.authorized' | 'connection.failed' | 'connection.revoked',
+export function connectionEvent<T extends ConnectionEventType>(
+  type: T,
   connection: Connection,
   platformSlug: string,
-  extra: Record<string, unknown> = {},
-): EventEnvelope {
-  return createEvent(type, connection.accountId, connection.id, {
+  extra: Omit<EventDataInput<T>, ConnectionBase>,
+  actor?: Actor,
+): EventOf<T> {
+  const data = {
     connectionId: connection.id,
     platformId: connection.platformId,
     platform: platformSlug,
@@ -66,5 +71,6 @@ export function connectionEvent(
     authType: connection.authType,
     status: connection.status satisfies ConnectionStatus,
     ...extra,
-  });
+  } as EventDataInput<T>;
+  return createEvent(type, connection.accountId, connection.id, data, { actor });
 }

@@ -1,3 +1,4 @@
+import { actorOf } from '@listbackup/lib/events/contract';
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import { AccessChecker, authorize, can } from '@listbackup/lib/access';
@@ -103,7 +104,7 @@ export async function startOAuthConnection(ctx: PlatformsContext, input: StartOA
         scopes: [],
         createdAt: new Date(now),
       });
-      enqueueEvent(tx, connectionEvent('connection.created', row, definition.slug));
+      enqueueEvent(tx, connectionEvent('connection.created', row, definition.slug, {}, actorOf(ctx)));
     }
     row.pendingStateHash = hashNonce(nonce);
     row.pendingStateExpiresAt = new Date(expiresAt);
@@ -263,7 +264,7 @@ export async function completeOAuthCallback(
       row.externalAccountName = checked.identity.name ?? null;
     }
     clearError(row);
-    enqueueEvent(tx, connectionEvent('connection.authorized', row, definition.slug, { externalAccountId: row.externalAccountId }));
+    enqueueEvent(tx, connectionEvent('connection.authorized', row, definition.slug, { externalAccountId: row.externalAccountId ?? null }, actorOf({ principal })));
     return row;
   });
   return { ok: true, connection, platformName };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { authorize, can } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { NotFoundError } from '@listbackup/lib/errors';
-import { createEvent } from '@listbackup/lib/events/envelope';
+import { createEvent } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { SourcesContext } from '../context.ts';
 import { Snapshot } from '../entities/snapshot.ts';

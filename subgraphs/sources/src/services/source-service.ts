@@ -3,7 +3,7 @@ import { LockMode } from '@mikro-orm/core';
 import { authorize } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { AppError, NotFoundError } from '@listbackup/lib/errors';
-import { createEvent } from '@listbackup/lib/events/envelope';
+import { actorOf, createEvent, type EventDataInput } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { SourcesContext } from '../context.ts';
 import { Source, type ScheduleKind } from '../entities/source.ts';
@@ -84,8 +84,11 @@ function checkResources(connection: ConnectionInfo, resources: string[]): void {
   }
 }
 
-function sourceEvent(type: string, source: Source, data: Record<string, unknown> = {}) {
-  return createEvent(type, source.accountId, source.id, { accountId: source.accountId, sourceId: source.id, ...data });
+type SourceEventType = 'source.created' | 'source.updated' | 'source.paused' | 'source.resumed' | 'source.deleted' | 'data.deleted';
+
+/** An event about the source, by the caller; the data names the account and the source, then what the type adds. */
+function sourceEvent<T extends SourceEventType>(ctx: SourcesContext, type: T, source: Source, data: Omit<EventDataInput<T>, 'accountId' | 'sourceId'>) {
+  return createEvent(type, source.accountId, source.id, { accountId: source.accountId, sourceId: source.id, ...data } as EventDataInput<T>, { actor: actorOf(ctx) });
 }
 
 /**
@@ -122,7 +125,7 @@ export async function createSource(ctx: SourcesContext, input: CreateSourceInput
       createdAt: now,
       updatedAt: now,
     });
-    enqueueEvent(tx, sourceEvent('source.created', source, { connectionId: source.connectionId, resources, schedule }));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.created', source, { connectionId: source.connectionId, resources, schedule }));
     return source;
   });
 }
@@ -161,7 +164,7 @@ export async function updateSource(ctx: SourcesContext, id: string, input: Updat
       source.nextRunAt = source.paused ? null : nextRun(schedule, new Date());
     }
     source.updatedAt = new Date();
-    enqueueEvent(tx, sourceEvent('source.updated', source, { changed: Object.keys(input).filter((key) => input[key as keyof UpdateSourceInput] != null) }));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.updated', source, { changed: Object.keys(input).filter((key) => input[key as keyof UpdateSourceInput] != null) }));
     return source;
   });
 }
@@ -173,7 +176,7 @@ export async function pauseSource(ctx: SourcesContext, id: string): Promise<Sour
     source.paused = true;
     source.nextRunAt = null;
     source.updatedAt = new Date();
-    enqueueEvent(tx, sourceEvent('source.paused', source));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.paused', source, {}));
     return source;
   });
 }
@@ -186,7 +189,7 @@ export async function resumeSource(ctx: SourcesContext, id: string): Promise<Sou
     source.paused = false;
     source.nextRunAt = nextRun(scheduleOf(source), new Date());
     source.updatedAt = new Date();
-    enqueueEvent(tx, sourceEvent('source.resumed', source));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.resumed', source, {}));
     return source;
   });
 }
@@ -206,10 +209,10 @@ export async function deleteSource(ctx: SourcesContext, id: string, withSnapshot
       const snapshots = await tx.find(Snapshot, { sourceId: source.id, accountId: source.accountId });
       if (snapshots.length) {
         await tx.nativeDelete(Snapshot, { id: { $in: snapshots.map((s) => s.id) } });
-        enqueueEvent(tx, sourceEvent('data.deleted', source, { snapshots: snapshots.map((s) => ({ id: s.id, manifestKey: s.manifestKey })) }));
+        enqueueEvent(tx, sourceEvent(ctx, 'data.deleted', source, { snapshots: snapshots.map((s) => ({ id: s.id, manifestKey: s.manifestKey })) }));
       }
     }
-    enqueueEvent(tx, sourceEvent('source.deleted', source, { withSnapshots }));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.deleted', source, { withSnapshots }));
   });
   return true;
 }

@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import type { Principal } from '../principal.ts';
+import { assertValidEvent, uuidv7, type Actor, type EventEnvelope } from './envelope.ts';
+
+/**
+ * Every event type of the product and the shape of its `data`: the one list publishers and
+ * consumers share (docs/architecture.md says who publishes and who consumes each). A new type is
+ * added here, with its shape, before anything publishes it.
+ *
+ * Publishers build events with `createEvent`, which checks the data against its shape (a mismatch
+ * is a programming error and throws). Consumers read them with `readEvent`, which answers the
+ * typed data or null for an envelope of another type or of a shape this version does not know.
+ */
+
+const id = z.string().min(1);
+const time = z.string();
+const nullableString = z.string().nullable();
+
+// -------------------------------------------------------------------------------------------------
+// The caller behind an event
+
+export const ActorShape = z.object({
+  kind: z.enum(['user', 'apiKey', 'system', 'anonymous']),
+  /** The user or API key id, the service name for `system`, null for `anonymous`. */
+  id: z.string().nullable(),
+  ip: z.string().max(64).nullable().optional(),
+  userAgent: z.string().max(512).nullable().optional(),
+}) satisfies z.ZodType<Actor>;
+
+const MAX_USER_AGENT = 512;
+
+/**
+ * The actor of a request: who (from the verified principal), from where (the client IP and user
+ * agent the gateway forwarded). An anonymous caller is `anonymous` with its address.
+ */
+export function actorOf(request: { principal: Principal; clientIp?: string | null; userAgent?: string | null }): Actor {
+  const { principal } = request;
+  const where = { ip: request.clientIp ?? null, userAgent: request.userAgent?.slice(0, MAX_USER_AGENT) ?? null };
+  switch (principal.kind) {
+    case 'user':
+      return { kind: 'user', id: principal.userId, ...where };
+    case 'apiKey':
+      return { kind: 'apiKey', id: principal.apiKeyId, ...where };
+    default:
+      return { kind: 'anonymous', id: null, ...where };
+  }
+}
+
+/** A service acting on its own (the scheduler, a worker, billing's dunning). */
+export const systemActor = (service: string): Actor => ({ kind: 'system', id: service });
+
+// -------------------------------------------------------------------------------------------------
+// Shapes shared by several types
+
+/** A job's state, named as in the `Job` type of the schema (the gateway's live subscriptions project it). */
+const JobState = z.object({
+  __typename: z.literal('Job'),
+  id,
+  kind: z.string(),
+  status: z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
+  attempts: z.number().int(),
+  progress: z.object({
+    itemsDone: z.number(),
+    itemsTotal: z.number().nullable(),
+    bytesDone: z.number(),
+    bytesTotal: z.number().nullable(),
+    itemsPerSecond: z.number().nullable(),
+    bytesPerSecond: z.number().nullable(),
+    etaSeconds: z.number().nullable(),
+    percent: z.number().nullable(),
+  }),
+  failureType: nullableString,
+  failureReason: nullableString,
+  partialSuccess: z.boolean(),
+  cancelRequested: z.boolean(),
+  createdAt: time,
+  startedAt: time.nullable(),
+  finishedAt: time.nullable(),
+  nextAttemptAt: time.nullable(),
+});
+
+const JobData = z.object({ accountId: id, sourceId: id.nullable(), jobId: id, job: JobState });
+
+const ConnectionData = z.object({
+  connectionId: id,
+  platformId: id,
+  /** The platform's slug, e.g. `stripe`. */
+  platform: z.string(),
+  name: z.string(),
+  authType: z.string(),
+  status: z.string(),
+});
+
+const SourceData = z.object({ accountId: id, sourceId: id });
+
+const DeletedSnapshots = z.array(z.object({ id, manifestKey: z.string() }));
+
+// -------------------------------------------------------------------------------------------------
+// The contract
+
+interface EventDefinition<Data extends z.ZodType> {
+  data: Data;
+  /** Published directly to live subscribers only, never through the outbox or the archive. */
+  ephemeral?: boolean;
+}
+
+const define = <Data extends z.ZodType>(data: Data, options: { ephemeral?: boolean } = {}): EventDefinition<Data> => ({ data, ...options });
+
+export const EVENTS = {
+  // accounts: users
+  'user.created': define(z.object({ userId: id, email: z.string(), name: z.string(), personalAccountId: id })),
+  'user.login': define(z.object({ userId: id, sessionId: id, method: z.string() })),
+
+  // accounts: tenancy
+  'account.created': define(z.object({ name: z.string(), parentId: id.nullable() })),
+
+  // billing (issue 11): plan changes, quotas and payments, as accounts (suspension) and notifications read them
+  'account.upgraded': define(z.object({ accountId: id, fromPlan: z.string().nullable(), toPlan: z.string() })),
+  'billing.quota_reached': define(
+    z.object({
+      accountId: id,
+      /** The share of the quota now used, in percent: 80 (warning) or 100 (reached). */
+      threshold: z.union([z.literal(80), z.literal(100)]),
+      usedBytes: z.number(),
+      quotaBytes: z.number(),
+    }),
+  ),
+  'billing.payment_overdue': define(z.object({ accountId: id, invoiceId: id.nullable(), overdueSince: time })),
+  'billing.payment_succeeded': define(z.object({ accountId: id, invoiceId: id.nullable() })),
+
+  // platforms: connections
+  'connection.created': define(ConnectionData),
+  'connection.authorized': define(ConnectionData.extend({ externalAccountId: z.string().nullable() })),
+  'connection.failed': define(ConnectionData.extend({ code: z.string(), message: z.string() })),
+  'connection.revoked': define(ConnectionData.extend({ revokedAtPlatform: z.boolean() })),
+
+  // sources
+  'source.created': define(
+    SourceData.extend({
+      connectionId: id,
+      resources: z.array(z.string()),
+      schedule: z.object({ kind: z.string(), cron: z.string().nullable(), timeZone: z.string().nullable() }),
+    }),
+  ),
+  'source.updated': define(SourceData.extend({ changed: z.array(z.string()) })),
+  'source.paused': define(SourceData),
+  'source.resumed': define(SourceData),
+  'source.deleted': define(SourceData.extend({ withSnapshots: z.boolean() })),
+  'data.synced': define(
+    SourceData.extend({
+      jobId: id,
+      snapshotId: id,
+      items: z.number(),
+      logicalBytes: z.number(),
+      storedBytes: z.number(),
+      partial: z.boolean(),
+    }),
+  ),
+  'data.deleted': define(SourceData.extend({ snapshots: DeletedSnapshots })),
+
+  // jobs
+  'job.created': define(JobData),
+  'job.started': define(JobData),
+  'job.progress': define(JobData, { ephemeral: true }),
+  'job.retrying': define(JobData.extend({ retryDelayMs: z.number() })),
+  'job.requeued': define(JobData),
+  'job.cancelling': define(JobData),
+  'job.completed': define(JobData),
+  'job.failed': define(JobData),
+  'job.cancelled': define(JobData),
+} as const satisfies Record<string, EventDefinition<z.ZodType>>;
+
+export type EventType = keyof typeof EVENTS;
+/** What a publisher passes as `data` for a type. */
+export type EventDataInput<T extends EventType> = z.input<(typeof EVENTS)[T]['data']>;
+/** What a consumer reads in `data` for a type. */
+export type EventData<T extends EventType> = z.output<(typeof EVENTS)[T]['data']>;
+/** An envelope of one type, its data typed. */
+export type EventOf<T extends EventType> = Omit<EventEnvelope, 'type' | 'data'> & { type: T; data: EventData<T> };
+
+export const EVENT_TYPES = Object.keys(EVENTS) as EventType[];
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENTS, type);
+}
+
+export interface CreateEventOptions {
+  /** Who caused it (see `actorOf`); absent for what the system does on its own schedule. */
+  actor?: Actor;
+  /** When it happened; now by default. */
+  time?: Date;
+}
+
+/**
+ * A new envelope: UUID v7 id, the tenant, the entity it is about (`subject`) and the data of its
+ * type, checked against the contract.
+ */
+export function createEvent<T extends EventType>(type: T, accountId: string, subject: string, data: EventDataInput<T>, options: CreateEventOptions = {}): EventOf<T> {
+  const parsed = EVENTS[type].data.safeParse(data);
+  if (!parsed.success) throw new TypeError(`Event ${type} does not match its contract: ${z.prettifyError(parsed.error)}`);
+  const event = {
+    id: uuidv7(),
+    type,
+    accountId,
+    subject,
+    time: (options.time ?? new Date()).toISOString(),
+    data: parsed.data as EventData<T>,
+    ...(options.actor ? { actor: ActorShape.parse(options.actor) } : {}),
+  };
+  assertValidEvent(event);
+  return event;
+}
+
+/**
+ * The event as its type, when it is one and its data has the shape of the contract; else null (an
+ * unknown type or a shape of another version: a consumer logs and skips it).
+ */
+export function readEvent<T extends EventType>(event: EventEnvelope, type: T): EventOf<T> | null {
+  if (event.type !== type) return null;
+  const parsed = EVENTS[type].data.safeParse(event.data);
+  if (!parsed.success) return null;
+  return { ...event, type, data: parsed.data as EventData<T> };
+}
+
+/** Any event of the contract, discriminated by `type`. */
+export type ContractEvent = { [T in EventType]: EventOf<T> }[EventType];
+
+/** The event typed by its own type, or null when the type is unknown or the data off-contract. */
+export function readAnyEvent(event: EventEnvelope): ContractEvent | null {
+  return isEventType(event.type) ? (readEvent(event, event.type) as ContractEvent | null) : null;
+}
