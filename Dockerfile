@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY lib/package.json lib/
 COPY packages/catalogue/package.json packages/catalogue/
+COPY packages/engine/package.json packages/engine/
 COPY gateway/package.json gateway/
 COPY subgraphs/accounts/package.json subgraphs/accounts/
 COPY subgraphs/platforms/package.json subgraphs/platforms/

@@ -11,7 +11,7 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DirectoryTarget, listSnapshots, LocalDirectoryStore, Repository, restoreSnapshot, runBackup, type SourceItem, StaticKeyProvider } from '../subgraphs/jobs/src/engine/index.ts';
+import { DirectoryTarget, listSnapshots, LocalDirectoryStore, Repository, restoreSnapshot, runBackup, type SourceItem, StaticKeyProvider } from '@listbackup/engine';
 import { listFiles } from './backup-data.ts';
 
 const [op, repositoryDir, dir] = process.argv.slice(2);

@@ -26,7 +26,7 @@ import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
-import { KeyRing, LocalDirectoryStore } from '../subgraphs/jobs/src/engine/index.ts';
+import { KeyRing, LocalDirectoryStore } from '@listbackup/engine';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';

@@ -8,7 +8,7 @@ import type { InternalClaims } from '@listbackup/lib/internal-token';
 import type { Logger } from '@listbackup/lib/logger';
 import type { InternalRoute } from '@listbackup/lib/subgraph';
 import { Job } from '../entities/job.ts';
-import type { AccountRepository, Repository } from '../engine/index.ts';
+import type { AccountRepository, Repository } from '@listbackup/engine';
 
 /** The jobs route the gateway's public `GET /downloads?token=…` is proxied to. */
 export const DOWNLOAD_PATH = '/internal/downloads';

@@ -1,4 +1,4 @@
-import { ChunkIntegrityError, DecryptionError, EngineConfigError, EngineError, type Json, layout, Repository, SnapshotNotFoundError, type SourceItem, StoreKeyProvider } from '../engine/index.ts';
+import { ChunkIntegrityError, DecryptionError, EngineConfigError, EngineError, type Json, layout, Repository, SnapshotNotFoundError, type SourceItem, StoreKeyProvider } from '@listbackup/engine';
 import { ConnectorError, type ConnectorItem } from '@listbackup/catalogue/sdk';
 import { JobFailure } from '../worker/errors.ts';
 import type { BackupSettings } from './settings.ts';

@@ -19,7 +19,7 @@ import {
   snapshotItems,
   type SourceItem,
   verify,
-} from '../engine/index.ts';
+} from '@listbackup/engine';
 import { type BackupJobParams, enqueueJob } from '../services/job-service.ts';
 import { JobFailure } from '../worker/errors.ts';
 import type { WorkerDeps } from '../worker/index.ts';

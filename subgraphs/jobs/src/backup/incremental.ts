@@ -11,7 +11,7 @@
  * parent and the same cursor.
  */
 import type { Cursor } from '@listbackup/catalogue/sdk';
-import type { RejectedItem, SnapshotHeader } from '../engine/index.ts';
+import type { RejectedItem, SnapshotHeader } from '@listbackup/engine';
 
 export const DEFAULT_FULL_RUN_EVERY_MS = 7 * 24 * 60 * 60_000;
 

@@ -4,7 +4,7 @@ import { readJson, sendJson } from '@listbackup/lib/http';
 import type { Page } from '@listbackup/lib/pagination';
 import { type ItemsPageRequest, pageItems, type SnapshotItemRecord } from '@listbackup/lib/snapshot-items';
 import type { InternalRoute } from '@listbackup/lib/subgraph';
-import { readSnapshot, type Repository, SnapshotNotFoundError, snapshotItems } from '../engine/index.ts';
+import { readSnapshot, type Repository, SnapshotNotFoundError, snapshotItems } from '@listbackup/engine';
 import { itemMetadata, snapshotIdOf } from './engine-runtime.ts';
 
 export const SNAPSHOT_ITEMS_PATH = '/internal/snapshots/items';

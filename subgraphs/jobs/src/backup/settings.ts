@@ -2,7 +2,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '@listbackup/lib/config';
-import { KeyRing, LocalDirectoryStore, type ObjectStore, type Repository } from '../engine/index.ts';
+import { KeyRing, LocalDirectoryStore, type ObjectStore, type Repository } from '@listbackup/engine';
 import { type ConnectorRegistryOptions, createConnectorRegistry, envStem } from '@listbackup/catalogue';
 import type { RetryPolicy } from '@listbackup/catalogue/sdk';
 import { type CredentialsProvider, PlatformsCredentials } from './credentials.ts';
@@ -72,7 +72,7 @@ export async function storageFromEnv(env: NodeJS.ProcessEnv = process.env, optio
   let store: ObjectStore | undefined;
   let description = '';
   if (env.STORAGE_S3_BUCKET) {
-    const { S3Store } = await import('../engine/store-s3.ts');
+    const { S3Store } = await import('@listbackup/engine/s3');
     if (Boolean(env.STORAGE_S3_ACCESS_KEY_ID) !== Boolean(env.STORAGE_S3_SECRET_ACCESS_KEY)) problems.push('STORAGE_S3_ACCESS_KEY_ID and STORAGE_S3_SECRET_ACCESS_KEY go together');
     try {
       store = S3Store.fromConfig({

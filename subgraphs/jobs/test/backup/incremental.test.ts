@@ -8,9 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemMetadata } from '../../src/backup/engine-runtime.ts';
 import { publishedState, planResource, readBackupState } from '../../src/backup/incremental.ts';
-import { readSnapshot, type SnapshotHeader, snapshotItems } from '../../src/engine/index.ts';
+import { readAll, readSnapshot, type SnapshotHeader, snapshotItems } from '@listbackup/engine';
 import type { Job } from '../../src/entities/job.ts';
-import { collect } from '../engine/support.ts';
 import { type Fakes, startFakes } from '@listbackup/catalogue/testing/fakes';
 import type { StripeListName } from '@listbackup/catalogue/stripe/fake';
 import { logLines } from '../support/jobs-support.ts';
@@ -46,7 +45,7 @@ describe('incremental backups (BACKUP handler, Stripe fake)', () => {
     const items = new Map<string, unknown>();
     for await (const item of snapshotItems(account, header)) {
       const meta = itemMetadata(item.metadata)!;
-      const bytes = Buffer.concat(await collect(account.readChunks(item.chunks, { expectedContentHash: item.contentHash })));
+      const bytes = await readAll(account.readChunks(item.chunks, { expectedContentHash: item.contentHash }));
       items.set(`${meta.resource}:${meta.id}`, JSON.parse(bytes.toString('utf8')));
     }
     return { header, items };

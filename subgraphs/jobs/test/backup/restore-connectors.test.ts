@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemMetadata } from '../../src/backup/engine-runtime.ts';
 import type { RestDefinition } from '@listbackup/lib/rest-definition';
-import { DirectoryTarget, readSnapshot, restoreSnapshot, snapshotItems } from '../../src/engine/index.ts';
+import { DirectoryTarget, readSnapshot, restoreSnapshot, snapshotItems } from '@listbackup/engine';
 import { type Fakes, generatedBytes, startFakes } from '@listbackup/catalogue/testing/fakes';
 import { FOLDER, GOOGLE_DOC } from '@listbackup/catalogue/google-drive/fake';
 import { type BackupRig, freshDatabase, startBackupRig, withClient } from './support.ts';

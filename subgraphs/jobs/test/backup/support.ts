@@ -17,7 +17,7 @@ import { createRepository } from '../../src/backup/engine-runtime.ts';
 import { type ConnectionCredentials, StaticCredentials } from '../../src/backup/credentials.ts';
 import { type BackupSettings, downloadKey } from '../../src/backup/settings.ts';
 import type { ConnectorRegistryOptions } from '@listbackup/catalogue';
-import { KeyRing, LocalDirectoryStore, type Repository } from '../../src/engine/index.ts';
+import { KeyRing, LocalDirectoryStore, type Repository } from '@listbackup/engine';
 import type { Job } from '../../src/entities/job.ts';
 import { DATABASE_URL, startTestSubgraph, uniqueName, type TestSubgraph } from '../support/subgraph-harness.ts';
 import { enqueue, logLines, waitForStatus } from '../support/jobs-support.ts';

@@ -1,8 +1,8 @@
 /** The ObjectStore contract, run against every backend. */
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { EngineConfigError, ObjectNotFoundError } from '../../src/engine/errors.ts';
-import { createObjectWriter, type ObjectStore, readAll } from '../../src/engine/store.ts';
+import { EngineConfigError, ObjectNotFoundError } from '../src/errors.ts';
+import { createObjectWriter, type ObjectStore, readAll } from '../src/store.ts';
 
 export function objectStoreContract(name: string, open: () => ObjectStore, options: { concurrentPutIfAbsent?: boolean } = {}): void {
   const prefix = () => `t${randomBytes(4).toString('hex')}`;

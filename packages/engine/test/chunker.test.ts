@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Chunker, chunkStream, createChunkerTransform, DEFAULT_CHUNKING, GEAR } from '../../src/engine/chunker.ts';
-import { EngineConfigError } from '../../src/engine/errors.ts';
+import { Chunker, chunkStream, createChunkerTransform, DEFAULT_CHUNKING, GEAR } from '../src/chunker.ts';
+import { EngineConfigError } from '../src/errors.ts';
 import { piecesOf, randomBuffer } from './support.ts';
 
 async function chunksOf(data: Buffer, piece = 64 * 1024): Promise<Buffer[]> {

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyRetention, collectGarbage } from '../../src/engine/gc.ts';
-import { StaticKeyProvider } from '../../src/engine/keys.ts';
-import { layout } from '../../src/engine/layout.ts';
-import { runBackup, type SourceItem } from '../../src/engine/pipeline.ts';
-import { type AccountRepository, Repository } from '../../src/engine/repository.ts';
-import { DirectoryTarget, restoreSnapshot } from '../../src/engine/restore.ts';
-import { deleteSnapshot, SnapshotWriter, snapshotItems } from '../../src/engine/snapshot.ts';
-import { verify } from '../../src/engine/verify.ts';
+import { applyRetention, collectGarbage } from '../src/gc.ts';
+import { StaticKeyProvider } from '../src/keys.ts';
+import { layout } from '../src/layout.ts';
+import { runBackup, type SourceItem } from '../src/pipeline.ts';
+import { type AccountRepository, Repository } from '../src/repository.ts';
+import { DirectoryTarget, restoreSnapshot } from '../src/restore.ts';
+import { deleteSnapshot, SnapshotWriter, snapshotItems } from '../src/snapshot.ts';
+import { verify } from '../src/verify.ts';
 import { collect, listKeys, piecesOf, randomBuffer, sha256, type TestRepo, tempDir, testRepository } from './support.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];

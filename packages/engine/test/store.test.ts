@@ -1,7 +1,7 @@
 import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalDirectoryStore } from '../../src/engine/store.ts';
+import { LocalDirectoryStore } from '../src/store.ts';
 import { objectStoreContract } from './store-contract.ts';
 import { tempDir } from './support.ts';
 

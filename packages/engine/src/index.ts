@@ -2,7 +2,7 @@
  * The backup engine: content-defined chunking, per-account envelope encryption, a content-addressed
  * chunk repository on a local directory or S3, immutable snapshot manifests with retention and
  * garbage collection, the backup pipeline, export, restore and verify. No GraphQL, no database:
- * the jobs layer drives it. S3Store is imported from './store-s3.ts' so the AWS SDK loads only
+ * the jobs layer drives it. S3Store is imported from '@listbackup/engine/s3' so the AWS SDK loads only
  * where it is used.
  */
 export { type ArchiveEntry, safeArchivePath, tarStream, type ZipMethod, type ZipOptions, zipStream } from './archive.ts';

@@ -2,11 +2,11 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Chunker } from '../../src/engine/chunker.ts';
-import { ContentHash } from '../../src/engine/crypto.ts';
-import { StaticKeyProvider } from '../../src/engine/keys.ts';
-import { Repository, type RepositoryOptions } from '../../src/engine/repository.ts';
-import { LocalDirectoryStore } from '../../src/engine/store.ts';
+import { Chunker } from '../src/chunker.ts';
+import { ContentHash } from '../src/crypto.ts';
+import { StaticKeyProvider } from '../src/keys.ts';
+import { Repository, type RepositoryOptions } from '../src/repository.ts';
+import { LocalDirectoryStore } from '../src/store.ts';
 
 /** Deterministic pseudo-random bytes (AES-256-CTR keystream of a seed), streamed in pieces. */
 export async function* randomStream(seed: string, size: number, piece = 1 << 20): AsyncGenerator<Buffer> {

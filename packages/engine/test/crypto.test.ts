@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AccountKeys, ContentHash, chunkDigest, generateDataKey, KeyRing } from '../../src/engine/crypto.ts';
-import { DecryptionError, EngineConfigError } from '../../src/engine/errors.ts';
+import { AccountKeys, ContentHash, chunkDigest, generateDataKey, KeyRing } from '../src/crypto.ts';
+import { DecryptionError, EngineConfigError } from '../src/errors.ts';
 
 const kek = (id: string) => ({ id, key: randomBytes(32) });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EngineConfigError } from '../../src/engine/errors.ts';
-import { isoWeek, prune, validateRetention } from '../../src/engine/retention.ts';
+import { EngineConfigError } from '../src/errors.ts';
+import { isoWeek, prune, validateRetention } from '../src/retention.ts';
 
 /** Snapshots at the given ISO times, ids s0, s1, … in that order. */
 const at = (...times: string[]) => times.map((createdAt, i) => ({ id: `s${i}`, createdAt }));

@@ -3,9 +3,9 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportSnapshot } from '../../src/engine/export.ts';
-import { type SourceItem, runBackup } from '../../src/engine/pipeline.ts';
-import type { SnapshotHeader } from '../../src/engine/snapshot.ts';
+import { exportSnapshot } from '../src/export.ts';
+import { type SourceItem, runBackup } from '../src/pipeline.ts';
+import type { SnapshotHeader } from '../src/snapshot.ts';
 import { jsonRecords, piecesOf, randomBuffer, sha256, type TestRepo, tempDir, testRepository } from './support.ts';
 
 const has = (tool: string) => spawnSync('which', [tool]).status === 0;

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyRetention, collectGarbage } from '../../src/engine/gc.ts';
-import { type SourceItem, runBackup } from '../../src/engine/pipeline.ts';
-import type { AccountRepository } from '../../src/engine/repository.ts';
-import { listManifests, listSnapshots, SnapshotWriter, snapshotChunks } from '../../src/engine/snapshot.ts';
-import { verify } from '../../src/engine/verify.ts';
+import { applyRetention, collectGarbage } from '../src/gc.ts';
+import { type SourceItem, runBackup } from '../src/pipeline.ts';
+import type { AccountRepository } from '../src/repository.ts';
+import { listManifests, listSnapshots, SnapshotWriter, snapshotChunks } from '../src/snapshot.ts';
+import { verify } from '../src/verify.ts';
 import { collect, piecesOf, randomBuffer, type TestRepo, testRepository } from './support.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
