@@ -12,7 +12,7 @@ import { AuthenticationError, AuthenticationUnavailableError, Authenticator, typ
 import { SignedDataSource, type SubgraphRequest } from './data-source.ts';
 import { formatGatewayError, logMaskedErrors } from './errors.ts';
 import { checkReadiness } from './readiness.ts';
-import { DOWNLOADS_PATH, proxyDownload } from './downloads.ts';
+import { DOWNLOAD_ROUTES, proxyDownload } from './downloads.ts';
 import { OAUTH_CALLBACK_PATH, proxyOAuthCallback } from './oauth-callback.ts';
 import type { GatewayContext } from './context.ts';
 import { createSubscriptionServer, type SubscriptionEngine, type SubscriptionOptions } from './subscriptions/index.ts';
@@ -172,13 +172,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           clientIp: clientIp(req, options.trustProxy ?? false),
           userAgent: userAgent(req),
         });
-      case DOWNLOADS_PATH:
-        return proxyDownload(req, res, { jobsUrl: subgraphUrls.jobs, internalTokenSecret: options.internalTokenSecret, requestId, principal: (state.principal = await authenticator.authenticate(header(req, 'authorization'), requestId)), clientIp: clientIp(req, options.trustProxy ?? false), userAgent: userAgent(req) });
       case '/.well-known/jwks.json':
         return sendJson(res, 200, await authenticator.publicJwks(requestId), { 'cache-control': 'public, max-age=300' });
-      default:
+      default: {
+        const download = Object.hasOwn(DOWNLOAD_ROUTES, url.pathname) ? DOWNLOAD_ROUTES[url.pathname] : undefined;
+        if (download && subgraphUrls[download.subgraph]) {
+          const principal = (state.principal = await authenticator.authenticate(header(req, 'authorization'), requestId));
+          return proxyDownload(req, res, {
+            ...download,
+            url: subgraphUrls[download.subgraph],
+            internalTokenSecret: options.internalTokenSecret,
+            requestId,
+            principal,
+            clientIp: clientIp(req, options.trustProxy ?? false),
+            userAgent: userAgent(req),
+          });
+        }
         if (await serveIde(req, res, url)) return;
         return sendJson(res, 404, graphqlErrorBody('NOT_FOUND', 'No such route'));
+      }
     }
   };
 

@@ -16,3 +16,14 @@ export const DateTime = new GraphQLScalarType<Date, string>({
     return toDate(ast.value);
   },
 });
+
+/** Any JSON value, passed through as it is. */
+export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
+  name: 'JSON',
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: () => {
+    throw new GraphQLError('JSON values are accepted as variables only', { extensions: { code: 'BAD_USER_INPUT' } });
+  },
+});

@@ -105,8 +105,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     durablePrefix,
     onQuery: (message) => {
       const statement = stripAnsi(message);
-      // The outbox relay polls in the background; its statements are not the request's.
-      if (!TRANSACTION_CONTROL.test(statement) && !statement.includes('outbox_events')) sql[name].push(statement);
+      // The outbox relay and the audit log's consumer run in the background; their statements are not the request's.
+      if (!TRANSACTION_CONTROL.test(statement) && !/outbox_events|audit_(entries|chains)|processed_events/.test(statement)) sql[name].push(statement);
     },
   });
 

@@ -93,6 +93,9 @@ const ConnectionData = z.object({
 
 const SourceData = z.object({ accountId: id, sourceId: id });
 
+const Role = z.enum(['owner', 'admin', 'operator', 'viewer']);
+const MemberData = z.object({ membershipId: id, accountId: id, email: z.string(), userId: id.nullable(), role: Role });
+
 const DeletedSnapshots = z.array(z.object({ id, manifestKey: z.string() }));
 
 // -------------------------------------------------------------------------------------------------
@@ -110,12 +113,37 @@ export const EVENTS = {
   // accounts: users
   'user.created': define(z.object({ userId: id, email: z.string(), name: z.string(), personalAccountId: id })),
   'user.login': define(z.object({ userId: id, sessionId: id, method: z.string() })),
+  /** A wrong password or second factor for an existing user (unknown addresses belong to no account). */
+  'user.login_failed': define(z.object({ userId: id, reason: z.enum(['password', 'second_factor']) })),
+  'user.logout': define(z.object({ userId: id, sessionId: id })),
+  'user.mfa_enabled': define(z.object({ userId: id, method: z.literal('totp') })),
+  'user.mfa_disabled': define(z.object({ userId: id, method: z.literal('totp') })),
+  'user.password_changed': define(z.object({ userId: id, method: z.enum(['change', 'reset']) })),
 
   // accounts: tenancy
   'account.created': define(z.object({ name: z.string(), parentId: id.nullable() })),
+  'account.updated': define(z.object({ accountId: id, before: z.object({ name: z.string() }), after: z.object({ name: z.string() }) })),
+  /** A role granted to an address with no user yet: claimed when that address is verified. */
+  'member.invited': define(MemberData),
+  'member.added': define(MemberData),
+  'member.role_changed': define(MemberData.extend({ before: z.object({ role: Role }), after: z.object({ role: Role }) })),
+  'member.removed': define(MemberData),
+  'apikey.created': define(z.object({ apiKeyId: id, name: z.string(), prefix: z.string(), scopes: z.array(z.string()) })),
+  'apikey.revoked': define(z.object({ apiKeyId: id, name: z.string() })),
+
+  // accounts: the audit log itself
+  'audit.exported': define(z.object({ accountId: id, format: z.enum(['NDJSON', 'CSV']) })),
 
   // billing (issue 11): plan changes, quotas and payments, as accounts (suspension) and notifications read them
-  'account.upgraded': define(z.object({ accountId: id, fromPlan: z.string().nullable(), toPlan: z.string() })),
+  'account.upgraded': define(
+    z.object({
+      accountId: id,
+      fromPlan: z.string().nullable(),
+      toPlan: z.string(),
+      /** How long the new plan keeps the account's audit log (accounts prunes by it). */
+      auditLogRetentionDays: z.number().int().positive(),
+    }),
+  ),
   'billing.quota_reached': define(
     z.object({
       accountId: id,

@@ -8,7 +8,13 @@ import { Membership } from './entities/membership.ts';
 import { ApiKey } from './entities/api-key.ts';
 import { isUuid } from '@listbackup/lib/ids';
 
-export interface AccountsContext extends SubgraphContext {
+/** What the accounts services need beyond the request. */
+export interface AccountsDeps {
+  /** Audit log export links: the key that signs them and the public origin (the gateway) they point at. */
+  auditLinks: { key: Buffer; publicUrl: string };
+}
+
+export interface AccountsContext extends SubgraphContext, AccountsDeps {
   loaders: ReturnType<typeof createLoaders>;
 }
 
@@ -37,4 +43,6 @@ export function createLoaders(em: Em) {
   };
 }
 
-export const extendContext = (base: SubgraphContext): AccountsContext => ({ ...base, loaders: createLoaders(base.em) });
+export const contextExtender =
+  (deps: AccountsDeps) =>
+  (base: SubgraphContext): AccountsContext => ({ ...base, ...deps, loaders: createLoaders(base.em) });

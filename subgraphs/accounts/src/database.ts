@@ -6,6 +6,7 @@ import { LoginThrottleSchema } from './entities/login-attempt.ts';
 import { AccountSchema } from './entities/account.ts';
 import { MembershipSchema } from './entities/membership.ts';
 import { ApiKeySchema } from './entities/api-key.ts';
+import { AuditChainSchema, AuditEntrySchema } from './entities/audit-entry.ts';
 import { OutboxEvent, ProcessedEvent } from '@listbackup/lib/events/outbox';
 import { migrations } from './migrations/index.ts';
 
@@ -20,6 +21,8 @@ export const database = {
     AccountSchema,
     MembershipSchema,
     ApiKeySchema,
+    AuditEntrySchema,
+    AuditChainSchema,
     OutboxEvent,
     ProcessedEvent,
   ],

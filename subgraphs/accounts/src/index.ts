@@ -2,42 +2,77 @@ import { openDatabase } from '@listbackup/lib/db';
 import { startSubgraph } from '@listbackup/lib/subgraph';
 import { subgraphSdl } from '@listbackup/lib/supergraph';
 import { OutboxRelay } from '@listbackup/lib/events/outbox';
+import type { EventSubscription } from '@listbackup/lib/events/bus';
+import { linkKey } from '@listbackup/lib/signed-links';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
 import { database } from './database.ts';
 import { resolvers } from './resolvers/index.ts';
-import { extendContext } from './context.ts';
+import { contextExtender } from './context.ts';
 import { LocalAccessResolver, accessInternalRoutes } from './services/access.ts';
 import { identityInternalRoutes } from './services/auth-service.ts';
+import { consumeAuditEvents } from './events/audit-consumer.ts';
+import { AUDIT_EXPORT_ROUTE, auditExportRoute } from './services/audit-export.ts';
+import { pruneAuditLog } from './services/audit-log.ts';
+
+export interface AccountsOptions {
+  /** The public origin links in emails and downloads point at (the gateway). */
+  publicUrl?: string;
+  /** How often the audit log's retention runs (default hourly). */
+  auditRetentionIntervalMs?: number;
+}
+
+const HOUR_MS = 60 * 60_000;
 
 /** Accounts answers access questions itself, so unlike the other subgraphs it takes no resolver. */
-export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>): Promise<RunningService> {
+export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, options: AccountsOptions = {}): Promise<RunningService> {
   const log = runtime.log.child({ service: 'accounts' });
   const orm = await openDatabase({ url: runtime.databaseUrl, onQuery: runtime.onQuery, ...database });
   const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log });
   relay.start();
-  const subgraph = await startSubgraph(
-    {
+  const auditLinkKey = linkKey(runtime.internalTokenSecret, 'audit-export');
+  let audit: EventSubscription | undefined;
+  const retention = setInterval(() => {
+    pruneAuditLog(orm).catch((error: unknown) => log.error({ err: error }, 'audit log retention failed'));
+  }, options.auditRetentionIntervalMs ?? HOUR_MS);
+  retention.unref();
+  try {
+    audit = await consumeAuditEvents(orm, runtime.bus, log, runtime.durablePrefix);
+    const subgraph = await startSubgraph(
+      {
+        name: 'accounts',
+        typeDefs: subgraphSdl('accounts'),
+        resolvers,
+        orm,
+        access: new LocalAccessResolver(orm),
+        internalTokenSecret: runtime.internalTokenSecret,
+        log,
+        extendContext: contextExtender({ auditLinks: { key: auditLinkKey, publicUrl: options.publicUrl ?? process.env.PUBLIC_URL ?? 'http://localhost:4000' } }),
+        internalRoutes: {
+          ...accessInternalRoutes(orm),
+          ...identityInternalRoutes(orm),
+          [AUDIT_EXPORT_ROUTE]: auditExportRoute({ orm, key: auditLinkKey, log }),
+        },
+      },
+      runtime.port,
+      runtime.host,
+    );
+    return {
       name: 'accounts',
-      typeDefs: subgraphSdl('accounts'),
-      resolvers,
+      url: subgraph.url,
       orm,
-      access: new LocalAccessResolver(orm),
-      internalTokenSecret: runtime.internalTokenSecret,
-      log,
-      extendContext,
-      internalRoutes: { ...accessInternalRoutes(orm), ...identityInternalRoutes(orm) },
-    },
-    runtime.port,
-    runtime.host,
-  );
-  return {
-    name: 'accounts',
-    url: subgraph.url,
-    orm,
-    async close() {
-      await subgraph.close();
-      await relay.stop();
-      await orm.close();
-    },
-  };
+      async close() {
+        clearInterval(retention);
+        await subgraph.close();
+        await audit?.unsubscribe();
+        await relay.stop();
+        await orm.close();
+      },
+    };
+  } catch (error) {
+    clearInterval(retention);
+    await audit?.unsubscribe();
+    await relay.stop();
+    await orm.close();
+    throw error;
+  }
 }

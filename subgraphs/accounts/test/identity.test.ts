@@ -184,9 +184,9 @@ describe('logIn', () => {
     expect(await rows(harness.orm, 'select id from accounts.sessions where user_id = ?', [signedUp.user.id])).toHaveLength(2);
   });
 
-  it('answers a wrong password and an unknown email with the same error, and starts no session', async () => {
+  it('answers a wrong password and an unknown email with the same error, and starts no session; the known user\'s log shows the attempt', async () => {
     const email = uniqueEmail('known');
-    await signUp(email);
+    const known = await signUp(email);
     const before = await tableCounts(harness.orm);
     const wrongPassword = errorOf(await gql(ANON, LOG_IN, { input: { email, password: 'not the password at all' } }));
     const unknownEmail = errorOf(await gql(ANON, LOG_IN, { input: { email: uniqueEmail('nobody'), password: GOOD_PASSWORD } }));
@@ -194,7 +194,10 @@ describe('logIn', () => {
     for (const error of [wrongPassword, unknownEmail, malformedEmail]) {
       expect(error).toEqual({ code: 'INVALID_CREDENTIALS', message: 'Email or password is incorrect.', extensions: { code: 'INVALID_CREDENTIALS' } });
     }
-    expect(await tableCounts(harness.orm)).toEqual(before);
+    // Only the failed sign-in of the existing user is an event (unknown addresses belong to no account).
+    expect(await tableCounts(harness.orm)).toEqual({ ...before, outbox_events: before.outbox_events + 1 });
+    const failures = await rows(harness.orm, `select data, actor from accounts.outbox_events where type = 'user.login_failed' and subject = ?`, [known.user.id]);
+    expect(failures).toEqual([{ data: { userId: known.user.id, reason: 'password' }, actor: expect.objectContaining({ kind: 'anonymous' }) }]);
   });
 });
 

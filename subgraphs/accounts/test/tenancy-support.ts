@@ -51,10 +51,10 @@ export async function startHarness(): Promise<TenancyHarness> {
     log: createLogger('accounts-test', 'silent'),
     port: 0,
     host: '127.0.0.1',
-    // The outbox relay polls in the background; its statements are not the request's.
+    // The outbox relay and the audit log's consumer run in the background; their statements are not the request's.
     onQuery: (sql) => {
       const plain = sql.replaceAll(String.fromCharCode(27), '').replace(/\[\d+m/g, '').replace(/^\[query\] /, '');
-      if (!plain.includes('outbox_events') && !/^(begin|commit|rollback)\b/i.test(plain)) queries.push(sql);
+      if (!/outbox_events|audit_(entries|chains)/.test(plain) && !/^(begin|commit|rollback)\b/i.test(plain)) queries.push(sql);
     },
   });
   const baseUrl = new URL(service.url).origin;

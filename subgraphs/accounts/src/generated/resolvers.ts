@@ -3,6 +3,7 @@ import type { User as UserEntity } from '../entities/user.ts';
 import type { Account as AccountEntity } from '../entities/account.ts';
 import type { Membership as MembershipEntity } from '../entities/membership.ts';
 import type { ApiKey as ApiKeyEntity } from '../entities/api-key.ts';
+import type { AuditEntry as AuditEntryEntity } from '../entities/audit-entry.ts';
 import type { AccountsContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -17,6 +18,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An ISO-8601 date and time in UTC. */
   DateTime: { input: Date | string; output: Date | string; }
+  /** Any JSON value. */
+  JSON: { input: unknown; output: unknown; }
   _FieldSet: { input: unknown; output: unknown; }
 };
 
@@ -30,6 +33,16 @@ export type Account = {
   ancestors: Array<Account>;
   /** API keys for programmatic access to this account and its sub-accounts. */
   apiKeys: Array<ApiKey>;
+  /**
+   * What happened in this account, newest first: every change and security event, with who did it
+   * and from where. Needs a role with `audit:read` (admin or owner).
+   */
+  auditLog: AuditEntryConnection;
+  /**
+   * Recomputes the log's hash chain: whether every entry kept is as it was recorded, none is missing
+   * and none moved. Needs `audit:read`.
+   */
+  auditLogVerification: AuditLogVerification;
   /** Direct sub-accounts. */
   children: Array<Account>;
   createdAt: Scalars['DateTime']['output'];
@@ -41,6 +54,17 @@ export type Account = {
   name: Scalars['String']['output'];
   /** The account this one belongs to, if any (null when the caller cannot see the parent). */
   parent?: Maybe<Account>;
+};
+
+
+/**
+ * An organisation, client or department whose SaaS data is backed up. Accounts form a tree: a role
+ * held on an account applies to all of its descendants.
+ */
+export type AccountAuditLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<AuditLogFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type AddMemberInput = {
@@ -63,6 +87,118 @@ export type ApiKey = {
   revokedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The actions this key may perform, for example `jobs:run` or `sources:read`. */
   scopes: Array<Scalars['String']['output']>;
+};
+
+/** Who did it, and from where. */
+export type AuditActor = {
+  __typename?: 'AuditActor';
+  /** The user or API key id, or the service for SYSTEM; null for ANONYMOUS. */
+  id?: Maybe<Scalars['String']['output']>;
+  /** The client's IP address, when a request caused it. */
+  ip?: Maybe<Scalars['String']['output']>;
+  kind: AuditActorKind;
+  /** The client's User-Agent, when a request caused it. */
+  userAgent?: Maybe<Scalars['String']['output']>;
+};
+
+/** The kinds of actor. */
+export type AuditActorKind =
+  /** A caller not signed in (a failed sign-in, a password reset request). */
+  | 'ANONYMOUS'
+  /** An API key. */
+  | 'API_KEY'
+  /** ListBackup itself: the scheduler, a worker, billing. */
+  | 'SYSTEM'
+  /** A signed-in person. */
+  | 'USER';
+
+/** One entry of an account's audit log. Entries are never changed or removed, except by retention. */
+export type AuditEntry = {
+  __typename?: 'AuditEntry';
+  /** What happened: the event type, for example `job.created`, `user.login` or `member.role_changed`. */
+  action: Scalars['String']['output'];
+  actor: AuditActor;
+  /** The values after the change, where a change has them. */
+  after?: Maybe<Scalars['JSON']['output']>;
+  /** The values before the change, where a change has them. */
+  before?: Maybe<Scalars['JSON']['output']>;
+  /** The event's other details as recorded. */
+  details: Scalars['JSON']['output'];
+  /** SHA-256 (hex) of the previous entry's hash and this entry's content. */
+  hash: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  occurredAt: Scalars['DateTime']['output'];
+  /** Position in the account's log, from 1. */
+  sequence: Scalars['Int']['output'];
+  /** What it happened to; null for events about nothing in particular. */
+  target?: Maybe<AuditTarget>;
+};
+
+/** A page of audit entries. */
+export type AuditEntryConnection = {
+  __typename?: 'AuditEntryConnection';
+  edges: Array<AuditEntryEdge>;
+  pageInfo: PageInfo;
+};
+
+/** An audit entry and its cursor. */
+export type AuditEntryEdge = {
+  __typename?: 'AuditEntryEdge';
+  cursor: Scalars['String']['output'];
+  node: AuditEntry;
+};
+
+/** A download link for an export of the audit log. */
+export type AuditExport = {
+  __typename?: 'AuditExport';
+  expiresAt: Scalars['DateTime']['output'];
+  /** Follow it with the same `Authorization` header within 15 minutes. */
+  url: Scalars['String']['output'];
+};
+
+/** The formats of an audit log export. */
+export type AuditExportFormat =
+  /** Comma-separated, with a header row (nested values as JSON). */
+  | 'CSV'
+  /** One JSON object per line. */
+  | 'NDJSON';
+
+/** Narrows the log; all given conditions apply. */
+export type AuditLogFilter = {
+  /** Event types, exact (`job.created`) or a whole family (`job.*`); at most 50. */
+  actions?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Only what this user or API key did. */
+  actorId?: InputMaybe<Scalars['String']['input']>;
+  actorKind?: InputMaybe<AuditActorKind>;
+  /** From this time on (inclusive). */
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  targetId?: InputMaybe<Scalars['String']['input']>;
+  targetType?: InputMaybe<Scalars['String']['input']>;
+  /** Before this time. */
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/** The result of recomputing an account's audit chain. */
+export type AuditLogVerification = {
+  __typename?: 'AuditLogVerification';
+  entriesChecked: Scalars['Int']['output'];
+  /** The first entry that does not check out (changed, missing or out of place). */
+  firstInvalidSequence?: Maybe<Scalars['Int']['output']>;
+  /** The newest entry's hash: note it, and a later verification proves nothing before it changed. */
+  headHash: Scalars['String']['output'];
+  headSequence: Scalars['Int']['output'];
+  /** What is wrong, when something is. */
+  reason?: Maybe<Scalars['String']['output']>;
+  /** True when every kept entry follows from the one before it and the newest matches the chain's head. */
+  valid: Scalars['Boolean']['output'];
+};
+
+/** The entity an entry is about. */
+export type AuditTarget = {
+  __typename?: 'AuditTarget';
+  id: Scalars['String']['output'];
+  /** `User`, `Account`, `Membership`, `ApiKey`, `Connection`, `Source`, `Job` or `NotificationEndpoint`. */
+  type: Scalars['String']['output'];
 };
 
 /** A signed-in session. */
@@ -131,6 +267,8 @@ export type Mutation = {
   disableTotp: Scalars['Boolean']['output'];
   /** Starts TOTP enrolment; it takes effect after `confirmTotp`. */
   enrollTotp: TotpEnrollment;
+  /** A link to download the account's audit log (filtered like `Account.auditLog`) as NDJSON or CSV. Needs `audit:read`. */
+  exportAuditLog: AuditExport;
   logIn: AuthPayload;
   /** Ends the current session (its refresh token stops working). */
   logOut: Scalars['Boolean']['output'];
@@ -182,6 +320,13 @@ export type MutationDisableTotpArgs = {
 };
 
 
+export type MutationExportAuditLogArgs = {
+  accountId: Scalars['ID']['input'];
+  filter?: InputMaybe<AuditLogFilter>;
+  format: AuditExportFormat;
+};
+
+
 export type MutationLogInArgs = {
   input: LogInInput;
 };
@@ -210,6 +355,13 @@ export type MutationRevokeApiKeyArgs = {
 
 export type MutationSignUpArgs = {
   input: SignUpInput;
+};
+
+/** Where a list goes on. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
 };
 
 export type Query = {
@@ -373,19 +525,32 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<AccountEntity>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AddMemberInput: AddMemberInput;
   ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
+  AuditActor: ResolverTypeWrapper<AuditActor>;
+  AuditActorKind: AuditActorKind;
+  AuditEntry: ResolverTypeWrapper<AuditEntryEntity>;
+  AuditEntryConnection: ResolverTypeWrapper<Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEntryEdge']> }>;
+  AuditEntryEdge: ResolverTypeWrapper<Omit<AuditEntryEdge, 'node'> & { node: ResolversTypes['AuditEntry'] }>;
+  AuditExport: ResolverTypeWrapper<AuditExport>;
+  AuditExportFormat: AuditExportFormat;
+  AuditLogFilter: AuditLogFilter;
+  AuditLogVerification: ResolverTypeWrapper<AuditLogVerification>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  AuditTarget: ResolverTypeWrapper<AuditTarget>;
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   CreateAccountInput: CreateAccountInput;
   CreateApiKeyInput: CreateApiKeyInput;
   CreatedApiKey: ResolverTypeWrapper<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LogInInput: LogInInput;
   Membership: ResolverTypeWrapper<MembershipEntity>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Role: Role;
   SignUpInput: SignUpInput;
@@ -397,19 +562,30 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Account: AccountEntity;
-  ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
+  ID: Scalars['ID']['output'];
   AddMemberInput: AddMemberInput;
   ApiKey: ApiKeyEntity;
+  AuditActor: AuditActor;
+  AuditEntry: AuditEntryEntity;
+  AuditEntryConnection: Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEntryEdge']> };
+  AuditEntryEdge: Omit<AuditEntryEdge, 'node'> & { node: ResolversParentTypes['AuditEntry'] };
+  AuditExport: AuditExport;
+  AuditLogFilter: AuditLogFilter;
+  AuditLogVerification: AuditLogVerification;
+  Boolean: Scalars['Boolean']['output'];
+  AuditTarget: AuditTarget;
   AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   CreateAccountInput: CreateAccountInput;
   CreateApiKeyInput: CreateApiKeyInput;
   CreatedApiKey: Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] };
   DateTime: Scalars['DateTime']['output'];
+  JSON: Scalars['JSON']['output'];
   LogInInput: LogInInput;
   Membership: MembershipEntity;
-  Boolean: Scalars['Boolean']['output'];
   Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   SignUpInput: SignUpInput;
   TotpConfirmation: TotpConfirmation;
@@ -421,6 +597,8 @@ export type AccountResolvers<ContextType = AccountsContext, ParentType extends R
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Account']> | FederationReferenceType, FederationReferenceType, ContextType>;
   ancestors?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, Partial<AccountAuditLogArgs>>;
+  auditLogVerification?: Resolver<ResolversTypes['AuditLogVerification'], ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -441,6 +619,55 @@ export type ApiKeyResolvers<ContextType = AccountsContext, ParentType extends Re
   scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type AuditActorResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuditActor'] = ResolversParentTypes['AuditActor']> = ResolversObject<{
+  id?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  ip?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['AuditActorKind'], ParentType, ContextType>;
+  userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type AuditEntryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = ResolversObject<{
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actor?: Resolver<ResolversTypes['AuditActor'], ParentType, ContextType>;
+  after?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  before?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  details?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  hash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sequence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  target?: Resolver<Maybe<ResolversTypes['AuditTarget']>, ParentType, ContextType>;
+}>;
+
+export type AuditEntryConnectionResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuditEntryConnection'] = ResolversParentTypes['AuditEntryConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['AuditEntryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type AuditEntryEdgeResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuditEntryEdge'] = ResolversParentTypes['AuditEntryEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AuditEntry'], ParentType, ContextType>;
+}>;
+
+export type AuditExportResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuditExport'] = ResolversParentTypes['AuditExport']> = ResolversObject<{
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type AuditLogVerificationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuditLogVerification'] = ResolversParentTypes['AuditLogVerification']> = ResolversObject<{
+  entriesChecked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstInvalidSequence?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  headHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  headSequence?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  valid?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type AuditTargetResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuditTarget'] = ResolversParentTypes['AuditTarget']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type AuthPayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   accessTokenExpiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -455,6 +682,10 @@ export type CreatedApiKeyResolvers<ContextType = AccountsContext, ParentType ext
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
+}
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
 }
 
 export type MembershipResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Membership'] = ResolversParentTypes['Membership']> = ResolversObject<{
@@ -476,6 +707,7 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   disableTotp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDisableTotpArgs, 'code'>>;
   enrollTotp?: Resolver<ResolversTypes['TotpEnrollment'], ParentType, ContextType>;
+  exportAuditLog?: Resolver<ResolversTypes['AuditExport'], ParentType, ContextType, RequireFields<MutationExportAuditLogArgs, 'accountId' | 'format'>>;
   logIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLogInArgs, 'input'>>;
   logOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
@@ -483,6 +715,11 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   renameAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationRenameAccountArgs, 'id' | 'name'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
+}>;
+
+export type PageInfoResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -513,11 +750,20 @@ export type UserResolvers<ContextType = AccountsContext, ParentType extends Reso
 export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
+  AuditActor?: AuditActorResolvers<ContextType>;
+  AuditEntry?: AuditEntryResolvers<ContextType>;
+  AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
+  AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
+  AuditExport?: AuditExportResolvers<ContextType>;
+  AuditLogVerification?: AuditLogVerificationResolvers<ContextType>;
+  AuditTarget?: AuditTargetResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  JSON?: GraphQLScalarType;
   Membership?: MembershipResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   TotpConfirmation?: TotpConfirmationResolvers<ContextType>;
   TotpEnrollment?: TotpEnrollmentResolvers<ContextType>;

@@ -2,6 +2,7 @@ import { OutboxActorMigration, OutboxMigration } from '@listbackup/lib/events/ou
 import { Migration0001Initial } from './0001-initial.ts';
 import { Migration0002TenancyPathGin } from './0002-tenancy-path-gin.ts';
 import { Migration0004IdentitySessionReuseIndex } from './0004-identity-session-reuse-index.ts';
+import { Migration0006AuditLog } from './0006-audit-log.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -9,4 +10,5 @@ export const migrations = [
   { name: '0003-outbox', class: OutboxMigration },
   { name: '0004-identity-session-reuse-index', class: Migration0004IdentitySessionReuseIndex },
   { name: '0005-outbox-actor', class: OutboxActorMigration },
+  { name: '0006-audit-log', class: Migration0006AuditLog },
 ];

@@ -1,14 +1,17 @@
-import { DateTime } from '@listbackup/lib/scalars';
+import { DateTime, JSONScalar } from '@listbackup/lib/scalars';
 import type { Resolvers } from '../generated/resolvers.ts';
+import { auditResolvers } from './audit.ts';
 import { identityResolvers } from './identity.ts';
 import { tenancyResolvers } from './tenancy.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
+  JSON: JSONScalar,
   Query: { ...identityResolvers.Query, ...tenancyResolvers.Query },
-  Mutation: { ...identityResolvers.Mutation, ...tenancyResolvers.Mutation },
+  Mutation: { ...identityResolvers.Mutation, ...tenancyResolvers.Mutation, ...auditResolvers.Mutation },
   User: { ...identityResolvers.User, ...tenancyResolvers.User },
-  Account: tenancyResolvers.Account,
+  Account: { ...tenancyResolvers.Account, ...auditResolvers.Account },
   Membership: tenancyResolvers.Membership,
   ApiKey: tenancyResolvers.ApiKey,
+  AuditEntry: auditResolvers.AuditEntry,
 };

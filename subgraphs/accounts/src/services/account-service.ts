@@ -5,6 +5,7 @@ import { uuidv7, type Actor } from '@listbackup/lib/events/envelope';
 import { actorOf, createEvent } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { AccountsContext } from '../context.ts';
+import { recordEvent } from './account-events.ts';
 import { Account } from '../entities/account.ts';
 import { Membership } from '../entities/membership.ts';
 import type { User } from '../entities/user.ts';
@@ -140,6 +141,8 @@ export async function renameAccount(ctx: AccountsContext, id: string, newName: s
   await authorize(ctx, 'account:update', id);
   const account = await ctx.loaders.account.load(id);
   if (!account) throw new NotFoundError('Account');
+  if (account.name === name) return account;
+  recordEvent(ctx.em, ctx, 'account.updated', account.id, account.id, { accountId: account.id, before: { name: account.name }, after: { name } });
   account.name = name;
   await ctx.em.flush();
   return account;

@@ -1,3 +1,4 @@
+import { recordEvent } from './account-events.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -66,7 +67,9 @@ export async function createApiKey(ctx: AccountsContext, input: NewApiKey): Prom
     scopes: scopes as Action[],
     createdBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
   });
-  await ctx.em.persist(apiKey).flush();
+  ctx.em.persist(apiKey);
+  recordEvent(ctx.em, ctx, 'apikey.created', apiKey.accountId, apiKey.id, { apiKeyId: apiKey.id, name, prefix: apiKey.prefix, scopes });
+  await ctx.em.flush();
   ctx.loaders.apiKeysOfAccount.clear(input.accountId);
   return { apiKey, secret };
 }
@@ -85,6 +88,7 @@ export async function revokeApiKey(ctx: AccountsContext, id: string): Promise<Ap
   await authorize(ctx, 'apikeys:manage', apiKey.accountId, 'API key');
   if (!apiKey.revokedAt) {
     apiKey.revokedAt = new Date();
+    recordEvent(ctx.em, ctx, 'apikey.revoked', apiKey.accountId, apiKey.id, { apiKeyId: apiKey.id, name: apiKey.name });
     await ctx.em.flush();
   }
   ctx.access.clear();

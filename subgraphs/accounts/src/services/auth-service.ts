@@ -12,12 +12,12 @@ import type { Principal } from '@listbackup/lib/principal';
 import type { InternalRoute } from '@listbackup/lib/subgraph';
 import { generateTotpSecret, totpUri } from '@listbackup/lib/totp';
 import type { AccountsContext } from '../context.ts';
-import { Membership } from '../entities/membership.ts';
 import { RecoveryCode } from '../entities/recovery-code.ts';
 import { Session } from '../entities/session.ts';
 import { User } from '../entities/user.ts';
 import { LocalAccessResolver } from './access.ts';
 import { createPersonalAccount } from './account-service.ts';
+import { recordEvent, userTenant } from './account-events.ts';
 import { isValidEmail, normalizeEmail, parseEmail } from './identity-email.ts';
 import { InvalidTotpError, TOTP_ISSUER, consumeSecondFactor, issueRecoveryCodes, matchTotp, type SecondFactor } from './identity-totp.ts';
 import { assertNotThrottled, clearFailures, clientAddress, recordFailure, throttleKeys } from './login-throttle.ts';
@@ -243,6 +243,7 @@ export async function logIn(ctx: AccountsContext, input: LogInInput): Promise<Au
   const passwordOk = await verifyPassword(user?.passwordHash ?? null, String(input.password ?? ''));
   if (!user || !passwordOk) {
     await recordFailure(ctx.em, keys);
+    if (user) await recordLoginFailure(ctx, user.id, 'password');
     ctx.log.info({ known: Boolean(user) }, 'sign-in refused: bad credentials');
     throw new InvalidCredentialsError();
   }
@@ -255,6 +256,7 @@ export async function logIn(ctx: AccountsContext, input: LogInInput): Promise<Au
     secondFactor = await consumeSecondFactor(ctx.em.fork(), user, user.totpSecret, input.totp);
     if (!secondFactor) {
       await recordFailure(ctx.em, keys);
+      await recordLoginFailure(ctx, user.id, 'second_factor');
       throw new InvalidTotpError();
     }
   }
@@ -266,7 +268,7 @@ export async function logIn(ctx: AccountsContext, input: LogInInput): Promise<Au
     const fresh = await tx.findOneOrFail(User, user.id);
     if (newHash) await tx.nativeUpdate(User, { id: user.id }, { passwordHash: newHash });
     const started = await startSession(tx, ctx, fresh);
-    const tenant = await loginTenant(tx, user.id);
+    const tenant = await userTenant(tx, user.id);
     enqueueEvent(
       tx,
       createEvent(
@@ -283,13 +285,11 @@ export async function logIn(ctx: AccountsContext, input: LogInInput): Promise<Au
   return finish(ctx, signedIn);
 }
 
-/**
- * Events are filed under an account. A login belongs to the user's oldest account where they are
- * an owner (normally their personal account), else their oldest membership, else the user's id.
- */
-async function loginTenant(em: Em, userId: string): Promise<string> {
-  const memberships = await em.find(Membership, { userId }, { orderBy: { createdAt: 'asc' }, limit: 50 });
-  return (memberships.find((membership) => membership.role === 'owner') ?? memberships[0])?.accountId ?? userId;
+/** `user.login_failed` for a known user, by the anonymous caller that tried. */
+async function recordLoginFailure(ctx: AccountsContext, userId: string, reason: 'password' | 'second_factor'): Promise<void> {
+  const em = ctx.em.fork();
+  recordEvent(em, ctx, 'user.login_failed', await userTenant(em, userId), userId, { userId, reason });
+  await em.flush();
 }
 
 /**
@@ -333,7 +333,10 @@ export async function refreshSession(ctx: AccountsContext, refreshToken: string)
 /** Ends the caller's session: its refresh token stops working. Idempotent. */
 export async function logOut(ctx: AccountsContext): Promise<boolean> {
   const { userId, sessionId } = requireUserPrincipal(ctx);
-  await ctx.em.fork().nativeUpdate(Session, { id: sessionId, userId, revokedAt: null }, { revokedAt: new Date(), revokedReason: 'logged_out' });
+  await ctx.em.fork().transactional(async (tx) => {
+    const ended = await tx.nativeUpdate(Session, { id: sessionId, userId, revokedAt: null }, { revokedAt: new Date(), revokedReason: 'logged_out' });
+    if (ended > 0) recordEvent(tx, ctx, 'user.logout', await userTenant(tx, userId), userId, { userId, sessionId });
+  });
   return true;
 }
 
@@ -356,6 +359,7 @@ export async function changePassword(ctx: AccountsContext, currentPassword: stri
       { userId, id: { $ne: sessionId }, revokedAt: null },
       { revokedAt: new Date(), revokedReason: 'password_changed' },
     );
+    recordEvent(tx, ctx, 'user.password_changed', await userTenant(tx, userId), userId, { userId, method: 'change' });
   });
   ctx.log.info({ userId }, 'password changed; other sessions revoked');
   return true;
@@ -388,6 +392,7 @@ export async function confirmTotp(ctx: AccountsContext, code: string): Promise<{
     if (step === null) throw new InvalidTotpError();
     user.totpEnabledAt = new Date();
     user.totpLastStep = step;
+    recordEvent(tx, ctx, 'user.mfa_enabled', await userTenant(tx, userId), userId, { userId, method: 'totp' });
     return issueRecoveryCodes(tx, userId);
   });
   ctx.loaders.user.clear(userId);
@@ -406,6 +411,7 @@ export async function disableTotp(ctx: AccountsContext, code: string): Promise<b
     if (!(await consumeSecondFactor(tx, user, user.totpSecret!, code))) throw new InvalidTotpError();
     await tx.nativeUpdate(User, { id: userId }, { totpSecret: null, totpEnabledAt: null, totpLastStep: null, updatedAt: new Date() });
     await tx.nativeDelete(RecoveryCode, { userId });
+    recordEvent(tx, ctx, 'user.mfa_disabled', await userTenant(tx, userId), userId, { userId, method: 'totp' });
   }).catch(async (error: unknown) => {
     if (error instanceof InvalidTotpError) await recordFailure(ctx.em, keys);
     throw error;

@@ -6,6 +6,7 @@ import type { AccountsContext } from '../context.ts';
 import { Membership } from '../entities/membership.ts';
 import { User } from '../entities/user.ts';
 import { normalizeEmail } from './account-service.ts';
+import { recordEvent } from './account-events.ts';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -67,6 +68,14 @@ async function assertAnotherOwner(ctx: AccountsContext, tx: Em, leaving: Members
   if (!owners.some((owner) => owner.id !== leaving.id)) throw new LastOwnerError();
 }
 
+const memberData = (membership: Membership) => ({
+  membershipId: membership.id,
+  accountId: membership.accountId,
+  email: membership.email,
+  userId: membership.userId ?? null,
+  role: membership.role,
+});
+
 function forgetMemberships(ctx: AccountsContext, membership: Membership): void {
   ctx.loaders.membershipsOfAccount.clear(membership.accountId);
   if (membership.userId) ctx.loaders.membershipsOfUser.clear(membership.userId);
@@ -103,6 +112,7 @@ export async function addMember(ctx: AccountsContext, input: NewMember): Promise
     role: input.role,
     invitedBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
   });
+  recordEvent(ctx.em, ctx, membership.userId ? 'member.added' : 'member.invited', membership.accountId, membership.id, memberData(membership));
   try {
     await ctx.em.flush();
   } catch (error) {
@@ -122,9 +132,11 @@ export async function changeMemberRole(ctx: AccountsContext, membershipId: strin
   const callerRole = await authorize(ctx, 'members:manage', membership.accountId, 'Membership');
   assertMayTouchOwner(callerRole, membership.role, role);
   if (membership.role === role) return membership;
+  const before = membership.role;
   await ctx.em.transactional(async (tx) => {
     if (role !== 'owner') await assertAnotherOwner(ctx, tx, membership);
     membership.role = role;
+    recordEvent(tx, ctx, 'member.role_changed', membership.accountId, membership.id, { ...memberData(membership), before: { role: before }, after: { role } });
   });
   forgetMemberships(ctx, membership);
   return membership;
@@ -147,6 +159,7 @@ export async function removeMember(ctx: AccountsContext, membershipId: string): 
   await ctx.em.transactional(async (tx) => {
     await assertAnotherOwner(ctx, tx, membership);
     tx.remove(membership);
+    recordEvent(tx, ctx, 'member.removed', membership.accountId, membership.id, memberData(membership));
   });
   forgetMemberships(ctx, membership);
   ctx.loaders.membership.clear(membershipId);
