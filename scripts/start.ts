@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { parseConfig, runMain, port } from '@listbackup/lib/config';
+import { outboundEnv, parseConfig, runMain, port } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
 import { onShutdown } from '@listbackup/lib/process';
 import { HttpAccessResolver } from '@listbackup/lib/access';
@@ -32,6 +32,7 @@ const Config = z.object({
   PORT: port(GATEWAY_PORT),
   EMBEDDED_POSTGRES_PORT: port(5433),
   DATA_DIR: z.string().default('.data'),
+  ...outboundEnv,
 });
 
 

@@ -182,6 +182,8 @@ async function startStack(stripeUrl: string, identityUrl: string): Promise<Stack
         STORAGE_KEYS: `crash-1:${storageKey.toString('base64')}`,
         STORAGE_DIR: storageDir,
         CONNECTOR_STRIPE_URL: stripeUrl,
+        // The Stripe fake listens on loopback.
+        OUTBOUND_ALLOW: process.env.OUTBOUND_ALLOW,
         JOB_LEASE_SECONDS: String(LEASE_SECONDS),
         JOB_SUPERVISE_INTERVAL_SECONDS: '1',
         JOB_POLL_INTERVAL_MS: '200',

@@ -212,7 +212,7 @@ describe('a PostgreSQL database backed up and restored through the gateway', () 
     for (const [apiKey, code] of [
       [sourceUrl.replace(/^postgres(ql)?:/, 'mysql:'), 'INVALID_API_KEY_FORMAT'],
       [databaseUrl(`${sourceDb}_missing`, PASSWORD), 'API_KEY_REJECTED'],
-      [(() => { const url = new URL(sourceUrl); url.port = '1'; return url.toString(); })(), 'API_KEY_REJECTED'],
+      [(() => { const url = new URL(sourceUrl); url.port = '1'; return url.toString(); })(), 'TARGET_UNREACHABLE'],
     ] as const) {
       const result = await stack.graphql(CREATE_CONNECTION, { input: { accountId: alice.accountId, platformSlug: 'postgresql', apiKey } }, alice.accessToken);
       answers.push(JSON.stringify(result));

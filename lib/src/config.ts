@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -31,7 +32,28 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
+/** Comma-separated IP addresses or CIDRs, e.g. `127.0.0.0/8,::1`. */
+export const cidrList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+  .refine((entries) => entries.every(isCidr), { message: 'must be comma-separated IP addresses or CIDRs (e.g. 127.0.0.0/8,::1)' });
+
+function isCidr(entry: string): boolean {
+  try {
+    if (entry.includes('/')) ipaddr.parseCIDR(entry);
+    else ipaddr.parse(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Internal addresses outbound calls made for users may reach anyway, and public ones they may not (lib/src/outbound.ts). */
+export const outboundEnv = { OUTBOUND_ALLOW: cidrList, OUTBOUND_DENY: cidrList };
+
 export const commonEnv = {
+  ...outboundEnv,
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   NATS_URL: z.url({ protocol: /^nats$/ }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

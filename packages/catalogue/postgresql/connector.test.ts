@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresConnector } from './connector.ts';
 import { AuthError, ConfigError, type Cursor, fetchResource, readAll, type RestoreItem, restoreResource } from '../sdk/index.ts';
 import { collect, type CollectedItem, createDatabase } from '../testing/connector-run.ts';
+import { OutboundPolicy, outboundPolicy, setOutboundPolicy } from '@listbackup/lib/outbound';
 
 const SCHEMA = `
   create schema shop;
@@ -238,6 +239,18 @@ describe('PostgreSQL connector', () => {
       expect(rotated.items.map((i) => i.id)).toEqual(['public.logs']);
     } finally {
       await run_(source.url, `drop role ${role}`);
+    }
+  });
+
+  it('refuses a database at an address the outbound policy does not allow, without logging in', async () => {
+    const allowed = outboundPolicy();
+    setOutboundPolicy(new OutboundPolicy());
+    try {
+      const error = await collect(connector, 'tables', credentials(source.url)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ failureType: 'CONFIG', platformCode: 'TARGET_NOT_ALLOWED' });
+    } finally {
+      setOutboundPolicy(allowed);
     }
   });
 

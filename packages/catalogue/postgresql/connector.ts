@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { z } from 'zod';
+import { findOutboundError, OutboundError, outboundPg } from '@listbackup/lib/outbound';
 import {
   abortReason,
   AuthError,
@@ -313,7 +314,7 @@ async function connect(ctx: ConnectorContext): Promise<pg.Client> {
     if (ctx.signal.aborted) throw abortReason(ctx.signal);
     const { connectionString } = await ctx.credentials();
     if (!connectionString) throw new ConfigError('The PostgreSQL connection has no connection string');
-    const client = new pg.Client({ connectionString, application_name: 'listbackup', connectionTimeoutMillis: 30_000 });
+    const client = new pg.Client({ ...outboundPg(connectionString), application_name: 'listbackup', connectionTimeoutMillis: 30_000 });
     client.on('error', () => {});
     try {
       await client.connect();
@@ -341,13 +342,18 @@ async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg
   }
 }
 
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300', '40001', '40P01']);
+/** Socket errors about the address: said only as TARGET_UNREACHABLE, never what answered there. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '40001', '40P01']);
 
 /** SQLSTATEs and socket errors as failure types. */
 export function mapPgError(error: unknown): Error {
   if (!(error instanceof Error)) return new PlatformError(String(error));
   if (error.name === 'AbortError') return error;
+  const target = findOutboundError(error);
+  if (target?.code === 'TARGET_NOT_ALLOWED') return new ConfigError(`PostgreSQL: ${target.message}`, { platformCode: target.code });
   const code = String((error as { code?: unknown }).code ?? '');
+  if (target || UNREACHABLE_CODES.has(code)) return new TransientError(`PostgreSQL: ${new OutboundError('TARGET_UNREACHABLE').message}`, { platformCode: 'TARGET_UNREACHABLE' });
   const details = { platformCode: code || undefined, cause: error };
   const message = `PostgreSQL: ${error.message}`;
   if (code === '28P01' || code === '28000') return new AuthError(message, details);

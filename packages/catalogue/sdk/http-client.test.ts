@@ -15,6 +15,7 @@ import {
 } from './index.ts';
 import { FakeRest } from '../rest/fake.ts';
 import { FAST_RETRY, tokenCredentials } from '../testing/connector-run.ts';
+import { OutboundPolicy, outboundPolicy, setOutboundPolicy } from '@listbackup/lib/outbound';
 
 /** A bare connector whose context talks to the fake REST server. */
 function probe(baseUrl: string): Connector {
@@ -188,6 +189,21 @@ describe('connector SDK: HTTP client', () => {
     controller.abort(new DOMException('job cancelled', 'AbortError'));
     expect(await pending).toMatchObject({ name: 'AbortError', message: 'job cancelled' });
     server.clearFailures();
+  });
+
+  it('refuses an address the outbound policy does not allow at once, as a CONFIG failure that names no address', async () => {
+    const allowed = outboundPolicy();
+    setOutboundPolicy(new OutboundPolicy());
+    try {
+      server.requests.length = 0;
+      const error = await context().ctx.http.json('echo').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ failureType: 'CONFIG', platformCode: 'TARGET_NOT_ALLOWED' });
+      expect((error as Error).message).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
+      expect(server.requests).toEqual([]);
+    } finally {
+      setOutboundPolicy(allowed);
+    }
   });
 
   it('never sends credentials to another origin', async () => {

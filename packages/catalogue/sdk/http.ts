@@ -1,4 +1,5 @@
 import type { Logger } from '@listbackup/lib/logger';
+import { OutboundError, outboundFetch } from '@listbackup/lib/outbound';
 import { AuthError, ConfigError, ConnectorError, PlatformError, RateLimitedError, TransientError } from './errors.ts';
 import { abortReason, backoffDelay, sleep, throwIfAborted } from './timing.ts';
 import type { Credentials } from './types.ts';
@@ -209,11 +210,13 @@ export class HttpClient {
       let response: Response;
       try {
         const headers = await this.#headers(options, sendsCredentials);
-        response = await fetch(url, { method, headers, body: requestBody(options), signal: timer.signal, redirect: 'follow' });
+        // Every hop, redirects included, connects only to an address the outbound policy allows.
+        response = await outboundFetch(url, { method, headers, body: requestBody(options), signal: timer.signal, redirect: 'follow' });
       } catch (error) {
         timer.clear();
         if (signal.aborted) throw abortReason(signal);
         if (error instanceof ConnectorError) throw error;
+        if (error instanceof OutboundError && error.code === 'TARGET_NOT_ALLOWED') throw new ConfigError(`${this.config.platform}: ${error.message}`, { platformCode: error.code });
         failures++;
         if (!idempotent || failures >= this.policy.maxAttempts) {
           throw new TransientError(`${this.config.platform}: ${method} ${url.pathname} failed: ${describe(error)}`, { attempts: failures, cause: error });

@@ -124,16 +124,16 @@ describe('PostgreSQL connections', () => {
       }
     });
 
-    it('refuses a server that is not there, or a database that does not exist, as API_KEY_REJECTED', async () => {
+    it('refuses a database that does not exist as API_KEY_REJECTED, and a server that is not there as TARGET_UNREACHABLE, saying no more', async () => {
       const before = await snapshot();
       const unreachable = urlOf(database, password, 'postgresql', 1);
       const missing = urlOf(`${database}_missing`, password);
-      for (const [key, why] of [
-        [unreachable, 'nothing accepts connections'],
-        [missing, 'does not exist'],
+      for (const [key, code, why] of [
+        [unreachable, 'TARGET_UNREACHABLE', 'its address could not be reached'],
+        [missing, 'API_KEY_REJECTED', 'does not exist'],
       ] as const) {
         const result = await h.subgraph.query(alice, CREATE, { input: { accountId: account, platformSlug: 'postgresql', apiKey: key } });
-        await expectRefused(result, 'API_KEY_REJECTED', before, key);
+        await expectRefused(result, code, before, key);
         expect(result.errors![0].message).toContain(why);
       }
     });
@@ -159,7 +159,7 @@ describe('PostgreSQL connections', () => {
     // The capture is real: the flows above were logged (the refusals with their reasons), and the rows are there.
     const logText = h.logs.join('\n');
     expect(logText).toContain(connectionId);
-    expect(logText).toContain('nothing accepts connections');
+    expect(logText).toContain('its address could not be reached');
     expect(h.subgraph.queries.join('\n')).toContain('insert into "platforms"."connection_secrets"');
     expect(rows).toBeGreaterThan(0);
     expect(leak).toBe(false);

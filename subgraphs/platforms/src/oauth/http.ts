@@ -4,13 +4,16 @@
  * platform said no: the credential or code is bad) or `unavailable` (network, 5xx, 429: try later).
  * Nothing here logs, and no failure carries a credential.
  */
+import { OutboundError, outboundFetch, type OutboundErrorCode } from '@listbackup/lib/outbound';
 import type { OAuthClient } from '../config.ts';
 import type { CredentialHeader, HttpIdentity, OAuth2Spec, Revocation, TokenEndpointAuthMethod } from '@listbackup/catalogue';
 import type { Credentials } from '../services/credential-vault.ts';
 
 export type Failure =
   | { kind: 'refused'; status?: number; error?: string; description?: string }
-  | { kind: 'unavailable'; status?: number; reason: string };
+  | { kind: 'unavailable'; status?: number; reason: string }
+  /** The address is refused (internal) or nothing could be reached there; says nothing more. */
+  | { kind: 'target'; code: OutboundErrorCode };
 
 export interface TokenSet {
   accessToken: string;
@@ -66,8 +69,9 @@ interface RawAnswer {
 async function send(url: string, init: RequestInit, timeoutMs: number): Promise<Result<{ answer: RawAnswer }>> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    response = await outboundFetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
+    if (error instanceof OutboundError) return { ok: false, failure: { kind: 'target', code: error.code } };
     const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : 'could not reach the platform';
     return { ok: false, failure: { kind: 'unavailable', reason } };
   }
@@ -249,6 +253,7 @@ export async function revokeTokens(
 /** A sentence for a failure, for `lastError` and result pages: never a credential, never a stack. */
 export function describeFailure(failure: Failure): string {
   if (failure.kind === 'unavailable') return failure.reason;
+  if (failure.kind === 'target') return failure.code === 'TARGET_NOT_ALLOWED' ? 'its address is not one ListBackup may connect to' : 'its address could not be reached';
   const parts = [failure.error ? `error "${failure.error}"` : undefined, failure.status ? `HTTP ${failure.status}` : undefined].filter(Boolean);
   return `the platform refused${parts.length ? ` (${parts.join(', ')})` : ''}${failure.description ? `: ${failure.description}` : ''}`;
 }

@@ -147,6 +147,9 @@ export async function createApiKeyConnection(ctx: PlatformsContext, input: ApiKe
   if (!checked.ok) {
     const reason = describeFailure(checked.failure);
     ctx.log.info({ accountId: input.accountId, platform: definition.slug, outcome: checked.failure.kind, reason }, 'API key not accepted; nothing stored');
+    if (checked.failure.kind === 'target') {
+      throw new ConnectionError(checked.failure.code, `Could not check the key with ${definition.name}: ${reason}. Nothing was saved.`);
+    }
     if (checked.failure.kind === 'refused') {
       throw new ConnectionError(CODES.API_KEY_REJECTED, `${definition.name} refused this key (${reason}). Check that it is active and has read access.`, { field: 'apiKey' });
     }
@@ -240,8 +243,9 @@ export async function testConnection(ctx: PlatformsContext, id: string): Promise
       return { ok: false, connection, errorCode: CODES.CREDENTIALS_REFUSED, message };
     }
     const message = `Could not reach ${definition.name}: ${reason}.`;
-    recordError(connection, CODES.PLATFORM_UNAVAILABLE, message, now);
-    return { ok: false, connection, errorCode: CODES.PLATFORM_UNAVAILABLE, message };
+    const code = checked.failure.kind === 'target' ? checked.failure.code : CODES.PLATFORM_UNAVAILABLE;
+    recordError(connection, code, message, now);
+    return { ok: false, connection, errorCode: code, message };
   });
   if ('error' in result) throw result.error;
   return result;
@@ -303,7 +307,8 @@ export async function revokeConnection(ctx: PlatformsContext, id: string): Promi
         } else {
           const reason = answer && !answer.ok ? describeFailure(answer.failure) : 'the connection lacks a parameter';
           message = `Erased the tokens, but ${where} did not confirm the revocation (${reason}): remove ListBackup from the connected apps in ${where}.`;
-          recordError(connection, answer && !answer.ok && answer.failure.kind === 'refused' ? CODES.CREDENTIALS_REFUSED : CODES.PLATFORM_UNAVAILABLE, message, now);
+          const failure = answer && !answer.ok ? answer.failure : undefined;
+          recordError(connection, failure?.kind === 'refused' ? CODES.CREDENTIALS_REFUSED : failure?.kind === 'target' ? failure.code : CODES.PLATFORM_UNAVAILABLE, message, now);
         }
       }
     }

@@ -28,6 +28,10 @@ export const CODES = {
   TOKEN_REFRESH_REFUSED: 'TOKEN_REFRESH_REFUSED',
   TOKEN_REFRESH_FAILED: 'TOKEN_REFRESH_FAILED',
   TOKEN_REFRESH_UNAVAILABLE: 'TOKEN_REFRESH_UNAVAILABLE',
+  /** The platform's address is internal (loopback, private, metadata, ...): ListBackup does not connect there. */
+  TARGET_NOT_ALLOWED: 'TARGET_NOT_ALLOWED',
+  /** Nothing could be reached at the platform's address (no such host, nothing listening, network down). */
+  TARGET_UNREACHABLE: 'TARGET_UNREACHABLE',
 } as const;
 export type Code = (typeof CODES)[keyof typeof CODES];
 

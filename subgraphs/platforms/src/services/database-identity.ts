@@ -3,9 +3,12 @@
  * timeout), ask the server who we are, log out. Answers in the shape of the HTTP identity check:
  * `refused` when the server or the address says no (bad login, no such database, nothing listening
  * there: the connection string is wrong), `unavailable` when trying later may help (timeout, server
- * starting or full). Nothing here logs, and no failure carries the connection string or pg's text.
+ * starting or full), and the address failures of every outbound call (`target`): an internal address
+ * is never connected to, and one where nothing answers says only that. Nothing here logs, and no
+ * failure carries the connection string or pg's text.
  */
 import pg from 'pg';
+import { findOutboundError, outboundPg } from '@listbackup/lib/outbound';
 import type { Failure, Identity, Result } from '../oauth/http.ts';
 
 /** The longest a connection check waits for the server, whatever the HTTP timeout is. */
@@ -17,26 +20,26 @@ const REFUSALS: Record<string, string> = {
   '28000': 'the server does not allow this login (pg_hba.conf or the role cannot log in)',
   '3D000': 'the database does not exist',
   '42501': 'the role may not connect to this database',
-  ECONNREFUSED: 'nothing accepts connections at that host and port',
-  ENOTFOUND: 'the host name does not resolve',
-  EHOSTUNREACH: 'the host cannot be reached',
-  ENETUNREACH: 'the host’s network cannot be reached',
 };
+
+/** Socket errors that say something about the address; they all become TARGET_UNREACHABLE. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT']);
 
 /** Transient server states: the connection string may be right. */
 const UNAVAILABLE: Record<string, string> = {
   '57P03': 'the server is not accepting connections yet',
   '53300': 'the server has no free connection slot',
   '57P01': 'the server is shutting down',
-  EAI_AGAIN: 'the host name could not be resolved right now',
   ECONNRESET: 'the server closed the connection',
-  ETIMEDOUT: 'the connection timed out',
 };
 
 function classify(error: unknown, timeoutMs: number, timedOut: boolean): Failure {
   if (timedOut) return { kind: 'unavailable', reason: `no answer within ${timeoutMs / 1000} s` };
+  const refused = findOutboundError(error);
+  if (refused) return { kind: 'target', code: refused.code };
   const code = String((error as { code?: unknown } | null)?.code ?? '');
   const message = error instanceof Error ? error.message : '';
+  if (UNREACHABLE.has(code)) return { kind: 'target', code: 'TARGET_UNREACHABLE' };
   if (REFUSALS[code]) return { kind: 'refused', error: code, description: REFUSALS[code] };
   if (UNAVAILABLE[code]) return { kind: 'unavailable', reason: UNAVAILABLE[code] };
   if (/ssl|tls|certificate/i.test(message)) return { kind: 'refused', error: 'tls', description: 'the TLS settings of the connection string do not match the server' };
@@ -52,7 +55,7 @@ export async function checkPostgres(connectionString: string, timeoutMs: number)
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
   try {
-    client = new pg.Client({ connectionString, application_name: 'listbackup-check', connectionTimeoutMillis: limit, query_timeout: limit });
+    client = new pg.Client({ ...outboundPg(connectionString), application_name: 'listbackup-check', connectionTimeoutMillis: limit, query_timeout: limit });
     const opened = client;
     opened.on('error', () => {});
     const deadline = new Promise<never>((_, reject) => {

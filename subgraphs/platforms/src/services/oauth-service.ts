@@ -234,6 +234,7 @@ export async function completeOAuthCallback(
   if (!exchanged.ok) {
     const reason = describeFailure(exchanged.failure);
     if (exchanged.failure.kind === 'refused') return fail(CODES.OAUTH_CODE_REJECTED, `${platformName} refused the authorization (${reason}). Start again from ListBackup.`);
+    if (exchanged.failure.kind === 'target') return fail(exchanged.failure.code, `Could not complete the authorization with ${platformName}: ${reason}.`, 502);
     return fail(CODES.OAUTH_TOKEN_ENDPOINT_UNAVAILABLE, `Could not complete the authorization with ${platformName}: ${reason}. Start again from ListBackup.`, 502);
   }
   const { tokens } = exchanged;

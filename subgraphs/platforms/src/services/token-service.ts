@@ -152,6 +152,7 @@ export async function obtainToken(
     const reason = describeFailure(refreshed.failure);
     if (isDeadGrant(refreshed.failure)) return expire(`${definition.name} refused to refresh the access (${reason}): authorize the connection again.`);
     if (refreshed.failure.kind === 'unavailable') return refuse(CODES.TOKEN_REFRESH_UNAVAILABLE, `Could not refresh the access token: ${reason}.`, true);
+    if (refreshed.failure.kind === 'target') return refuse(refreshed.failure.code, `Could not refresh the access token: ${reason}.`, refreshed.failure.code === 'TARGET_UNREACHABLE');
     recordError(connection, CODES.TOKEN_REFRESH_FAILED, `Refreshing the access token failed: ${reason}.`, at);
     return refuse(CODES.TOKEN_REFRESH_FAILED, `Refreshing the access token failed: ${reason}.`);
   }
