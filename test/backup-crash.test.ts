@@ -26,7 +26,7 @@ import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
-import { KeyRing, LocalDirectoryStore } from '@listbackup/engine';
+import { Keyring, LocalDirectoryStore } from '@listbackup/engine';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
@@ -133,8 +133,8 @@ async function startStack(stripeUrl: string, identityUrl: string): Promise<Stack
     const platforms = await startPlatforms({ ...runtime('platforms'), access }, { endpointOverrides: { stripe: { identityUrl } } });
     started.push(platforms);
     const store = new LocalDirectoryStore(storageDir);
-    const keyRing = new KeyRing([{ id: 'crash-1', key: storageKey }]);
-    const repository = createRepository({ store, keyRing, sealWorkers: 1 });
+    const keyring = new Keyring([{ id: 'crash-1', key: storageKey }]);
+    const repository = createRepository({ store, keyring, sealWorkers: 1 });
     const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
     const sources = await startSources(
       { ...runtime('sources', sourcesPort), access },
@@ -149,7 +149,7 @@ async function startStack(stripeUrl: string, identityUrl: string): Promise<Stack
         leaseSeconds: LEASE_SECONDS,
         backup: {
           store,
-          keyRing,
+          keyring,
           repository,
           credentials: new PlatformsCredentials(platforms.url, internalTokenSecret),
           downloadKey: downloadKey(internalTokenSecret),

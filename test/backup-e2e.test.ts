@@ -24,7 +24,7 @@ import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
-import { KeyRing, LocalDirectoryStore, layout, readSnapshot, type Repository, snapshotChunks } from '@listbackup/engine';
+import { Keyring, LocalDirectoryStore, layout, readSnapshot, type Repository, snapshotChunks } from '@listbackup/engine';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
@@ -103,8 +103,8 @@ async function startBackupStack(stripeUrl: string, identityUrl: string): Promise
     const platforms = await startPlatforms({ ...runtime('platforms'), access }, { endpointOverrides: { stripe: { identityUrl } } });
     started.push(platforms);
     const store = new LocalDirectoryStore(storageDir);
-    const keyRing = new KeyRing([{ id: 'test-1', key: randomBytes(32) }]);
-    const repository = createRepository({ store, keyRing, sealWorkers: 1 });
+    const keyring = new Keyring([{ id: 'test-1', key: randomBytes(32) }]);
+    const repository = createRepository({ store, keyring, sealWorkers: 1 });
     const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
     const sources = await startSources(
       { ...runtime('sources', sourcesPort), access },
@@ -117,7 +117,7 @@ async function startBackupStack(stripeUrl: string, identityUrl: string): Promise
         sourcesUrl: sources.url,
         backup: {
           store,
-          keyRing,
+          keyring,
           repository,
           credentials: new PlatformsCredentials(platforms.url, internalTokenSecret),
           downloadKey: downloadKey(internalTokenSecret),

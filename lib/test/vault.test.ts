@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   Keyring,
-  VaultError,
+  EnvelopeError,
   additionalData,
   formatKeys,
   generateDataKey,
@@ -34,19 +34,19 @@ describe('seal / open (AES-256-GCM)', () => {
   it('refuses another AAD: other account, other connection, other purpose', () => {
     const sealed = seal(key, 'token', aad('acct', 'conn', 'credentials'));
     for (const wrong of [aad('acct2', 'conn', 'credentials'), aad('acct', 'conn2', 'credentials'), aad('acct', 'conn', 'pkce')]) {
-      expect(() => open(key, sealed, wrong)).toThrow(VaultError);
+      expect(() => open(key, sealed, wrong)).toThrow(EnvelopeError);
     }
   });
 
   it('refuses another key and any flipped byte', () => {
     const sealed = seal(key, 'token', aad('a'));
-    expect(() => open(generateDataKey(), sealed, aad('a'))).toThrow(VaultError);
+    expect(() => open(generateDataKey(), sealed, aad('a'))).toThrow(EnvelopeError);
     for (const index of [0, 1, 14, 30, sealed.length - 1]) {
       const tampered = Buffer.from(sealed);
       tampered[index] ^= 0x01;
-      expect(() => open(key, tampered, aad('a'))).toThrow(VaultError);
+      expect(() => open(key, tampered, aad('a'))).toThrow(EnvelopeError);
     }
-    expect(() => open(key, Buffer.alloc(5), aad('a'))).toThrow(VaultError);
+    expect(() => open(key, Buffer.alloc(5), aad('a'))).toThrow(EnvelopeError);
   });
 
   it('length-prefixes AAD parts so shifted boundaries do not collide', () => {
@@ -86,7 +86,7 @@ describe('data keys wrapped by a KEK', () => {
     const wrapped = wrapDataKey(keyring, dataKey, aad('acct', 'conn'));
     expect(wrapped.kekId).toBe('old');
     expect(unwrapDataKey(keyring, wrapped, aad('acct', 'conn')).equals(dataKey)).toBe(true);
-    expect(() => unwrapDataKey(keyring, wrapped, aad('acct', 'other'))).toThrow(VaultError);
+    expect(() => unwrapDataKey(keyring, wrapped, aad('acct', 'other'))).toThrow(EnvelopeError);
     expect(() => unwrapDataKey(new Keyring([next]), wrapped, aad('acct', 'conn'))).toThrow(/Unknown key-encryption key "old"/);
   });
 
@@ -107,7 +107,18 @@ describe('data keys wrapped by a KEK', () => {
     // Once every row is rewrapped the old key can go: the secret itself was never re-encrypted.
     const reopened = unwrapDataKey(after, wrappedNew, aad('acct', 'conn'));
     expect(open(reopened, secret, aad('acct', 'conn', 'credentials')).toString()).toBe('refresh-token');
-    expect(() => unwrapDataKey(after, wrappedOld, aad('acct', 'conn'))).toThrow(VaultError);
+    expect(() => unwrapDataKey(after, wrappedOld, aad('acct', 'conn'))).toThrow(EnvelopeError);
+  });
+});
+
+describe('values stored before the envelope moved to the engine package', () => {
+  it('still open: the vault layout (version | iv | tag | ciphertext) is unchanged', () => {
+    // Sealed by the vault's own AES-GCM code before it shared the engine's primitive.
+    const key = Buffer.alloc(32, 3);
+    const sealed = Buffer.from('AexgOCXDD9UlPs8XDBfKl9Jon1SFmC0rlV2pQqtfXbgYLYOlLVjukBPI', 'base64');
+    expect(open(key, sealed, aad('acct', 'conn', 'credentials')).toString()).toBe('refresh-token');
+    const wrapped = { kekId: 'old', wrapped: Buffer.from('AVelIT3KULGOlcdjqi8+DdJuOMx6i0mUSL82gqJFlunFEYSrA4JY4030Jya5TdVtGNhjObN1HfeIt6kmVg==', 'base64') };
+    expect(unwrapDataKey(new Keyring([{ id: 'old', key: Buffer.alloc(32, 4) }]), wrapped, aad('acct', 'conn')).equals(key)).toBe(true);
   });
 });
 
@@ -146,6 +157,6 @@ describe('key file (single-process default)', () => {
   it('refuses a key file with a malformed key', () => {
     const path = join(dir, 'broken');
     writeFileSync(path, 'k1:short\n', { mode: 0o600 });
-    expect(() => Keyring.fromFile(path)).toThrow(VaultError);
+    expect(() => Keyring.fromFile(path)).toThrow(EnvelopeError);
   });
 });

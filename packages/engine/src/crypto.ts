@@ -1,7 +1,8 @@
 /**
- * Envelope encryption. Each account has a random 32-byte data key; a key-encryption key (KEK) from
- * the KeyRing wraps it with AES-256-GCM, and the wrapped form records which KEK did. Rotation is
- * rewrapping: the data key (and so every stored chunk) stays the same, only its wrapping changes.
+ * The engine's use of the envelope (envelope.ts, the AES-256-GCM primitive shared with the
+ * credential vault). Each account has a random 32-byte data key; a key-encryption key (KEK) from
+ * the Keyring wraps it, and the wrapped form records which KEK did. Rotation is rewrapping: the
+ * data key (and so every stored chunk) stays the same, only its wrapping changes.
  *
  * From the data key, HKDF derives two independent keys: one for HMAC-SHA256 chunk addresses (so an
  * address says nothing about content to anyone without the key, and equal content in two accounts
@@ -9,20 +10,13 @@
  * authenticates associated data naming the account, the kind of object and its name or address,
  * so bytes moved to another account or another key fail to open instead of decrypting.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { additionalData, EnvelopeError, IV_BYTES, KEY_BYTES, type Keyring, open, seal, TAG_BYTES } from './envelope.ts';
 import { DecryptionError, EngineConfigError } from './errors.ts';
 
-export const DATA_KEY_BYTES = 32;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const DATA_KEY_BYTES = KEY_BYTES;
 
-export interface Kek {
-  id: string;
-  key: Uint8Array;
-}
-
-/** A data key as stored: JSON-safe, names the KEK that wrapped it. */
+/** A data key as the repository stores it (`keys/data-key`): JSON, names the KEK that wrapped it. */
 export interface WrappedDataKey {
   version: 1;
   kekId: string;
@@ -31,95 +25,43 @@ export interface WrappedDataKey {
   tag: string;
 }
 
-export function generateDataKey(): Buffer {
-  return randomBytes(DATA_KEY_BYTES);
-}
+const PREFIX = Buffer.from('listbackup/v1');
 
-/** Unambiguous associated data: each field length-prefixed. */
+/** Associated data of the repository format: a fixed prefix, then each field length-prefixed. */
 function associatedData(...fields: string[]): Buffer {
-  const parts: Buffer[] = [Buffer.from('listbackup/v1')];
-  for (const field of fields) {
-    const bytes = Buffer.from(field, 'utf8');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(bytes.length);
-    parts.push(len, bytes);
-  }
-  return Buffer.concat(parts);
+  return Buffer.concat([PREFIX, additionalData(...fields)]);
 }
 
-/** The KEKs this process knows: the current one wraps, every one unwraps. */
-export class KeyRing {
-  private readonly keys = new Map<string, Buffer>();
-  readonly currentKekId: string;
+const dataKeyAad = (accountId: string) => (kekId: string) => associatedData('data-key', accountId, kekId);
 
-  constructor(keks: Kek[], currentKekId?: string) {
-    if (keks.length === 0) throw new EngineConfigError('a key ring needs at least one key-encryption key');
-    for (const kek of keks) {
-      if (!KEY_ID_PATTERN.test(kek.id)) throw new EngineConfigError(`key id "${kek.id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
-      if (kek.key.length !== 32) throw new EngineConfigError(`key-encryption key ${kek.id} must be 32 bytes, got ${kek.key.length}`);
-      if (this.keys.has(kek.id)) throw new EngineConfigError(`key id ${kek.id} appears twice`);
-      this.keys.set(kek.id, Buffer.from(kek.key));
-    }
-    this.currentKekId = currentKekId ?? keks[0].id;
-    if (!this.keys.has(this.currentKekId)) throw new EngineConfigError(`current key id ${this.currentKekId} is not in the key ring`);
+/** Wraps an account's data key under the keyring's current KEK. */
+export function wrapDataKey(keyring: Keyring, dataKey: Uint8Array, accountId: string): WrappedDataKey {
+  if (dataKey.length !== DATA_KEY_BYTES) throw new EngineConfigError(`a data key is ${DATA_KEY_BYTES} bytes`);
+  const { kekId, iv, ciphertext, tag } = keyring.wrap(dataKey, dataKeyAad(accountId));
+  return { version: 1, kekId, iv: iv.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: tag.toString('base64') };
+}
+
+/** The account's data key; DecryptionError when no KEK of the keyring unwraps it. */
+export function unwrapDataKey(keyring: Keyring, wrapped: WrappedDataKey, accountId: string): Buffer {
+  if (!keyring.find(wrapped.kekId)) throw new DecryptionError(`data key of account ${accountId} is wrapped by key ${wrapped.kekId}, which the keyring does not hold`);
+  try {
+    return keyring.unwrap(
+      { kekId: wrapped.kekId, iv: Buffer.from(wrapped.iv, 'base64'), ciphertext: Buffer.from(wrapped.ciphertext, 'base64'), tag: Buffer.from(wrapped.tag, 'base64') },
+      dataKeyAad(accountId),
+    );
+  } catch (cause) {
+    throw new DecryptionError(`data key of account ${accountId} does not unwrap with key ${wrapped.kekId}`, { cause });
   }
+}
 
-  /** `id:base64key[,id:base64key…]`, the first one current: the shape of an ENGINE_KEKS environment variable. */
-  static parse(spec: string): KeyRing {
-    const keks = spec
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .map((part) => {
-        const at = part.indexOf(':');
-        if (at <= 0) throw new EngineConfigError('key ring entries look like id:base64key');
-        return { id: part.slice(0, at), key: Buffer.from(part.slice(at + 1), 'base64') };
-      });
-    return new KeyRing(keks);
-  }
-
-  kekIds(): string[] {
-    return [...this.keys.keys()];
-  }
-
-  wrap(dataKey: Uint8Array, accountId: string): WrappedDataKey {
-    if (dataKey.length !== DATA_KEY_BYTES) throw new EngineConfigError(`a data key is ${DATA_KEY_BYTES} bytes`);
-    const kekId = this.currentKekId;
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.get(kekId)!, iv);
-    cipher.setAAD(associatedData('data-key', accountId, kekId));
-    const ciphertext = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-    return { version: 1, kekId, iv: iv.toString('base64'), ciphertext: ciphertext.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
-  }
-
-  unwrap(wrapped: WrappedDataKey, accountId: string): Buffer {
-    const kek = this.keys.get(wrapped.kekId);
-    if (!kek) throw new DecryptionError(`data key of account ${accountId} is wrapped by key ${wrapped.kekId}, which this key ring does not hold`);
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(wrapped.iv, 'base64'));
-      decipher.setAAD(associatedData('data-key', accountId, wrapped.kekId));
-      decipher.setAuthTag(Buffer.from(wrapped.tag, 'base64'));
-      const key = Buffer.concat([decipher.update(Buffer.from(wrapped.ciphertext, 'base64')), decipher.final()]);
-      if (key.length !== DATA_KEY_BYTES) throw new Error('wrong length');
-      return key;
-    } catch (cause) {
-      throw new DecryptionError(`data key of account ${accountId} does not unwrap with key ${wrapped.kekId}`, { cause });
-    }
-  }
-
-  needsRewrap(wrapped: WrappedDataKey): boolean {
-    return wrapped.kekId !== this.currentKekId;
-  }
-
-  /** The same data key wrapped by the current KEK. */
-  rewrap(wrapped: WrappedDataKey, accountId: string): WrappedDataKey {
-    if (!this.needsRewrap(wrapped)) return wrapped;
-    const key = this.unwrap(wrapped, accountId);
-    try {
-      return this.wrap(key, accountId);
-    } finally {
-      key.fill(0);
-    }
+/** The same data key wrapped by the current KEK (KEK rotation), or null when it already is. */
+export function rewrapDataKey(keyring: Keyring, wrapped: WrappedDataKey, accountId: string): WrappedDataKey | null {
+  if (wrapped.kekId === keyring.current.id) return null;
+  const key = unwrapDataKey(keyring, wrapped, accountId);
+  try {
+    return wrapDataKey(keyring, key, accountId);
+  } finally {
+    key.fill(0);
   }
 }
 
@@ -166,19 +108,9 @@ export class Sealer {
   }
 
   private seal(aad: Buffer, body: Uint8Array, flags: number): Buffer {
-    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + body.length);
-    MAGIC.copy(out, 0);
-    out[MAGIC.length] = flags & 0xff;
-    const iv = out.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
-    randomFillSync(iv);
-    const cipher = createCipheriv('aes-256-gcm', this.encKey, iv);
-    cipher.setAAD(Buffer.concat([aad, out.subarray(0, HEADER_BYTES)]));
-    const ct = cipher.update(body);
-    ct.copy(out, HEADER_BYTES + IV_BYTES);
-    const fin = cipher.final();
-    if (fin.length) fin.copy(out, HEADER_BYTES + IV_BYTES + ct.length);
-    cipher.getAuthTag().copy(out, out.length - TAG_BYTES);
-    return out;
+    const header = Buffer.from([...MAGIC, flags & 0xff]);
+    const { iv, ciphertext, tag } = seal(this.encKey, body, Buffer.concat([aad, header]));
+    return Buffer.concat([header, iv, ciphertext, tag], SEAL_OVERHEAD + ciphertext.length);
   }
 
   private open(aad: Buffer, sealed: Uint8Array, what: string): Opened {
@@ -186,14 +118,16 @@ export class Sealer {
     if (buf.length < SEAL_OVERHEAD || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
       throw new DecryptionError(`${what} is not a sealed object of this format`);
     }
+    const header = buf.subarray(0, HEADER_BYTES);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.encKey, buf.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES));
-      decipher.setAAD(Buffer.concat([aad, buf.subarray(0, HEADER_BYTES)]));
-      decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
-      const first = decipher.update(buf.subarray(HEADER_BYTES + IV_BYTES, buf.length - TAG_BYTES));
-      const last = decipher.final();
-      return { flags: buf[MAGIC.length], plaintext: last.length ? Buffer.concat([first, last]) : first };
+      const plaintext = open(
+        this.encKey,
+        { iv: buf.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES), ciphertext: buf.subarray(HEADER_BYTES + IV_BYTES, buf.length - TAG_BYTES), tag: buf.subarray(buf.length - TAG_BYTES) },
+        Buffer.concat([aad, header]),
+      );
+      return { flags: buf[MAGIC.length], plaintext };
     } catch (cause) {
+      if (!(cause instanceof EnvelopeError)) throw cause;
       throw new DecryptionError(`${what} of account ${this.accountId} failed authentication (wrong key, moved or altered)`, { cause });
     }
   }

@@ -7,7 +7,8 @@
  */
 export { type ArchiveEntry, safeArchivePath, tarStream, type ZipMethod, type ZipOptions, zipStream } from './archive.ts';
 export { type ChunkingParams, Chunker, chunkStream, createChunkerTransform, DEFAULT_CHUNKING } from './chunker.ts';
-export { AccountKeys, generateDataKey, type Kek, KeyRing, Sealer, type WrappedDataKey } from './crypto.ts';
+export { AccountKeys, rewrapDataKey, Sealer, unwrapDataKey, type WrappedDataKey, wrapDataKey } from './crypto.ts';
+export { EnvelopeError, generateDataKey, type Kek, Keyring } from './envelope.ts';
 export * from './errors.ts';
 export { exportSnapshot, type ExportFormat, type ExportOptions, type ExportStream, snapshotEntries } from './export.ts';
 export { type ApplyRetentionOptions, applyRetention, collectGarbage, type GcOptions, type GcResult } from './gc.ts';

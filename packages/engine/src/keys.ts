@@ -4,7 +4,8 @@
  * so a copy of the store plus the KEKs is a complete, restorable backup. A deployment that keeps
  * wrapped keys in its database implements the same two-method interface.
  */
-import { generateDataKey, type KeyRing, type WrappedDataKey } from './crypto.ts';
+import { rewrapDataKey, unwrapDataKey, type WrappedDataKey, wrapDataKey } from './crypto.ts';
+import { generateDataKey, type Keyring } from './envelope.ts';
 import { DecryptionError } from './errors.ts';
 import { assertId, layout } from './layout.ts';
 import type { ObjectStore } from './store.ts';
@@ -29,12 +30,12 @@ export class StaticKeyProvider implements DataKeyProvider {
 
 export class StoreKeyProvider implements DataKeyProvider {
   private readonly store: ObjectStore;
-  private readonly keyRing: KeyRing;
+  private readonly keyring: Keyring;
   private readonly cache = new Map<string, Promise<Uint8Array>>();
 
-  constructor(store: ObjectStore, keyRing: KeyRing) {
+  constructor(store: ObjectStore, keyring: Keyring) {
     this.store = store;
-    this.keyRing = keyRing;
+    this.keyring = keyring;
   }
 
   dataKey(accountId: string): Promise<Uint8Array> {
@@ -56,14 +57,14 @@ export class StoreKeyProvider implements DataKeyProvider {
 
   private async load(accountId: string): Promise<Uint8Array> {
     const existing = await this.wrapped(accountId);
-    if (existing) return this.keyRing.unwrap(existing, accountId);
+    if (existing) return unwrapDataKey(this.keyring, existing, accountId);
     const fresh = generateDataKey();
-    const wrapped = this.keyRing.wrap(fresh, accountId);
+    const wrapped = wrapDataKey(this.keyring, fresh, accountId);
     if (await this.store.putIfAbsent(layout.dataKey(accountId), Buffer.from(JSON.stringify(wrapped)))) return fresh;
     // Another process created the key first: use theirs.
     const winner = await this.wrapped(accountId);
     if (!winner) throw new Error(`data key of account ${accountId} vanished while being created`);
-    return this.keyRing.unwrap(winner, accountId);
+    return unwrapDataKey(this.keyring, winner, accountId);
   }
 
   /**
@@ -73,8 +74,8 @@ export class StoreKeyProvider implements DataKeyProvider {
   async rewrap(accountId: string): Promise<boolean> {
     assertId('account', accountId);
     const existing = await this.wrapped(accountId);
-    if (!existing || !this.keyRing.needsRewrap(existing)) return false;
-    const rewrapped = this.keyRing.rewrap(existing, accountId);
+    const rewrapped = existing && rewrapDataKey(this.keyring, existing, accountId);
+    if (!rewrapped) return false;
     await this.store.put(layout.dataKey(accountId), Buffer.from(JSON.stringify(rewrapped)));
     this.cache.delete(accountId);
     return true;

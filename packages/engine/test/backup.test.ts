@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccountKeys, KeyRing } from '../src/crypto.ts';
+import { AccountKeys } from '../src/crypto.ts';
+import { Keyring } from '../src/envelope.ts';
 import { ChunkIntegrityError, DecryptionError, EngineConfigError, ItemIntegrityError, ItemRejectedError } from '../src/errors.ts';
 import { StaticKeyProvider, StoreKeyProvider } from '../src/keys.ts';
 import { layout } from '../src/layout.ts';
@@ -234,24 +235,24 @@ describe('backup and restore', () => {
     const next = { id: 'kek-2026', key: randomBytes(32) };
     const records = jsonRecords('rotation', 2000);
 
-    const before = new Repository({ store, keys: new StoreKeyProvider(store, new KeyRing([old])) });
+    const before = new Repository({ store, keys: new StoreKeyProvider(store, new Keyring([old])) });
     cleanups.push(() => before.close());
     const { snapshot } = await runBackup(before, { accountId, sourceId: 'src', items: [{ id: 'r', path: 'r.ndjson', content: () => [records] }] });
     const wrappedBefore = JSON.parse((await store.getBytes(layout.dataKey(accountId))).toString());
     expect(wrappedBefore.kekId).toBe('kek-2025');
 
-    const rotating = new StoreKeyProvider(store, new KeyRing([next, old]));
+    const rotating = new StoreKeyProvider(store, new Keyring([next, old]));
     expect(await rotating.rewrap(accountId)).toBe(true);
     expect(await rotating.rewrap(accountId)).toBe(false);
     expect(JSON.parse((await store.getBytes(layout.dataKey(accountId))).toString()).kekId).toBe('kek-2026');
 
-    const after = new Repository({ store, keys: new StoreKeyProvider(store, new KeyRing([next])) });
+    const after = new Repository({ store, keys: new StoreKeyProvider(store, new Keyring([next])) });
     cleanups.push(() => after.close());
     const account = await after.account(accountId);
     const [item] = await collect(snapshotItems(account, snapshot));
     expect(await sha256Of(account.readItem(item.chunks))).toEqual({ hash: sha256(records), size: records.length });
 
-    const retiredOnly = new Repository({ store, keys: new StoreKeyProvider(store, new KeyRing([old])) });
+    const retiredOnly = new Repository({ store, keys: new StoreKeyProvider(store, new Keyring([old])) });
     cleanups.push(() => retiredOnly.close());
     await expect(retiredOnly.account(accountId)).rejects.toBeInstanceOf(DecryptionError);
   });
@@ -262,7 +263,7 @@ describe('backup and restore', () => {
     const store = new LocalDirectoryStore(dir, { durable: false });
     const a = newAccountId();
     const b = newAccountId();
-    const repository = new Repository({ store, keys: new StoreKeyProvider(store, new KeyRing([{ id: 'k', key: randomBytes(32) }])) });
+    const repository = new Repository({ store, keys: new StoreKeyProvider(store, new Keyring([{ id: 'k', key: randomBytes(32) }])) });
     cleanups.push(() => repository.close());
     const shared = randomBuffer('shared', 300_000);
     const snapA = await runBackup(repository, { accountId: a, sourceId: 's', items: [{ id: 'x', path: 'x', content: () => [shared] }] });

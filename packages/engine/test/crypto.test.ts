@@ -1,52 +1,59 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AccountKeys, ContentHash, chunkDigest, generateDataKey, KeyRing } from '../src/crypto.ts';
-import { DecryptionError, EngineConfigError } from '../src/errors.ts';
+import { AccountKeys, ContentHash, chunkDigest, rewrapDataKey, unwrapDataKey, wrapDataKey } from '../src/crypto.ts';
+import { EnvelopeError, generateDataKey, Keyring } from '../src/envelope.ts';
+import { DecryptionError } from '../src/errors.ts';
 
 const kek = (id: string) => ({ id, key: randomBytes(32) });
 
 describe('envelope encryption', () => {
   it('wraps a data key under the current KEK, records its id, and unwraps it', () => {
-    const ring = new KeyRing([kek('k1'), kek('k2')]);
+    const ring = new Keyring([kek('k1'), kek('k2')]);
     const dataKey = generateDataKey();
-    const wrapped = ring.wrap(dataKey, 'acct-a');
+    const wrapped = wrapDataKey(ring, dataKey, 'acct-a');
     expect(wrapped.kekId).toBe('k1');
     expect(JSON.stringify(wrapped)).not.toContain(dataKey.toString('base64'));
-    expect(ring.unwrap(wrapped, 'acct-a').equals(dataKey)).toBe(true);
+    expect(unwrapDataKey(ring, wrapped, 'acct-a').equals(dataKey)).toBe(true);
   });
 
   it('refuses to unwrap for another account, with a KEK it does not hold, or after tampering', () => {
-    const ring = new KeyRing([kek('k1')]);
-    const wrapped = ring.wrap(generateDataKey(), 'acct-a');
-    expect(() => ring.unwrap(wrapped, 'acct-b')).toThrow(DecryptionError);
-    expect(() => new KeyRing([kek('other')]).unwrap(wrapped, 'acct-a')).toThrow(/does not hold/);
-    expect(() => new KeyRing([{ id: 'k1', key: randomBytes(32) }]).unwrap(wrapped, 'acct-a')).toThrow(DecryptionError);
+    const ring = new Keyring([kek('k1')]);
+    const wrapped = wrapDataKey(ring, generateDataKey(), 'acct-a');
+    expect(() => unwrapDataKey(ring, wrapped, 'acct-b')).toThrow(DecryptionError);
+    expect(() => unwrapDataKey(new Keyring([kek('other')]), wrapped, 'acct-a')).toThrow(/does not hold/);
+    expect(() => unwrapDataKey(new Keyring([{ id: 'k1', key: randomBytes(32) }]), wrapped, 'acct-a')).toThrow(DecryptionError);
     const tampered = { ...wrapped, ciphertext: Buffer.from(randomBytes(32)).toString('base64') };
-    expect(() => ring.unwrap(tampered, 'acct-a')).toThrow(DecryptionError);
+    expect(() => unwrapDataKey(ring, tampered, 'acct-a')).toThrow(DecryptionError);
   });
 
   it('rotates by rewrapping: the new KEK becomes current and the data key stays the same', () => {
     const old = kek('2025');
     const next = kek('2026');
     const dataKey = generateDataKey();
-    const wrapped = new KeyRing([old]).wrap(dataKey, 'acct-a');
-    const rotating = new KeyRing([next, old]);
-    expect(rotating.needsRewrap(wrapped)).toBe(true);
-    const rewrapped = rotating.rewrap(wrapped, 'acct-a');
+    const wrapped = wrapDataKey(new Keyring([old]), dataKey, 'acct-a');
+    const rotating = new Keyring([next, old]);
+    const rewrapped = rewrapDataKey(rotating, wrapped, 'acct-a')!;
     expect(rewrapped.kekId).toBe('2026');
-    expect(rotating.needsRewrap(rewrapped)).toBe(false);
-    expect(new KeyRing([next]).unwrap(rewrapped, 'acct-a').equals(dataKey)).toBe(true);
+    expect(rewrapDataKey(rotating, rewrapped, 'acct-a')).toBeNull();
+    expect(unwrapDataKey(new Keyring([next]), rewrapped, 'acct-a').equals(dataKey)).toBe(true);
   });
 
   it('parses a key ring from an environment-style spec and rejects bad keys', () => {
     const a = randomBytes(32).toString('base64');
     const b = randomBytes(32).toString('base64');
-    const ring = KeyRing.parse(`new:${a}, old:${b}`);
-    expect(ring.currentKekId).toBe('new');
-    expect(ring.kekIds()).toEqual(['new', 'old']);
-    expect(() => KeyRing.parse(`short:${randomBytes(16).toString('base64')}`)).toThrow(EngineConfigError);
-    expect(() => KeyRing.parse('')).toThrow(EngineConfigError);
-    expect(() => KeyRing.parse(`a:${a},a:${b}`)).toThrow(/twice/);
+    const ring = Keyring.parse(`new:${a}, old:${b}`);
+    expect(ring.current.id).toBe('new');
+    expect(ring.ids).toEqual(['new', 'old']);
+    expect(() => Keyring.parse(`short:${randomBytes(16).toString('base64')}`)).toThrow(EnvelopeError);
+    expect(() => Keyring.parse('')).toThrow(expect.objectContaining({ code: 'KEY_INVALID' }));
+    expect(() => Keyring.parse(`a:${a},a:${b}`)).toThrow(/twice/);
+  });
+
+  it('reads a data key wrapped before the envelope was shared: the stored format is unchanged', () => {
+    // Wrapped by the engine's own AES-GCM code before it moved to envelope.ts (KEK = 32 × 0x01, data key = 32 × 0x02, account acct-a).
+    const ring = new Keyring([{ id: 'k1', key: Buffer.alloc(32, 1) }]);
+    const stored = { version: 1 as const, kekId: 'k1', iv: 'Eua7ZUfsLQfw4i3+', ciphertext: '5yM8lTlZkz/pCtAlJojw+js4ZBGwL2zWS00cgdn7CoY=', tag: 'n4Fy2H4y9j1c5++CZDkXVQ==' };
+    expect(unwrapDataKey(ring, stored, 'acct-a').equals(Buffer.alloc(32, 2))).toBe(true);
   });
 
   it('addresses chunks by keyed hash: equal content gets different addresses in different accounts', () => {

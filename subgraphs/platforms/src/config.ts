@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '@listbackup/lib/config';
-import { Keyring, VaultError } from '@listbackup/lib/vault';
+import { Keyring, EnvelopeError } from '@listbackup/lib/vault';
 import { PLATFORM_DEFINITIONS, envStem, type PlatformDefinition } from '@listbackup/catalogue';
 
 /** OAuth client credentials of one platform, registered by the operator of this deployment. */
@@ -80,7 +80,7 @@ export function platformsOptionsFromEnv(
     try {
       Keyring.parse(env.VAULT_KEYS);
     } catch (error) {
-      if (!(error instanceof VaultError)) throw error;
+      if (!(error instanceof EnvelopeError)) throw error;
       problems.push(`VAULT_KEYS: ${error.message}`);
     }
   }

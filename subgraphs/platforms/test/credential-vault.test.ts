@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '@listbackup/lib/principal';
-import { Keyring, VaultError, formatKeys, generateKek } from '@listbackup/lib/vault';
+import { Keyring, EnvelopeError, formatKeys, generateKek } from '@listbackup/lib/vault';
 import { ConnectionSecret } from '../src/entities/connection-secret.ts';
 import { CredentialVault } from '../src/services/credential-vault.ts';
 import { errorCodes, newUser } from '../../jobs/test/support/subgraph-harness.ts';
@@ -66,10 +66,10 @@ describe('credential vault', () => {
       originals.set(target.id, await h.service.orm.em.fork().findOneOrFail(ConnectionSecret, { connectionId: target.id }));
       // The whole vault row, then only the sealed credentials (keeping the target's own data key).
       await em.fork().nativeUpdate(ConnectionSecret, { connectionId: target.id }, copy);
-      await expect(h.service.getAccessToken(target.accountId, target.id)).rejects.toBeInstanceOf(VaultError);
+      await expect(h.service.getAccessToken(target.accountId, target.id)).rejects.toBeInstanceOf(EnvelopeError);
       const original = originals.get(target.id)!;
       await em.fork().nativeUpdate(ConnectionSecret, { connectionId: target.id }, { kekId: original.kekId, wrappedKey: original.wrappedKey, credentials: copy.credentials });
-      await expect(h.service.getAccessToken(target.accountId, target.id)).rejects.toBeInstanceOf(VaultError);
+      await expect(h.service.getAccessToken(target.accountId, target.id)).rejects.toBeInstanceOf(EnvelopeError);
       // Through the API the failure is masked, and says nothing of keys.
       const principal = target === b1 ? bob : alice;
       const tested = await h.subgraph.query(principal, `mutation($id: ID!) { testConnection(id: $id) { ok } }`, { id: target.id });
@@ -138,7 +138,7 @@ describe('credential vault', () => {
     const onlyOld = new CredentialVault(Keyring.parse(current));
     for (const row of rows) {
       expect(onlyNew.openCredentials(row)).toEqual({ kind: 'apiKey', apiKey: keys.get(row.connectionId) });
-      expect(() => onlyOld.openCredentials(row)).toThrow(VaultError);
+      expect(() => onlyOld.openCredentials(row)).toThrow(EnvelopeError);
     }
   });
 

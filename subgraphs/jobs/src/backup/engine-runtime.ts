@@ -4,8 +4,8 @@ import { JobFailure } from '../worker/errors.ts';
 import type { BackupSettings } from './settings.ts';
 
 /** One repository per process: it caches account keys and owns the sealing threads. */
-export function createRepository(settings: Pick<BackupSettings, 'store' | 'keyRing' | 'sealWorkers'>): Repository {
-  return new Repository({ store: settings.store, keys: new StoreKeyProvider(settings.store, settings.keyRing), sealWorkers: settings.sealWorkers });
+export function createRepository(settings: Pick<BackupSettings, 'store' | 'keyring' | 'sealWorkers'>): Repository {
+  return new Repository({ store: settings.store, keys: new StoreKeyProvider(settings.store, settings.keyring), sealWorkers: settings.sealWorkers });
 }
 
 /** The catalogue's `manifestKey` of an engine snapshot: the key of its (sealed) header. */

@@ -1,8 +1,8 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { hkdfSync } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError } from '@listbackup/lib/config';
-import { KeyRing, LocalDirectoryStore, type ObjectStore, type Repository } from '@listbackup/engine';
+import { Keyring, LocalDirectoryStore, type ObjectStore, type Repository } from '@listbackup/engine';
 import { type ConnectorRegistryOptions, createConnectorRegistry, envStem } from '@listbackup/catalogue';
 import type { RetryPolicy } from '@listbackup/catalogue/sdk';
 import { type CredentialsProvider, PlatformsCredentials } from './credentials.ts';
@@ -12,8 +12,8 @@ export interface BackupSettings {
   /** Where chunks, manifests and exports live. */
   store: ObjectStore;
   /** Key-encryption keys that wrap each account's data key (kept in the store). */
-  keyRing: KeyRing;
-  /** A repository over `store` to share (the download route and the handlers of one process); made from store and keyRing when absent. */
+  keyring: Keyring;
+  /** A repository over `store` to share (the download route and the handlers of one process); made from store and keyring when absent. */
   repository?: Repository;
   /** Where a connection's credentials come from (the platforms subgraph's internal route). */
   credentials: CredentialsProvider;
@@ -38,7 +38,7 @@ export interface BackupSettings {
 /** Storage settings as the environment gives them; `storageFromEnv` turns them into a store and a key ring. */
 export interface StorageSettings {
   store: ObjectStore;
-  keyRing: KeyRing;
+  keyring: Keyring;
   description: string;
 }
 
@@ -57,15 +57,15 @@ export function downloadKey(internalTokenSecret: string): Buffer {
  */
 export async function storageFromEnv(env: NodeJS.ProcessEnv = process.env, options: { dataDir?: string; localKeyFile?: string } = {}): Promise<StorageSettings> {
   const problems: string[] = [];
-  let keyRing: KeyRing | undefined;
+  let keyring: Keyring | undefined;
   if (env.STORAGE_KEYS) {
     try {
-      keyRing = KeyRing.parse(env.STORAGE_KEYS);
+      keyring = Keyring.parse(env.STORAGE_KEYS);
     } catch (error) {
       problems.push(`STORAGE_KEYS: ${(error as Error).message}`);
     }
   } else if (options.localKeyFile) {
-    keyRing = KeyRing.parse(localKeySpec(options.localKeyFile));
+    keyring = Keyring.fromFile(options.localKeyFile, { create: true });
   } else {
     problems.push('STORAGE_KEYS: is required: id:base64key[,id:base64key…], 32-byte keys, current first');
   }
@@ -93,17 +93,8 @@ export async function storageFromEnv(env: NodeJS.ProcessEnv = process.env, optio
     store = new LocalDirectoryStore(dir);
     description = `directory ${dir}`;
   }
-  if (problems.length || !store || !keyRing) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  return { store, keyRing, description };
-}
-
-/** A key ring spec kept in a file (created with a fresh key on first use), for `npm start`. */
-function localKeySpec(file: string): string {
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dirname(file), { recursive: true });
-  const spec = `local-1:${randomBytes(32).toString('base64')}`;
-  writeFileSync(file, spec, { mode: 0o600 });
-  return spec;
+  if (problems.length || !store || !keyring) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  return { store, keyring, description };
 }
 
 /**

@@ -17,7 +17,7 @@ import { createRepository } from '../../src/backup/engine-runtime.ts';
 import { type ConnectionCredentials, StaticCredentials } from '../../src/backup/credentials.ts';
 import { type BackupSettings, downloadKey } from '../../src/backup/settings.ts';
 import type { ConnectorRegistryOptions } from '@listbackup/catalogue';
-import { KeyRing, LocalDirectoryStore, type Repository } from '@listbackup/engine';
+import { Keyring, LocalDirectoryStore, type Repository } from '@listbackup/engine';
 import type { Job } from '../../src/entities/job.ts';
 import { DATABASE_URL, startTestSubgraph, uniqueName, type TestSubgraph } from '../support/subgraph-harness.ts';
 import { enqueue, logLines, waitForStatus } from '../support/jobs-support.ts';
@@ -103,15 +103,15 @@ export async function startBackupRig(
   const storageDir = await mkdtemp(join(tmpdir(), 'lb-restore-'));
   const sources = await new FakeSources().start();
   const store = new LocalDirectoryStore(storageDir);
-  const keyRing = new KeyRing([{ id: 'test-1', key: randomBytes(32) }]);
-  const repository = createRepository({ store, keyRing, sealWorkers: 1 });
+  const keyring = new Keyring([{ id: 'test-1', key: randomBytes(32) }]);
+  const repository = createRepository({ store, keyring, sealWorkers: 1 });
   const credentials = new StaticCredentials(connections);
   let subgraph: TestSubgraph;
   try {
     subgraph = await startTestSubgraph('jobs', (runtime) =>
       startJobs(runtime, {
         sourcesUrl: sources.url,
-        backup: { store, keyRing, repository, credentials, downloadKey: downloadKey(runtime.internalTokenSecret), connectors, connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 }, ...overrides },
+        backup: { store, keyring, repository, credentials, downloadKey: downloadKey(runtime.internalTokenSecret), connectors, connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 }, ...overrides },
         worker: { pollIntervalMs: 100, retryPolicy: { baseDelayMs: 50, maxDelayMs: 200 } },
       }),
     );

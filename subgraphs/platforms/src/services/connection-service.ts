@@ -5,7 +5,7 @@ import { authorize, type Action } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { NotFoundError, ValidationError } from '@listbackup/lib/errors';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
-import { VaultError } from '@listbackup/lib/vault';
+import { EnvelopeError } from '@listbackup/lib/vault';
 import type { PlatformsContext } from '../context.ts';
 import { Connection, type ConnectionStatus } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
@@ -274,7 +274,7 @@ export async function revokeConnection(ctx: PlatformsContext, id: string): Promi
     try {
       credentials = secret ? runtime.vault.openCredentials(secret) : null;
     } catch (error) {
-      if (!(error instanceof VaultError)) throw error;
+      if (!(error instanceof EnvelopeError)) throw error;
       runtime.log.error({ connectionId: connection.id, err: error }, 'stored credentials do not decrypt; erasing them without revoking at the platform');
     }
 

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { Orm } from '@listbackup/lib/db';
-import { VaultError } from '@listbackup/lib/vault';
+import { EnvelopeError } from '@listbackup/lib/vault';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import type { CredentialVault } from './credential-vault.ts';
 
@@ -37,7 +37,7 @@ export async function rewrapAllDataKeys(orm: Orm, vault: CredentialVault, option
         try {
           if (vault.rewrap(row)) rewrapped++;
         } catch (error) {
-          if (!(error instanceof VaultError)) throw error;
+          if (!(error instanceof EnvelopeError)) throw error;
           failed.push({ connectionId: row.connectionId, kekId: row.kekId, reason: error.message });
           skip.add(row.connectionId);
         }
