@@ -6,12 +6,13 @@
  *   node bench/backup-engine.ts restore <repository dir> <target dir>
  *
  * Driven through the engine's own API: a Repository over a durable LocalDirectoryStore, runBackup
- * with four items at a time, each file an item with its size and modification time. The data key
+ * with four items at a time, each file an item with its size and modification time (its change
+ * marker, so an unchanged file is not read again). The data key
  * comes from BENCH_DATA_KEY (hex). Prints one JSON line with the snapshot's totals.
  */
 import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DirectoryTarget, listSnapshots, LocalDirectoryStore, Repository, restoreSnapshot, runBackup, type SourceItem, StaticKeyProvider } from '@listbackup/engine';
+import { DirectoryTarget, fileChangeMarker, listSnapshots, LocalDirectoryStore, Repository, restoreSnapshot, runBackup, type SourceItem, StaticKeyProvider } from '@listbackup/engine';
 import { listFiles } from './backup-data.ts';
 
 const [op, repositoryDir, dir] = process.argv.slice(2);
@@ -32,6 +33,7 @@ function* fileItems(root: string): Generator<SourceItem> {
       path,
       size: info.size,
       modifiedAt: info.mtime,
+      changeMarker: fileChangeMarker(info),
       content: () => createReadStream(full, { highWaterMark: 1024 * 1024 }),
     };
   }

@@ -14,7 +14,7 @@ export { exportSnapshot, type ExportFormat, type ExportOptions, type ExportStrea
 export { type ApplyRetentionOptions, applyRetention, collectGarbage, type GcOptions, type GcResult } from './gc.ts';
 export { type DataKeyProvider, StaticKeyProvider, StoreKeyProvider } from './keys.ts';
 export { layout } from './layout.ts';
-export { type BackupHooks, type BackupOptions, type BackupProgress, type BackupResult, type CarriedItem, type RejectedItem, runBackup, type SourceItem } from './pipeline.ts';
+export { type BackupHooks, type BackupOptions, type BackupProgress, type BackupResult, type CarriedItem, fileChangeMarker, type RejectedItem, runBackup, type SourceItem } from './pipeline.ts';
 export {
   AccountRepository,
   type ChunkRef,

@@ -15,6 +15,7 @@ import { EngineConfigError, ItemRejectedError } from './errors.ts';
 import { layout } from './layout.ts';
 import type { Repository, WriteItemResult } from './repository.ts';
 import { type Json, listSnapshots, readSnapshot, type SnapshotHeader, type SnapshotItem, SnapshotWriter, snapshotChunks } from './snapshot.ts';
+import { ParentItems } from './parent-items.ts';
 import type { ByteSource } from './streams.ts';
 
 export interface SourceItem {
@@ -27,6 +28,13 @@ export interface SourceItem {
   /** Declared size, when the source says it; a mismatch rejects the item. */
   size?: number;
   modifiedAt?: string | Date;
+  /**
+   * Something the source changes whenever the content changes: an ETag, a revision (Dropbox
+   * `rev`, Box `sha1`, Drive `md5Checksum`/`version`), an `updated_at`, a content hash. An item
+   * whose id and marker equal the parent snapshot's is carried over without calling content().
+   * For files, `fileChangeMarker` (size and modification time).
+   */
+  changeMarker?: string;
   /** Opens the item's bytes; called only when the item is to be stored. */
   content: () => ByteSource | Promise<ByteSource>;
 }
@@ -55,8 +63,10 @@ export interface BackupProgress {
   itemsDone: number;
   /** Items found in the manifest of an earlier attempt and skipped. */
   itemsResumed: number;
-  /** Items copied unchanged from the parent snapshot. */
+  /** Items given as CarriedItem: copied from the parent snapshot as they are. */
   itemsCarried: number;
+  /** Items whose change marker equals the parent snapshot's: carried over without reading their content. */
+  itemsUnchanged: number;
   itemsRejected: number;
   /** Items the connector declared, when given. */
   itemsTotal?: number;
@@ -98,6 +108,12 @@ export interface BackupOptions {
   checkpointBytes?: number;
   /** Items processed at once (default 4): small records gain from it, large files are chunked concurrently anyway. */
   itemConcurrency?: number;
+  /**
+   * Whether to read this item's content even when its change marker equals the parent's (the
+   * periodic full run re-hashes everything, so a marker that failed to change hides a change for
+   * one period at most). Default: never.
+   */
+  rehash?: (item: SourceItem) => boolean;
   itemsTotal?: number;
   now?: () => Date;
 }
@@ -112,7 +128,7 @@ export interface BackupResult {
 
 interface Outcome {
   item: SourceItem | CarriedItem;
-  carried?: boolean;
+  carried?: 'given' | 'unchanged';
   stored?: { entry: SnapshotItem; write: WriteItemResult };
   rejected?: string;
 }
@@ -133,11 +149,13 @@ export async function runBackup(repository: Repository, options: BackupOptions):
     const previous = await listSnapshots(account, { sourceId: options.sourceId });
     parentId = previous.length > 0 ? previous[previous.length - 1].id : null;
   }
+  let parentItems: ParentItems | null = null;
   if (parentId) {
     const parent = await readSnapshot(account, parentId);
     const addresses: string[] = [];
     for await (const chunk of snapshotChunks(account, parent)) addresses.push(chunk.address);
     account.rememberStored(addresses);
+    parentItems = await ParentItems.load(account, parent);
   }
 
   const writer = await SnapshotWriter.begin(account, {
@@ -154,6 +172,7 @@ export async function runBackup(repository: Repository, options: BackupOptions):
     itemsDone: 0,
     itemsResumed: 0,
     itemsCarried: 0,
+    itemsUnchanged: 0,
     itemsRejected: 0,
     itemsTotal: options.itemsTotal,
     bytesDone: 0,
@@ -182,9 +201,7 @@ export async function runBackup(repository: Repository, options: BackupOptions):
 
   const carryItem = (item: CarriedItem): Outcome => {
     const entry: SnapshotItem = { ...item.carried, id: item.id };
-    const size = entry.size;
-    const write: WriteItemResult = { chunks: entry.chunks, size, contentHash: entry.contentHash, newChunks: 0, reusedChunks: entry.chunks.length, newBytes: 0, reusedBytes: size, storedBytes: 0 };
-    return { item, carried: true, stored: { entry, write } };
+    return { item, carried: 'given', stored: { entry, write: carriedWrite(entry) } };
   };
 
   const processItem = async (original: SourceItem): Promise<Outcome> => {
@@ -196,6 +213,21 @@ export async function runBackup(repository: Repository, options: BackupOptions):
       checkShape(item);
       const extra = hooks.enrich ? await hooks.enrich(item) : undefined;
       const metadata = mergeMetadata(item.metadata, extra);
+      const { changeMarker } = item;
+      const described = {
+        path: item.path,
+        name: item.name ?? lastSegment(item.path),
+        metadata,
+        ...(item.modifiedAt !== undefined ? { modifiedAt: new Date(item.modifiedAt).toISOString() } : {}),
+        ...(changeMarker !== undefined ? { changeMarker } : {}),
+      };
+      if (changeMarker !== undefined && parentItems && !options.rehash?.(item)) {
+        const previous = await parentItems.unchanged(original.id, changeMarker);
+        if (previous && (item.size === undefined || item.size === previous.size)) {
+          const entry: SnapshotItem = { id: original.id, size: previous.size, contentHash: previous.contentHash, chunks: previous.chunks, ...described };
+          return { item: original, carried: 'unchanged', stored: { entry, write: carriedWrite(entry) } };
+        }
+      }
       progress.currentItem = item.path;
       const write = await account.writeItem(await item.content(), {
         signal,
@@ -207,16 +239,7 @@ export async function runBackup(repository: Repository, options: BackupOptions):
       if (item.size !== undefined && item.size !== write.size) {
         throw new ItemRejectedError(`item ${item.id} declared ${item.size} bytes but its content had ${write.size}`);
       }
-      const entry: SnapshotItem = {
-        id: original.id,
-        path: item.path,
-        name: item.name ?? lastSegment(item.path),
-        size: write.size,
-        contentHash: write.contentHash,
-        chunks: write.chunks,
-        metadata,
-        ...(item.modifiedAt !== undefined ? { modifiedAt: new Date(item.modifiedAt).toISOString() } : {}),
-      };
+      const entry: SnapshotItem = { id: original.id, size: write.size, contentHash: write.contentHash, chunks: write.chunks, ...described };
       return { item: original, stored: { entry, write } };
     } catch (error) {
       if (error instanceof ItemRejectedError) return { item: original, rejected: error.message };
@@ -231,7 +254,8 @@ export async function runBackup(repository: Repository, options: BackupOptions):
     } else if (outcome.stored) {
       const { entry, write } = outcome.stored;
       await writer.add(entry, { newBytes: write.newBytes, reusedBytes: write.reusedBytes, storedBytes: write.storedBytes, newChunks: write.newChunks });
-      if (outcome.carried) progress.itemsCarried++;
+      if (outcome.carried === 'given') progress.itemsCarried++;
+      else if (outcome.carried === 'unchanged') progress.itemsUnchanged++;
       else progress.itemsDone++;
       progress.newBytes += write.newBytes;
       progress.storedBytes += write.storedBytes;
@@ -290,6 +314,19 @@ export async function runBackup(repository: Repository, options: BackupOptions):
   return { snapshot, rejected, resumed: writer.resumed, alreadyPublished: false };
 }
 
+/** What carrying an entry over costs: nothing new, every chunk reused. */
+function carriedWrite(entry: SnapshotItem): WriteItemResult {
+  return { chunks: entry.chunks, size: entry.size, contentHash: entry.contentHash, newChunks: 0, reusedChunks: entry.chunks.length, newBytes: 0, reusedBytes: entry.size, storedBytes: 0 };
+}
+
+/**
+ * The change marker of a file: its size and modification time (as rsync, restic and kopia judge a
+ * file unchanged). For sources that are file systems; platforms give better markers.
+ */
+export function fileChangeMarker(file: { size: number; mtime: Date }): string {
+  return `size:${file.size} mtime:${file.mtime.toISOString()}`;
+}
+
 function pathOf(item: SourceItem | CarriedItem): string {
   return 'carried' in item ? item.carried.path : item.path;
 }
@@ -299,6 +336,9 @@ function checkShape(item: SourceItem): void {
   if (typeof item.path !== 'string' || item.path.length === 0) throw new ItemRejectedError(`item ${item.id} needs a non-empty path`);
   if (typeof item.content !== 'function') throw new ItemRejectedError(`item ${item.id} has no content`);
   if (item.size !== undefined && (!Number.isSafeInteger(item.size) || item.size < 0)) throw new ItemRejectedError(`item ${item.id} has an invalid size`);
+  if (item.changeMarker !== undefined && (typeof item.changeMarker !== 'string' || item.changeMarker.length > 1024)) {
+    throw new ItemRejectedError(`item ${item.id} has an invalid change marker (a string of at most 1024 characters)`);
+  }
 }
 
 function mergeMetadata(own: Json | undefined, extra: Record<string, Json> | undefined): Json {

@@ -28,6 +28,8 @@ export interface SnapshotItem {
   metadata: Json;
   /** When the item last changed in its source, ISO-8601, if the connector knows. */
   modifiedAt?: string;
+  /** What the source said changes with the content (see SourceItem.changeMarker), if anything. */
+  changeMarker?: string;
 }
 
 export interface SnapshotTotals {
@@ -80,7 +82,7 @@ export interface ItemWriteStats {
   newChunks: number;
 }
 
-interface Page {
+export interface Page {
   version: 1;
   items: SnapshotItem[];
   stats: ItemWriteStats;
@@ -226,7 +228,7 @@ export class SnapshotWriter {
     addStats(this.totals, stats);
     addStats(this.bufferStats, stats);
     this.buffer.push(item);
-    this.bufferedJson += 200 + item.path.length + item.chunks.length * 90 + (item.metadata === null ? 0 : JSON.stringify(item.metadata).length);
+    this.bufferedJson += 200 + item.path.length + (item.changeMarker?.length ?? 0) + item.chunks.length * 90 + (item.metadata === null ? 0 : JSON.stringify(item.metadata).length);
     if (this.bufferedJson >= this.pageBytes) await this.checkpoint();
   }
 
@@ -346,10 +348,15 @@ export async function readSnapshot(account: AccountRepository, snapshotId: strin
   }
 }
 
+/** Page `seq` (from 1) of a published snapshot's manifest. */
+export function readPage(account: AccountRepository, header: SnapshotHeader, seq: number): Promise<Page> {
+  return readJson<Page>(account, 'page', layout.page(account.accountId, header.id, seq));
+}
+
 /** The snapshot's items, page by page (one page in memory at a time); `ids` narrows to chosen items. */
 export async function* snapshotItems(account: AccountRepository, header: SnapshotHeader, filter: { ids?: ReadonlySet<string> } = {}): AsyncGenerator<SnapshotItem> {
   for (let seq = 1; seq <= header.pages; seq++) {
-    const page = await readJson<Page>(account, 'page', layout.page(account.accountId, header.id, seq));
+    const page = await readPage(account, header, seq);
     for (const item of page.items) if (!filter.ids || filter.ids.has(item.id)) yield item;
   }
 }

@@ -44,9 +44,15 @@ export function toSourceItem(resource: string, item: ConnectorItem): SourceItem 
     path: item.path.startsWith(`${resource}/`) ? item.path : `${resource}/${item.path}`,
     size: item.size,
     modifiedAt: item.updatedAt,
+    changeMarker: item.changeMarker,
     metadata: metadata as unknown as Json,
     content: () => item.content(),
   };
+}
+
+/** The resource of an engine item id made by toSourceItem (`resource:platform id`). */
+export function resourceOf(itemId: string): string {
+  return itemId.slice(0, itemId.indexOf(':'));
 }
 
 export function itemMetadata(metadata: Json): ItemMetadata | null {

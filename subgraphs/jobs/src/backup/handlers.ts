@@ -27,7 +27,7 @@ import type { JobContext, JobHandler, JobHandlerRegistry, JobOutcome } from '../
 import type { SourceInfo } from '../clients/sources-client.ts';
 import type { ConnectionCredentials } from './credentials.ts';
 import { deleteExpiredDownloads, type StoredDownload, storeDownload } from './downloads.ts';
-import { asJobFailure, createRepository, itemMetadata, manifestKeyOf, toSourceItem } from './engine-runtime.ts';
+import { asJobFailure, createRepository, itemMetadata, manifestKeyOf, resourceOf, toSourceItem } from './engine-runtime.ts';
 import { type BackupState, DEFAULT_FULL_RUN_EVERY_MS, planResource, publishedState, readBackupState, recordResource } from './incremental.ts';
 import type { BackupSettings } from './settings.ts';
 
@@ -137,6 +137,8 @@ class Handlers {
     const fullRunEveryMs = this.settings.fullRunEveryMs ?? DEFAULT_FULL_RUN_EVERY_MS;
     const params = (job.params ?? {}) as BackupJobParams;
     const clock = this.settings.now ?? (() => new Date());
+    /** Resources read in full this time: every item's content is read, whatever its change marker says. */
+    const readInFull = new Set<string>();
     async function* items(): AsyncGenerator<SourceItem | CarriedItem> {
       for (const resource of source.resources) {
         const now = clock();
@@ -146,7 +148,14 @@ class Handlers {
           : params.full
             ? ({ full: true, reason: 'a full backup was asked for' } as const)
             : planResource(previous, resource, incremental, now, fullRunEveryMs);
-        ctx.log(plan.full ? `Backing up ${resource} in full: ${plan.reason}` : `Backing up ${resource}: what changed since the last backup`);
+        if (plan.full) readInFull.add(resource);
+        ctx.log(
+          plan.full
+            ? `Backing up ${resource} in full: ${plan.reason}`
+            : plan.cursor !== undefined
+              ? `Backing up ${resource}: what changed since the last backup`
+              : `Backing up ${resource}: every item listed, contents unchanged since the last backup kept`,
+        );
         const run = fetchResource(connector, resource, { ...init, cursor: plan.full ? undefined : plan.cursor });
         const fetched = new Set<string>();
         for await (const item of run) {
@@ -154,7 +163,7 @@ class Handlers {
           fetched.add(sourceItem.id);
           yield sourceItem;
         }
-        if (plan.full || !parent) ctx.log(`${resource}: ${run.itemCount} items read`);
+        if (plan.full || plan.cursor === undefined || !parent) ctx.log(`${resource}: ${run.itemCount} items ${plan.full ? 'read' : 'listed'}`);
         else {
           let carried = 0;
           for await (const item of snapshotItems(account, parent)) {
@@ -174,10 +183,14 @@ class Handlers {
       snapshotId: job.id,
       parentSnapshotId: parent?.id ?? null,
       items: items(),
+      rehash: (item) => readInFull.has(resourceOf(item.id)),
       state: (rejected) => publishedState(next, rejected),
       signal: ctx.signal,
       labels: { jobId: job.id },
-      onProgress: (p) => ctx.progress({ itemsDone: p.itemsDone + p.itemsResumed + p.itemsCarried, bytesDone: p.bytesDone }),
+      onProgress: (p) => {
+        ctx.progress({ itemsDone: p.itemsDone + p.itemsResumed + p.itemsCarried + p.itemsUnchanged, bytesDone: p.bytesDone });
+        if (p.final && p.itemsUnchanged > 0) ctx.log(`${p.itemsUnchanged} items unchanged since the last backup (by their change marker) kept without reading them`);
+      },
     });
     for (const rejected of result.rejected) ctx.log(`Skipped ${rejected.path}: ${rejected.reason}`, 'WARN');
     const { snapshot } = result;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemMetadata } from '../../src/backup/engine-runtime.ts';
-import { publishedState, planResource, readBackupState } from '../../src/backup/incremental.ts';
+import { publishedState, planResource, readBackupState, recordResource } from '../../src/backup/incremental.ts';
 import { readAll, readSnapshot, type SnapshotHeader, snapshotItems } from '@listbackup/engine';
 import type { Job } from '../../src/entities/job.ts';
 import { type Fakes, startFakes } from '@listbackup/catalogue/testing/fakes';
@@ -120,7 +120,7 @@ describe('incremental backups (BACKUP handler, Stripe fake)', () => {
     const firstState = readBackupState((await snapshotContent(first)).header);
     clockOffsetMs = Date.parse(firstState.resources.customers.fullRunAt) + 7 * DAY_MS - Date.now();
     const full = await rig.run(accountId, 'BACKUP', source.id);
-    expect(await log(full)).toContain('Backing up customers in full: the periodic full run, which drops what was deleted at the platform');
+    expect(await log(full)).toContain('Backing up customers in full: the periodic full run, which reads every item again and drops what was deleted at the platform');
     const { items } = await snapshotContent(full);
     expect(items.has(`customers:${gone.id}`)).toBe(false);
     expect(items).toEqual(platformContent(['customers']));
@@ -138,12 +138,23 @@ describe('incremental state', () => {
     expect(planResource(readBackupState(null), 'a', true, now, 1000)).toMatchObject({ full: true });
   });
 
-  it('reads from the cursor within the full-run period, in full after it, and always in full without incremental support', () => {
-    const state = readBackupState(header({ version: 1, resources: { a: { cursor: { at: 5 }, fullRunAt: '2026-11-25T11:59:59.500Z' } } }));
+  it('reads from the cursor within the full-run period, in full after it; without incremental lists, lists everything and keeps unchanged contents', () => {
+    const state = readBackupState(header({ version: 1, resources: { a: { cursor: { at: 5 }, fullRunAt: '2026-11-25T11:59:59.500Z' }, files: { fullRunAt: '2026-11-25T11:59:59.500Z' } } }));
     expect(planResource(state, 'a', true, now, 1000)).toEqual({ full: false, cursor: { at: 5 }, fullRunAt: '2026-11-25T11:59:59.500Z' });
     expect(planResource(state, 'a', true, now, 500)).toMatchObject({ full: true });
-    expect(planResource(state, 'a', false, now, 1000)).toMatchObject({ full: true });
+    expect(planResource(state, 'a', false, now, 1000)).toEqual({ full: false, fullRunAt: '2026-11-25T11:59:59.500Z' });
+    expect(planResource(state, 'files', false, now, 1000)).toEqual({ full: false, fullRunAt: '2026-11-25T11:59:59.500Z' });
+    // The periodic full run reads every content again, so a change marker that failed to change hides a change for one period at most.
+    expect(planResource(state, 'files', false, now, 500)).toMatchObject({ full: true, reason: expect.stringContaining('reads every item again') });
     expect(planResource(state, 'b', true, now, 1000)).toMatchObject({ full: true });
+  });
+
+  it('records when a resource was last read in full, with or without a cursor', () => {
+    const next = { version: 1 as const, resources: {} };
+    recordResource(next, 'files', { full: true, reason: 'first' }, undefined, now);
+    recordResource(next, 'a', { full: false, cursor: 1, fullRunAt: '2026-11-20T00:00:00.000Z' }, 2, now);
+    expect(next.resources).toEqual({ files: { fullRunAt: now.toISOString() }, a: { cursor: 2, fullRunAt: '2026-11-20T00:00:00.000Z' } });
+    expect(readBackupState(header(next)).resources).toEqual(next.resources);
   });
 
   it('drops the cursor of a resource with a rejected item, so its next run is a full one', () => {
