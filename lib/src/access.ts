@@ -64,8 +64,15 @@ export function isAction(value: string): value is Action {
  */
 export interface AccessResolver {
   rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]>;
-  /** Every account the caller can see, with the role it holds there. */
-  visibleAccounts(principal: Principal): Promise<{ accountId: string; role: Role }[]>;
+  /** Every account the caller can see, with the role it holds there and where it sits in the tree. */
+  visibleAccounts(principal: Principal): Promise<VisibleAccount[]>;
+}
+
+export interface VisibleAccount {
+  accountId: string;
+  role: Role;
+  /** The account's ancestors from the root down, then the account itself. */
+  path: string[];
 }
 
 /** Per-request access checks, batched: many `authorize` calls in one request make one lookup. */
@@ -73,7 +80,7 @@ export class AccessChecker {
   readonly principal: Principal;
   readonly #roles: DataLoader<string, Role | null>;
   readonly #resolver: AccessResolver;
-  #visible?: Promise<{ accountId: string; role: Role }[]>;
+  #visible?: Promise<VisibleAccount[]>;
 
   constructor(principal: Principal, resolver: AccessResolver) {
     this.principal = principal;
@@ -86,7 +93,7 @@ export class AccessChecker {
     return this.#roles.load(accountId);
   }
 
-  visibleAccounts(): Promise<{ accountId: string; role: Role }[]> {
+  visibleAccounts(): Promise<VisibleAccount[]> {
     if (this.principal.kind === 'anonymous') return Promise.resolve([]);
     return (this.#visible ??= this.#resolver.visibleAccounts(this.principal));
   }
@@ -128,6 +135,22 @@ export async function can(ctx: AuthContext, action: Action, accountId: string): 
   return principal.kind !== 'apiKey' || principal.scopes.includes(action);
 }
 
+/**
+ * The account and every account below it where the caller may do `action`: an MSP's roll-up. The
+ * account itself is authorized first (so a foreign one is "not found"); the rest come from the
+ * caller's visible accounts, so nothing outside the caller's tree is ever included.
+ */
+export async function subtreeAccounts(ctx: AuthContext, action: Action, accountId: string): Promise<string[]> {
+  await authorize(ctx, action, accountId);
+  const principal = ctx.access.principal;
+  const visible = await ctx.access.visibleAccounts();
+  const below = visible
+    .filter((account) => account.accountId !== accountId && account.path.includes(accountId))
+    .filter((account) => ROLE_ACTIONS[account.role].has(action) && (principal.kind !== 'apiKey' || principal.scopes.includes(action)))
+    .map((account) => account.accountId);
+  return [accountId, ...below];
+}
+
 export const ACCESS_PATH = '/internal/access';
 
 /** Asks the accounts subgraph, authenticated with an internal token addressed to it. */
@@ -145,9 +168,9 @@ export class HttpAccessResolver implements AccessResolver {
     return body.roles as (Role | null)[];
   }
 
-  async visibleAccounts(principal: Principal): Promise<{ accountId: string; role: Role }[]> {
+  async visibleAccounts(principal: Principal): Promise<VisibleAccount[]> {
     const body = await this.#post(principal, { visible: true });
-    return body.visible as { accountId: string; role: Role }[];
+    return body.visible as VisibleAccount[];
   }
 
   async #post(principal: Principal, payload: unknown): Promise<Record<string, unknown>> {

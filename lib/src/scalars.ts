@@ -27,3 +27,26 @@ export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
     throw new GraphQLError('JSON values are accepted as variables only', { extensions: { code: 'BAD_USER_INPUT' } });
   },
 });
+
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+function toDay(value: unknown): string {
+  const date = typeof value === 'string' && DAY_PATTERN.test(value) ? new Date(`${value}T00:00:00Z`) : null;
+  // A day that does not exist (2026-02-30) either fails to parse or rolls over to another day.
+  if (!date || Number.isNaN(date.getTime()) || !date.toISOString().startsWith(value as string)) {
+    throw new GraphQLError('Date must be a calendar day, YYYY-MM-DD', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return value as string;
+}
+
+/** A calendar day as `YYYY-MM-DD` (UTC days in analytics). */
+export const DateScalar = new GraphQLScalarType<string, string>({
+  name: 'Date',
+  description: 'A calendar day, `YYYY-MM-DD`.',
+  serialize: (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : toDay(value)),
+  parseValue: (value) => toDay(value),
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('Date must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
+    return toDay(ast.value);
+  },
+});

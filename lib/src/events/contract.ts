@@ -81,6 +81,20 @@ const JobState = z.object({
 
 const JobData = z.object({ accountId: id, sourceId: id.nullable(), jobId: id, job: JobState });
 
+/** How a snapshot differs from its parent, by item id and content hash. */
+const SnapshotChanges = z.object({ previousItems: z.number(), added: z.number(), changed: z.number(), deleted: z.number() });
+
+/** A finished backup's `job.completed` adds the snapshot it made (jobs' analytics keep it). */
+const BackupSummary = z.object({
+  snapshotId: id.nullable(),
+  items: z.number(),
+  logicalBytes: z.number(),
+  /** Null for a source's first snapshot. */
+  changes: SnapshotChanges.nullable(),
+  /** True when the snapshot was flagged (`snapshot.anomaly_detected`). */
+  anomaly: z.boolean(),
+});
+
 const ConnectionData = z.object({
   connectionId: id,
   platformId: id,
@@ -95,6 +109,31 @@ const SourceData = z.object({ accountId: id, sourceId: id });
 
 const Role = z.enum(['owner', 'admin', 'operator', 'viewer']);
 const MemberData = z.object({ membershipId: id, accountId: id, email: z.string(), userId: id.nullable(), role: Role });
+
+const Schedule = z.object({ kind: z.string(), cron: z.string().nullable(), timeZone: z.string().nullable() });
+
+/** The source's state after the change, on every `source.*` event (jobs' analytics keep schedule, pause and platform). */
+const SourceChange = SourceData.extend({
+  source: z.object({
+    name: z.string(),
+    schedule: Schedule,
+    paused: z.boolean(),
+    deletedAt: time.nullable(),
+    /** On `source.created`: the platform of its connection, which never changes. */
+    platform: z.object({ id, slug: z.string() }).optional(),
+  }),
+});
+
+/** A snapshot flagged because its backup moved far beyond the source's history. */
+const SnapshotAnomaly = SourceData.extend({
+  snapshotId: id,
+  jobId: id,
+  kind: z.enum(['MASS_DELETION', 'MASS_CHANGE']),
+  /** The share of the previous snapshot's items deleted (or changed), 0 to 1. */
+  share: z.number(),
+  /** What the source's history calls a large move. */
+  typicalShare: z.number(),
+});
 
 const DeletedSnapshots = z.array(z.object({ id, manifestKey: z.string() }));
 
@@ -163,17 +202,11 @@ export const EVENTS = {
   'connection.revoked': define(ConnectionData.extend({ revokedAtPlatform: z.boolean() })),
 
   // sources
-  'source.created': define(
-    SourceData.extend({
-      connectionId: id,
-      resources: z.array(z.string()),
-      schedule: z.object({ kind: z.string(), cron: z.string().nullable(), timeZone: z.string().nullable() }),
-    }),
-  ),
-  'source.updated': define(SourceData.extend({ changed: z.array(z.string()) })),
-  'source.paused': define(SourceData),
-  'source.resumed': define(SourceData),
-  'source.deleted': define(SourceData.extend({ withSnapshots: z.boolean() })),
+  'source.created': define(SourceChange.extend({ connectionId: id, resources: z.array(z.string()), schedule: Schedule })),
+  'source.updated': define(SourceChange.extend({ changed: z.array(z.string()) })),
+  'source.paused': define(SourceChange),
+  'source.resumed': define(SourceChange),
+  'source.deleted': define(SourceChange.extend({ withSnapshots: z.boolean() })),
   'data.synced': define(
     SourceData.extend({
       jobId: id,
@@ -185,6 +218,10 @@ export const EVENTS = {
     }),
   ),
   'data.deleted': define(SourceData.extend({ snapshots: DeletedSnapshots })),
+  /** A backup deleted or changed far more than the source's history says is normal; notifications tell the account. */
+  'snapshot.anomaly_detected': define(SnapshotAnomaly.extend({ reason: z.string(), changes: SnapshotChanges.nullable() })),
+  /** Someone acknowledged a flagged snapshot: retention may drop it again. */
+  'snapshot.anomaly_acknowledged': define(SnapshotAnomaly.extend({ acknowledgedBy: id.nullable() })),
 
   // jobs
   'job.created': define(JobData),
@@ -193,7 +230,7 @@ export const EVENTS = {
   'job.retrying': define(JobData.extend({ retryDelayMs: z.number() })),
   'job.requeued': define(JobData),
   'job.cancelling': define(JobData),
-  'job.completed': define(JobData),
+  'job.completed': define(JobData.extend({ backup: BackupSummary.optional() })),
   'job.failed': define(JobData),
   'job.cancelled': define(JobData),
 } as const satisfies Record<string, EventDefinition<z.ZodType>>;

@@ -231,12 +231,20 @@ describe('access resolver and the /internal/access route', () => {
   it('visibleAccounts is one SQL query however many memberships the user has', async () => {
     const owner = await seedUser(harness.orm, 'one-query');
     const a = await createAccount(owner.principal, 'A', owner.account.id);
-    await createAccount(owner.principal, 'B', a);
+    const b = await createAccount(owner.principal, 'B', a);
     const resolver = new LocalAccessResolver(harness.orm);
     harness.queries.length = 0;
     const visible = await resolver.visibleAccounts(owner.principal);
     const queries = [...harness.queries];
     expect(visible).toHaveLength(3);
     expect(queries).toHaveLength(1);
+    // Each carries its place in the tree, root first: what a parent's roll-up filters on.
+    expect(new Map(visible.map((v) => [v.accountId, v.path]))).toEqual(
+      new Map([
+        [owner.account.id, [owner.account.id]],
+        [a, [owner.account.id, a]],
+        [b, [owner.account.id, a, b]],
+      ]),
+    );
   });
 });

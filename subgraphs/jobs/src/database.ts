@@ -1,6 +1,8 @@
 import { OutboxEvent, ProcessedEvent } from '@listbackup/lib/events/outbox';
 import { JobSchema } from './entities/job.ts';
 import { JobLogSchema } from './entities/job-log.ts';
+import { JobDayStatsSchema } from './entities/job-day-stats.ts';
+import { SourceStatsSchema } from './entities/source-stats.ts';
 import { migrations } from './migrations/index.ts';
 
-export const database = { schema: 'jobs', entities: [JobSchema, JobLogSchema, OutboxEvent, ProcessedEvent], migrations };
+export const database = { schema: 'jobs', entities: [JobSchema, JobLogSchema, JobDayStatsSchema, SourceStatsSchema, OutboxEvent, ProcessedEvent], migrations };

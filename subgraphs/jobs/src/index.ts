@@ -17,6 +17,8 @@ import type { BackupSettings } from './backup/settings.ts';
 import { createRepository } from './backup/engine-runtime.ts';
 import { DOWNLOAD_PATH, downloadRoute } from './backup/downloads.ts';
 import { SnapshotLookup } from './backup/snapshot-lookup.ts';
+import { consumeAnalyticsEvents } from './events/analytics-consumer.ts';
+import type { EventSubscription } from '@listbackup/lib/events/bus';
 
 export interface JobsOptions {
   /** Base URL of the sources subgraph (triggerSync asks it about the source). */
@@ -72,6 +74,7 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   }
   const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log });
   relay.start();
+  let analytics: EventSubscription[] = [];
   const sources = new SourcesClient(options.sourcesUrl, runtime.internalTokenSecret);
   const backup = options.backup && { ...options.backup, repository: options.backup.repository ?? createRepository(options.backup) };
   const snapshotJobs = backup && {
@@ -81,12 +84,14 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   };
   let worker: JobWorker | null = null;
   const stopAll = async () => {
+    for (const subscription of analytics) await subscription.unsubscribe();
     await worker?.stop();
     await relay.stop();
     await queue.stop();
     await orm.close();
   };
   try {
+    analytics = await consumeAnalyticsEvents(orm, runtime.bus, log, runtime.durablePrefix);
     const subgraph = await startSubgraph(
       {
         name: 'jobs',

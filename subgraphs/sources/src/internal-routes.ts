@@ -3,6 +3,7 @@ import type { InternalRoute } from '@listbackup/lib/subgraph';
 import type { Orm } from '@listbackup/lib/db';
 import { readJson, sendJson } from '@listbackup/lib/http';
 import { Source } from './entities/source.ts';
+import { scheduleOf } from './services/source-service.ts';
 import { allSnapshotsOf, deleteSnapshots, recordSnapshot, SourceGoneError } from './services/snapshot-service.ts';
 
 const GetSource = z.object({ id: z.uuid() });
@@ -46,6 +47,7 @@ export function sourcesInternalRoutes(orm: Orm): Record<string, InternalRoute> {
           paused: source.paused,
           deleted: source.deletedAt != null,
           retention: { keepLast: source.keepLast, keepDaily: source.keepDaily, keepWeekly: source.keepWeekly, keepMonthly: source.keepMonthly },
+          schedule: scheduleOf(source),
         },
       });
     },

@@ -1,7 +1,7 @@
 import { isUuid } from '@listbackup/lib/ids';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { ROLE_RANK, isRole, type AccessResolver, type Role } from '@listbackup/lib/access';
+import { ROLE_RANK, isRole, type AccessResolver, type Role, type VisibleAccount } from '@listbackup/lib/access';
 import type { Em, Orm } from '@listbackup/lib/db';
 import { graphqlErrorBody, readJson, sendJson } from '@listbackup/lib/http';
 import type { Principal } from '@listbackup/lib/principal';
@@ -79,12 +79,13 @@ export class LocalAccessResolver implements AccessResolver {
     return accountIds.map((id) => roles.get(id.toLowerCase()) ?? null);
   }
 
-  async visibleAccounts(principal: Principal): Promise<{ accountId: string; role: Role }[]> {
+  async visibleAccounts(principal: Principal): Promise<VisibleAccount[]> {
     const roles = new Map<string, Role>();
+    const paths = new Map<string, string[]>();
     if (principal.kind === 'user' && isUuid(principal.userId) && isUuid(principal.sessionId)) {
       // One query: every account whose path passes through one of the user's memberships.
-      const rows = await this.#em().execute<{ id: string; role: string }[]>(
-        `select a.id, m.role from ${this.#memberships} m
+      const rows = await this.#em().execute<{ id: string; role: string; path: string[] }[]>(
+        `select a.id, a.path, m.role from ${this.#memberships} m
            join ${this.#accounts} a on a.path @> array[m.account_id::text]
           where m.user_id = ? and ${this.#liveSession()}`,
         [principal.userId, principal.sessionId],
@@ -92,17 +93,21 @@ export class LocalAccessResolver implements AccessResolver {
       for (const row of rows) {
         const role = highest(roles.get(row.id), row.role);
         if (role) roles.set(row.id, role);
+        paths.set(row.id, row.path);
       }
     } else if (principal.kind === 'apiKey' && isUuid(principal.apiKeyId)) {
-      const rows = await this.#em().execute<{ id: string }[]>(
-        `select a.id from ${this.#apiKeys} k
+      const rows = await this.#em().execute<{ id: string; path: string[] }[]>(
+        `select a.id, a.path from ${this.#apiKeys} k
            join ${this.#accounts} a on a.path @> array[k.account_id::text]
           where k.id = ? and k.revoked_at is null`,
         [principal.apiKeyId],
       );
-      for (const row of rows) roles.set(row.id, API_KEY_ROLE);
+      for (const row of rows) {
+        roles.set(row.id, API_KEY_ROLE);
+        paths.set(row.id, row.path);
+      }
     }
-    return [...roles].map(([accountId, role]) => ({ accountId, role }));
+    return [...roles].map(([accountId, role]) => ({ accountId, role, path: paths.get(accountId) ?? [accountId] }));
   }
 
   #em(): Em {

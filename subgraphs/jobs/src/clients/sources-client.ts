@@ -10,6 +10,7 @@ export interface SourceInfo {
   paused: boolean;
   deleted: boolean;
   retention: { keepLast: number; keepDaily: number; keepWeekly: number; keepMonthly: number };
+  schedule?: { kind: string; cron: string | null; timeZone: string | null };
 }
 
 /** What a finished backup tells the catalogue. */

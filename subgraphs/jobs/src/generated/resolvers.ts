@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { Job as JobEntity } from '../entities/job.ts';
 import type { JobLog as JobLogEntity } from '../entities/job-log.ts';
 import type { EntityRef as EntityRefEntity } from '@listbackup/lib/federation';
+import type { RecoveryPoint as RecoveryPointEntity } from '../services/recovery-point.ts';
 import type { JobsContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -14,6 +15,8 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** A calendar day, `YYYY-MM-DD`. */
+  Date: { input: string; output: string; }
   /** An ISO-8601 date and time in UTC. */
   DateTime: { input: Date | string; output: Date | string; }
   _FieldSet: { input: unknown; output: unknown; }
@@ -22,8 +25,24 @@ export type Scalars = {
 export type Account = {
   __typename?: 'Account';
   id: Scalars['ID']['output'];
+  /**
+   * How this account's jobs of one kind went over a range of UTC days (default: the last 30 days,
+   * today included), per day and per platform, and how its sources stand against their schedules.
+   * With `includeSubAccounts`, every account below this one that the caller can read is rolled in
+   * (an MSP's view). Read from aggregates kept as jobs finish: the cost does not grow with the number
+   * of jobs. Errors (BAD_USER_INPUT, with `extensions.reason`): RANGE_REVERSED, RANGE_IN_FUTURE,
+   * RANGE_TOO_LONG.
+   */
+  jobAnalytics: JobAnalytics;
   /** This account's jobs, newest first. */
   jobs: JobConnection;
+};
+
+
+export type AccountJobAnalyticsArgs = {
+  includeSubAccounts?: Scalars['Boolean']['input'];
+  kind?: InputMaybe<JobKind>;
+  range?: InputMaybe<AnalyticsRange>;
 };
 
 
@@ -32,6 +51,12 @@ export type AccountJobsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   kind?: InputMaybe<Array<JobKind>>;
   status?: InputMaybe<Array<JobStatus>>;
+};
+
+/** A span of whole UTC days, both ends included: at most 366 days, ending today at the latest. */
+export type AnalyticsRange = {
+  from: Scalars['Date']['input'];
+  to: Scalars['Date']['input'];
 };
 
 export type ChunkProblem = {
@@ -46,6 +71,12 @@ export type ChunkProblemKind =
   | 'CORRUPT'
   /** The stored object is gone. */
   | 'MISSING';
+
+export type FailureTypeCount = {
+  __typename?: 'FailureTypeCount';
+  count: Scalars['Int']['output'];
+  type: JobFailureType;
+};
 
 /** One run of work for an account: a backup, export, restore, verification or maintenance. */
 export type Job = {
@@ -95,11 +126,36 @@ export type JobLogArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** Job analytics of an account (or of an account and its sub-accounts). */
+export type JobAnalytics = {
+  __typename?: 'JobAnalytics';
+  /** How many accounts are counted: 1, or the account and its sub-accounts the caller can read. */
+  accounts: Scalars['Int']['output'];
+  /** The range per platform of the sources, the busiest first. */
+  byPlatform: Array<PlatformJobStats>;
+  /** Every day of the range, oldest first (days without jobs count zero). */
+  days: Array<JobDayStats>;
+  from: Scalars['Date']['output'];
+  kind: JobKind;
+  /** How the sources stand now against their schedules (deleted sources left out). */
+  recovery: RecoverySummary;
+  to: Scalars['Date']['output'];
+  /** The whole range. */
+  totals: JobRunStats;
+};
+
 /** A page of jobs, newest first. */
 export type JobConnection = {
   __typename?: 'JobConnection';
   edges: Array<JobEdge>;
   pageInfo: PageInfo;
+};
+
+export type JobDayStats = {
+  __typename?: 'JobDayStats';
+  /** The UTC day. */
+  day: Scalars['Date']['output'];
+  stats: JobRunStats;
 };
 
 /** A downloadable archive made by a job. */
@@ -197,6 +253,36 @@ export type JobProgress = {
   itemsTotal?: Maybe<Scalars['Float']['output']>;
   /** Percent done (0 to 100), when a total is known. */
   percent?: Maybe<Scalars['Float']['output']>;
+};
+
+/** What the jobs that finished in a span added up to. */
+export type JobRunStats = {
+  __typename?: 'JobRunStats';
+  /** Bytes (as the platform gave them) in the snapshots the backups made. */
+  bytesBackedUp: Scalars['Float']['output'];
+  cancelled: Scalars['Int']['output'];
+  /** Median time from a job's first start to its end, in seconds, within 1% (a DDSketch); null without timed jobs. */
+  durationP50Seconds?: Maybe<Scalars['Float']['output']>;
+  /** 95th percentile of the same, within 1%. */
+  durationP95Seconds?: Maybe<Scalars['Float']['output']>;
+  failed: Scalars['Int']['output'];
+  /** Failed jobs by why they failed, the most frequent first (types that did not occur are left out). */
+  failuresByType: Array<FailureTypeCount>;
+  /** Items new since each backup's previous snapshot. */
+  itemsAdded: Scalars['Float']['output'];
+  /** Items in the snapshots the backups made. */
+  itemsBackedUp: Scalars['Float']['output'];
+  /** Items whose content changed since each backup's previous snapshot. */
+  itemsChanged: Scalars['Float']['output'];
+  /** Items gone since each backup's previous snapshot. */
+  itemsDeleted: Scalars['Float']['output'];
+  /** Succeeded, with some items skipped. */
+  partial: Scalars['Int']['output'];
+  /** Jobs that finished (SUCCEEDED, FAILED or CANCELLED); a job retried by hand counts each time it finished. */
+  runs: Scalars['Int']['output'];
+  succeeded: Scalars['Int']['output'];
+  /** succeeded / (succeeded + failed): cancelled jobs count neither way. Null when none succeeded or failed. */
+  successRate?: Maybe<Scalars['Float']['output']>;
 };
 
 export type JobStatus =
@@ -302,6 +388,20 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type Platform = {
+  __typename?: 'Platform';
+  id: Scalars['ID']['output'];
+};
+
+export type PlatformJobStats = {
+  __typename?: 'PlatformJobStats';
+  /** Null for sources whose platform is not known here yet (their creation has not been applied). */
+  platform?: Maybe<Platform>;
+  /** Sources of this platform (deleted ones left out). */
+  sources: Scalars['Int']['output'];
+  stats: JobRunStats;
+};
+
 export type Query = {
   __typename?: 'Query';
   /** A job of an account the caller can see. */
@@ -322,6 +422,45 @@ export type QueryJobsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** The recovery point a source achieves: how old the newest backup you could restore is. */
+export type RecoveryPoint = {
+  __typename?: 'RecoveryPoint';
+  /** Seconds since the last successful backup: the recovery point achieved now. */
+  ageSeconds?: Maybe<Scalars['Float']['output']>;
+  lastSuccessfulBackupAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The backup job that made it. */
+  lastSuccessfulJob?: Maybe<Job>;
+  /**
+   * ON_SCHEDULE while the last successful backup is no older than the scheduled run before the
+   * latest one (the latest may still be running); BEHIND once a whole scheduled backup is missing.
+   */
+  status: RecoveryPointStatus;
+  /** The longest gap the schedule leaves between two backups: the recovery point it promises. Null when unscheduled. */
+  targetSeconds?: Maybe<Scalars['Float']['output']>;
+};
+
+export type RecoveryPointStatus =
+  | 'BEHIND'
+  | 'NEVER_BACKED_UP'
+  | 'ON_SCHEDULE'
+  /** A manual, paused or deleted source. */
+  | 'UNSCHEDULED';
+
+/** Sources counted by how their last successful backup compares with their schedule. */
+export type RecoverySummary = {
+  __typename?: 'RecoverySummary';
+  behind: Scalars['Int']['output'];
+  /** The most recent successful backup of any of the sources. */
+  lastSuccessfulBackupAt?: Maybe<Scalars['DateTime']['output']>;
+  neverBackedUp: Scalars['Int']['output'];
+  /** The oldest last successful backup among scheduled sources: the worst recovery point achieved now. */
+  oldestLastSuccessfulBackupAt?: Maybe<Scalars['DateTime']['output']>;
+  onSchedule: Scalars['Int']['output'];
+  sources: Scalars['Int']['output'];
+  /** Manual or paused sources: their schedule promises no recovery point. */
+  unscheduled: Scalars['Int']['output'];
+};
+
 /** Where a restore writes the items. */
 export type RestoreTarget =
   /** The items as files in a zip archive to download. */
@@ -339,8 +478,21 @@ export type SnapshotArchiveFormat =
 export type Source = {
   __typename?: 'Source';
   id: Scalars['ID']['output'];
+  /**
+   * How this source's jobs of one kind went over a range of UTC days (default: the last 30 days,
+   * today included), and the recovery point its backups achieve now. Read from aggregates kept as
+   * jobs finish. Errors (BAD_USER_INPUT, with `extensions.reason`): RANGE_REVERSED, RANGE_IN_FUTURE,
+   * RANGE_TOO_LONG.
+   */
+  jobAnalytics: SourceJobAnalytics;
   /** This source's jobs, newest first. */
   jobs: JobConnection;
+};
+
+
+export type SourceJobAnalyticsArgs = {
+  kind?: InputMaybe<JobKind>;
+  range?: InputMaybe<AnalyticsRange>;
 };
 
 
@@ -349,6 +501,19 @@ export type SourceJobsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   kind?: InputMaybe<Array<JobKind>>;
   status?: InputMaybe<Array<JobStatus>>;
+};
+
+/** Job analytics of one source. */
+export type SourceJobAnalytics = {
+  __typename?: 'SourceJobAnalytics';
+  /** Every day of the range, oldest first (days without jobs count zero). */
+  days: Array<JobDayStats>;
+  from: Scalars['Date']['output'];
+  kind: JobKind;
+  /** The recovery point the source's backups achieve now, against its schedule. */
+  recoveryPoint: RecoveryPoint;
+  to: Scalars['Date']['output'];
+  totals: JobRunStats;
 };
 
 /**
@@ -507,14 +672,19 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<EntityRefEntity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AnalyticsRange: AnalyticsRange;
   ChunkProblem: ResolverTypeWrapper<ChunkProblem>;
   ChunkProblemKind: ChunkProblemKind;
+  Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  FailureTypeCount: ResolverTypeWrapper<FailureTypeCount>;
   Job: ResolverTypeWrapper<JobEntity>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  JobAnalytics: ResolverTypeWrapper<Omit<JobAnalytics, 'byPlatform'> & { byPlatform: Array<ResolversTypes['PlatformJobStats']> }>;
   JobConnection: ResolverTypeWrapper<Omit<JobConnection, 'edges'> & { edges: Array<ResolversTypes['JobEdge']> }>;
+  JobDayStats: ResolverTypeWrapper<JobDayStats>;
   JobDownload: ResolverTypeWrapper<JobDownload>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
@@ -526,15 +696,22 @@ export type ResolversTypes = ResolversObject<{
   JobLogLevel: JobLogLevel;
   JobLogLine: ResolverTypeWrapper<JobLogEntity>;
   JobProgress: ResolverTypeWrapper<JobProgress>;
+  JobRunStats: ResolverTypeWrapper<JobRunStats>;
   JobStatus: JobStatus;
   JobTrigger: ResolverTypeWrapper<JobTrigger>;
   JobTriggerKind: JobTriggerKind;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Platform: ResolverTypeWrapper<EntityRefEntity>;
+  PlatformJobStats: ResolverTypeWrapper<Omit<PlatformJobStats, 'platform'> & { platform?: Maybe<ResolversTypes['Platform']> }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecoveryPoint: ResolverTypeWrapper<RecoveryPointEntity>;
+  RecoveryPointStatus: RecoveryPointStatus;
+  RecoverySummary: ResolverTypeWrapper<RecoverySummary>;
   RestoreTarget: RestoreTarget;
   SnapshotArchiveFormat: SnapshotArchiveFormat;
   Source: ResolverTypeWrapper<EntityRefEntity>;
+  SourceJobAnalytics: ResolverTypeWrapper<Omit<SourceJobAnalytics, 'recoveryPoint'> & { recoveryPoint: ResolversTypes['RecoveryPoint'] }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   VerificationReport: ResolverTypeWrapper<VerificationReport>;
 }>;
@@ -543,13 +720,18 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Account: EntityRefEntity;
   ID: Scalars['ID']['output'];
+  Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
+  AnalyticsRange: AnalyticsRange;
   ChunkProblem: ChunkProblem;
+  Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
+  FailureTypeCount: FailureTypeCount;
   Job: JobEntity;
-  Boolean: Scalars['Boolean']['output'];
+  JobAnalytics: Omit<JobAnalytics, 'byPlatform'> & { byPlatform: Array<ResolversParentTypes['PlatformJobStats']> };
   JobConnection: Omit<JobConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobEdge']> };
+  JobDayStats: JobDayStats;
   JobDownload: JobDownload;
   Float: Scalars['Float']['output'];
   JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
@@ -558,11 +740,17 @@ export type ResolversParentTypes = ResolversObject<{
   JobLogEdge: Omit<JobLogEdge, 'node'> & { node: ResolversParentTypes['JobLogLine'] };
   JobLogLine: JobLogEntity;
   JobProgress: JobProgress;
+  JobRunStats: JobRunStats;
   JobTrigger: JobTrigger;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  Platform: EntityRefEntity;
+  PlatformJobStats: Omit<PlatformJobStats, 'platform'> & { platform?: Maybe<ResolversParentTypes['Platform']> };
   Query: Record<PropertyKey, never>;
+  RecoveryPoint: RecoveryPointEntity;
+  RecoverySummary: RecoverySummary;
   Source: EntityRefEntity;
+  SourceJobAnalytics: Omit<SourceJobAnalytics, 'recoveryPoint'> & { recoveryPoint: ResolversParentTypes['RecoveryPoint'] };
   Subscription: Record<PropertyKey, never>;
   VerificationReport: VerificationReport;
 }>;
@@ -570,6 +758,7 @@ export type ResolversParentTypes = ResolversObject<{
 export type AccountResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account'], FederationReferenceType extends FederationReferenceTypes['Account'] = FederationReferenceTypes['Account']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Account']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobAnalytics?: Resolver<ResolversTypes['JobAnalytics'], ParentType, ContextType, RequireFields<AccountJobAnalyticsArgs, 'includeSubAccounts' | 'kind'>>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<AccountJobsArgs, 'first'>>;
 }>;
 
@@ -578,9 +767,18 @@ export type ChunkProblemResolvers<ContextType = JobsContext, ParentType extends 
   problem?: Resolver<ResolversTypes['ChunkProblemKind'], ParentType, ContextType>;
 }>;
 
+export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
+  name: 'Date';
+}
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type FailureTypeCountResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['FailureTypeCount'] = ResolversParentTypes['FailureTypeCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['JobFailureType'], ParentType, ContextType>;
+}>;
 
 export type JobResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job'], FederationReferenceType extends FederationReferenceTypes['Job'] = FederationReferenceTypes['Job']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Job']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -605,9 +803,25 @@ export type JobResolvers<ContextType = JobsContext, ParentType extends Resolvers
   verification?: Resolver<Maybe<ResolversTypes['VerificationReport']>, ParentType, ContextType>;
 }>;
 
+export type JobAnalyticsResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobAnalytics'] = ResolversParentTypes['JobAnalytics']> = ResolversObject<{
+  accounts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  byPlatform?: Resolver<Array<ResolversTypes['PlatformJobStats']>, ParentType, ContextType>;
+  days?: Resolver<Array<ResolversTypes['JobDayStats']>, ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['JobKind'], ParentType, ContextType>;
+  recovery?: Resolver<ResolversTypes['RecoverySummary'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  totals?: Resolver<ResolversTypes['JobRunStats'], ParentType, ContextType>;
+}>;
+
 export type JobConnectionResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobConnection'] = ResolversParentTypes['JobConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['JobEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type JobDayStatsResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobDayStats'] = ResolversParentTypes['JobDayStats']> = ResolversObject<{
+  day?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['JobRunStats'], ParentType, ContextType>;
 }>;
 
 export type JobDownloadResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobDownload'] = ResolversParentTypes['JobDownload']> = ResolversObject<{
@@ -653,6 +867,23 @@ export type JobProgressResolvers<ContextType = JobsContext, ParentType extends R
   percent?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
 
+export type JobRunStatsResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobRunStats'] = ResolversParentTypes['JobRunStats']> = ResolversObject<{
+  bytesBackedUp?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  cancelled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  durationP50Seconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  durationP95Seconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failuresByType?: Resolver<Array<ResolversTypes['FailureTypeCount']>, ParentType, ContextType>;
+  itemsAdded?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  itemsBackedUp?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  itemsChanged?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  itemsDeleted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  partial?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  runs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  succeeded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  successRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
 export type JobTriggerResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobTrigger'] = ResolversParentTypes['JobTrigger']> = ResolversObject<{
   id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['JobTriggerKind'], ParentType, ContextType>;
@@ -672,15 +903,53 @@ export type PageInfoResolvers<ContextType = JobsContext, ParentType extends Reso
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type PlatformResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Platform'] = ResolversParentTypes['Platform']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type PlatformJobStatsResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['PlatformJobStats'] = ResolversParentTypes['PlatformJobStats']> = ResolversObject<{
+  platform?: Resolver<Maybe<ResolversTypes['Platform']>, ParentType, ContextType>;
+  sources?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['JobRunStats'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   job?: Resolver<ResolversTypes['Job'], ParentType, ContextType, RequireFields<QueryJobArgs, 'id'>>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<QueryJobsArgs, 'first'>>;
 }>;
 
+export type RecoveryPointResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['RecoveryPoint'] = ResolversParentTypes['RecoveryPoint']> = ResolversObject<{
+  ageSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  lastSuccessfulBackupAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastSuccessfulJob?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RecoveryPointStatus'], ParentType, ContextType>;
+  targetSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
+export type RecoverySummaryResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['RecoverySummary'] = ResolversParentTypes['RecoverySummary']> = ResolversObject<{
+  behind?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastSuccessfulBackupAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  neverBackedUp?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestLastSuccessfulBackupAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  onSchedule?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sources?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unscheduled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type SourceResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Source'] = ResolversParentTypes['Source'], FederationReferenceType extends FederationReferenceTypes['Source'] = FederationReferenceTypes['Source']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Source']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobAnalytics?: Resolver<ResolversTypes['SourceJobAnalytics'], ParentType, ContextType, RequireFields<SourceJobAnalyticsArgs, 'kind'>>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<SourceJobsArgs, 'first'>>;
+}>;
+
+export type SourceJobAnalyticsResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['SourceJobAnalytics'] = ResolversParentTypes['SourceJobAnalytics']> = ResolversObject<{
+  days?: Resolver<Array<ResolversTypes['JobDayStats']>, ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['JobKind'], ParentType, ContextType>;
+  recoveryPoint?: Resolver<ResolversTypes['RecoveryPoint'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  totals?: Resolver<ResolversTypes['JobRunStats'], ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -699,20 +968,30 @@ export type VerificationReportResolvers<ContextType = JobsContext, ParentType ex
 export type Resolvers<ContextType = JobsContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   ChunkProblem?: ChunkProblemResolvers<ContextType>;
+  Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  FailureTypeCount?: FailureTypeCountResolvers<ContextType>;
   Job?: JobResolvers<ContextType>;
+  JobAnalytics?: JobAnalyticsResolvers<ContextType>;
   JobConnection?: JobConnectionResolvers<ContextType>;
+  JobDayStats?: JobDayStatsResolvers<ContextType>;
   JobDownload?: JobDownloadResolvers<ContextType>;
   JobEdge?: JobEdgeResolvers<ContextType>;
   JobLogConnection?: JobLogConnectionResolvers<ContextType>;
   JobLogEdge?: JobLogEdgeResolvers<ContextType>;
   JobLogLine?: JobLogLineResolvers<ContextType>;
   JobProgress?: JobProgressResolvers<ContextType>;
+  JobRunStats?: JobRunStatsResolvers<ContextType>;
   JobTrigger?: JobTriggerResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Platform?: PlatformResolvers<ContextType>;
+  PlatformJobStats?: PlatformJobStatsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RecoveryPoint?: RecoveryPointResolvers<ContextType>;
+  RecoverySummary?: RecoverySummaryResolvers<ContextType>;
   Source?: SourceResolvers<ContextType>;
+  SourceJobAnalytics?: SourceJobAnalyticsResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   VerificationReport?: VerificationReportResolvers<ContextType>;
 }>;

@@ -1,13 +1,15 @@
-import { DateTime } from '@listbackup/lib/scalars';
+import { DateScalar, DateTime } from '@listbackup/lib/scalars';
 import { ref } from '@listbackup/lib/federation';
 import type { Resolvers } from '../generated/resolvers.ts';
-import { cancelJob, getJob, jobLog, listAccountJobs, listJobs, listSourceJobs, retryJob, triggerSync } from '../services/job-service.ts';
+import { accountJobAnalytics, sourceJobAnalytics } from '../services/job-analytics.ts';
+import { cancelJob, findJob, getJob, jobLog, listAccountJobs, listJobs, listSourceJobs, retryJob, triggerSync } from '../services/job-service.ts';
 import { progressView } from '../services/job-state.ts';
 import { exportSnapshotJob, jobDownload, jobVerification, restoreSnapshotJob, verifySnapshotJob } from '../services/snapshot-jobs.ts';
 import { subscriptionResolvers } from './subscription.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
+  Date: DateScalar,
   Query: {
     job: (_, { id }, ctx) => getJob(ctx, id),
     jobs: (_, { filter, first, after }, ctx) => listJobs(ctx, filter ?? {}, first, after),
@@ -33,9 +35,14 @@ export const resolvers: Resolvers = {
   },
   Source: {
     jobs: ({ id }, args, ctx) => listSourceJobs(ctx, id, args),
+    jobAnalytics: ({ id }, { range, kind }, ctx) => sourceJobAnalytics(ctx, id, { range, kind }),
   },
   Account: {
     jobs: ({ id }, args, ctx) => listAccountJobs(ctx, id, args),
+    jobAnalytics: ({ id }, { range, kind, includeSubAccounts }, ctx) => accountJobAnalytics(ctx, id, { range, kind, includeSubAccounts }),
+  },
+  RecoveryPoint: {
+    lastSuccessfulJob: (point, _, ctx) => (point.lastSuccessfulJobId ? findJob(ctx, point.lastSuccessfulJobId) : null),
   },
   ...subscriptionResolvers,
 };

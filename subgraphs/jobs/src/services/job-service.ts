@@ -22,6 +22,12 @@ export async function getJob(ctx: JobsContext, id: string): Promise<Job> {
   return job;
 }
 
+/** A job the caller may read, or null (for nullable fields: "none" and "not yours" look the same). */
+export async function findJob(ctx: JobsContext, id: string): Promise<Job | null> {
+  const job = await ctx.loaders.job.load(id);
+  return job && (await can(ctx, 'jobs:read', job.accountId)) ? job : null;
+}
+
 export interface JobListArgs {
   first?: number | null;
   after?: string | null;

@@ -73,6 +73,39 @@ function jobData(job: Job, progress?: StoredProgress) {
   return { accountId: job.accountId, sourceId: job.sourceId ?? null, jobId: job.id, job: jobState(job, progress) };
 }
 
+/** What a SUCCEEDED backup's `job.completed` event adds (`data.backup`): the snapshot it made and how it differs from its parent. */
+export interface BackupSummary {
+  snapshotId: string | null;
+  items: number;
+  logicalBytes: number;
+  /** Null for a source's first snapshot (nothing to compare with). */
+  changes: SnapshotChanges | null;
+  /** True when the backup changed far more than the source's history says is normal (the snapshot is flagged). */
+  anomaly: boolean;
+}
+
+/** How a snapshot differs from its parent, by item id and content hash. */
+export interface SnapshotChanges {
+  /** Items in the parent snapshot, counted over the resources both snapshots back up. */
+  previousItems: number;
+  added: number;
+  changed: number;
+  deleted: number;
+}
+
+/** The `backup` part of a finished backup's event, read from the job's result. */
+export function backupSummary(job: Job): BackupSummary | null {
+  if (job.kind !== 'BACKUP' || job.status !== 'SUCCEEDED' || !job.result) return null;
+  const result = job.result as { snapshotId?: unknown; items?: unknown; logicalBytes?: unknown; changes?: SnapshotChanges | null; anomaly?: unknown };
+  return {
+    snapshotId: typeof result.snapshotId === 'string' ? result.snapshotId : null,
+    items: typeof result.items === 'number' ? result.items : 0,
+    logicalBytes: typeof result.logicalBytes === 'number' ? result.logicalBytes : 0,
+    changes: result.changes ?? null,
+    anomaly: result.anomaly != null,
+  };
+}
+
 /** Writes the event to the outbox in the caller's transaction. */
 export function recordJobEvent(tx: Em, type: Exclude<JobEventType, 'job.progress'>, job: Job, actor?: Actor): void {
   enqueueEvent(tx, jobEvent(type, job, undefined, actor));

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import pg from 'pg';
 import { SignJWT } from 'jose';
-import type { AccessResolver, Role } from '@listbackup/lib/access';
+import type { AccessResolver, Role, VisibleAccount } from '@listbackup/lib/access';
 import type { Principal } from '@listbackup/lib/principal';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
@@ -52,6 +52,8 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 /** Roles granted explicitly per (user or API key, account); anything not granted is no role. */
 export class FixedAccess implements AccessResolver {
   readonly #grants = new Map<string, Role>();
+  /** Where each account sits in the tree (root first, itself last); an account not placed is a root. */
+  readonly #paths = new Map<string, string[]>();
   /** How many times a subgraph asked (each ask is one HTTP call to accounts in production). */
   calls = 0;
 
@@ -60,15 +62,26 @@ export class FixedAccess implements AccessResolver {
     return this;
   }
 
+  /** Places `accountId` below `parentId` (the parent placed first, if it has a parent itself). */
+  place(accountId: string, parentId: string): this {
+    this.#paths.set(accountId, [...(this.#paths.get(parentId) ?? [parentId]), accountId]);
+    return this;
+  }
+
   async rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]> {
     this.calls++;
     return accountIds.map((id) => this.#grants.get(`${principalKey(principal)}|${id}`) ?? null);
   }
 
-  async visibleAccounts(principal: Principal): Promise<{ accountId: string; role: Role }[]> {
+  async visibleAccounts(principal: Principal): Promise<VisibleAccount[]> {
     this.calls++;
     const prefix = `${principalKey(principal)}|`;
-    return [...this.#grants].filter(([key]) => key.startsWith(prefix)).map(([key, role]) => ({ accountId: key.slice(prefix.length), role }));
+    return [...this.#grants]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, role]) => {
+        const accountId = key.slice(prefix.length);
+        return { accountId, role, path: this.#paths.get(accountId) ?? [accountId] };
+      });
   }
 }
 

@@ -6,12 +6,12 @@ export interface ConnectionInfo {
   id: string;
   accountId: string;
   status: string;
-  platform: { slug: string };
+  platform: { id: string; slug: string };
   /** What a source on it can back up (for a REST API, what its definition names). */
   resources: { name: string; incremental: boolean }[];
 }
 
-const CONNECTION = `query($id: ID!) { connection(id: $id) { id status account { id } platform { slug } resources { name incremental } } }`;
+const CONNECTION = `query($id: ID!) { connection(id: $id) { id status account { id } platform { id slug } resources { name incremental } } }`;
 
 /**
  * Reads connections through the platforms subgraph's GraphQL API, as the caller (their principal

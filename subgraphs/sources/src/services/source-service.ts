@@ -92,6 +92,21 @@ function sourceEvent<T extends SourceEventType>(ctx: SourcesContext, type: T, so
 }
 
 /**
+ * The source's state after a change, carried by every `source.*` event, so a consumer keeps it
+ * without asking (jobs' analytics keep the schedule, the pause and the platform). The platform is
+ * known when the source is created (it is its connection's, for good).
+ */
+function sourceState(source: Source, platform?: ConnectionInfo['platform']) {
+  return {
+    name: source.name,
+    schedule: scheduleOf(source),
+    paused: source.paused,
+    deletedAt: source.deletedAt?.toISOString() ?? null,
+    ...(platform ? { platform: { id: platform.id, slug: platform.slug } } : {}),
+  };
+}
+
+/**
  * Creates a source on an AUTHORIZED connection of the same account. Every check runs before
  * anything is written, so a refused source leaves no trace.
  */
@@ -125,7 +140,7 @@ export async function createSource(ctx: SourcesContext, input: CreateSourceInput
       createdAt: now,
       updatedAt: now,
     });
-    enqueueEvent(tx, sourceEvent(ctx, 'source.created', source, { connectionId: source.connectionId, resources, schedule }));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.created', source, { connectionId: source.connectionId, resources, schedule, source: sourceState(source, connection.platform) }));
     return source;
   });
 }
@@ -164,7 +179,7 @@ export async function updateSource(ctx: SourcesContext, id: string, input: Updat
       source.nextRunAt = source.paused ? null : nextRun(schedule, new Date());
     }
     source.updatedAt = new Date();
-    enqueueEvent(tx, sourceEvent(ctx, 'source.updated', source, { changed: Object.keys(input).filter((key) => input[key as keyof UpdateSourceInput] != null) }));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.updated', source, { changed: Object.keys(input).filter((key) => input[key as keyof UpdateSourceInput] != null), source: sourceState(source) }));
     return source;
   });
 }
@@ -176,7 +191,7 @@ export async function pauseSource(ctx: SourcesContext, id: string): Promise<Sour
     source.paused = true;
     source.nextRunAt = null;
     source.updatedAt = new Date();
-    enqueueEvent(tx, sourceEvent(ctx, 'source.paused', source, {}));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.paused', source, { source: sourceState(source) }));
     return source;
   });
 }
@@ -189,7 +204,7 @@ export async function resumeSource(ctx: SourcesContext, id: string): Promise<Sou
     source.paused = false;
     source.nextRunAt = nextRun(scheduleOf(source), new Date());
     source.updatedAt = new Date();
-    enqueueEvent(tx, sourceEvent(ctx, 'source.resumed', source, {}));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.resumed', source, { source: sourceState(source) }));
     return source;
   });
 }
@@ -212,7 +227,7 @@ export async function deleteSource(ctx: SourcesContext, id: string, withSnapshot
         enqueueEvent(tx, sourceEvent(ctx, 'data.deleted', source, { snapshots: snapshots.map((s) => ({ id: s.id, manifestKey: s.manifestKey })) }));
       }
     }
-    enqueueEvent(tx, sourceEvent(ctx, 'source.deleted', source, { withSnapshots }));
+    enqueueEvent(tx, sourceEvent(ctx, 'source.deleted', source, { withSnapshots, source: sourceState(source) }));
   });
   return true;
 }
