@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utcDay } from '@listbackup/lib/analytics';
-import { createEvent, type EventEnvelope } from '@listbackup/lib/events/envelope';
+import type { EventEnvelope } from '@listbackup/lib/events/envelope';
+import { createEvent } from '@listbackup/lib/events/contract';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import type { Principal } from '@listbackup/lib/principal';
 import { openDatabase } from '@listbackup/lib/db';
@@ -66,17 +67,25 @@ function finishedEvent(spec: FinishedSpec): EventEnvelope {
       id: jobId,
       kind: spec.kind ?? 'BACKUP',
       status: spec.status,
+      attempts: 1,
+      progress: { itemsDone: 0, itemsTotal: null, bytesDone: 0, bytesTotal: null, itemsPerSecond: null, bytesPerSecond: null, etaSeconds: null, percent: null },
       failureType: spec.failureType ?? null,
+      failureReason: spec.failureType ? 'it failed' : null,
       partialSuccess: spec.partial ?? false,
+      cancelRequested: false,
+      createdAt: spec.finishedAt.toISOString(),
       startedAt,
       finishedAt: spec.finishedAt.toISOString(),
+      nextAttemptAt: null,
     },
     ...(backup ? { backup } : {}),
   });
 }
 
-function sourceEvent(type: string, accountId: string, sourceId: string, source: Record<string, unknown>, time?: Date): EventEnvelope {
-  const event = createEvent(type, accountId, sourceId, { accountId, sourceId, source: { name: 'S', paused: false, deletedAt: null, ...source } });
+function sourceEvent(type: 'source.created' | 'source.updated' | 'source.paused' | 'source.deleted', accountId: string, sourceId: string, source: Record<string, unknown>, time?: Date): EventEnvelope {
+  const state = { name: 'S', paused: false, deletedAt: null, ...source } as { name: string; paused: boolean; deletedAt: string | null; schedule: { kind: string; cron: string | null; timeZone: string | null } };
+  const extra = { 'source.created': { connectionId: randomUUID(), resources: ['customers'], schedule: state.schedule }, 'source.updated': { changed: ['schedule'] }, 'source.paused': {}, 'source.deleted': { withSnapshots: false } }[type];
+  const event = createEvent(type, accountId, sourceId, { accountId, sourceId, source: state, ...extra } as never);
   return time ? { ...event, time: time.toISOString() } : event;
 }
 

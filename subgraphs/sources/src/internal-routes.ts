@@ -3,6 +3,7 @@ import type { InternalRoute } from '@listbackup/lib/subgraph';
 import type { Orm } from '@listbackup/lib/db';
 import { readJson, sendJson } from '@listbackup/lib/http';
 import { Source } from './entities/source.ts';
+import { ANOMALY_KINDS, isHeld } from './entities/snapshot.ts';
 import { scheduleOf } from './services/source-service.ts';
 import { allSnapshotsOf, deleteSnapshots, recordSnapshot, SourceGoneError } from './services/snapshot-service.ts';
 
@@ -17,6 +18,10 @@ const RecordSnapshot = z.object({
   partial: z.boolean().optional(),
   manifestKey: z.string().min(1).max(1000),
   createdAt: z.iso.datetime({ offset: true }).optional(),
+  changes: z
+    .object({ previousItems: z.number().int().min(0), added: z.number().int().min(0), changed: z.number().int().min(0), deleted: z.number().int().min(0) })
+    .nullish(),
+  anomaly: z.object({ kind: z.enum(ANOMALY_KINDS), reason: z.string().min(1).max(2000), share: z.number().min(0).max(1), typicalShare: z.number().min(0) }).nullish(),
 });
 const ListSnapshots = z.object({ sourceId: z.uuid() });
 const DeleteSnapshots = z.object({ sourceId: z.uuid(), ids: z.array(z.uuid()).max(10_000) });
@@ -66,7 +71,7 @@ export function sourcesInternalRoutes(orm: Orm): Record<string, InternalRoute> {
       const input = await parse(ListSnapshots, req, res);
       if (!input) return;
       const snapshots = await allSnapshotsOf(orm.em.fork(), input.sourceId);
-      sendJson(res, 200, { snapshots: snapshots.map((s) => ({ id: s.id, jobId: s.jobId, createdAt: s.createdAt.toISOString(), manifestKey: s.manifestKey })) });
+      sendJson(res, 200, { snapshots: snapshots.map((s) => ({ id: s.id, jobId: s.jobId, createdAt: s.createdAt.toISOString(), manifestKey: s.manifestKey, held: isHeld(s) })) });
     },
     '/internal/snapshots/delete': async (req, res) => {
       const input = await parse(DeleteSnapshots, req, res);

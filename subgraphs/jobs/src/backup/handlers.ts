@@ -30,6 +30,9 @@ import { deleteExpiredDownloads, type StoredDownload, storeDownload } from './do
 import { asJobFailure, createRepository, itemMetadata, manifestKeyOf, resourceOf, toSourceItem } from './engine-runtime.ts';
 import { type BackupState, DEFAULT_FULL_RUN_EVERY_MS, planResource, publishedState, readBackupState, recordResource } from './incremental.ts';
 import type { BackupSettings } from './settings.ts';
+import { snapshotChanges } from './changes.ts';
+import { SourceStats } from '../entities/source-stats.ts';
+import { changeHistory, detectAnomaly } from '../services/anomaly.ts';
 
 /** What EXPORT, RESTORE and VERIFY jobs carry in `params` (set by the mutations in services/snapshot-jobs.ts). */
 export interface SnapshotJobParams {
@@ -194,6 +197,12 @@ class Handlers {
     });
     for (const rejected of result.rejected) ctx.log(`Skipped ${rejected.path}: ${rejected.reason}`, 'WARN');
     const { snapshot } = result;
+    // Compared with the parent the snapshot records (a retried job that had published already compares the same way).
+    const parentHeader = snapshot.parentId ? await readSnapshot(account, snapshot.parentId).catch(() => null) : null;
+    const changes = await snapshotChanges(account, parentHeader, snapshot, { resources: source.resources, rejectedIds: new Set(result.rejected.map((r) => r.id)) });
+    const stats = await this.deps.orm.em.fork().findOne(SourceStats, { sourceId: source.id, accountId: job.accountId });
+    const anomaly = detectAnomaly(changes, stats && changeHistory(stats));
+    if (anomaly) ctx.log(`${anomaly.reason} The snapshot is flagged, and kept past its retention until someone acknowledges it.`, 'WARN');
     const recorded = await this.deps.sources.recordSnapshot(
       {
         jobId: job.id,
@@ -205,6 +214,8 @@ class Handlers {
         partial: result.rejected.length > 0,
         manifestKey: manifestKeyOf(job.accountId, snapshot.id),
         createdAt: snapshot.createdAt,
+        changes,
+        anomaly: anomaly && { kind: anomaly.kind, reason: anomaly.reason, share: anomaly.share, typicalShare: anomaly.typicalShare },
       },
       `job-${job.id}`,
     );
@@ -229,6 +240,8 @@ class Handlers {
         newBytes: snapshot.totals.newBytes,
         storedBytes: snapshot.totals.storedBytes,
         rejected: result.rejected.length,
+        changes,
+        anomaly: anomaly && { kind: anomaly.kind, reason: anomaly.reason },
       },
     };
   }
@@ -240,10 +253,15 @@ class Handlers {
     const account = await this.account(job.accountId);
     const snapshots = await listSnapshots(account, { sourceId: source.id });
     const decision = prune(snapshots, source.retention);
+    const catalogue = await this.deps.sources.listSnapshots(source.id, `job-${job.id}`);
+    const engineIdOf = (s: { manifestKey: string }) => s.manifestKey.slice(s.manifestKey.lastIndexOf('/') + 1);
+    // A snapshot flagged as an anomaly stays until someone acknowledges it, whatever the retention.
+    const held = new Set(catalogue.filter((s) => s.held).map(engineIdOf));
+    decision.drop = decision.drop.filter((s) => !held.has(s.id));
+    if (held.size > 0) ctx.log(`Kept ${held.size} flagged snapshot(s) past the retention until acknowledged`);
     const dropIds = new Set(decision.drop.map((s) => s.id));
     if (dropIds.size > 0) {
-      const catalogue = await this.deps.sources.listSnapshots(source.id, `job-${job.id}`);
-      const ids = catalogue.filter((s) => dropIds.has(s.manifestKey.slice(s.manifestKey.lastIndexOf('/') + 1))).map((s) => s.id);
+      const ids = catalogue.filter((s) => dropIds.has(engineIdOf(s))).map((s) => s.id);
       if (ids.length) await this.deps.sources.deleteSnapshots(source.id, ids, `job-${job.id}`);
       for (const snapshot of decision.drop) {
         ctx.signal.throwIfAborted();

@@ -1,4 +1,6 @@
 import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+import type { AnomalyKind } from '../services/anomaly.ts';
+import type { SnapshotChanges } from '../services/job-state.ts';
 
 /** A source as the sources subgraph describes it to sibling services (its internal route). */
 export interface SourceInfo {
@@ -25,6 +27,9 @@ export interface RecordSnapshotInput {
   partial?: boolean;
   manifestKey: string;
   createdAt?: string;
+  changes?: SnapshotChanges | null;
+  /** Set when the backup moved far beyond the source's history: the catalogue flags the snapshot and tells the account. */
+  anomaly?: { kind: AnomalyKind; reason: string; share: number; typicalShare: number } | null;
 }
 
 export interface SnapshotInfo {
@@ -32,6 +37,8 @@ export interface SnapshotInfo {
   jobId: string;
   createdAt: string;
   manifestKey: string;
+  /** Flagged as an anomaly and not acknowledged yet: retention must keep it. */
+  held?: boolean;
 }
 
 /**

@@ -111,6 +111,12 @@ export function recordJobEvent(tx: Em, type: Exclude<JobEventType, 'job.progress
   enqueueEvent(tx, jobEvent(type, job, undefined, actor));
 }
 
+/** `job.completed|failed|cancelled`; a finished backup's `job.completed` adds the snapshot it made (`backup`). */
+export function recordJobFinished(tx: Em, type: 'job.completed' | 'job.failed' | 'job.cancelled', job: Job): void {
+  const backup = type === 'job.completed' ? backupSummary(job) : null;
+  enqueueEvent(tx, backup ? createEvent('job.completed', job.accountId, job.id, { ...jobData(job), backup }) : jobEvent(type, job));
+}
+
 /** `job.retrying`: the attempt failed and the next one starts after `retryDelayMs`. */
 export function recordJobRetrying(tx: Em, job: Job, retryDelayMs: number): void {
   enqueueEvent(tx, createEvent('job.retrying', job.accountId, job.id, { ...jobData(job), retryDelayMs }));

@@ -9,7 +9,7 @@ import type { Logger } from '@listbackup/lib/logger';
 import { FINAL_STATUSES, Job, type JobKind, type StoredProgress } from '../entities/job.ts';
 import { JobLog, type JobLogLevel } from '../entities/job-log.ts';
 import { JOBS_CHANNEL, type JobQueue, type QueuedJob } from '../queue/job-queue.ts';
-import { addLogLine, backupSummary, jobEvent, MAX_LOG_MESSAGE, recordJobEvent, recordJobRetrying } from '../services/job-state.ts';
+import { addLogLine, jobEvent, MAX_LOG_MESSAGE, recordJobEvent, recordJobFinished, recordJobRetrying } from '../services/job-state.ts';
 import { abortCauseOf, classifyFailure, JobAbort, type AbortCause, type ClassifiedFailure } from './errors.ts';
 import { PgListener } from './listener.ts';
 import { ProgressTracker, Throttle } from './progress.ts';
@@ -387,8 +387,7 @@ export class JobWorker {
     job.nextAttemptAt = null;
     job.workerId = null;
     addLogLine(tx, job, note, level);
-    const backup = backupSummary(job);
-    recordJobEvent(tx, event, job, backup ? { backup } : {});
+    recordJobFinished(tx, event, job);
   }
 
   async #saveProgress(execution: Execution, progress: StoredProgress): Promise<void> {

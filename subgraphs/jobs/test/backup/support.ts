@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { EventBus } from '@listbackup/lib/events/bus';
+import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import { startJobs } from '../../src/index.ts';
 import type { SourceInfo, RecordSnapshotInput } from '../../src/clients/sources-client.ts';
 import { createRepository } from '../../src/backup/engine-runtime.ts';
@@ -26,6 +28,8 @@ import { enqueue, logLines, waitForStatus } from '../support/jobs-support.ts';
 export class FakeSources {
   readonly sources = new Map<string, SourceInfo>();
   readonly recorded: RecordSnapshotInput[] = [];
+  /** Jobs whose flagged snapshot someone acknowledged (as acknowledgeSnapshotAnomaly does in sources). */
+  readonly acknowledged = new Set<string>();
   url = '';
   #server: Server | undefined;
 
@@ -64,7 +68,7 @@ export class FakeSources {
           return reply(200, {
             snapshots: this.recorded
               .filter((r) => r.sourceId === body.sourceId)
-              .map((r) => ({ id: `snap-${r.jobId}`, jobId: r.jobId, createdAt: r.createdAt, manifestKey: r.manifestKey })),
+              .map((r) => ({ id: `snap-${r.jobId}`, jobId: r.jobId, createdAt: r.createdAt, manifestKey: r.manifestKey, held: Boolean(r.anomaly) && !this.acknowledged.has(r.jobId) })),
           });
         case '/internal/snapshots/delete':
           return reply(200, { deleted: 0 });
@@ -89,6 +93,8 @@ export interface BackupRig {
   repository: Repository;
   sources: FakeSources;
   credentials: StaticCredentials;
+  /** The event bus the jobs subgraph publishes on (job events, through its outbox). */
+  bus: EventBus;
   /** Runs a job of `kind` through the worker and returns its row once it SUCCEEDED (fails the test with the job's log otherwise). */
   run(accountId: string, kind: 'BACKUP' | 'RESTORE', sourceId: string, params?: Record<string, unknown>): Promise<Job>;
   close(): Promise<void>;
@@ -106,6 +112,7 @@ export async function startBackupRig(
   const keyring = new Keyring([{ id: 'test-1', key: randomBytes(32) }]);
   const repository = createRepository({ store, keyring, sealWorkers: 1 });
   const credentials = new StaticCredentials(connections);
+  const bus = new InProcessEventBus();
   let subgraph: TestSubgraph;
   try {
     subgraph = await startTestSubgraph('jobs', (runtime) =>
@@ -114,10 +121,12 @@ export async function startBackupRig(
         backup: { store, keyring, repository, credentials, downloadKey: downloadKey(runtime.internalTokenSecret), connectors, connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 }, ...overrides },
         worker: { pollIntervalMs: 100, retryPolicy: { baseDelayMs: 50, maxDelayMs: 200 } },
       }),
+      { bus },
     );
   } catch (error) {
     await repository.close();
     await sources.close();
+    await bus.close();
     await rm(storageDir, { recursive: true, force: true });
     throw error;
   }
@@ -126,6 +135,7 @@ export async function startBackupRig(
     repository,
     sources,
     credentials,
+    bus,
     async run(accountId, kind, sourceId, params = {}) {
       const job = await enqueue(subgraph, accountId, kind, params, { sourceId });
       const done = await waitForStatus(subgraph, job.id, ['SUCCEEDED', 'FAILED', 'CANCELLED'], 120_000);
@@ -139,6 +149,7 @@ export async function startBackupRig(
       await subgraph.close();
       await repository.close();
       await sources.close();
+      await bus.close();
       await rm(storageDir, { recursive: true, force: true });
     },
   };

@@ -52,6 +52,12 @@ export type Job = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Acknowledges a flagged snapshot: from now on its source's retention may drop it like any other.
+   * Needs `sources:manage`. Errors (BAD_USER_INPUT, with `extensions.reason`): NO_ANOMALY. Acknowledging
+   * again answers the first acknowledgement.
+   */
+  acknowledgeSnapshotAnomaly: Snapshot;
+  /**
    * Creates a source on an AUTHORIZED connection of the same account. Errors (BAD_USER_INPUT, with
    * `extensions.reason`): INVALID_SCHEDULE, INVALID_RETENTION, UNKNOWN_RESOURCE,
    * CONNECTION_NOT_AUTHORIZED, INVALID_NAME. Nothing is stored on error.
@@ -68,6 +74,11 @@ export type Mutation = {
   resumeSource: Source;
   /** Changes a source; the same checks as createSource apply to the fields given. */
   updateSource: Source;
+};
+
+
+export type MutationAcknowledgeSnapshotAnomalyArgs = {
+  snapshotId: Scalars['ID']['input'];
 };
 
 
@@ -179,6 +190,14 @@ export type ScheduleKind =
 export type Snapshot = {
   __typename?: 'Snapshot';
   account: Account;
+  /**
+   * Set when the backup deleted or changed far more of the source's items than its history says is
+   * normal (for example 40% of items gone where backups usually move under 2%). A flagged snapshot is
+   * kept past its retention until someone acknowledges it (`acknowledgeSnapshotAnomaly`).
+   */
+  anomaly?: Maybe<SnapshotAnomaly>;
+  /** How it differs from the source's previous snapshot; null for a source's first. */
+  changes?: Maybe<SnapshotChanges>;
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   /** How many items it holds. */
@@ -202,6 +221,41 @@ export type SnapshotItemsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   search?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A backup that moved far beyond the source's own history. */
+export type SnapshotAnomaly = {
+  __typename?: 'SnapshotAnomaly';
+  /** When someone acknowledged it; until then retention keeps the snapshot. */
+  acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The user or API key that acknowledged it. */
+  acknowledgedBy?: Maybe<Scalars['ID']['output']>;
+  detectedAt: Scalars['DateTime']['output'];
+  kind: SnapshotAnomalyKind;
+  /** A readable explanation, safe to show to the account's members. */
+  reason: Scalars['String']['output'];
+  /** The share of the previous snapshot's items deleted (or changed), 0 to 1. */
+  share: Scalars['Float']['output'];
+  /** What the source's history calls a large move (mean plus three standard deviations of its backups' shares). */
+  typicalShare: Scalars['Float']['output'];
+};
+
+export type SnapshotAnomalyKind =
+  /** Many more items changed than usual (for example encrypted in place). */
+  | 'MASS_CHANGE'
+  /** Many more items deleted than usual. */
+  | 'MASS_DELETION';
+
+/** How a snapshot differs from its parent, item by item (by id and content). */
+export type SnapshotChanges = {
+  __typename?: 'SnapshotChanges';
+  added: Scalars['Float']['output'];
+  /** Items whose content changed. */
+  changed: Scalars['Float']['output'];
+  /** Items gone (items the backup had to skip are not counted). */
+  deleted: Scalars['Float']['output'];
+  /** Items in the previous snapshot, over the resources both back up. */
+  previousItems: Scalars['Float']['output'];
 };
 
 export type SnapshotConnection = {
@@ -407,6 +461,9 @@ export type ResolversTypes = ResolversObject<{
   ScheduleKind: ScheduleKind;
   Snapshot: ResolverTypeWrapper<SnapshotEntity>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  SnapshotAnomaly: ResolverTypeWrapper<SnapshotAnomaly>;
+  SnapshotAnomalyKind: SnapshotAnomalyKind;
+  SnapshotChanges: ResolverTypeWrapper<SnapshotChanges>;
   SnapshotConnection: ResolverTypeWrapper<Omit<SnapshotConnection, 'edges'> & { edges: Array<ResolversTypes['SnapshotEdge']> }>;
   SnapshotEdge: ResolverTypeWrapper<Omit<SnapshotEdge, 'node'> & { node: ResolversTypes['Snapshot'] }>;
   SnapshotItem: ResolverTypeWrapper<SnapshotItem>;
@@ -436,6 +493,8 @@ export type ResolversParentTypes = ResolversObject<{
   ScheduleInput: ScheduleInput;
   Snapshot: SnapshotEntity;
   Float: Scalars['Float']['output'];
+  SnapshotAnomaly: SnapshotAnomaly;
+  SnapshotChanges: SnapshotChanges;
   SnapshotConnection: Omit<SnapshotConnection, 'edges'> & { edges: Array<ResolversParentTypes['SnapshotEdge']> };
   SnapshotEdge: Omit<SnapshotEdge, 'node'> & { node: ResolversParentTypes['Snapshot'] };
   SnapshotItem: SnapshotItem;
@@ -466,6 +525,7 @@ export type JobResolvers<ContextType = SourcesContext, ParentType extends Resolv
 }>;
 
 export type MutationResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  acknowledgeSnapshotAnomaly?: Resolver<ResolversTypes['Snapshot'], ParentType, ContextType, RequireFields<MutationAcknowledgeSnapshotAnomalyArgs, 'snapshotId'>>;
   createSource?: Resolver<ResolversTypes['Source'], ParentType, ContextType, RequireFields<MutationCreateSourceArgs, 'input'>>;
   deleteSource?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteSourceArgs, 'id' | 'withSnapshots'>>;
   pauseSource?: Resolver<ResolversTypes['Source'], ParentType, ContextType, RequireFields<MutationPauseSourceArgs, 'id'>>;
@@ -500,6 +560,8 @@ export type ScheduleResolvers<ContextType = SourcesContext, ParentType extends R
 export type SnapshotResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Snapshot'] = ResolversParentTypes['Snapshot'], FederationReferenceType extends FederationReferenceTypes['Snapshot'] = FederationReferenceTypes['Snapshot']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Snapshot']> | FederationReferenceType, FederationReferenceType, ContextType>;
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+  anomaly?: Resolver<Maybe<ResolversTypes['SnapshotAnomaly']>, ParentType, ContextType>;
+  changes?: Resolver<Maybe<ResolversTypes['SnapshotChanges']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   itemCount?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -509,6 +571,23 @@ export type SnapshotResolvers<ContextType = SourcesContext, ParentType extends R
   partial?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Source'], ParentType, ContextType>;
   storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type SnapshotAnomalyResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SnapshotAnomaly'] = ResolversParentTypes['SnapshotAnomaly']> = ResolversObject<{
+  acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  acknowledgedBy?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  detectedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SnapshotAnomalyKind'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  share?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  typicalShare?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type SnapshotChangesResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SnapshotChanges'] = ResolversParentTypes['SnapshotChanges']> = ResolversObject<{
+  added?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  changed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  deleted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  previousItems?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type SnapshotConnectionResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SnapshotConnection'] = ResolversParentTypes['SnapshotConnection']> = ResolversObject<{
@@ -568,6 +647,8 @@ export type Resolvers<ContextType = SourcesContext> = ResolversObject<{
   Retention?: RetentionResolvers<ContextType>;
   Schedule?: ScheduleResolvers<ContextType>;
   Snapshot?: SnapshotResolvers<ContextType>;
+  SnapshotAnomaly?: SnapshotAnomalyResolvers<ContextType>;
+  SnapshotChanges?: SnapshotChangesResolvers<ContextType>;
   SnapshotConnection?: SnapshotConnectionResolvers<ContextType>;
   SnapshotEdge?: SnapshotEdgeResolvers<ContextType>;
   SnapshotItem?: SnapshotItemResolvers<ContextType>;

@@ -2,7 +2,7 @@ import { DateTime } from '@listbackup/lib/scalars';
 import { ref } from '@listbackup/lib/federation';
 import type { Resolvers } from '../generated/resolvers.ts';
 import { createSource, deleteSource, getSource, listSources, pauseSource, resumeSource, updateSource } from '../services/source-service.ts';
-import { getSnapshot, listSnapshots, snapshotItems, snapshotOfJob, snapshotsOf } from '../services/snapshot-service.ts';
+import { acknowledgeSnapshotAnomaly, getSnapshot, listSnapshots, snapshotAnomaly, snapshotItems, snapshotOfJob, snapshotsOf } from '../services/snapshot-service.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -17,6 +17,7 @@ export const resolvers: Resolvers = {
     pauseSource: (_, { id }, ctx) => pauseSource(ctx, id),
     resumeSource: (_, { id }, ctx) => resumeSource(ctx, id),
     deleteSource: (_, { id, withSnapshots }, ctx) => deleteSource(ctx, id, withSnapshots),
+    acknowledgeSnapshotAnomaly: (_, { snapshotId }, ctx) => acknowledgeSnapshotAnomaly(ctx, snapshotId),
   },
   Source: {
     __resolveReference: ({ id }, ctx) => getSource(ctx, id),
@@ -32,6 +33,8 @@ export const resolvers: Resolvers = {
     source: (snapshot, _, ctx) => getSource(ctx, snapshot.sourceId),
     job: (snapshot) => ref(snapshot.jobId),
     items: (snapshot, args, ctx) => snapshotItems(ctx, snapshot, args),
+    changes: (snapshot) => snapshot.changes ?? null,
+    anomaly: (snapshot) => snapshotAnomaly(snapshot),
   },
   Job: {
     snapshot: ({ id }, _, ctx) => snapshotOfJob(ctx, id),

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { authorize, can } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
-import { NotFoundError } from '@listbackup/lib/errors';
-import { createEvent } from '@listbackup/lib/events/contract';
+import { AppError, NotFoundError } from '@listbackup/lib/errors';
+import { LockMode } from '@mikro-orm/core';
+import { actorOf, createEvent } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { SourcesContext } from '../context.ts';
-import { Snapshot } from '../entities/snapshot.ts';
+import { type AnomalyKind, isHeld, Snapshot, type SnapshotChanges } from '../entities/snapshot.ts';
 import { Source } from '../entities/source.ts';
 import type { ItemsPageRequest, SnapshotItemRecord } from './items-reader.ts';
 import { decodeTimeCursor, pageSize, timeCursor, toPage, type Page } from '@listbackup/lib/pagination';
@@ -58,6 +59,8 @@ export interface RecordSnapshotInput {
   partial?: boolean;
   manifestKey: string;
   createdAt?: Date;
+  changes?: SnapshotChanges | null;
+  anomaly?: { kind: AnomalyKind; reason: string; share: number; typicalShare: number } | null;
 }
 
 export class SourceGoneError extends Error {}
@@ -86,6 +89,12 @@ export async function recordSnapshot(em: Em, input: RecordSnapshotInput): Promis
       storedBytes: input.storedBytes,
       partial: input.partial ?? false,
       manifestKey: input.manifestKey,
+      changes: input.changes ?? null,
+      anomalyKind: input.anomaly?.kind ?? null,
+      anomalyReason: input.anomaly?.reason ?? null,
+      anomalyShare: input.anomaly?.share ?? null,
+      anomalyTypicalShare: input.anomaly?.typicalShare ?? null,
+      anomalyDetectedAt: input.anomaly ? new Date() : null,
     });
     enqueueEvent(
       tx,
@@ -100,6 +109,9 @@ export async function recordSnapshot(em: Em, input: RecordSnapshotInput): Promis
         partial: snapshot.partial,
       }),
     );
+    if (input.anomaly) {
+      enqueueEvent(tx, createEvent('snapshot.anomaly_detected', input.accountId, snapshot.id, { ...anomalyFacts(snapshot), reason: input.anomaly.reason, changes: input.changes ?? null }));
+    }
     return { snapshot, created: true };
   });
 }
@@ -109,14 +121,67 @@ export async function allSnapshotsOf(em: Em, sourceId: string): Promise<Snapshot
   return em.find(Snapshot, { sourceId }, { orderBy: { createdAt: 'desc', id: 'desc' } });
 }
 
-/** Removes pruned snapshots from the catalogue, with a `data.deleted` event naming them. */
+/**
+ * Removes pruned snapshots from the catalogue, with a `data.deleted` event naming them. A flagged
+ * snapshot not acknowledged yet is kept, whatever retention says.
+ */
 export async function deleteSnapshots(em: Em, sourceId: string, ids: string[]): Promise<number> {
   return em.fork().transactional(async (tx) => {
-    const snapshots = await tx.find(Snapshot, { sourceId, id: { $in: ids } });
+    const snapshots = (await tx.find(Snapshot, { sourceId, id: { $in: ids } })).filter((snapshot) => !isHeld(snapshot));
     if (snapshots.length === 0) return 0;
     await tx.nativeDelete(Snapshot, { id: { $in: snapshots.map((s) => s.id) } });
     const { accountId } = snapshots[0];
     enqueueEvent(tx, createEvent('data.deleted', accountId, sourceId, { accountId, sourceId, snapshots: snapshots.map((s) => ({ id: s.id, manifestKey: s.manifestKey })) }));
     return snapshots.length;
+  });
+}
+
+/** What both `snapshot.anomaly_*` events say of a flagged snapshot. */
+function anomalyFacts(snapshot: Snapshot) {
+  return {
+    accountId: snapshot.accountId,
+    sourceId: snapshot.sourceId,
+    snapshotId: snapshot.id,
+    jobId: snapshot.jobId,
+    kind: snapshot.anomalyKind!,
+    share: Number(snapshot.anomalyShare ?? 0),
+    typicalShare: Number(snapshot.anomalyTypicalShare ?? 0),
+  };
+}
+
+/** The anomaly of a snapshot as the API shows it, or null. */
+export function snapshotAnomaly(snapshot: Snapshot) {
+  if (!snapshot.anomalyDetectedAt || !snapshot.anomalyKind) return null;
+  return {
+    kind: snapshot.anomalyKind,
+    reason: snapshot.anomalyReason ?? '',
+    share: Number(snapshot.anomalyShare ?? 0),
+    typicalShare: Number(snapshot.anomalyTypicalShare ?? 0),
+    detectedAt: snapshot.anomalyDetectedAt,
+    acknowledgedAt: snapshot.anomalyAcknowledgedAt ?? null,
+    acknowledgedBy: snapshot.anomalyAcknowledgedBy ?? null,
+  };
+}
+
+/**
+ * Someone has looked at a flagged snapshot: retention may drop it again from now on. Needs
+ * `sources:manage`; acknowledging twice answers the first acknowledgement.
+ */
+export async function acknowledgeSnapshotAnomaly(ctx: SourcesContext, id: string): Promise<Snapshot> {
+  const readable = await getSnapshot(ctx, id);
+  await authorize(ctx, 'sources:manage', readable.accountId, 'Snapshot');
+  return ctx.em.fork().transactional(async (tx) => {
+    const snapshot = await tx.findOne(Snapshot, { id: readable.id, accountId: readable.accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!snapshot) throw new NotFoundError('Snapshot');
+    if (!snapshot.anomalyDetectedAt) throw new AppError('BAD_USER_INPUT', 'This snapshot is not flagged', { reason: 'NO_ANOMALY' });
+    if (snapshot.anomalyAcknowledgedAt) return snapshot;
+    const principal = ctx.principal;
+    snapshot.anomalyAcknowledgedAt = new Date();
+    snapshot.anomalyAcknowledgedBy = principal.kind === 'user' ? principal.userId : principal.kind === 'apiKey' ? principal.apiKeyId : null;
+    enqueueEvent(
+      tx,
+      createEvent('snapshot.anomaly_acknowledged', snapshot.accountId, snapshot.id, { ...anomalyFacts(snapshot), acknowledgedBy: snapshot.anomalyAcknowledgedBy }, { actor: actorOf(ctx) }),
+    );
+    return snapshot;
   });
 }
