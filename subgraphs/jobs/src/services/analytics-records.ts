@@ -1,5 +1,6 @@
 import type { Em } from '@listbackup/lib/db';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
+import { type EventData, readAnyEvent } from '@listbackup/lib/events/contract';
 import { isUuid } from '@listbackup/lib/ids';
 import { utcDay } from '@listbackup/lib/analytics';
 import { FAILURE_TYPES, FINAL_STATUSES, JOB_KINDS, type FailureType, type JobKind, type JobStatus } from '../entities/job.ts';
@@ -24,28 +25,27 @@ interface FinishedJob {
   backup: BackupSummary | null;
 }
 
-/** The finished job a `job.*` event describes, or null for any other event (or one not about a source). */
+/** The finished job a `job.completed|failed|cancelled` event describes (read through the contract), or null for any other event or one not about a source. */
 export function finishedJobOf(event: EventEnvelope): FinishedJob | null {
-  const data = event.data as { accountId?: unknown; sourceId?: unknown; jobId?: unknown; job?: Record<string, unknown>; backup?: BackupSummary };
-  const job = data.job;
-  if (!job || !isUuid(data.accountId) || !isUuid(data.sourceId) || !isUuid(data.jobId)) return null;
-  const status = job.status as JobStatus;
+  const typed = readAnyEvent(event);
+  if (!typed || (typed.type !== 'job.completed' && typed.type !== 'job.failed' && typed.type !== 'job.cancelled')) return null;
+  const { data } = typed;
+  const { job } = data;
   const kind = job.kind as JobKind;
-  if (!FINAL_STATUSES.includes(status) || !JOB_KINDS.includes(kind)) return null;
   const finishedAt = dateOf(job.finishedAt);
-  if (!finishedAt) return null;
+  if (!isUuid(data.accountId) || !isUuid(data.sourceId) || !JOB_KINDS.includes(kind) || !FINAL_STATUSES.includes(job.status) || !finishedAt) return null;
   const failureType = FAILURE_TYPES.includes(job.failureType as FailureType) ? (job.failureType as FailureType) : null;
   return {
     accountId: data.accountId,
     sourceId: data.sourceId,
     jobId: data.jobId,
     kind,
-    status,
-    failureType: status === 'FAILED' ? (failureType ?? 'INTERNAL') : null,
-    partialSuccess: job.partialSuccess === true,
+    status: job.status,
+    failureType: job.status === 'FAILED' ? (failureType ?? 'INTERNAL') : null,
+    partialSuccess: job.partialSuccess,
     startedAt: dateOf(job.startedAt),
     finishedAt,
-    backup: status === 'SUCCEEDED' && data.backup ? data.backup : null,
+    backup: typed.type === 'job.completed' && job.status === 'SUCCEEDED' ? (typed.data.backup ?? null) : null,
   };
 }
 
@@ -174,32 +174,32 @@ export interface SourceFacts {
   sourceId: string;
   at: Date;
   platform: { id: string; slug: string } | null;
-  schedule: { kind: string; cron: string | null; timeZone: string | null } | null;
-  paused: boolean | null;
+  schedule: { kind: string; cron: string | null; timeZone: string | null };
+  paused: boolean;
   deletedAt: Date | null;
 }
 
-/** The source facts a `source.*` event carries (its `source` state), or null when it carries none. */
+const SOURCE_CHANGES = new Set(['source.created', 'source.updated', 'source.paused', 'source.resumed', 'source.deleted']);
+
+/** The source facts a `source.*` event carries (its `source` state, read through the contract), or null. */
 export function sourceFactsOf(event: EventEnvelope): SourceFacts | null {
-  const data = event.data as { accountId?: unknown; sourceId?: unknown; source?: Record<string, unknown> };
-  const source = data.source;
+  const typed = readAnyEvent(event);
   const at = dateOf(event.time);
-  if (!source || !at || !isUuid(data.accountId) || !isUuid(data.sourceId)) return null;
-  const platform = source.platform as { id?: unknown; slug?: unknown } | null | undefined;
-  const schedule = source.schedule as { kind?: unknown; cron?: unknown; timeZone?: unknown } | null | undefined;
+  if (!typed || !SOURCE_CHANGES.has(typed.type) || !at || !('source' in typed.data)) return null;
+  const { accountId, sourceId, source } = typed.data as { accountId: string; sourceId: string; source: SourceState };
+  if (!isUuid(accountId) || !isUuid(sourceId)) return null;
   return {
-    accountId: data.accountId,
-    sourceId: data.sourceId,
+    accountId,
+    sourceId,
     at,
-    platform: platform && isUuid(platform.id) && typeof platform.slug === 'string' ? { id: platform.id, slug: platform.slug } : null,
-    schedule:
-      schedule && typeof schedule.kind === 'string'
-        ? { kind: schedule.kind, cron: typeof schedule.cron === 'string' ? schedule.cron : null, timeZone: typeof schedule.timeZone === 'string' ? schedule.timeZone : null }
-        : null,
-    paused: typeof source.paused === 'boolean' ? source.paused : null,
+    platform: source.platform && isUuid(source.platform.id) ? source.platform : null,
+    schedule: source.schedule,
+    paused: source.paused,
     deletedAt: dateOf(source.deletedAt),
   };
 }
+
+type SourceState = EventData<'source.updated'>['source'];
 
 /** Keeps a source's account, platform and schedule as its newest event states them. */
 export async function recordSourceFacts(tx: Em, facts: SourceFacts): Promise<void> {
@@ -222,9 +222,9 @@ export async function recordSourceFacts(tx: Em, facts: SourceFacts): Promise<voi
       facts.accountId,
       facts.platform?.id ?? null,
       facts.platform?.slug ?? null,
-      facts.schedule?.kind ?? null,
-      facts.schedule?.cron ?? null,
-      facts.schedule?.timeZone ?? null,
+      facts.schedule.kind,
+      facts.schedule.cron,
+      facts.schedule.timeZone,
       facts.paused,
       facts.deletedAt,
       facts.at,
