@@ -451,4 +451,83 @@ describe('backups through the gateway', () => {
     expect(done).toMatchObject({ status: 'FAILED', failureType: 'CONFIG', attempts: 1 });
     expect(done.failureReason).toMatch(/revoked/i);
   });
+
+  it('flags a backup that deletes 40% of a client account\'s customers, keeps it past retention until acknowledged, and rolls the client up into its parent\'s job analytics', async () => {
+    const client = (await gql(`mutation ($input: CreateAccountInput!) { createAccount(input: $input) { id } }`, { input: { name: 'Client', parentId: alice.accountId } }, alice)).createAccount;
+    const connection = (
+      await gql(
+        `mutation ($input: CreateApiKeyConnectionInput!) { createApiKeyConnection(input: $input) { id } }`,
+        { input: { accountId: client.id, platformSlug: 'stripe', name: 'Client Stripe', apiKey: STRIPE_KEY } },
+        alice,
+      )
+    ).createApiKeyConnection;
+    const source = (
+      await gql(
+        `mutation ($input: CreateSourceInput!) { createSource(input: $input) { id } }`,
+        { input: { accountId: client.id, connectionId: connection.id, name: 'Client payments', resources: ['customers'], schedule: { kind: 'CRON', cron: '0 3 * * *' }, retention: { keepLast: 1 } } },
+        alice,
+      )
+    ).createSource;
+    const SNAPSHOT = `snapshot { id changes { previousItems added changed deleted } anomaly { kind share reason acknowledgedAt } }`;
+    const backup = async (full: boolean) => {
+      const triggered = (await gql(`mutation ($id: ID!, $full: Boolean!) { triggerSync(sourceId: $id, full: $full) { id } }`, { id: source.id, full }, alice)).triggerSync;
+      const { job: done } = await watch(triggered.id);
+      expect(done.status, done.failureReason).toBe('SUCCEEDED');
+      return (await gql(`query ($id: ID!) { job(id: $id) { id ${SNAPSHOT} } }`, { id: done.id }, alice)).job;
+    };
+    const snapshotIds = async () => (await gql(`query ($id: ID!) { source(id: $id) { snapshots { edges { node { id } } } } }`, { id: source.id }, alice)).source.snapshots.edges.map((edge: any) => edge.node.id);
+    /** The snapshots once the retention job that follows each backup has run (it is queued after the backup). */
+    const snapshotsSettledAt = async (expected: string[]) => {
+      let ids: string[] = [];
+      for (let i = 0; i < 200 && JSON.stringify((ids = await snapshotIds())) !== JSON.stringify(expected); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      return ids;
+    };
+
+    await backup(true);
+    const normal = [];
+    for (let i = 0; i < 3; i++) {
+      stripe.advance(60_000);
+      stripe.update('customers', stripe.objects.customers[i].id, { email: `client${i}@example.com` });
+      normal.push(await backup(true));
+    }
+    for (const job of normal) expect(job.snapshot).toMatchObject({ changes: { previousItems: 30, changed: 1, deleted: 0 }, anomaly: null });
+
+    // 12 of the 30 customers are gone at the platform.
+    stripe.objects.customers.splice(5, 12);
+    const wiped = await backup(true);
+    expect(wiped.snapshot).toMatchObject({ changes: { previousItems: 30, deleted: 12 }, anomaly: { kind: 'MASS_DELETION', share: 0.4, acknowledgedAt: null } });
+    expect(wiped.snapshot.anomaly.reason).toContain('12 of 30 items (40%) deleted');
+    // Another tenant sees neither the snapshot nor a way to acknowledge it.
+    for (const query of [`query ($id: ID!) { snapshot(id: $id) { id } }`, `mutation ($id: ID!) { acknowledgeSnapshotAnomaly(snapshotId: $id) { id } }`]) {
+      expect((await stack.graphql(query, { id: wiped.snapshot.id }, bob.accessToken)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+
+    // Retention keeps one snapshot, and the flagged one beside it until someone acknowledges it.
+    const next = await backup(true);
+    expect(next.snapshot.anomaly).toBeNull();
+    expect(await snapshotsSettledAt([next.snapshot.id, wiped.snapshot.id])).toEqual([next.snapshot.id, wiped.snapshot.id]);
+    const acknowledged = (await gql(`mutation ($id: ID!) { acknowledgeSnapshotAnomaly(snapshotId: $id) { anomaly { acknowledgedAt } } }`, { id: wiped.snapshot.id }, alice)).acknowledgeSnapshotAnomaly;
+    expect(acknowledged.anomaly.acknowledgedAt).toEqual(expect.any(String));
+    const last = await backup(true);
+    expect(await snapshotsSettledAt([last.snapshot.id])).toEqual([last.snapshot.id]);
+
+    // The client's backups, through the graph: its source, and the parent's roll-up (never bob's account).
+    const ANALYTICS = `jobAnalytics { totals { runs succeeded itemsDeleted } recoveryPoint { status lastSuccessfulJob { id } targetSeconds } }`;
+    let analytics: any;
+    for (let i = 0; i < 100 && analytics?.totals.runs !== 7; i++) {
+      analytics = (await gql(`query ($id: ID!) { source(id: $id) { ${ANALYTICS} } }`, { id: source.id }, alice)).source.jobAnalytics;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(analytics).toMatchObject({ totals: { runs: 7, succeeded: 7, itemsDeleted: 12 }, recoveryPoint: { status: 'ON_SCHEDULE', lastSuccessfulJob: { id: last.id }, targetSeconds: 86_400 } });
+    const ROLL_UP = `query ($id: ID!, $sub: Boolean!) { account(id: $id) { jobAnalytics(includeSubAccounts: $sub) { accounts totals { runs } byPlatform { platform { slug } sources } } } }`;
+    const own = (await gql(ROLL_UP, { id: alice.accountId, sub: false }, alice)).account.jobAnalytics;
+    const rolled = (await gql(ROLL_UP, { id: alice.accountId, sub: true }, alice)).account.jobAnalytics;
+    expect(rolled.accounts).toBe(2);
+    expect(own.accounts).toBe(1);
+    expect(rolled.totals.runs).toBe(own.totals.runs + 7);
+    expect(rolled.byPlatform).toEqual(expect.arrayContaining([expect.objectContaining({ platform: { slug: 'stripe' } })]));
+    expect((await stack.graphql(ROLL_UP, { id: alice.accountId, sub: true }, bob.accessToken)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const bobs = (await gql(ROLL_UP, { id: bob.accountId, sub: true }, bob)).account.jobAnalytics;
+    expect(bobs).toMatchObject({ accounts: 1, totals: { runs: 0 } });
+  });
 });
