@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utcDay } from '@listbackup/lib/analytics';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
 import { createEvent } from '@listbackup/lib/events/contract';
+import type { EventBus } from '@listbackup/lib/events/bus';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
+import { NatsEventBus } from '@listbackup/lib/events/nats-bus';
 import type { Principal } from '@listbackup/lib/principal';
 import { openDatabase } from '@listbackup/lib/db';
 import { database } from '../src/database.ts';
@@ -18,8 +20,9 @@ import { handleJobEvent } from '../src/events/analytics-consumer.ts';
 import { finishedJobOf, recordFinishedJob } from '../src/services/analytics-records.ts';
 import type { BackupSummary } from '../src/services/job-state.ts';
 import { FakeSources } from './backup/support.ts';
-import { errorCodes, newUser, startTestSubgraph, type TestSubgraph, waitFor } from './support/subgraph-harness.ts';
+import { errorCodes, NATS_URL, natsIsReachable, newUser, startTestSubgraph, type TestSubgraph, uniqueName, waitFor } from './support/subgraph-harness.ts';
 
+const natsReachable = await natsIsReachable();
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -97,7 +100,8 @@ const github = { id: randomUUID(), slug: 'github' };
 describe('job analytics', () => {
   let jobs: TestSubgraph;
   const fakeSources = new FakeSources();
-  const bus = new InProcessEventBus();
+  const namespace = uniqueName('lbanalytics');
+  let bus: EventBus;
   const owner = newUser();
   const accountId = randomUUID();
   const stripeSource = randomUUID();
@@ -122,7 +126,9 @@ describe('job analytics', () => {
 
   beforeAll(async () => {
     await fakeSources.start();
-    jobs = await startTestSubgraph('jobs', (runtime) => startJobs(runtime, { sourcesUrl: fakeSources.url }), { bus });
+    // The consumer's durable subscriptions on JetStream, as deployed (in-process only where NATS is missing outside CI).
+    bus = natsReachable ? await NatsEventBus.connect(NATS_URL, { namespace, stream: namespace.toUpperCase() }) : new InProcessEventBus();
+    jobs = await startTestSubgraph('jobs', (runtime) => startJobs(runtime, { sourcesUrl: fakeSources.url }), { bus, durablePrefix: namespace });
     jobs.access.grant(owner, accountId, 'viewer');
     await publish(
       sourceEvent('source.created', accountId, stripeSource, { schedule: daily, platform: stripe }),
@@ -132,7 +138,8 @@ describe('job analytics', () => {
 
   afterAll(async () => {
     await jobs?.close();
-    await bus.close();
+    if (bus instanceof NatsEventBus) await (await bus.connection.jetstreamManager()).streams.delete(bus.stream).catch(() => undefined);
+    await bus?.close();
     await fakeSources.close();
   });
 
