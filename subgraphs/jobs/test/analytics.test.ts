@@ -282,12 +282,29 @@ describe('job analytics', () => {
       events.push(sourceEvent('source.created', account, sourceId, { schedule: manual, platform: stripe }));
       events.push(finishedEvent({ accountId: account, sourceId, status: 'SUCCEEDED', finishedAt: now, durationMs: 1000, backup: { items: 10 } }));
     }
+    // One client's backup failed too: it heads the MSP's list of accounts.
+    events.push(finishedEvent({ accountId: clientB, sourceId: sources[clientB], status: 'FAILED', failureType: 'TRANSIENT', finishedAt: now, durationMs: 1000 }));
     await publish(...events);
 
     const own = (await accountAnalytics(operator, msp)).data!._entities[0].jobAnalytics;
     expect(own).toMatchObject({ accounts: 1, totals: { runs: 1, itemsBackedUp: 10 } });
     const rolled = (await accountAnalytics(operator, msp, { sub: true })).data!._entities[0].jobAnalytics;
-    expect(rolled).toMatchObject({ accounts: 4, totals: { runs: 4, itemsBackedUp: 40 }, recovery: { sources: 4 } });
+    expect(rolled).toMatchObject({ accounts: 4, totals: { runs: 5, itemsBackedUp: 40 }, recovery: { sources: 4 } });
+
+    // Per account, a page at a time, the most failures first; every account of the tree and no other.
+    const BY_ACCOUNT = `query($id: ID!, $after: String) { _entities(representations: [{ __typename: "Account", id: $id }]) { ... on Account {
+      jobAnalytics(includeSubAccounts: true) { byAccount(first: 2, after: $after) { totalCount edges { cursor node { account { id } stats { runs failed } } } pageInfo { hasNextPage endCursor } } } } } }`;
+    const page1 = (await jobs.query(operator, BY_ACCOUNT, { id: msp })).data!._entities[0].jobAnalytics.byAccount;
+    expect(page1).toMatchObject({ totalCount: 4, pageInfo: { hasNextPage: true } });
+    expect(page1.edges[0].node).toEqual({ account: { id: clientB }, stats: { runs: 2, failed: 1 } });
+    const page2 = (await jobs.query(operator, BY_ACCOUNT, { id: msp, after: page1.pageInfo.endCursor })).data!._entities[0].jobAnalytics.byAccount;
+    expect(page2.pageInfo.hasNextPage).toBe(false);
+    const listed = [...page1.edges, ...page2.edges].map((edge: { node: { account: { id: string } } }) => edge.node.account.id);
+    expect(new Set(listed)).toEqual(new Set([msp, clientA, clientB, grandchild]));
+    expect(listed).toHaveLength(4);
+    for (const after of ['garbage', Buffer.from('[-1]').toString('base64url')]) {
+      expect(errorCodes(await jobs.query(operator, BY_ACCOUNT, { id: msp, after }))).toEqual(['BAD_USER_INPUT']);
+    }
     const client = (await accountAnalytics(operator, clientA, { sub: true })).data!._entities[0].jobAnalytics;
     expect(client).toMatchObject({ accounts: 2, totals: { runs: 2 } });
 

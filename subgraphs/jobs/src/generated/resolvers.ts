@@ -3,6 +3,7 @@ import type { Job as JobEntity } from '../entities/job.ts';
 import type { JobLog as JobLogEntity } from '../entities/job-log.ts';
 import type { EntityRef as EntityRefEntity } from '@listbackup/lib/federation';
 import type { RecoveryPoint as RecoveryPointEntity } from '../services/recovery-point.ts';
+import type { JobAnalytics as JobAnalyticsEntity } from '../services/job-analytics.ts';
 import type { JobsContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -51,6 +52,28 @@ export type AccountJobsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   kind?: InputMaybe<Array<JobKind>>;
   status?: InputMaybe<Array<JobStatus>>;
+};
+
+/** One account's jobs in a roll-up. */
+export type AccountJobStats = {
+  __typename?: 'AccountJobStats';
+  account: Account;
+  stats: JobRunStats;
+};
+
+/** A page of accounts' job statistics. */
+export type AccountJobStatsConnection = {
+  __typename?: 'AccountJobStatsConnection';
+  edges: Array<AccountJobStatsEdge>;
+  pageInfo: PageInfo;
+  /** How many accounts the roll-up covers. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type AccountJobStatsEdge = {
+  __typename?: 'AccountJobStatsEdge';
+  cursor: Scalars['String']['output'];
+  node: AccountJobStats;
 };
 
 /** A span of whole UTC days, both ends included: at most 366 days, ending today at the latest. */
@@ -131,6 +154,8 @@ export type JobAnalytics = {
   __typename?: 'JobAnalytics';
   /** How many accounts are counted: 1, or the account and its sub-accounts the caller can read. */
   accounts: Scalars['Int']['output'];
+  /** Each account counted (this one, and its sub-accounts when rolled up), the most failed jobs first. */
+  byAccount: AccountJobStatsConnection;
   /** The range per platform of the sources, the busiest first. */
   byPlatform: Array<PlatformJobStats>;
   /** Every day of the range, oldest first (days without jobs count zero). */
@@ -142,6 +167,13 @@ export type JobAnalytics = {
   to: Scalars['Date']['output'];
   /** The whole range. */
   totals: JobRunStats;
+};
+
+
+/** Job analytics of an account (or of an account and its sub-accounts). */
+export type JobAnalyticsByAccountArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A page of jobs, newest first. */
@@ -675,6 +707,9 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AccountJobStats: ResolverTypeWrapper<Omit<AccountJobStats, 'account'> & { account: ResolversTypes['Account'] }>;
+  AccountJobStatsConnection: ResolverTypeWrapper<Omit<AccountJobStatsConnection, 'edges'> & { edges: Array<ResolversTypes['AccountJobStatsEdge']> }>;
+  AccountJobStatsEdge: ResolverTypeWrapper<Omit<AccountJobStatsEdge, 'node'> & { node: ResolversTypes['AccountJobStats'] }>;
   AnalyticsRange: AnalyticsRange;
   ChunkProblem: ResolverTypeWrapper<ChunkProblem>;
   ChunkProblemKind: ChunkProblemKind;
@@ -682,7 +717,7 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   FailureTypeCount: ResolverTypeWrapper<FailureTypeCount>;
   Job: ResolverTypeWrapper<JobEntity>;
-  JobAnalytics: ResolverTypeWrapper<Omit<JobAnalytics, 'byPlatform'> & { byPlatform: Array<ResolversTypes['PlatformJobStats']> }>;
+  JobAnalytics: ResolverTypeWrapper<JobAnalyticsEntity>;
   JobConnection: ResolverTypeWrapper<Omit<JobConnection, 'edges'> & { edges: Array<ResolversTypes['JobEdge']> }>;
   JobDayStats: ResolverTypeWrapper<JobDayStats>;
   JobDownload: ResolverTypeWrapper<JobDownload>;
@@ -723,13 +758,16 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
+  AccountJobStats: Omit<AccountJobStats, 'account'> & { account: ResolversParentTypes['Account'] };
+  AccountJobStatsConnection: Omit<AccountJobStatsConnection, 'edges'> & { edges: Array<ResolversParentTypes['AccountJobStatsEdge']> };
+  AccountJobStatsEdge: Omit<AccountJobStatsEdge, 'node'> & { node: ResolversParentTypes['AccountJobStats'] };
   AnalyticsRange: AnalyticsRange;
   ChunkProblem: ChunkProblem;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   FailureTypeCount: FailureTypeCount;
   Job: JobEntity;
-  JobAnalytics: Omit<JobAnalytics, 'byPlatform'> & { byPlatform: Array<ResolversParentTypes['PlatformJobStats']> };
+  JobAnalytics: JobAnalyticsEntity;
   JobConnection: Omit<JobConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobEdge']> };
   JobDayStats: JobDayStats;
   JobDownload: JobDownload;
@@ -760,6 +798,22 @@ export type AccountResolvers<ContextType = JobsContext, ParentType extends Resol
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   jobAnalytics?: Resolver<ResolversTypes['JobAnalytics'], ParentType, ContextType, RequireFields<AccountJobAnalyticsArgs, 'includeSubAccounts' | 'kind'>>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, RequireFields<AccountJobsArgs, 'first'>>;
+}>;
+
+export type AccountJobStatsResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['AccountJobStats'] = ResolversParentTypes['AccountJobStats']> = ResolversObject<{
+  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+  stats?: Resolver<ResolversTypes['JobRunStats'], ParentType, ContextType>;
+}>;
+
+export type AccountJobStatsConnectionResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['AccountJobStatsConnection'] = ResolversParentTypes['AccountJobStatsConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['AccountJobStatsEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type AccountJobStatsEdgeResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['AccountJobStatsEdge'] = ResolversParentTypes['AccountJobStatsEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AccountJobStats'], ParentType, ContextType>;
 }>;
 
 export type ChunkProblemResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['ChunkProblem'] = ResolversParentTypes['ChunkProblem']> = ResolversObject<{
@@ -805,6 +859,7 @@ export type JobResolvers<ContextType = JobsContext, ParentType extends Resolvers
 
 export type JobAnalyticsResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobAnalytics'] = ResolversParentTypes['JobAnalytics']> = ResolversObject<{
   accounts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  byAccount?: Resolver<ResolversTypes['AccountJobStatsConnection'], ParentType, ContextType, RequireFields<JobAnalyticsByAccountArgs, 'first'>>;
   byPlatform?: Resolver<Array<ResolversTypes['PlatformJobStats']>, ParentType, ContextType>;
   days?: Resolver<Array<ResolversTypes['JobDayStats']>, ParentType, ContextType>;
   from?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
@@ -967,6 +1022,9 @@ export type VerificationReportResolvers<ContextType = JobsContext, ParentType ex
 
 export type Resolvers<ContextType = JobsContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
+  AccountJobStats?: AccountJobStatsResolvers<ContextType>;
+  AccountJobStatsConnection?: AccountJobStatsConnectionResolvers<ContextType>;
+  AccountJobStatsEdge?: AccountJobStatsEdgeResolvers<ContextType>;
   ChunkProblem?: ChunkProblemResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;

@@ -1,7 +1,7 @@
 import { DateScalar, DateTime } from '@listbackup/lib/scalars';
 import { ref } from '@listbackup/lib/federation';
 import type { Resolvers } from '../generated/resolvers.ts';
-import { accountJobAnalytics, sourceJobAnalytics } from '../services/job-analytics.ts';
+import { accountBreakdown, accountJobAnalytics, sourceJobAnalytics } from '../services/job-analytics.ts';
 import { cancelJob, findJob, getJob, jobLog, listAccountJobs, listJobs, listSourceJobs, retryJob, triggerSync } from '../services/job-service.ts';
 import { progressView } from '../services/job-state.ts';
 import { exportSnapshotJob, jobDownload, jobVerification, restoreSnapshotJob, verifySnapshotJob } from '../services/snapshot-jobs.ts';
@@ -40,6 +40,9 @@ export const resolvers: Resolvers = {
   Account: {
     jobs: ({ id }, args, ctx) => listAccountJobs(ctx, id, args),
     jobAnalytics: ({ id }, { range, kind, includeSubAccounts }, ctx) => accountJobAnalytics(ctx, id, { range, kind, includeSubAccounts }),
+  },
+  JobAnalytics: {
+    byAccount: (analytics, { first, after }, ctx) => accountBreakdown(ctx, analytics, first, after),
   },
   RecoveryPoint: {
     lastSuccessfulJob: (point, _, ctx) => (point.lastSuccessfulJobId ? findJob(ctx, point.lastSuccessfulJobId) : null),

@@ -4,6 +4,7 @@ import type { Em } from '@listbackup/lib/db';
 import { NotFoundError } from '@listbackup/lib/errors';
 import { isUuid } from '@listbackup/lib/ids';
 import type { EntityRef } from '@listbackup/lib/federation';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '@listbackup/lib/pagination';
 import type { JobsContext } from '../context.ts';
 import { FAILURE_TYPES, type FailureType, type JobKind } from '../entities/job.ts';
 import { durationQuantiles } from './durations.ts';
@@ -42,6 +43,8 @@ export interface JobAnalytics {
   to: string;
   kind: JobKind;
   accounts: number;
+  /** What `byAccount` breaks down: the authorized accounts, the range and the kind. */
+  scope: { accountIds: string[]; range: DayRange; kind: JobKind };
   totals: JobRunStats;
   days: { day: string; stats: JobRunStats }[];
   byPlatform: { platform: EntityRef | null; sources: number; stats: JobRunStats }[];
@@ -92,6 +95,7 @@ export async function accountJobAnalytics(ctx: JobsContext, accountId: string, a
     to: range.to,
     kind,
     accounts: accountIds.length,
+    scope: { accountIds, range, kind },
     totals: total(groups.values()).view(),
     days: perDay(range, groups),
     byPlatform: [...platforms]
@@ -137,6 +141,43 @@ export async function sourceJobAnalytics(ctx: JobsContext, sourceId: string, arg
   const kind = args.kind ?? 'BACKUP';
   const groups = await loadGroups(ctx.em, { accountIds: [facts.accountId], sourceId }, range, kind);
   return { from: range.from, to: range.to, kind, totals: total(groups.values()).view(), days: perDay(range, groups), recoveryPoint: recoveryPoint(facts, new Date()) };
+}
+
+/**
+ * A roll-up per account, the most failed jobs first (then the most runs), a page at a time. Every
+ * account of the roll-up is listed, those without jobs too; two statements, grouped by account.
+ */
+export async function accountBreakdown(ctx: JobsContext, analytics: JobAnalytics, first?: number | null, after?: string | null): Promise<Page<AccountStats> & { totalCount: number }> {
+  const size = pageSize(first);
+  const offset = decodeCursor(after, (key) => key.length === 1 && Number.isSafeInteger(key[0]) && (key[0] as number) >= 0)?.[0] as number | undefined;
+  const { accountIds, range, kind } = analytics.scope;
+  const where = `s."account_id" = any(?::uuid[]) and s."kind" = ? and s."day" between ?::date and ?::date`;
+  const params = [uuidArray(accountIds), kind, range.from, range.to];
+  const counterRows = await ctx.em.execute<({ account_id: string } & Record<Counter, string | number>)[]>(
+    `select s."account_id", ${COUNTERS.map((c) => `sum(s."${c}")::float8 as "${c}"`).join(', ')} from "jobs"."job_day_stats" s where ${where} group by 1`,
+    params,
+  );
+  const binRows = await ctx.em.execute<{ account_id: string; key: string; count: string | number }[]>(
+    `select s."account_id", b."key", sum(b."value"::bigint)::float8 as "count"
+       from "jobs"."job_day_stats" s cross join lateral jsonb_each_text(s."duration_bins") b where ${where} group by 1, 2`,
+    params,
+  );
+  const byAccount = new Map(accountIds.map((id) => [id, new Stats()]));
+  for (const row of counterRows) {
+    const stats = byAccount.get(row.account_id);
+    if (stats) for (const c of COUNTERS) stats.counters[c] = Number(row[c]);
+  }
+  for (const row of binRows) byAccount.get(row.account_id)?.bins.set(row.key, Number(row.count));
+  const ordered = [...byAccount].sort(([a, x], [b, y]) => y.counters.failed - x.counters.failed || y.counters.runs - x.counters.runs || a.localeCompare(b));
+  const start = offset ?? 0;
+  const rows = ordered.slice(start, start + size + 1).map(([id, stats], i) => ({ position: start + i + 1, node: { account: { id }, stats: stats.view() } }));
+  const page = toPage(rows, size, (row) => encodeCursor([row.position]));
+  return { edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: edge.node.node })), pageInfo: page.pageInfo, totalCount: accountIds.length };
+}
+
+export interface AccountStats {
+  account: EntityRef;
+  stats: JobRunStats;
 }
 
 interface SourceRow {
