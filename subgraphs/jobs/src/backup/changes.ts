@@ -1,4 +1,4 @@
-import { type AccountRepository, type SnapshotHeader, snapshotItems } from '../engine/index.ts';
+import { type AccountRepository, type SnapshotHeader, snapshotItems } from '@listbackup/engine';
 import type { SnapshotChanges } from '../services/job-state.ts';
 import { itemMetadata } from './engine-runtime.ts';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fakes, startFakes } from '@listbackup/catalogue/testing/fakes';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
-import { listSnapshots } from '../../src/engine/index.ts';
+import { listSnapshots } from '@listbackup/engine';
 import { Job } from '../../src/entities/job.ts';
 import { SourceStats } from '../../src/entities/source-stats.ts';
 import { detectAnomaly } from '../../src/services/anomaly.ts';
