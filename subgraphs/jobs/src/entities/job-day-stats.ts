@@ -38,7 +38,11 @@ export const JobDayStatsSchema = defineEntity({
     /** Durations as DDSketch bins: bucket key (services/durations.ts) → count. Bins of many rows add up. */
     durationBins: p.json<Record<string, number>>().defaultRaw(`'{}'`),
   },
-  indexes: [{ name: 'job_day_stats_source_day_idx', properties: ['sourceId', 'day'] }],
+  // An account's (or a roll-up's) range of one kind, and a source's range.
+  indexes: [
+    { name: 'job_day_stats_account_kind_day_idx', properties: ['accountId', 'kind', 'day'] },
+    { name: 'job_day_stats_source_day_idx', properties: ['sourceId', 'day'] },
+  ],
 });
 
 export class JobDayStats extends JobDayStatsSchema.class {}
