@@ -112,16 +112,21 @@ const MemberData = z.object({ membershipId: id, accountId: id, email: z.string()
 
 const Schedule = z.object({ kind: z.string(), cron: z.string().nullable(), timeZone: z.string().nullable() });
 
-/** The source's state after the change, on every `source.*` event (jobs' analytics keep schedule, pause and platform). */
+/**
+ * The source's state after the change, on every `source.*` event sources publishes (jobs' analytics
+ * keep schedule, pause and platform); events archived before it was added have none.
+ */
 const SourceChange = SourceData.extend({
-  source: z.object({
-    name: z.string(),
-    schedule: Schedule,
-    paused: z.boolean(),
-    deletedAt: time.nullable(),
-    /** On `source.created`: the platform of its connection, which never changes. */
-    platform: z.object({ id, slug: z.string() }).optional(),
-  }),
+  source: z
+    .object({
+      name: z.string(),
+      schedule: Schedule,
+      paused: z.boolean(),
+      deletedAt: time.nullable(),
+      /** On `source.created`: the platform of its connection, which never changes. */
+      platform: z.object({ id, slug: z.string() }).optional(),
+    })
+    .optional(),
 });
 
 /** A snapshot flagged because its backup moved far beyond the source's history. */

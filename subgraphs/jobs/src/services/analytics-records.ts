@@ -186,8 +186,8 @@ export function sourceFactsOf(event: EventEnvelope): SourceFacts | null {
   const typed = readAnyEvent(event);
   const at = dateOf(event.time);
   if (!typed || !SOURCE_CHANGES.has(typed.type) || !at || !('source' in typed.data)) return null;
-  const { accountId, sourceId, source } = typed.data as { accountId: string; sourceId: string; source: SourceState };
-  if (!isUuid(accountId) || !isUuid(sourceId)) return null;
+  const { accountId, sourceId, source } = typed.data as { accountId: string; sourceId: string; source?: SourceState };
+  if (!source || !isUuid(accountId) || !isUuid(sourceId)) return null;
   return {
     accountId,
     sourceId,
@@ -199,7 +199,7 @@ export function sourceFactsOf(event: EventEnvelope): SourceFacts | null {
   };
 }
 
-type SourceState = EventData<'source.updated'>['source'];
+type SourceState = NonNullable<EventData<'source.updated'>['source']>;
 
 /** Keeps a source's account, platform and schedule as its newest event states them. */
 export async function recordSourceFacts(tx: Em, facts: SourceFacts): Promise<void> {
