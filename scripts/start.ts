@@ -15,6 +15,9 @@ import { readSupergraph } from '@listbackup/lib/supergraph';
 import { GATEWAY_PORT, SUBGRAPHS } from '@listbackup/lib/subgraphs';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
 import { startAccounts } from '../subgraphs/accounts/src/index.ts';
+import { startDevMailbox } from '../subgraphs/accounts/src/delivery/dev-mailbox.ts';
+import { NotificationWorker } from '../subgraphs/accounts/src/delivery/worker.ts';
+import { outboundFetch } from '@listbackup/lib/outbound';
 import { startPlatforms } from '../subgraphs/platforms/src/index.ts';
 import { platformsOptionsFromEnv } from '../subgraphs/platforms/src/config.ts';
 import { startSources } from '../subgraphs/sources/src/index.ts';
@@ -33,6 +36,9 @@ const Config = z.object({
   EMBEDDED_POSTGRES_PORT: port(5433),
   DATA_DIR: z.string().default('.data'),
   ...outboundEnv,
+  /** Where notification mail goes; without it, to a local mailbox under DATA_DIR/mailbox. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().min(3).default('ListBackup <notifications@listbackup.localhost>'),
 });
 
 
@@ -105,6 +111,25 @@ await runMain(async () => {
   for (const service of others) cleanups.push(() => service.close());
   const services = [accounts, ...others];
 
+  // The notifications worker runs inside this process; `npm run notifications:worker` starts more.
+  let smtpUrl = config.SMTP_URL;
+  let mailboxDir: string | null = null;
+  if (!smtpUrl) {
+    const mailbox = await startDevMailbox(`${config.DATA_DIR}/mailbox`, log.child({ service: 'mailbox' }));
+    cleanups.push(() => mailbox.close());
+    smtpUrl = mailbox.smtpUrl;
+    mailboxDir = mailbox.dir;
+  }
+  const notifications = new NotificationWorker({
+    orm: accounts.orm,
+    bus,
+    log: log.child({ service: 'notifications' }),
+    mailer: { smtpUrl, from: config.MAIL_FROM },
+    fetch: outboundFetch,
+  });
+  await notifications.start();
+  cleanups.push(() => notifications.stop());
+
   const gateway = await startGateway({
     port: config.PORT,
     supergraphSdl: readSupergraph(),
@@ -127,6 +152,7 @@ await runMain(async () => {
       `  Database      ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL on port ${config.EMBEDDED_POSTGRES_PORT} (data in ${config.DATA_DIR}/postgres)`}`,
       `  Events        ${config.NATS_URL ? `NATS at ${config.NATS_URL}` : 'in-process bus'}`,
       `  Backups       ${backup.description}`,
+      `  Mail          ${mailboxDir ? `local mailbox: each message is a file in ${mailboxDir}` : 'SMTP_URL'}`,
       '',
       '  Start with: mutation { signUp(input: { email: "you@example.com", password: "a long passphrase", name: "You" }) { accessToken } }',
       '  Press Ctrl-C to stop.',

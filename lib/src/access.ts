@@ -24,6 +24,7 @@ export const ACTIONS = [
   'billing:read',
   'billing:manage',
   'audit:read',
+  'notifications:manage',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -38,6 +39,7 @@ const ADMIN: Action[] = [
   'apikeys:manage',
   'connections:manage',
   'audit:read',
+  'notifications:manage',
 ];
 const OWNER: Action[] = [...ADMIN, 'account:delete', 'billing:manage'];
 

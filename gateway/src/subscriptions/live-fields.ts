@@ -133,5 +133,36 @@ export const jobEvents: LiveField = {
   },
 };
 
+/**
+ * The signed-in person's new in-app notifications of one account. `notification.created` events
+ * carry the notification's fields in `data.notification` and its reader in `data.userId`: only the
+ * subscriber's own reach it.
+ */
+export const notificationAdded: LiveField = {
+  async authorize(args, ask) {
+    const accountId = String(args.accountId);
+    const access = await ask('query LiveNotificationAccess($account: ID!) { me { id } account(id: $account) { id } }', { account: accountId });
+    if (access.errors?.length || !access.data?.account || !access.data?.me) {
+      return { errors: at(access.errors ?? [{ message: 'Account not found', extensions: { code: 'NOT_FOUND' } }], 'notificationAdded') };
+    }
+    const userId: string = access.data.me.id;
+    const verifiedAccount: string = access.data.account.id;
+    return {
+      accountId: verifiedAccount,
+      family: 'notification',
+      keyOf: (event) => (event.type === 'notification.created' && event.data.userId === userId ? event.subject : null),
+      stateOf: (event) => {
+        const fields = event.data.notification && typeof event.data.notification === 'object' ? (event.data.notification as State) : {};
+        return { ...fields, __typename: 'Notification', id: event.subject, account: { __typename: 'Account', id: event.accountId } };
+      },
+      isFinal: () => false,
+      completesWhenFinal: false,
+      async current() {
+        return [];
+      },
+    };
+  },
+};
+
 /** The Subscription fields served from events, by name. */
-export const LIVE_FIELDS: Record<string, LiveField> = { jobUpdated, jobEvents };
+export const LIVE_FIELDS: Record<string, LiveField> = { jobUpdated, jobEvents, notificationAdded };

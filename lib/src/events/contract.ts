@@ -200,6 +200,37 @@ export const EVENTS = {
   'billing.payment_overdue': define(z.object({ accountId: id, invoiceId: id.nullable(), overdueSince: time })),
   'billing.payment_succeeded': define(z.object({ accountId: id, invoiceId: id.nullable() })),
 
+  // accounts: notifications
+  /** A notification in one person's in-app list (feeds the gateway's `notificationAdded`). */
+  'notification.created': define(
+    z.object({
+      userId: id,
+      notification: z.object({
+        __typename: z.literal('Notification'),
+        id,
+        event: z.string(),
+        title: z.string(),
+        body: z.string(),
+        createdAt: time,
+        read: z.boolean(),
+        readAt: time.nullable(),
+      }),
+    }),
+  ),
+  'notification.rule_changed': define(z.object({ accountId: id, event: z.string(), email: z.boolean(), inApp: z.boolean() })),
+  'notification.endpoint_created': define(z.object({ endpointId: id, kind: z.enum(['WEBHOOK', 'SLACK']), name: z.string(), url: z.string(), events: z.array(z.string()) })),
+  'notification.endpoint_updated': define(
+    z.object({
+      endpointId: id,
+      before: z.object({ name: z.string(), events: z.array(z.string()), enabled: z.boolean() }),
+      after: z.object({ name: z.string(), events: z.array(z.string()), enabled: z.boolean() }),
+    }),
+  ),
+  'notification.endpoint_secret_rotated': define(z.object({ endpointId: id })),
+  'notification.endpoint_deleted': define(z.object({ endpointId: id, name: z.string() })),
+  /** The worker turned an endpoint off after a delivery to it failed for a whole retry schedule. */
+  'notification.endpoint_disabled': define(z.object({ endpointId: id, name: z.string(), kind: z.enum(['WEBHOOK', 'SLACK']), reason: z.string() })),
+
   // platforms: connections
   'connection.created': define(ConnectionData),
   'connection.authorized': define(ConnectionData.extend({ externalAccountId: z.string().nullable() })),

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@listbackup/lib/subgraph';
+import type { Fetch } from './delivery/senders.ts';
 import type { Em } from '@listbackup/lib/db';
 import { byId, groupBy } from '@listbackup/lib/loaders';
 import { User } from './entities/user.ts';
@@ -12,6 +13,8 @@ import { isUuid } from '@listbackup/lib/ids';
 export interface AccountsDeps {
   /** Audit log export links: the key that signs them and the public origin (the gateway) they point at. */
   auditLinks: { key: Buffer; publicUrl: string };
+  /** Notification endpoints: how they are called (the SSRF-guarded fetch) and whether plain http is refused (production). */
+  notifications: { fetch: Fetch; requireHttps: boolean };
 }
 
 export interface AccountsContext extends SubgraphContext, AccountsDeps {

@@ -7,6 +7,10 @@ import { AccountSchema } from './entities/account.ts';
 import { MembershipSchema } from './entities/membership.ts';
 import { ApiKeySchema } from './entities/api-key.ts';
 import { AuditChainSchema, AuditEntrySchema } from './entities/audit-entry.ts';
+import { InboxItemSchema, NotificationPreferenceSchema, NotificationRuleSchema, NotificationSchema, SourceOutcomeSchema } from './entities/notification.ts';
+import { NotificationEndpointSchema } from './entities/notification-endpoint.ts';
+import { DeliveryAttemptSchema, DeliverySchema } from './entities/notification-delivery.ts';
+import { UserTokenSchema } from './entities/user-token.ts';
 import { OutboxEvent, ProcessedEvent } from '@listbackup/lib/events/outbox';
 import { migrations } from './migrations/index.ts';
 
@@ -23,6 +27,15 @@ export const database = {
     ApiKeySchema,
     AuditEntrySchema,
     AuditChainSchema,
+    NotificationSchema,
+    InboxItemSchema,
+    NotificationRuleSchema,
+    NotificationPreferenceSchema,
+    SourceOutcomeSchema,
+    NotificationEndpointSchema,
+    DeliverySchema,
+    DeliveryAttemptSchema,
+    UserTokenSchema,
     OutboxEvent,
     ProcessedEvent,
   ],

@@ -13,12 +13,18 @@ import { identityInternalRoutes } from './services/auth-service.ts';
 import { consumeAuditEvents } from './events/audit-consumer.ts';
 import { AUDIT_EXPORT_ROUTE, auditExportRoute } from './services/audit-export.ts';
 import { pruneAuditLog } from './services/audit-log.ts';
+import { outboundFetch } from '@listbackup/lib/outbound';
+import type { Fetch } from './delivery/senders.ts';
 
 export interface AccountsOptions {
   /** The public origin links in emails and downloads point at (the gateway). */
   publicUrl?: string;
   /** How often the audit log's retention runs (default hourly). */
   auditRetentionIntervalMs?: number;
+  /** How notification endpoints are called (tests pass a fetch that may reach their receivers). */
+  notificationFetch?: Fetch;
+  /** Refuse http:// endpoints (default: when NODE_ENV=production). */
+  requireHttps?: boolean;
 }
 
 const HOUR_MS = 60 * 60_000;
@@ -46,7 +52,10 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
         access: new LocalAccessResolver(orm),
         internalTokenSecret: runtime.internalTokenSecret,
         log,
-        extendContext: contextExtender({ auditLinks: { key: auditLinkKey, publicUrl: options.publicUrl ?? process.env.PUBLIC_URL ?? 'http://localhost:4000' } }),
+        extendContext: contextExtender({
+          auditLinks: { key: auditLinkKey, publicUrl: options.publicUrl ?? process.env.PUBLIC_URL ?? 'http://localhost:4000' },
+          notifications: { fetch: options.notificationFetch ?? outboundFetch, requireHttps: options.requireHttps ?? process.env.NODE_ENV === 'production' },
+        }),
         internalRoutes: {
           ...accessInternalRoutes(orm),
           ...identityInternalRoutes(orm),

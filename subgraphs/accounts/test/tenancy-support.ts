@@ -9,7 +9,7 @@ import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/intern
 import type { Principal } from '@listbackup/lib/principal';
 import type { Orm } from '@listbackup/lib/db';
 import type { RunningService } from '@listbackup/lib/service';
-import { startAccounts } from '../src/index.ts';
+import { startAccounts, type AccountsOptions } from '../src/index.ts';
 import { Session } from '../src/entities/session.ts';
 import { User } from '../src/entities/user.ts';
 import type { Account } from '../src/entities/account.ts';
@@ -20,6 +20,8 @@ export const SECRET = `test-secret-${randomBytes(16).toString('hex')}`;
 
 export interface TenancyHarness {
   service: RunningService;
+  bus: InProcessEventBus;
+  databaseUrl: string;
   orm: Orm;
   /** Every SQL statement the subgraph ran (clear it before counting). */
   queries: string[];
@@ -35,7 +37,7 @@ function databaseUrl(name: string): string {
 }
 
 /** Creates `lb_<random>` on the server, starts accounts on it; `stop()` drops it again. */
-export async function startHarness(): Promise<TenancyHarness> {
+export async function startHarness(options: AccountsOptions = {}): Promise<TenancyHarness> {
   const name = `lb_tenancy_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: SERVER_URL });
   await admin.connect();
@@ -56,10 +58,12 @@ export async function startHarness(): Promise<TenancyHarness> {
       const plain = sql.replaceAll(String.fromCharCode(27), '').replace(/\[\d+m/g, '').replace(/^\[query\] /, '');
       if (!/outbox_events|audit_(entries|chains)/.test(plain) && !/^(begin|commit|rollback)\b/i.test(plain)) queries.push(sql);
     },
-  });
+  }, options);
   const baseUrl = new URL(service.url).origin;
   return {
     service,
+    bus,
+    databaseUrl: databaseUrl(name),
     orm: service.orm,
     queries,
     baseUrl,

@@ -4,6 +4,9 @@ import type { Account as AccountEntity } from '../entities/account.ts';
 import type { Membership as MembershipEntity } from '../entities/membership.ts';
 import type { ApiKey as ApiKeyEntity } from '../entities/api-key.ts';
 import type { AuditEntry as AuditEntryEntity } from '../entities/audit-entry.ts';
+import type { NotificationEndpoint as NotificationEndpointEntity } from '../entities/notification-endpoint.ts';
+import type { Delivery as DeliveryEntity, DeliveryAttempt as DeliveryAttemptEntity } from '../entities/notification-delivery.ts';
+import type { InboxItem as InboxItemEntity } from '../entities/notification.ts';
 import type { AccountsContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -52,6 +55,12 @@ export type Account = {
   /** The caller's role here, held directly or inherited from an ancestor. */
   myRole: Role;
   name: Scalars['String']['output'];
+  /** Deliveries given up on (every channel), newest first. Needs `notifications:manage`. */
+  notificationDeadLetters: NotificationDeliveryConnection;
+  /** The account's webhook and Slack endpoints. Needs `notifications:manage` (admin or owner). */
+  notificationEndpoints: Array<NotificationEndpoint>;
+  /** Which channels the account uses for each kind of notification. */
+  notificationRules: Array<NotificationRule>;
   /** The account this one belongs to, if any (null when the caller cannot see the parent). */
   parent?: Maybe<Account>;
 };
@@ -64,6 +73,16 @@ export type Account = {
 export type AccountAuditLogArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AuditLogFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * An organisation, client or department whose SaaS data is backed up. Accounts form a tree: a role
+ * held on an account applies to all of its descendants.
+ */
+export type AccountNotificationDeadLettersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -225,6 +244,15 @@ export type CreateApiKeyInput = {
   scopes: Array<Scalars['String']['input']>;
 };
 
+export type CreateNotificationEndpointInput = {
+  accountId: Scalars['ID']['input'];
+  events: Array<NotificationEvent>;
+  kind: NotificationEndpointKind;
+  name: Scalars['String']['input'];
+  /** Where to send: https:// (http:// is refused in production). A test message must reach it (and Slack must accept it). */
+  url: Scalars['String']['input'];
+};
+
 /** A new API key. The secret is shown this once and never again. */
 export type CreatedApiKey = {
   __typename?: 'CreatedApiKey';
@@ -263,6 +291,9 @@ export type Mutation = {
   confirmTotp: TotpConfirmation;
   createAccount: Account;
   createApiKey: CreatedApiKey;
+  /** Adds a webhook or Slack endpoint once a test message reached it; a webhook's secret is shown this once. */
+  createNotificationEndpoint: NotificationEndpointWithSecret;
+  deleteNotificationEndpoint: Scalars['Boolean']['output'];
   /** Turns TOTP off; needs a current code or a recovery code. */
   disableTotp: Scalars['Boolean']['output'];
   /** Starts TOTP enrolment; it takes effect after `confirmTotp`. */
@@ -272,14 +303,25 @@ export type Mutation = {
   logIn: AuthPayload;
   /** Ends the current session (its refresh token stops working). */
   logOut: Scalars['Boolean']['output'];
+  /** Marks the caller's notifications read (or unread): those named, else all (of one account when given). Returns how many changed. */
+  markNotificationsRead: Scalars['Int']['output'];
+  /** Sends a delivery again now (a dead letter included), with the same id. */
+  redeliverNotification: NotificationDelivery;
   /** Rotates the refresh token. Reusing a rotated token revokes the whole session. */
   refreshSession: AuthPayload;
   /** Removes a member. The last owner of an account cannot be removed. */
   removeMember: Scalars['Boolean']['output'];
   renameAccount: Account;
   revokeApiKey: ApiKey;
+  /** A new signing secret, shown this once; the old one keeps signing beside it for 24 hours. */
+  rotateNotificationEndpointSecret: NotificationEndpointWithSecret;
+  /** The signed-in person opts in or out of a channel for one kind of notification. */
+  setNotificationPreference: NotificationPreference;
+  /** Chooses the channels of one kind of notification for the account. Needs `notifications:manage`. */
+  setNotificationRule: NotificationRule;
   /** Creates a user and a personal account owned by them, and signs them in. */
   signUp: AuthPayload;
+  updateNotificationEndpoint: NotificationEndpoint;
 };
 
 
@@ -315,6 +357,16 @@ export type MutationCreateApiKeyArgs = {
 };
 
 
+export type MutationCreateNotificationEndpointArgs = {
+  input: CreateNotificationEndpointInput;
+};
+
+
+export type MutationDeleteNotificationEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationDisableTotpArgs = {
   code: Scalars['String']['input'];
 };
@@ -329,6 +381,18 @@ export type MutationExportAuditLogArgs = {
 
 export type MutationLogInArgs = {
   input: LogInInput;
+};
+
+
+export type MutationMarkNotificationsReadArgs = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+  read?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationRedeliverNotificationArgs = {
+  deliveryId: Scalars['ID']['input'];
 };
 
 
@@ -353,8 +417,208 @@ export type MutationRevokeApiKeyArgs = {
 };
 
 
+export type MutationRotateNotificationEndpointSecretArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSetNotificationPreferenceArgs = {
+  preference: NotificationChannelsInput;
+};
+
+
+export type MutationSetNotificationRuleArgs = {
+  accountId: Scalars['ID']['input'];
+  rule: NotificationChannelsInput;
+};
+
+
 export type MutationSignUpArgs = {
   input: SignUpInput;
+};
+
+
+export type MutationUpdateNotificationEndpointArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateNotificationEndpointInput;
+};
+
+/** A notification in the signed-in person's in-app list. */
+export type Notification = {
+  __typename?: 'Notification';
+  account: Account;
+  body: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  event: NotificationEvent;
+  id: Scalars['ID']['output'];
+  read: Scalars['Boolean']['output'];
+  readAt?: Maybe<Scalars['DateTime']['output']>;
+  title: Scalars['String']['output'];
+};
+
+/** How a delivery travels. */
+export type NotificationChannel =
+  | 'EMAIL'
+  | 'SLACK'
+  | 'WEBHOOK';
+
+export type NotificationChannelsInput = {
+  email: Scalars['Boolean']['input'];
+  event: NotificationEvent;
+  inApp: Scalars['Boolean']['input'];
+};
+
+/** A page of in-app notifications. */
+export type NotificationConnection = {
+  __typename?: 'NotificationConnection';
+  edges: Array<NotificationEdge>;
+  pageInfo: PageInfo;
+};
+
+/** One notification on its way to one recipient. */
+export type NotificationDelivery = {
+  __typename?: 'NotificationDelivery';
+  /** Every attempt so far, oldest first. */
+  attemptLog: Array<NotificationDeliveryAttempt>;
+  attempts: Scalars['Int']['output'];
+  channel: NotificationChannel;
+  createdAt: Scalars['DateTime']['output'];
+  deliveredAt?: Maybe<Scalars['DateTime']['output']>;
+  /** What it carries; null for a message of its own (an address verification, a password reset). */
+  event?: Maybe<NotificationEvent>;
+  /** Also the `webhook-id` header and the email's Message-ID: the same on every attempt. */
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** The HTTP status (or SMTP reply code) of the last attempt. */
+  lastResponseCode?: Maybe<Scalars['Int']['output']>;
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The address or URL it goes to. */
+  recipient: Scalars['String']['output'];
+  status: NotificationDeliveryStatus;
+  title: Scalars['String']['output'];
+};
+
+/** One attempt of a delivery. */
+export type NotificationDeliveryAttempt = {
+  __typename?: 'NotificationDeliveryAttempt';
+  at: Scalars['DateTime']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  /** How long the receiver took to answer. */
+  latencyMs: Scalars['Int']['output'];
+  responseCode?: Maybe<Scalars['Int']['output']>;
+  succeeded: Scalars['Boolean']['output'];
+};
+
+/** A page of deliveries. */
+export type NotificationDeliveryConnection = {
+  __typename?: 'NotificationDeliveryConnection';
+  edges: Array<NotificationDeliveryEdge>;
+  pageInfo: PageInfo;
+};
+
+/** A delivery and its cursor. */
+export type NotificationDeliveryEdge = {
+  __typename?: 'NotificationDeliveryEdge';
+  cursor: Scalars['String']['output'];
+  node: NotificationDelivery;
+};
+
+/** The state of a delivery. */
+export type NotificationDeliveryStatus =
+  /** Given up on: the dead letter. `redeliverNotification` sends it again. */
+  | 'DEAD'
+  | 'DELIVERED'
+  /** Waiting for its first attempt. */
+  | 'PENDING'
+  /** An attempt failed; another is due (backing off over about a day). */
+  | 'RETRYING';
+
+/** An in-app notification and its cursor. */
+export type NotificationEdge = {
+  __typename?: 'NotificationEdge';
+  cursor: Scalars['String']['output'];
+  node: Notification;
+};
+
+/** An account's webhook or Slack endpoint, and the notifications it receives. */
+export type NotificationEndpoint = {
+  __typename?: 'NotificationEndpoint';
+  account: Account;
+  /** Failed attempts in a row (back to 0 after a success). */
+  consecutiveFailures: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** What was sent to it, newest first, with each attempt. */
+  deliveries: NotificationDeliveryConnection;
+  disabledAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Why it was turned off. */
+  disabledReason?: Maybe<Scalars['String']['output']>;
+  /** False once turned off, by a member or because it kept failing. */
+  enabled: Scalars['Boolean']['output'];
+  events: Array<NotificationEvent>;
+  id: Scalars['ID']['output'];
+  kind: NotificationEndpointKind;
+  name: Scalars['String']['output'];
+  url: Scalars['String']['output'];
+};
+
+
+/** An account's webhook or Slack endpoint, and the notifications it receives. */
+export type NotificationEndpointDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<Array<NotificationDeliveryStatus>>;
+};
+
+/** Where an endpoint sends. */
+export type NotificationEndpointKind =
+  /** A Slack (or compatible) incoming webhook. */
+  | 'SLACK'
+  /** A signed webhook (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` v1 HMAC-SHA256). */
+  | 'WEBHOOK';
+
+/** A new endpoint or a new secret. A webhook's secret is shown this once. */
+export type NotificationEndpointWithSecret = {
+  __typename?: 'NotificationEndpointWithSecret';
+  endpoint: NotificationEndpoint;
+  /** `whsec_…`, to verify the `webhook-signature` header; null for Slack. */
+  secret?: Maybe<Scalars['String']['output']>;
+};
+
+/** What a notification is about; rules, endpoints and preferences choose among these. */
+export type NotificationEvent =
+  /** A backup deleted or changed far more than the source's history would suggest. */
+  | 'ANOMALY_DETECTED'
+  /** A connection stopped working or needs to be authorized again. */
+  | 'CONNECTION_FAILED'
+  /** A webhook or Slack endpoint kept failing and was turned off (sent to owners and admins). */
+  | 'ENDPOINT_DISABLED'
+  /** A backup, export, restore or verification failed for good (no retry left). */
+  | 'JOB_FAILED'
+  /** A job succeeded but skipped some items. */
+  | 'JOB_PARTIALLY_SUCCEEDED'
+  /** A source's backup succeeded after its previous one had failed. */
+  | 'JOB_RECOVERED'
+  /** The account stores all its plan includes. */
+  | 'QUOTA_REACHED'
+  /** The account stores 80% of what its plan includes. */
+  | 'QUOTA_WARNING';
+
+/** A person's own choice for one kind of notification, in every account. */
+export type NotificationPreference = {
+  __typename?: 'NotificationPreference';
+  email: Scalars['Boolean']['output'];
+  event: NotificationEvent;
+  inApp: Scalars['Boolean']['output'];
+};
+
+/** Which channels an account uses for one kind of notification. */
+export type NotificationRule = {
+  __typename?: 'NotificationRule';
+  /** Email to the account's members (to verified addresses, unless they opted out). */
+  email: Scalars['Boolean']['output'];
+  event: NotificationEvent;
+  /** In the app, for each member (unless they opted out). */
+  inApp: Scalars['Boolean']['output'];
 };
 
 /** Where a list goes on. */
@@ -397,6 +661,17 @@ export type SignUpInput = {
   password: Scalars['String']['input'];
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** The signed-in person's new in-app notifications of an account, as they arrive. */
+  notificationAdded: Notification;
+};
+
+
+export type SubscriptionNotificationAddedArgs = {
+  accountId: Scalars['ID']['input'];
+};
+
 /** TOTP is now required at login. The recovery codes are shown this once. */
 export type TotpConfirmation = {
   __typename?: 'TotpConfirmation';
@@ -411,6 +686,13 @@ export type TotpEnrollment = {
   secret: Scalars['String']['output'];
 };
 
+export type UpdateNotificationEndpointInput = {
+  /** True turns a disabled endpoint on again. */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  events?: InputMaybe<Array<NotificationEvent>>;
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A person who signs in to ListBackup. */
 export type User = {
   __typename?: 'User';
@@ -421,8 +703,22 @@ export type User = {
   /** The accounts where this user holds a role directly (roles also apply to their sub-accounts). */
   memberships: Array<Membership>;
   name: Scalars['String']['output'];
+  /** The person's choice of channels per kind of notification, in every account. */
+  notificationPreferences: Array<NotificationPreference>;
+  /** The signed-in person's in-app notifications, newest first (of one account when given). */
+  notifications: NotificationConnection;
   /** Whether a TOTP code is required at login. */
   totpEnabled: Scalars['Boolean']['output'];
+  unreadNotificationCount: Scalars['Int']['output'];
+};
+
+
+/** A person who signs in to ListBackup. */
+export type UserNotificationsArgs = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  unreadOnly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -507,6 +803,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Account: Account;
+  Notification: Notification;
   User: User;
 }>;
 
@@ -515,6 +812,9 @@ export type FederationReferenceTypes = ResolversObject<{
   Account:
     ( { __typename: 'Account' }
     & GraphQLRecursivePick<FederationTypes['Account'], {"id":true}> );
+  Notification:
+    ( { __typename: 'Notification' }
+    & GraphQLRecursivePick<FederationTypes['Notification'], {"id":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -544,18 +844,37 @@ export type ResolversTypes = ResolversObject<{
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   CreateAccountInput: CreateAccountInput;
   CreateApiKeyInput: CreateApiKeyInput;
+  CreateNotificationEndpointInput: CreateNotificationEndpointInput;
   CreatedApiKey: ResolverTypeWrapper<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LogInInput: LogInInput;
   Membership: ResolverTypeWrapper<MembershipEntity>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Notification: ResolverTypeWrapper<InboxItemEntity>;
+  NotificationChannel: NotificationChannel;
+  NotificationChannelsInput: NotificationChannelsInput;
+  NotificationConnection: ResolverTypeWrapper<Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversTypes['NotificationEdge']> }>;
+  NotificationDelivery: ResolverTypeWrapper<DeliveryEntity>;
+  NotificationDeliveryAttempt: ResolverTypeWrapper<DeliveryAttemptEntity>;
+  NotificationDeliveryConnection: ResolverTypeWrapper<Omit<NotificationDeliveryConnection, 'edges'> & { edges: Array<ResolversTypes['NotificationDeliveryEdge']> }>;
+  NotificationDeliveryEdge: ResolverTypeWrapper<Omit<NotificationDeliveryEdge, 'node'> & { node: ResolversTypes['NotificationDelivery'] }>;
+  NotificationDeliveryStatus: NotificationDeliveryStatus;
+  NotificationEdge: ResolverTypeWrapper<Omit<NotificationEdge, 'node'> & { node: ResolversTypes['Notification'] }>;
+  NotificationEndpoint: ResolverTypeWrapper<NotificationEndpointEntity>;
+  NotificationEndpointKind: NotificationEndpointKind;
+  NotificationEndpointWithSecret: ResolverTypeWrapper<Omit<NotificationEndpointWithSecret, 'endpoint'> & { endpoint: ResolversTypes['NotificationEndpoint'] }>;
+  NotificationEvent: NotificationEvent;
+  NotificationPreference: ResolverTypeWrapper<NotificationPreference>;
+  NotificationRule: ResolverTypeWrapper<NotificationRule>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Role: Role;
   SignUpInput: SignUpInput;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TotpConfirmation: ResolverTypeWrapper<TotpConfirmation>;
   TotpEnrollment: ResolverTypeWrapper<TotpEnrollment>;
+  UpdateNotificationEndpointInput: UpdateNotificationEndpointInput;
   User: ResolverTypeWrapper<UserEntity>;
 }>;
 
@@ -579,17 +898,32 @@ export type ResolversParentTypes = ResolversObject<{
   AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   CreateAccountInput: CreateAccountInput;
   CreateApiKeyInput: CreateApiKeyInput;
+  CreateNotificationEndpointInput: CreateNotificationEndpointInput;
   CreatedApiKey: Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] };
   DateTime: Scalars['DateTime']['output'];
   JSON: Scalars['JSON']['output'];
   LogInInput: LogInInput;
   Membership: MembershipEntity;
   Mutation: Record<PropertyKey, never>;
+  Notification: InboxItemEntity;
+  NotificationChannelsInput: NotificationChannelsInput;
+  NotificationConnection: Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversParentTypes['NotificationEdge']> };
+  NotificationDelivery: DeliveryEntity;
+  NotificationDeliveryAttempt: DeliveryAttemptEntity;
+  NotificationDeliveryConnection: Omit<NotificationDeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['NotificationDeliveryEdge']> };
+  NotificationDeliveryEdge: Omit<NotificationDeliveryEdge, 'node'> & { node: ResolversParentTypes['NotificationDelivery'] };
+  NotificationEdge: Omit<NotificationEdge, 'node'> & { node: ResolversParentTypes['Notification'] };
+  NotificationEndpoint: NotificationEndpointEntity;
+  NotificationEndpointWithSecret: Omit<NotificationEndpointWithSecret, 'endpoint'> & { endpoint: ResolversParentTypes['NotificationEndpoint'] };
+  NotificationPreference: NotificationPreference;
+  NotificationRule: NotificationRule;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   SignUpInput: SignUpInput;
+  Subscription: Record<PropertyKey, never>;
   TotpConfirmation: TotpConfirmation;
   TotpEnrollment: TotpEnrollment;
+  UpdateNotificationEndpointInput: UpdateNotificationEndpointInput;
   User: UserEntity;
 }>;
 
@@ -605,6 +939,9 @@ export type AccountResolvers<ContextType = AccountsContext, ParentType extends R
   members?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   myRole?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  notificationDeadLetters?: Resolver<ResolversTypes['NotificationDeliveryConnection'], ParentType, ContextType, Partial<AccountNotificationDeadLettersArgs>>;
+  notificationEndpoints?: Resolver<Array<ResolversTypes['NotificationEndpoint']>, ParentType, ContextType>;
+  notificationRules?: Resolver<Array<ResolversTypes['NotificationRule']>, ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType>;
 }>;
 
@@ -705,16 +1042,112 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   confirmTotp?: Resolver<ResolversTypes['TotpConfirmation'], ParentType, ContextType, RequireFields<MutationConfirmTotpArgs, 'code'>>;
   createAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationCreateAccountArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
+  createNotificationEndpoint?: Resolver<ResolversTypes['NotificationEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateNotificationEndpointArgs, 'input'>>;
+  deleteNotificationEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationEndpointArgs, 'id'>>;
   disableTotp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDisableTotpArgs, 'code'>>;
   enrollTotp?: Resolver<ResolversTypes['TotpEnrollment'], ParentType, ContextType>;
   exportAuditLog?: Resolver<ResolversTypes['AuditExport'], ParentType, ContextType, RequireFields<MutationExportAuditLogArgs, 'accountId' | 'format'>>;
   logIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLogInArgs, 'input'>>;
   logOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  markNotificationsRead?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<MutationMarkNotificationsReadArgs>>;
+  redeliverNotification?: Resolver<ResolversTypes['NotificationDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverNotificationArgs, 'deliveryId'>>;
   refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'membershipId'>>;
   renameAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationRenameAccountArgs, 'id' | 'name'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+  rotateNotificationEndpointSecret?: Resolver<ResolversTypes['NotificationEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateNotificationEndpointSecretArgs, 'id'>>;
+  setNotificationPreference?: Resolver<ResolversTypes['NotificationPreference'], ParentType, ContextType, RequireFields<MutationSetNotificationPreferenceArgs, 'preference'>>;
+  setNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationSetNotificationRuleArgs, 'accountId' | 'rule'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
+  updateNotificationEndpoint?: Resolver<ResolversTypes['NotificationEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateNotificationEndpointArgs, 'id' | 'input'>>;
+}>;
+
+export type NotificationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification'], FederationReferenceType extends FederationReferenceTypes['Notification'] = FederationReferenceTypes['Notification']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Notification']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['NotificationEvent'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  read?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  readAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type NotificationConnectionResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationConnection'] = ResolversParentTypes['NotificationConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['NotificationEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type NotificationDeliveryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationDelivery'] = ResolversParentTypes['NotificationDelivery']> = ResolversObject<{
+  attemptLog?: Resolver<Array<ResolversTypes['NotificationDeliveryAttempt']>, ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['NotificationChannel'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  event?: Resolver<Maybe<ResolversTypes['NotificationEvent']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastResponseCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  recipient?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['NotificationDeliveryStatus'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type NotificationDeliveryAttemptResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationDeliveryAttempt'] = ResolversParentTypes['NotificationDeliveryAttempt']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  responseCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  succeeded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type NotificationDeliveryConnectionResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationDeliveryConnection'] = ResolversParentTypes['NotificationDeliveryConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['NotificationDeliveryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type NotificationDeliveryEdgeResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationDeliveryEdge'] = ResolversParentTypes['NotificationDeliveryEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['NotificationDelivery'], ParentType, ContextType>;
+}>;
+
+export type NotificationEdgeResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationEdge'] = ResolversParentTypes['NotificationEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
+}>;
+
+export type NotificationEndpointResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationEndpoint'] = ResolversParentTypes['NotificationEndpoint']> = ResolversObject<{
+  account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
+  consecutiveFailures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveries?: Resolver<ResolversTypes['NotificationDeliveryConnection'], ParentType, ContextType, Partial<NotificationEndpointDeliveriesArgs>>;
+  disabledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['NotificationEvent']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['NotificationEndpointKind'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type NotificationEndpointWithSecretResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationEndpointWithSecret'] = ResolversParentTypes['NotificationEndpointWithSecret']> = ResolversObject<{
+  endpoint?: Resolver<ResolversTypes['NotificationEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type NotificationPreferenceResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationPreference'] = ResolversParentTypes['NotificationPreference']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['NotificationEvent'], ParentType, ContextType>;
+  inApp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type NotificationRuleResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['NotificationRule'] = ResolversParentTypes['NotificationRule']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['NotificationEvent'], ParentType, ContextType>;
+  inApp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type PageInfoResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -726,6 +1159,10 @@ export type QueryResolvers<ContextType = AccountsContext, ParentType extends Res
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<QueryAccountArgs, 'id'>>;
   accounts?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  notificationAdded?: SubscriptionResolver<ResolversTypes['Notification'], "notificationAdded", ParentType, ContextType, RequireFields<SubscriptionNotificationAddedArgs, 'accountId'>>;
 }>;
 
 export type TotpConfirmationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['TotpConfirmation'] = ResolversParentTypes['TotpConfirmation']> = ResolversObject<{
@@ -744,7 +1181,10 @@ export type UserResolvers<ContextType = AccountsContext, ParentType extends Reso
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  notificationPreferences?: Resolver<Array<ResolversTypes['NotificationPreference']>, ParentType, ContextType>;
+  notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<UserNotificationsArgs>>;
   totpEnabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  unreadNotificationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
@@ -763,8 +1203,20 @@ export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
   JSON?: GraphQLScalarType;
   Membership?: MembershipResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Notification?: NotificationResolvers<ContextType>;
+  NotificationConnection?: NotificationConnectionResolvers<ContextType>;
+  NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
+  NotificationDeliveryAttempt?: NotificationDeliveryAttemptResolvers<ContextType>;
+  NotificationDeliveryConnection?: NotificationDeliveryConnectionResolvers<ContextType>;
+  NotificationDeliveryEdge?: NotificationDeliveryEdgeResolvers<ContextType>;
+  NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationEndpoint?: NotificationEndpointResolvers<ContextType>;
+  NotificationEndpointWithSecret?: NotificationEndpointWithSecretResolvers<ContextType>;
+  NotificationPreference?: NotificationPreferenceResolvers<ContextType>;
+  NotificationRule?: NotificationRuleResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   TotpConfirmation?: TotpConfirmationResolvers<ContextType>;
   TotpEnrollment?: TotpEnrollmentResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

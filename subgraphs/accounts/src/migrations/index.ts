@@ -3,6 +3,8 @@ import { Migration0001Initial } from './0001-initial.ts';
 import { Migration0002TenancyPathGin } from './0002-tenancy-path-gin.ts';
 import { Migration0004IdentitySessionReuseIndex } from './0004-identity-session-reuse-index.ts';
 import { Migration0006AuditLog } from './0006-audit-log.ts';
+import { Migration0007Notifications } from './0007-notifications.ts';
+import { Migration0008UserLifecycle } from './0008-user-lifecycle.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -11,4 +13,6 @@ export const migrations = [
   { name: '0004-identity-session-reuse-index', class: Migration0004IdentitySessionReuseIndex },
   { name: '0005-outbox-actor', class: OutboxActorMigration },
   { name: '0006-audit-log', class: Migration0006AuditLog },
+  { name: '0007-notifications', class: Migration0007Notifications },
+  { name: '0008-user-lifecycle', class: Migration0008UserLifecycle },
 ];

@@ -53,7 +53,8 @@ const TARGET_TYPES: Record<string, string> = {
 
 /** The entry for an event, or null for what the log does not keep (live progress ticks, a malformed tenant). */
 export function entryContent(event: EventEnvelope): EntryContent | null {
-  if (event.type === 'job.progress' || !isUuid(event.accountId)) return null;
+  // Progress ticks and one person's in-app copies are not changes of the account.
+  if (event.type === 'job.progress' || event.type === 'notification.created' || !isUuid(event.accountId)) return null;
   const { before, after, ...details } = event.data as Record<string, unknown>;
   const family = event.type.split('.')[0];
   const data = readEvent(event, 'data.deleted') ?? readEvent(event, 'data.synced');
