@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { outboundEnv, parseConfig, runMain, port } from '@listbackup/lib/config';
+import { internalTokenSecret, outboundEnv, parseConfig, runMain, port } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
 import { onShutdown } from '@listbackup/lib/process';
 import { HttpAccessResolver } from '@listbackup/lib/access';
@@ -30,7 +30,7 @@ import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts
 const Config = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   NATS_URL: z.url({ protocol: /^nats$/ }).optional(),
-  INTERNAL_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  INTERNAL_TOKEN_SECRET: internalTokenSecret().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   PORT: port(GATEWAY_PORT),
   EMBEDDED_POSTGRES_PORT: port(5433),

@@ -3,7 +3,7 @@ import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWK, typ
 import { z } from 'zod';
 import type { Logger } from '@listbackup/lib/logger';
 import { ANONYMOUS, type Principal } from '@listbackup/lib/principal';
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+import { internalClient, readJsonBody, systemCaller, type InternalRequest, type InternalResponse, type ServiceClient } from '@listbackup/lib/internal-client';
 
 /** Access tokens are issued by the accounts subgraph with exactly these parameters. */
 export const ACCESS_TOKEN_ISSUER = 'listbackup';
@@ -61,8 +61,7 @@ const MAX_CACHED_API_KEYS = 10_000;
  * token checked against the accounts JWKS, or an API key checked by accounts (verdicts cached).
  */
 export class Authenticator {
-  readonly #accountsOrigin: string;
-  readonly #secret: string;
+  readonly #accounts: ServiceClient;
   readonly #log: Logger;
   readonly #apiKeyCacheMs: number;
   readonly #now: () => number;
@@ -70,8 +69,7 @@ export class Authenticator {
   readonly #jwks: JwksCache;
 
   constructor(options: AuthenticatorOptions) {
-    this.#accountsOrigin = new URL(options.accountsUrl).origin;
-    this.#secret = options.internalTokenSecret;
+    this.#accounts = internalClient(options.internalTokenSecret).service('accounts', options.accountsUrl);
     this.#log = options.log;
     this.#apiKeyCacheMs = options.apiKeyCacheMs ?? 30_000;
     this.#now = options.now ?? Date.now;
@@ -139,34 +137,30 @@ export class Authenticator {
   }
 
   async #askAccounts(secret: string, requestId: string): Promise<Principal | null> {
-    const response = await this.#callAccounts(API_KEY_VERIFY_PATH, requestId, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ secret }),
-    });
-    if (response.status === 401 || response.status === 404) return null;
-    if (!response.ok) throw new AuthenticationUnavailableError(`API key verification failed: accounts answered HTTP ${response.status}`);
-    const verdict = ApiKeyVerdict.safeParse(await response.json());
+    // Not retried: a verification is cheap to ask again on the next request.
+    const response = await this.#callAccounts(API_KEY_VERIFY_PATH, requestId, { json: { secret } });
+    if (response.status === 401 || response.status === 404) {
+      await response.body.dump();
+      return null;
+    }
+    const body = await readJsonBody(response);
+    if (response.status !== 200) throw new AuthenticationUnavailableError(`API key verification failed: accounts answered HTTP ${response.status}`);
+    const verdict = ApiKeyVerdict.safeParse(body);
     if (!verdict.success) throw new AuthenticationUnavailableError(`API key verification failed: unexpected answer from accounts (${verdict.error.message})`);
     return verdict.data.principal;
   }
 
   async #fetchJwks(requestId: string): Promise<JSONWebKeySet> {
     const response = await this.#callAccounts(JWKS_PATH, requestId, { method: 'GET' });
-    if (!response.ok) throw new AuthenticationUnavailableError(`JWKS fetch failed: accounts answered HTTP ${response.status}`);
-    const body = (await response.json()) as { keys?: unknown };
+    const body = (await readJsonBody(response)) as { keys?: unknown } | undefined;
+    if (response.status !== 200) throw new AuthenticationUnavailableError(`JWKS fetch failed: accounts answered HTTP ${response.status}`);
     if (!body || !Array.isArray(body.keys)) throw new AuthenticationUnavailableError('JWKS fetch failed: accounts answered without keys');
     return { keys: body.keys as JWK[] };
   }
 
-  async #callAccounts(path: string, requestId: string, init: RequestInit): Promise<Response> {
-    const token = await signInternalToken(this.#secret, 'accounts', { principal: ANONYMOUS, requestId });
+  async #callAccounts(path: string, requestId: string, init: Pick<InternalRequest, 'method' | 'json'>): Promise<InternalResponse> {
     try {
-      return await fetch(new URL(path, this.#accountsOrigin), {
-        ...init,
-        headers: { ...(init.headers as Record<string, string>), [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': requestId },
-        signal: AbortSignal.timeout(5_000),
-      });
+      return await this.#accounts.request({ ...init, path, caller: systemCaller(requestId), timeoutMs: 5_000 });
     } catch (error) {
       this.#log.error({ err: error, path, requestId }, 'accounts unreachable for authentication');
       throw new AuthenticationUnavailableError(`accounts is unreachable: ${(error as Error).message}`);

@@ -1,7 +1,6 @@
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { ANONYMOUS } from '@listbackup/lib/principal';
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
-import { CLIENT_IP_HEADER, USER_AGENT_HEADER } from '@listbackup/lib/subgraph';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import { internalClient, readJsonBody, systemCaller, type Caller, type ServiceClient } from '@listbackup/lib/internal-client';
 import type { GatewayContext } from './context.ts';
 
 /** Seen by the `onSubgraphRequest` hook for every request the gateway sends to a subgraph. */
@@ -20,33 +19,54 @@ export interface SignedDataSourceOptions {
   onRequest?: (request: SubgraphRequest) => void;
 }
 
+type Response = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+/** A query-plan fetch that only reads may be sent again when the connection failed. */
+const READ_ONLY = /^\s*(query\b|\{)/;
+
 /**
- * Sends query-plan fetches to one subgraph, each with a fresh internal token addressed to that
- * subgraph (so a token captured from one subgraph is useless at another) carrying the caller.
+ * Sends query-plan fetches to one subgraph through the internal client: its keep-alive pool
+ * (a burst of fetches queues for a bounded set of connections instead of opening one each), and
+ * an internal token addressed to that subgraph carrying the caller — signed once per gateway
+ * request and subgraph, so a token captured from one subgraph is useless at another.
  */
-export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
   readonly #name: string;
-  readonly #secret: string;
+  readonly #path: string;
+  readonly #subgraph: ServiceClient;
   readonly #onRequest?: (request: SubgraphRequest) => void;
 
   constructor(options: SignedDataSourceOptions) {
-    // Node's own fetch keeps connections alive; the default fetcher opens a socket per request.
-    super({ url: options.url, fetcher: globalThis.fetch as unknown as RemoteGraphQLDataSource['fetcher'] });
     this.#name = options.name;
-    this.#secret = options.internalTokenSecret;
+    this.#path = new URL(options.url).pathname;
+    this.#subgraph = internalClient(options.internalTokenSecret).service(options.name, options.url);
     this.#onRequest = options.onRequest;
   }
 
-  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Response> {
     const { request } = options;
-    const context: Partial<GatewayContext> = 'incomingRequestContext' in options ? options.context : {};
-    const principal = context.principal ?? ANONYMOUS;
-    const requestId = context.requestId ?? 'gateway';
-    const headers = request.http!.headers;
-    headers.set(INTERNAL_TOKEN_HEADER, await signInternalToken(this.#secret, this.#name, { principal, requestId }));
-    headers.set('x-request-id', requestId);
-    if (context.clientIp) headers.set(CLIENT_IP_HEADER, context.clientIp);
-    if (context.userAgent) headers.set(USER_AGENT_HEADER, context.userAgent);
-    this.#onRequest?.({ subgraph: this.#name, query: request.query ?? '', operationName: request.operationName, variables: request.variables, requestId });
+    const query = request.query;
+    if (!query) throw new Error('Missing query');
+    const caller: Caller = 'incomingRequestContext' in options && options.context.principal ? options.context : systemCaller('gateway');
+    this.#onRequest?.({ subgraph: this.#name, query, operationName: request.operationName, variables: request.variables, requestId: caller.requestId });
+    const response = await this.#subgraph.request({
+      method: 'POST',
+      path: this.#path,
+      caller,
+      json: { query, variables: request.variables, operationName: request.operationName, extensions: request.extensions },
+      idempotent: READ_ONLY.test(query),
+    });
+    const body = await readJsonBody(response);
+    if (response.status < 200 || response.status >= 300) {
+      // Carries `extensions.response`, so the gateway masks it (errors.ts): the subgraph refused the request itself.
+      throw new GraphQLError(`${response.status}: subgraph ${this.#name} refused the request`, {
+        extensions: {
+          ...(response.status === 401 ? { code: 'UNAUTHENTICATED' } : response.status === 403 ? { code: 'FORBIDDEN' } : {}),
+          response: { status: response.status, body },
+        },
+      });
+    }
+    if (!body || typeof body !== 'object') throw new Error(`Subgraph ${this.#name} answered without a JSON body`);
+    return body as Response;
   }
 }

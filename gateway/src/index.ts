@@ -8,6 +8,7 @@ import type { Logger } from '@listbackup/lib/logger';
 import type { Principal } from '@listbackup/lib/principal';
 import { graphqlErrorBody, readBody, sendJson } from '@listbackup/lib/http';
 import { MAX_USER_AGENT_LENGTH, principalFields } from '@listbackup/lib/subgraph';
+import { internalClient } from '@listbackup/lib/internal-client';
 import { AuthenticationError, AuthenticationUnavailableError, Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { SignedDataSource, type SubgraphRequest } from './data-source.ts';
 import { formatGatewayError, logMaskedErrors } from './errors.ts';
@@ -79,6 +80,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...options.auth,
   });
 
+  const internal = internalClient(options.internalTokenSecret);
+  const readinessTargets = Object.fromEntries(Object.entries(subgraphUrls).map(([name, url]) => [name, internal.service(name, url)]));
   const dataSources = Object.fromEntries(
     Object.entries(subgraphUrls).map(([name, url]) => [name, new SignedDataSource({ name, url, internalTokenSecret: options.internalTokenSecret, onRequest: options.onSubgraphRequest })]),
   );
@@ -159,31 +162,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       case '/healthz':
         return sendJson(res, 200, { status: 'ok' });
       case '/readyz': {
-        const report = await checkReadiness(subgraphUrls, options.databaseUrl);
+        const report = await checkReadiness(readinessTargets, options.databaseUrl);
         const failed = Object.entries(report.checks).filter(([, status]) => status !== 'ok').map(([name]) => name);
         if (!report.ready) requestLog.warn({ checks: report.checks }, 'not ready');
         return sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'unavailable', checks: report.checks, ...(failed.length ? { failed } : {}) });
       }
       case OAUTH_CALLBACK_PATH:
-        return proxyOAuthCallback(req, res, {
-          platformsUrl: subgraphUrls.platforms,
-          internalTokenSecret: options.internalTokenSecret,
-          requestId,
-          clientIp: clientIp(req, options.trustProxy ?? false),
-          userAgent: userAgent(req),
-        });
+        return proxyOAuthCallback(req, res, internal.service('platforms', subgraphUrls.platforms), { requestId, clientIp: clientIp(req, options.trustProxy ?? false), userAgent: userAgent(req) });
       case '/.well-known/jwks.json':
         return sendJson(res, 200, await authenticator.publicJwks(requestId), { 'cache-control': 'public, max-age=300' });
       default: {
         const download = Object.hasOwn(DOWNLOAD_ROUTES, url.pathname) ? DOWNLOAD_ROUTES[url.pathname] : undefined;
         if (download && subgraphUrls[download.subgraph]) {
           const principal = (state.principal = await authenticator.authenticate(header(req, 'authorization'), requestId));
-          return proxyDownload(req, res, {
-            ...download,
-            url: subgraphUrls[download.subgraph],
-            internalTokenSecret: options.internalTokenSecret,
-            requestId,
+          return proxyDownload(req, res, internal.service(download.subgraph, subgraphUrls[download.subgraph]), download.path, {
             principal,
+            requestId,
             clientIp: clientIp(req, options.trustProxy ?? false),
             userAgent: userAgent(req),
           });

@@ -1,7 +1,6 @@
 import type http from 'node:http';
-import { ANONYMOUS } from '@listbackup/lib/principal';
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
-import { CLIENT_IP_HEADER, USER_AGENT_HEADER } from '@listbackup/lib/subgraph';
+import { systemCaller, type ServiceClient } from '@listbackup/lib/internal-client';
+import { passedHeaders } from './downloads.ts';
 
 export const OAUTH_CALLBACK_PATH = '/oauth/callback';
 
@@ -13,24 +12,22 @@ export const OAUTH_CALLBACK_PATH = '/oauth/callback';
 export async function proxyOAuthCallback(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  target: { platformsUrl: string; internalTokenSecret: string; requestId: string; clientIp?: string; userAgent?: string },
+  platforms: ServiceClient,
+  target: { requestId: string; clientIp?: string; userAgent?: string },
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
   }
   const search = new URL(req.url ?? '/', 'http://gateway').search;
-  const token = await signInternalToken(target.internalTokenSecret, 'platforms', { principal: ANONYMOUS, requestId: target.requestId });
-  const upstream = await fetch(`${new URL(target.platformsUrl).origin}${OAUTH_CALLBACK_PATH}${search}`, {
+  // The callback redeems a one-time code: it is sent once, never retried.
+  const upstream = await platforms.request({
     method: req.method,
-    headers: { [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': target.requestId, ...(target.clientIp ? { [CLIENT_IP_HEADER]: target.clientIp } : {}), ...(target.userAgent ? { [USER_AGENT_HEADER]: target.userAgent } : {}) },
-    redirect: 'manual',
+    path: `${OAUTH_CALLBACK_PATH}${search}`,
+    caller: { ...systemCaller(target.requestId), clientIp: target.clientIp, userAgent: target.userAgent },
+    idempotent: false,
   });
-  const headers: Record<string, string> = {};
-  upstream.headers.forEach((value, key) => {
-    if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive'].includes(key)) headers[key] = value;
-  });
-  const body = Buffer.from(await upstream.arrayBuffer());
-  res.writeHead(upstream.status, { ...headers, 'content-length': String(body.length) });
+  const body = Buffer.from(await upstream.body.arrayBuffer());
+  res.writeHead(upstream.status, { ...passedHeaders(upstream.headers, ['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']), 'content-length': String(body.length) });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { systemCaller, type ServiceClient } from '@listbackup/lib/internal-client';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -11,8 +12,8 @@ const CHECK_TIMEOUT_MS = 3_000;
  * Ready means every subgraph answers its own /readyz (which checks its database) with 200, and
  * the gateway's database, when it was given one, accepts a query.
  */
-export async function checkReadiness(subgraphUrls: Record<string, string>, databaseUrl?: string): Promise<ReadinessReport> {
-  const checks: [string, Promise<void>][] = Object.entries(subgraphUrls).map(([name, url]) => [name, subgraphReady(url)]);
+export async function checkReadiness(subgraphs: Record<string, ServiceClient>, databaseUrl?: string): Promise<ReadinessReport> {
+  const checks: [string, Promise<void>][] = Object.entries(subgraphs).map(([name, subgraph]) => [name, subgraphReady(subgraph)]);
   if (databaseUrl) checks.push(['database', databaseReady(databaseUrl)]);
   const results = await Promise.allSettled(checks.map(([, check]) => check));
   const report: ReadinessReport = { ready: true, checks: {} };
@@ -28,15 +29,18 @@ export async function checkReadiness(subgraphUrls: Record<string, string>, datab
   return report;
 }
 
-async function subgraphReady(graphqlUrl: string): Promise<void> {
-  let response: Response;
+async function subgraphReady(subgraph: ServiceClient): Promise<void> {
+  let status: number;
   try {
-    response = await fetch(new URL('/readyz', graphqlUrl), { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+    // Not retried: readiness reports what it sees now.
+    const response = await subgraph.request({ method: 'GET', path: '/readyz', caller: systemCaller('readiness'), timeoutMs: CHECK_TIMEOUT_MS, idempotent: false });
+    status = response.status;
+    await response.body.dump();
   } catch (error) {
-    throw new Error(`unreachable (${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message})`);
+    const cause = (error as Error).cause;
+    throw new Error(`unreachable (${cause instanceof Error ? (cause as NodeJS.ErrnoException).code || cause.message : (error as Error).message})`);
   }
-  await response.body?.cancel();
-  if (response.status !== 200) throw new Error(`not ready (HTTP ${response.status})`);
+  if (status !== 200) throw new Error(`not ready (HTTP ${status})`);
 }
 
 async function databaseReady(url: string): Promise<void> {

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Principal } from './principal.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.ts';
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from './internal-token.ts';
+import { internalClient, type Caller, type ServiceClient } from './internal-client.ts';
 
 export const ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -155,14 +155,14 @@ export async function subtreeAccounts(ctx: AuthContext, action: Action, accountI
 
 export const ACCESS_PATH = '/internal/access';
 
-/** Asks the accounts subgraph, authenticated with an internal token addressed to it. */
+/** Asks the accounts subgraph through the internal client, as the caller. */
 export class HttpAccessResolver implements AccessResolver {
-  readonly #url: string;
-  readonly #secret: string;
+  readonly #accounts: ServiceClient;
+  /** One caller per principal object (one per request), so a request signs one token for accounts. */
+  readonly #callers = new WeakMap<Principal, Caller>();
 
-  constructor(accountsUrl: string, secret: string) {
-    this.#url = new URL(ACCESS_PATH, accountsUrl).toString();
-    this.#secret = secret;
+  constructor(accountsUrl: string, internalTokenSecret: string) {
+    this.#accounts = internalClient(internalTokenSecret).service('accounts', accountsUrl);
   }
 
   async rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]> {
@@ -175,14 +175,10 @@ export class HttpAccessResolver implements AccessResolver {
     return body.visible as VisibleAccount[];
   }
 
-  async #post(principal: Principal, payload: unknown): Promise<Record<string, unknown>> {
-    const token = await signInternalToken(this.#secret, 'accounts', { principal, requestId: 'access' });
-    const response = await fetch(this.#url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
-      body: JSON.stringify(payload),
-    });
-    if (!response.ok) throw new Error(`access check failed: HTTP ${response.status}`);
-    return (await response.json()) as Record<string, unknown>;
+  #post(principal: Principal, payload: unknown): Promise<Record<string, unknown>> {
+    // A pure read: safe to retry.
+    let caller = this.#callers.get(principal);
+    if (!caller) this.#callers.set(principal, (caller = { principal, requestId: 'access' }));
+    return this.#accounts.json({ path: ACCESS_PATH, caller, json: payload, idempotent: true });
   }
 }

@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { keyringProblem } from './internal-token.ts';
 
 /**
  * Parses the environment once against a zod schema. A bad or missing value stops the
@@ -57,7 +58,16 @@ export const commonEnv = {
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   NATS_URL: z.url({ protocol: /^nats$/ }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  INTERNAL_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** The internal token keyring: comma-separated secrets, the first signs, all verify (rotation: `new,old`). */
+  INTERNAL_TOKEN_SECRET: internalTokenSecret(),
   /** Prefix of NATS subjects and durable consumer names, so several deployments can share one NATS. */
   EVENTS_NAMESPACE: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only').default('lb'),
 };
+
+/** `INTERNAL_TOKEN_SECRET`: one secret, or several comma-separated while rotating (the first signs). */
+export function internalTokenSecret() {
+  return z.string().superRefine((value, ctx) => {
+    const problem = keyringProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}

@@ -12,6 +12,7 @@ import type { Principal } from './principal.ts';
 import { AccessChecker, type AccessResolver, type AuthContext } from './access.ts';
 import { INTERNAL_TOKEN_HEADER, InternalTokenError, verifyInternalToken, type InternalClaims } from './internal-token.ts';
 import { graphqlErrorBody, readBody, sendJson } from './http.ts';
+import { CLIENT_IP_HEADER, USER_AGENT_HEADER } from './internal-client.ts';
 import { isAppError } from './errors.ts';
 
 /** What every resolver of every subgraph receives. */
@@ -27,8 +28,7 @@ export interface SubgraphContext extends AuthContext {
   userAgent?: string;
 }
 
-export const CLIENT_IP_HEADER = 'x-listbackup-client-ip';
-export const USER_AGENT_HEADER = 'x-listbackup-user-agent';
+export { CLIENT_IP_HEADER, USER_AGENT_HEADER } from './internal-client.ts';
 /** The longest user agent forwarded and recorded. */
 export const MAX_USER_AGENT_LENGTH = 512;
 
@@ -96,7 +96,7 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
 
     let claims: InternalClaims;
     try {
-      claims = await verifyInternalToken(options.internalTokenSecret, name, header(req, INTERNAL_TOKEN_HEADER));
+      claims = verifyInternalToken(options.internalTokenSecret, name, header(req, INTERNAL_TOKEN_HEADER));
     } catch (error) {
       if (!(error instanceof InternalTokenError)) throw error;
       log.warn({ reason: error.message, path: url.pathname }, 'rejected request without a valid gateway token');

@@ -1,4 +1,4 @@
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+import { internalClient, readJsonBody, systemCaller, type InternalResponse, type ServiceClient } from '@listbackup/lib/internal-client';
 import type { Credentials } from '@listbackup/catalogue/sdk';
 import { JobFailure } from '../worker/errors.ts';
 
@@ -17,31 +17,30 @@ export interface CredentialsProvider {
 
 /** Reads credentials from the platforms subgraph (`POST /internal/connections/credentials`). */
 export class PlatformsCredentials implements CredentialsProvider {
-  readonly #base: string;
-  readonly #secret: string;
+  readonly #platforms: ServiceClient;
 
   constructor(platformsUrl: string, internalTokenSecret: string) {
-    this.#base = platformsUrl;
-    this.#secret = internalTokenSecret;
+    this.#platforms = internalClient(internalTokenSecret).service('platforms', platformsUrl);
   }
 
   async get(accountId: string, connectionId: string, options: { forceRefresh?: boolean; requestId?: string } = {}): Promise<ConnectionCredentials> {
-    const token = await signInternalToken(this.#secret, 'platforms', { principal: { kind: 'anonymous' }, requestId: options.requestId ?? 'jobs-worker' });
-    let response: Response;
+    let response: InternalResponse;
     try {
-      response = await fetch(new URL('/internal/connections/credentials', this.#base), {
+      // Not retried here: a refresh may have rotated the platform's token; the job's own retry asks again.
+      response = await this.#platforms.request({
         method: 'POST',
-        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
-        body: JSON.stringify({ accountId, connectionId, forceRefresh: options.forceRefresh ?? false }),
-        signal: AbortSignal.timeout(30_000),
+        path: '/internal/connections/credentials',
+        caller: systemCaller(options.requestId ?? 'jobs-worker'),
+        json: { accountId, connectionId, forceRefresh: options.forceRefresh ?? false },
+        timeoutMs: 30_000,
       });
     } catch (cause) {
       throw new JobFailure('TRANSIENT', 'The connection’s credentials could not be read right now', { cause });
     }
-    const body = (await response.json().catch(() => ({}))) as Record<string, any>;
+    const body = ((await readJsonBody(response)) ?? {}) as Record<string, any>;
     if (response.status === 404) throw new JobFailure('CONFIG', 'The source’s connection no longer exists');
     if (response.status === 409) throw new JobFailure(body.transient ? 'TRANSIENT' : 'CONFIG', String(body.message ?? 'The connection cannot be used'));
-    if (!response.ok) throw new JobFailure('TRANSIENT', `Reading the connection’s credentials failed (HTTP ${response.status})`);
+    if (response.status !== 200) throw new JobFailure('TRANSIENT', `Reading the connection’s credentials failed (HTTP ${response.status})`);
     const credentials: Credentials = {};
     if (typeof body.apiKey === 'string') {
       // A database connection stores its connection string as its key.

@@ -1,5 +1,4 @@
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
-import type { Principal } from '@listbackup/lib/principal';
+import { internalClient, type Caller, type ServiceClient } from '@listbackup/lib/internal-client';
 import { AppError, NotFoundError } from '@listbackup/lib/errors';
 
 /** A snapshot as its catalogue (the sources subgraph) shows it to the caller. */
@@ -15,25 +14,18 @@ export interface SnapshotRef {
  * Asks the sources subgraph about a snapshot *as the caller*: sources runs its own authorization,
  * so a snapshot of another tenant is "not found" here exactly as it is there.
  */
+const SNAPSHOT = 'query ($id: ID!) { snapshot(id: $id) { id account { id } source { id } job { id } } }';
+
 export class SnapshotLookup {
-  readonly #graphqlUrl: string;
-  readonly #secret: string;
+  readonly #sources: ServiceClient;
 
   constructor(sourcesUrl: string, internalTokenSecret: string) {
-    this.#graphqlUrl = new URL('/graphql', sourcesUrl).toString();
-    this.#secret = internalTokenSecret;
+    this.#sources = internalClient(internalTokenSecret).service('sources', sourcesUrl);
   }
 
-  async get(principal: Principal, id: string, requestId: string): Promise<SnapshotRef> {
-    const token = await signInternalToken(this.#secret, 'sources', { principal, requestId });
-    const response = await fetch(this.#graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token, 'x-request-id': requestId },
-      body: JSON.stringify({ query: 'query ($id: ID!) { snapshot(id: $id) { id account { id } source { id } job { id } } }', variables: { id } }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`sources answered HTTP ${response.status}`);
-    const body = (await response.json()) as { data?: { snapshot?: any }; errors?: { message: string; extensions?: { code?: string } }[] };
+  /** `caller`: the request's (its principal, request id and client IP go along). */
+  async get(caller: Caller, id: string): Promise<SnapshotRef> {
+    const body = await this.#sources.graphql<{ snapshot?: any }>(caller, SNAPSHOT, { id });
     const error = body.errors?.[0];
     if (error) {
       const code = error.extensions?.code;

@@ -1,4 +1,4 @@
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+import { internalClient, systemCaller, type ServiceClient } from '@listbackup/lib/internal-client';
 import type { AnomalyKind } from '../services/anomaly.ts';
 import type { SnapshotChanges } from '../services/job-state.ts';
 
@@ -46,12 +46,10 @@ export interface SnapshotInfo {
  * routes trust the token (only our services hold the secret); the caller authorizes its own users.
  */
 export class SourcesClient {
-  readonly #base: string;
-  readonly #secret: string;
+  readonly #sources: ServiceClient;
 
-  constructor(sourcesUrl: string, secret: string) {
-    this.#base = sourcesUrl;
-    this.#secret = secret;
+  constructor(sourcesUrl: string, internalTokenSecret: string) {
+    this.#sources = internalClient(internalTokenSecret).service('sources', sourcesUrl);
   }
 
   async getSource(id: string, requestId = 'jobs'): Promise<SourceInfo | null> {
@@ -77,15 +75,8 @@ export class SourcesClient {
     return body.deleted as number;
   }
 
-  async #post(path: string, payload: unknown, requestId: string): Promise<Record<string, unknown>> {
-    const token = await signInternalToken(this.#secret, 'sources', { principal: { kind: 'anonymous' }, requestId });
-    const response = await fetch(new URL(path, this.#base), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
-      body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`sources ${path} answered HTTP ${response.status}`);
-    return (await response.json()) as Record<string, unknown>;
+  /** Every route here is safe to repeat (recording a snapshot is idempotent per job), so all are retried. */
+  #post(path: string, payload: unknown, requestId: string): Promise<Record<string, unknown>> {
+    return this.#sources.json({ path, json: payload, caller: systemCaller(requestId), idempotent: true });
   }
 }

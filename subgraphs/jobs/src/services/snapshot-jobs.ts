@@ -22,7 +22,7 @@ async function snapshotJob(ctx: JobsContext, snapshotId: string, kind: JobKind, 
     if (params.items.length === 0) throw new ValidationError('items: name at least one item, or leave items out for all of them', 'items');
     if (params.items.length > MAX_ITEMS) throw new ValidationError(`items: at most ${MAX_ITEMS} paths at a time`, 'items');
   }
-  const snapshot = await deps.lookup.get(ctx.principal, snapshotId, ctx.requestId);
+  const snapshot = await deps.lookup.get(ctx, snapshotId);
   await authorize(ctx, 'jobs:run', snapshot.accountId, 'Snapshot');
   const { job } = await enqueueJob(ctx.em, ctx.queue, {
     accountId: snapshot.accountId,

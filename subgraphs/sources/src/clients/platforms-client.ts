@@ -1,6 +1,5 @@
 import { AppError } from '@listbackup/lib/errors';
-import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
-import type { Principal } from '@listbackup/lib/principal';
+import { internalClient, type Caller, type ServiceClient } from '@listbackup/lib/internal-client';
 
 export interface ConnectionInfo {
   id: string;
@@ -18,29 +17,18 @@ const CONNECTION = `query($id: ID!) { connection(id: $id) { id status account { 
  * in the internal token), so platforms applies its own authorization. Sources never reads its tables.
  */
 export class PlatformsClient {
-  readonly #url: string;
-  readonly #secret: string;
+  readonly #platforms: ServiceClient;
 
-  /** `url`: the platforms subgraph's /graphql endpoint. */
-  constructor(url: string, secret: string) {
-    this.#url = url;
-    this.#secret = secret;
+  /** `url`: any URL of the platforms subgraph. */
+  constructor(url: string, internalTokenSecret: string) {
+    this.#platforms = internalClient(internalTokenSecret).service('platforms', url);
   }
 
   /** The connection, or null when it does not exist or the caller cannot see it. */
-  async getConnection(caller: { principal: Principal; requestId: string }, id: string): Promise<ConnectionInfo | null> {
-    const token = await signInternalToken(this.#secret, 'platforms', { principal: caller.principal, requestId: caller.requestId });
-    const response = await fetch(this.#url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
-      body: JSON.stringify({ query: CONNECTION, variables: { id } }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok && response.status !== 400) throw new Error(`platforms answered HTTP ${response.status}`);
-    const body = (await response.json()) as {
-      data?: { connection?: { id: string; status: string; account: { id: string }; platform: ConnectionInfo['platform']; resources: ConnectionInfo['resources'] } | null } | null;
-      errors?: { message: string; extensions?: { code?: string } }[];
-    };
+  async getConnection(caller: Caller, id: string): Promise<ConnectionInfo | null> {
+    const body = await this.#platforms.graphql<{
+      connection?: { id: string; status: string; account: { id: string }; platform: ConnectionInfo['platform']; resources: ConnectionInfo['resources'] } | null;
+    }>(caller, CONNECTION, { id });
     const error = body.errors?.[0];
     if (error) {
       const code = error.extensions?.code;
