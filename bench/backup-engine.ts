@@ -34,7 +34,7 @@ function* fileItems(root: string): Generator<SourceItem> {
       size: info.size,
       modifiedAt: info.mtime,
       changeMarker: fileChangeMarker(info),
-      content: () => createReadStream(full, { highWaterMark: 1024 * 1024 }),
+      content: () => createReadStream(full),
     };
   }
 }

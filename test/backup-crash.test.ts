@@ -134,7 +134,7 @@ async function startStack(stripeUrl: string, identityUrl: string): Promise<Stack
     started.push(platforms);
     const store = new LocalDirectoryStore(storageDir);
     const keyring = new Keyring([{ id: 'crash-1', key: storageKey }]);
-    const repository = createRepository({ store, keyring, sealWorkers: 1 });
+    const repository = createRepository({ store, keyring });
     const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
     const sources = await startSources(
       { ...runtime('sources', sourcesPort), access },

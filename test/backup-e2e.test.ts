@@ -104,7 +104,7 @@ async function startBackupStack(stripeUrl: string, identityUrl: string): Promise
     started.push(platforms);
     const store = new LocalDirectoryStore(storageDir);
     const keyring = new Keyring([{ id: 'test-1', key: randomBytes(32) }]);
-    const repository = createRepository({ store, keyring, sealWorkers: 1 });
+    const repository = createRepository({ store, keyring });
     const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
     const sources = await startSources(
       { ...runtime('sources', sourcesPort), access },

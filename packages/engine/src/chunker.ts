@@ -109,7 +109,7 @@ export class Chunker {
   /** The rest of the item as its last chunk, or null when the item ended on a boundary (or was empty). */
   finish(): Uint8Array | null {
     if (this.len === 0) return null;
-    const last = this.pieces.length === 1 ? this.pieces[0] : fresh(Buffer.concat(this.pieces, this.len));
+    const last = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.len);
     this.pieces = [];
     this.len = 0;
     this.h = 0;
@@ -160,27 +160,11 @@ export class Chunker {
       return tail;
     }
     this.pieces.push(tail);
-    const chunk = fresh(Buffer.concat(this.pieces, this.len + tail.length));
+    const chunk = Buffer.concat(this.pieces, this.len + tail.length);
     this.pieces = [];
     this.len = 0;
     return chunk;
   }
-}
-
-/**
- * Chunks the chunker assembled into memory of their own (not views of the caller's buffers): their
- * memory may be handed to a worker thread (transferred) instead of copied.
- */
-const freshChunks = new WeakSet<Uint8Array>();
-
-function fresh(chunk: Buffer): Buffer {
-  if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) freshChunks.add(chunk);
-  return chunk;
-}
-
-/** Whether `chunk` came from the chunker and owns its whole ArrayBuffer (nothing else refers to it). */
-export function ownsItsMemory(chunk: Uint8Array): boolean {
-  return freshChunks.has(chunk);
 }
 
 /** Chunks of a byte stream, in order; memory stays under one maximum-size chunk plus the source's own buffers. */

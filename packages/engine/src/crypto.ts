@@ -10,7 +10,7 @@
  * authenticates associated data naming the account, the kind of object and its name or address,
  * so bytes moved to another account or another key fail to open instead of decrypting.
  */
-import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { additionalData, EnvelopeError, IV_BYTES, KEY_BYTES, type Keyring, open, seal, TAG_BYTES } from './envelope.ts';
 import { DecryptionError, EngineConfigError } from './errors.ts';
 
@@ -75,10 +75,7 @@ export interface Opened {
   plaintext: Buffer;
 }
 
-/**
- * AES-256-GCM sealing of one account's chunks and repository objects. Separate from AccountKeys so
- * a worker thread can seal with the encryption key alone.
- */
+/** AES-256-GCM sealing of one account's chunks and repository objects, with its encryption key alone. */
 export class Sealer {
   readonly accountId: string;
   // A KeyObject, imported once: passing raw bytes re-imports the key on every chunk.
@@ -107,10 +104,22 @@ export class Sealer {
     return this.open(associatedData(`object:${kind}`, this.accountId, name), sealed, `${kind} ${name}`);
   }
 
+  /** A sealed chunk as its pieces: header and IV, ciphertext, tag (written one after the other, never copied together). */
+  sealChunkParts(address: string, body: Uint8Array, flags: number): Buffer[] {
+    return this.sealParts(associatedData('chunk', this.accountId, address), body, flags);
+  }
+
   private seal(aad: Buffer, body: Uint8Array, flags: number): Buffer {
-    const header = Buffer.from([...MAGIC, flags & 0xff]);
-    const { iv, ciphertext, tag } = seal(this.encKey, body, Buffer.concat([aad, header]));
-    return Buffer.concat([header, iv, ciphertext, tag], SEAL_OVERHEAD + ciphertext.length);
+    return Buffer.concat(this.sealParts(aad, body, flags), SEAL_OVERHEAD + body.length);
+  }
+
+  private sealParts(aad: Buffer, body: Uint8Array, flags: number): Buffer[] {
+    const head = Buffer.allocUnsafe(HEADER_BYTES + IV_BYTES);
+    MAGIC.copy(head, 0);
+    head[MAGIC.length] = flags & 0xff;
+    const iv = randomFillSync(head.subarray(HEADER_BYTES));
+    const { ciphertext, tag } = seal(this.encKey, body, Buffer.concat([aad, head.subarray(0, HEADER_BYTES)]), iv);
+    return [head, ciphertext, tag];
   }
 
   private open(aad: Buffer, sealed: Uint8Array, what: string): Opened {
@@ -141,18 +150,13 @@ export class AccountKeys {
   readonly accountId: string;
   readonly sealer: Sealer;
   private readonly idKey: KeyObject;
-  /** The derived keys, for the worker threads that address and seal chunks. */
-  readonly encryptionKey: Buffer;
-  readonly addressKey: Buffer;
 
   constructor(accountId: string, dataKey: Uint8Array) {
     if (dataKey.length !== DATA_KEY_BYTES) throw new EngineConfigError(`a data key is ${DATA_KEY_BYTES} bytes`);
     this.accountId = accountId;
     const salt = Buffer.from(`listbackup account ${accountId}`);
-    this.addressKey = Buffer.from(hkdfSync('sha256', dataKey, salt, 'listbackup chunk address v2', 32));
-    this.idKey = createSecretKey(this.addressKey);
-    this.encryptionKey = Buffer.from(hkdfSync('sha256', dataKey, salt, 'listbackup encryption v1', 32));
-    this.sealer = new Sealer(accountId, this.encryptionKey);
+    this.idKey = createSecretKey(Buffer.from(hkdfSync('sha256', dataKey, salt, 'listbackup chunk address v2', 32)));
+    this.sealer = new Sealer(accountId, Buffer.from(hkdfSync('sha256', dataKey, salt, 'listbackup encryption v1', 32)));
   }
 
   /** Content address of a plaintext chunk: HMAC-SHA256 of its SHA-256 (see chunkDigest) under this account's address key, hex. */

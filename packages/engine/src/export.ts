@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createZstdCompress } from 'node:zlib';
 import { type ArchiveEntry, safeArchivePath, tarStream, type ZipMethod, zipStream } from './archive.ts';
+import { ChunkReader } from './reader.ts';
 import type { AccountRepository } from './repository.ts';
 import { readSnapshot, type SnapshotHeader, type SnapshotItem, snapshotItems } from './snapshot.ts';
 
@@ -31,23 +32,24 @@ export interface ExportStream {
   stream: Readable;
 }
 
-/** Archive entries for a snapshot's items, with names made unique and safe. */
+/** Archive entries for a snapshot's items, with names made unique and safe; their chunks are read ahead by pack. */
 export async function* snapshotEntries(account: AccountRepository, snapshot: SnapshotHeader, options: { itemIds?: Iterable<string>; signal?: AbortSignal } = {}): AsyncGenerator<ArchiveEntry> {
   const ids = options.itemIds ? new Set(options.itemIds) : undefined;
   const used = new Set<string>();
-  for await (const item of snapshotItems(account, snapshot, { ids })) {
+  const reader = new ChunkReader(account, { signal: options.signal });
+  for await (const { item, chunks } of reader.items(snapshotItems(account, snapshot, { ids }))) {
     options.signal?.throwIfAborted();
-    yield itemEntry(account, snapshot, item, uniqueName(used, safeArchivePath(item.path)), options.signal);
+    yield itemEntry(snapshot, item, uniqueName(used, safeArchivePath(item.path)), chunks);
   }
 }
 
-function itemEntry(account: AccountRepository, snapshot: SnapshotHeader, item: SnapshotItem, name: string, signal?: AbortSignal): ArchiveEntry {
+function itemEntry(snapshot: SnapshotHeader, item: SnapshotItem, name: string, chunks: AsyncIterable<Buffer>): ArchiveEntry {
   const mtime = item.modifiedAt ? new Date(item.modifiedAt) : new Date(snapshot.createdAt);
   return {
     name,
     size: item.size,
     mtime: Number.isNaN(mtime.getTime()) ? new Date(snapshot.createdAt) : mtime,
-    content: () => account.readChunks(item.chunks, { signal, expectedContentHash: item.contentHash }),
+    content: () => chunks,
   };
 }
 

@@ -1,25 +1,26 @@
 /**
- * The content-addressed chunk repository of each account. An item's bytes are cut by the chunker;
- * each chunk is addressed by HMAC-SHA256 of its SHA-256 under the account's address key, and
- * stored once: a chunk that exists already costs a lookup and no bytes. New chunks are compressed
- * with zstd (kept raw when that does not shrink them), sealed with AES-256-GCM bound to the
- * account and the address, and written with putIfAbsent.
+ * The content-addressed chunk repository of each account. An item's bytes are cut by the chunker
+ * and each chunk is hashed once (SHA-256) on the calling thread; its address is the HMAC of that
+ * digest under the account's address key, and it is stored once: a chunk that exists already
+ * costs a lookup and no bytes. A new chunk is compressed with zstd on libuv's thread pool (kept raw
+ * when that does not shrink it), sealed with AES-256-GCM bound to the account and the address, and
+ * appended to the open pack (its pieces written as they are, several chunks per write).
  *
- * Writing and reading stream end to end: at most `concurrency` chunks are in flight, so memory
- * stays flat whatever the item's size, and a slow store slows the reader of the item (backpressure).
+ * Writing and reading stream end to end: the chunks in flight, counted by the memory they keep
+ * alive, stay under one byte budget per repository, so memory stays flat whatever the items'
+ * sizes, and a slow store slows the reader of the item (backpressure). Reads go through ChunkReader.
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { availableParallelism } from 'node:os';
 import { zstdDecompressSync } from 'node:zlib';
-import { type ChunkingParams, chunkStream, DEFAULT_CHUNKING, ownsItsMemory, validateChunkingParams } from './chunker.ts';
-import { encodeChunk, FLAG_ZSTD } from './codec.ts';
+import { type ChunkingParams, chunkStream, DEFAULT_CHUNKING, validateChunkingParams } from './chunker.ts';
+import { encodeChunk, FLAG_ZSTD, type SealedParts, sealedLength } from './codec.ts';
 import { AccountKeys, chunkDigest, ContentHash } from './crypto.ts';
-import { ChunkIntegrityError, DecryptionError, EngineConfigError, ItemIntegrityError, ObjectNotFoundError } from './errors.ts';
+import { ChunkIntegrityError, DecryptionError, EngineConfigError, ObjectNotFoundError } from './errors.ts';
 import type { DataKeyProvider } from './keys.ts';
 
 import { assertAddress, assertId, layout, packIdOfKey } from './layout.ts';
-import { SealPool } from './seal-pool.ts';
+import { ChunkReader } from './reader.ts';
 import { createObjectWriter, type ObjectInfo, type ObjectStore, type ObjectWriter } from './store.ts';
 import { ByteBudget, type ByteSource, bytesOf, TaskWindow } from './streams.ts';
 
@@ -57,8 +58,8 @@ export interface ReadItemOptions {
   signal?: AbortSignal;
   /** Content hash (see ContentHash) the item must have; the stream fails at its end if it does not. */
   expectedContentHash?: string;
-  /** Chunks fetched ahead of the reader (default 4). */
-  readAhead?: number;
+  /** Plaintext bytes read ahead of the consumer (default 8 MiB). */
+  readAheadBytes?: number;
 }
 
 export interface RepositoryOptions {
@@ -72,9 +73,7 @@ export interface RepositoryOptions {
   concurrency?: number;
   /** How many chunk addresses per account to remember as stored, saving a lookup each (default 200,000). */
   knownAddressLimit?: number;
-  /** Worker threads that compress and seal (default: cores - 1, at least 1); 0 seals on the calling thread. */
-  sealWorkers?: number;
-  /** Plaintext bytes of chunks in flight across all writes (default 8 MiB): bounds memory whatever the concurrency. */
+  /** Bytes of chunks in flight across all writes (default 8 MiB), counting the buffers they are cut from: bounds memory whatever the concurrency. */
   maxInflightBytes?: number;
   /** New chunks are appended to a pack of about this many bytes, stored as one object (default 16 MiB). */
   packSize?: number;
@@ -133,7 +132,6 @@ export class Repository {
   readonly keys: DataKeyProvider;
   readonly options: Required<Omit<RepositoryOptions, 'store' | 'keys'>>;
   private readonly accounts = new Map<string, Promise<AccountRepository>>();
-  private pool: SealPool | null = null;
   /** Shared by every item write of this repository. */
   readonly inflight: ByteBudget;
 
@@ -145,7 +143,6 @@ export class Repository {
       compressionLevel: options.compressionLevel ?? 3,
       concurrency: options.concurrency ?? 16,
       knownAddressLimit: options.knownAddressLimit ?? 200_000,
-      sealWorkers: options.sealWorkers ?? Math.max(1, availableParallelism() - 1),
       maxInflightBytes: options.maxInflightBytes ?? 8 * 1024 * 1024,
       packSize: options.packSize ?? 16 * 1024 * 1024,
     };
@@ -172,25 +169,15 @@ export class Repository {
     return opened;
   }
 
-  /** The worker pool that hashes and seals, or null when the repository seals on the calling thread. */
-  chunkPool(): SealPool | null {
-    if (this.options.sealWorkers <= 0) return null;
-    this.pool ??= new SealPool(this.options.sealWorkers);
-    return this.pool;
-  }
-
   /** Stores the open packs of every opened account (see AccountRepository.flush). */
   async flush(): Promise<void> {
     const opened = await Promise.allSettled([...this.accounts.values()]);
     await Promise.all(opened.map((result) => (result.status === 'fulfilled' ? result.value.flush() : undefined)));
   }
 
-  /** Stores the open packs, then stops the sealing workers (they also let the process exit when idle). */
+  /** Stores the open packs (call it on shutdown). */
   async close(): Promise<void> {
     await this.flush();
-    const pool = this.pool;
-    this.pool = null;
-    await pool?.close();
   }
 
   /** Forget opened accounts (their keys and address caches), e.g. after a key change. */
@@ -252,25 +239,24 @@ async function readConfig(store: ObjectStore, keys: AccountKeys, key: string): P
 }
 
 interface StoredChunk {
-  address: string;
   isNew: boolean;
   storedBytes: number;
 }
 
-interface DecodedChunk {
-  plaintext: Buffer;
-  digest: Uint8Array;
-}
+const REUSED: StoredChunk = Object.freeze({ isNew: false, storedBytes: 0 });
 
-interface WrittenChunk extends StoredChunk {
+export interface DecodedChunk {
+  plaintext: Buffer;
   /** SHA-256 of the plaintext. */
   digest: Uint8Array;
 }
 
-/** Chunks smaller than this are hashed and sealed inline: handing them to a worker costs more than it saves. */
-const INLINE_LIMIT = 16 * 1024;
-/** Chunks queued per worker before the writer seals on its own thread. */
-const WORKER_BACKLOG = 2;
+
+/** zstd decompression into one buffer of the expected size (no second copy). */
+function decompress(compressed: Buffer, size: number): Buffer {
+  const expected = Math.max(1, size);
+  return zstdDecompressSync(compressed, { maxOutputLength: expected, chunkSize: Math.max(64, expected) } as Parameters<typeof zstdDecompressSync>[1]);
+}
 
 /** One account's chunks. Obtain it from Repository.account(). */
 export class AccountRepository {
@@ -281,7 +267,6 @@ export class AccountRepository {
   private readonly repository: Repository;
   private readonly known = new Set<string>();
   private readonly writing = new Map<string, Promise<StoredChunk>>();
-  private confirmed: string[] = [];
   /** Packed chunks by address, from the pack indexes read so far. */
   private readonly locations = new Map<string, ChunkLocation>();
   private readonly packs = new Map<string, PackInfo>();
@@ -303,38 +288,17 @@ export class AccountRepository {
 
   /** Remember addresses known to be stored (e.g. from the parent snapshot's index) so writes skip them. */
   rememberStored(addresses: Iterable<string>): void {
-    const batch: string[] = [];
-    const pool = this.repository.chunkPool();
-    for (const address of addresses) {
-      this.rememberLocally(address);
-      batch.push(address);
-      if (batch.length >= 10_000) pool?.remember(this.accountId, batch.splice(0));
-    }
-    pool?.remember(this.accountId, batch);
+    for (const address of addresses) this.remember(address);
   }
 
   /** Forget that an address is stored (after deleting the chunk). */
   forgetStored(address: string): void {
     this.known.delete(address);
-    this.repository.chunkPool()?.forget(this.accountId, [address]);
   }
 
-  private rememberLocally(address: string): void {
+  private remember(address: string): void {
     if (this.known.size >= this.repository.options.knownAddressLimit) this.known.clear();
     this.known.add(address);
-  }
-
-  /** A write confirmed the address stored: remember it here, and tell the workers in batches. */
-  private confirm(address: string): void {
-    this.rememberLocally(address);
-    this.confirmed.push(address);
-    if (this.confirmed.length >= 64) this.flushConfirmed();
-  }
-
-  private flushConfirmed(): void {
-    if (this.confirmed.length === 0) return;
-    this.repository.chunkPool()?.remember(this.accountId, this.confirmed);
-    this.confirmed = [];
   }
 
   async writeItem(content: ByteSource, options: WriteItemOptions = {}): Promise<WriteItemResult> {
@@ -344,29 +308,26 @@ export class AccountRepository {
     const result: WriteItemResult = { chunks, size: 0, contentHash: '', newChunks: 0, reusedChunks: 0, newBytes: 0, reusedBytes: 0, storedBytes: 0 };
     const window = new TaskWindow(this.repository.options.concurrency);
     const budget = this.repository.inflight;
-    const pool = this.repository.chunkPool();
-    const digests: Uint8Array[] = [];
+    const contentHash = new ContentHash();
     try {
       for await (const plaintext of chunkStream(bytesOf(content), this.chunking)) {
         signal?.throwIfAborted();
-        const index = chunks.length;
         const size = plaintext.length;
-        const ref: ChunkRef = { address: '', size };
-        chunks.push(ref);
         result.size += size;
-        await budget.acquire(size);
-        let started = false;
+        // One SHA-256 pass: the address is keyed on the digest, the item's hash lists the digests.
+        const digest = chunkDigest(plaintext);
+        const address = this.keys.addressOf(digest);
+        chunks.push({ address, size });
+        contentHash.update(digest);
+        const release = await budget.hold(plaintext);
         try {
           await window.add(async () => {
-            started = true;
-            let stored: WrittenChunk;
+            let stored: StoredChunk;
             try {
-              stored = await (pool && this.sendsToWorker(pool, size) ? this.storeViaWorker(pool, plaintext) : this.storeInline(plaintext));
+              stored = await this.store1(address, plaintext);
             } finally {
-              budget.release(size);
+              release();
             }
-            ref.address = stored.address;
-            digests[index] = stored.digest;
             if (stored.isNew) {
               result.newChunks++;
               result.newBytes += size;
@@ -378,68 +339,36 @@ export class AccountRepository {
             onBytes?.(size);
           });
         } catch (error) {
-          if (!started) budget.release(size);
+          release();
           throw error;
         }
       }
       await window.drain();
-      const contentHash = new ContentHash();
-      for (const digest of digests) contentHash.update(digest);
       result.contentHash = contentHash.hex();
     } finally {
       await window.settle();
-      this.flushConfirmed();
     }
     return result;
   }
 
   /**
-   * Small chunks cost more to hand over than to seal; and when every worker has a backlog, this
-   * thread seals the chunk itself rather than wait (chunking alone leaves it idle part of the time).
+   * Stores one chunk unless it is stored already (known, or in a pack index); concurrent writes of
+   * one address share the work. A new chunk is compressed (on libuv's threads), sealed and appended
+   * to the open pack.
    */
-  private sendsToWorker(pool: SealPool, size: number): boolean {
-    return size >= INLINE_LIMIT && pool.backlog() < WORKER_BACKLOG;
-  }
-
-  /** Digests, addresses and seals on this thread, skipping the sealing for chunks already stored. */
-  private async storeInline(plaintext: Uint8Array): Promise<WrittenChunk> {
-    const digest = chunkDigest(plaintext);
-    const address = this.keys.addressOf(digest);
-    const stored = await this.store1(address, async () => {
-      if (await this.isStored(address)) return null;
-      return encodeChunk(this.keys.sealer, address, plaintext, this.repository.options.compressionLevel);
-    });
-    return { ...stored, digest };
-  }
-
-  private async storeViaWorker(pool: SealPool, plaintext: Uint8Array): Promise<WrittenChunk> {
-    // A chunk the chunker assembled is this write's alone: its memory moves to the worker, uncopied.
-    const { address, digest, sealed } = await pool.process(this.keys, plaintext, this.repository.options.compressionLevel, ownsItsMemory(plaintext));
-    const stored = await this.store1(address, async () => {
-      if (!sealed) return null;
-      if (await this.isStored(address)) return null;
-      return sealed;
-    });
-    return { ...stored, digest };
-  }
-
-  /**
-   * Stores one chunk unless it is stored already: `seal` returns its sealed bytes, or null when it
-   * found the chunk stored. Concurrent writes of one address share the work.
-   */
-  private store1(address: string, seal: () => Promise<Buffer | null>): Promise<StoredChunk> {
-    if (this.known.has(address)) return Promise.resolve({ address, isNew: false, storedBytes: 0 });
+  private store1(address: string, plaintext: Uint8Array): Promise<StoredChunk> {
+    if (this.known.has(address)) return Promise.resolve(REUSED);
     const inFlight = this.writing.get(address);
-    if (inFlight) return inFlight.then(() => ({ address, isNew: false, storedBytes: 0 }));
+    if (inFlight) return inFlight.then(() => REUSED);
     const work = (async (): Promise<StoredChunk> => {
-      const sealed = await seal();
-      if (!sealed) {
-        this.confirm(address);
-        return { address, isNew: false, storedBytes: 0 };
+      if (await this.isStored(address)) {
+        this.remember(address);
+        return REUSED;
       }
+      const sealed = await encodeChunk(this.keys.sealer, address, plaintext, this.repository.options.compressionLevel);
       await this.append(address, sealed);
-      this.confirm(address);
-      return { address, isNew: true, storedBytes: sealed.length };
+      this.remember(address);
+      return { isNew: true, storedBytes: sealedLength(sealed) };
     })();
     this.writing.set(address, work);
     const clear = () => this.writing.delete(address);
@@ -452,12 +381,9 @@ export class AccountRepository {
    * decompress to the recorded size and hash back to its address. Anything else is a ChunkIntegrityError.
    */
   async readChunk(ref: ChunkRef): Promise<Buffer> {
-    return (await this.readDecoded(ref)).plaintext;
-  }
-
-  private async readDecoded(ref: ChunkRef): Promise<DecodedChunk> {
     assertAddress(ref.address);
-    return this.decodeChunk(ref, await this.readSealed(ref.address));
+    if (this.unflushed.has(ref.address)) await this.flush(); // in the open pack: store it, then read it back
+    return (await new ChunkReader(this).read(ref)).plaintext;
   }
 
   /** The sealed bytes of a chunk: from the open pack or a stored pack (ranged read). */
@@ -543,11 +469,11 @@ export class AccountRepository {
   }
 
   /** Appends a sealed chunk to the open pack (written through to a temporary object); a full pack is committed in the background. */
-  private async append(address: string, sealed: Buffer): Promise<void> {
+  private async append(address: string, sealed: SealedParts): Promise<void> {
     while (!this.openPack && this.packWrites.size >= MAX_PACK_WRITES) await Promise.race(this.packWrites);
     if (this.packError) throw this.packError;
     const pack = (this.openPack ??= this.newPack());
-    pack.entries.push([address, pack.writer.size, sealed.length]);
+    pack.entries.push([address, pack.writer.size, sealedLength(sealed)]);
     this.unflushed.add(address);
     const written = pack.writer.write(sealed);
     if (pack.writer.size >= this.repository.options.packSize) this.rotate();
@@ -678,12 +604,8 @@ export class AccountRepository {
     return written;
   }
 
-  /** Decodes a sealed chunk already fetched (verify reads chunks itself). */
-  openChunk(ref: ChunkRef, sealed: Buffer): Buffer {
-    return this.decodeChunk(ref, sealed).plaintext;
-  }
-
-  private decodeChunk(ref: ChunkRef, sealed: Buffer): DecodedChunk {
+  /** Opens a sealed chunk and checks it (see readChunk). */
+  decode(ref: ChunkRef, sealed: Buffer): DecodedChunk {
     let opened: ReturnType<AccountKeys['openChunk']>;
     try {
       opened = this.keys.openChunk(ref.address, sealed);
@@ -693,7 +615,7 @@ export class AccountRepository {
     let plaintext: Buffer;
     if (opened.flags & FLAG_ZSTD) {
       try {
-        plaintext = zstdDecompressSync(opened.plaintext, { maxOutputLength: Math.max(1, ref.size) });
+        plaintext = decompress(opened.plaintext, ref.size);
       } catch (cause) {
         throw new ChunkIntegrityError(ref.address, 'corrupt', 'does not decompress to its recorded size', { cause });
       }
@@ -706,35 +628,12 @@ export class AccountRepository {
     return { plaintext, digest };
   }
 
-  /** The plaintext of `chunks` in order, fetching a few ahead; optionally checks the whole item's content hash. */
+  /** The plaintext of `chunks` in order, read ahead by pack (see ChunkReader); optionally checks the whole item's content hash. */
   async *readChunks(chunks: readonly ChunkRef[], options: ReadItemOptions = {}): AsyncGenerator<Buffer> {
     const { signal, expectedContentHash } = options;
-    const ahead = Math.max(1, options.readAhead ?? 4);
-    const contentHash = new ContentHash();
-    const pending: Promise<DecodedChunk>[] = [];
-    let next = 0;
-    const fill = () => {
-      while (pending.length < ahead && next < chunks.length) {
-        const promise = this.readDecoded(chunks[next++]);
-        promise.catch(() => {}); // observed when its turn comes
-        pending.push(promise);
-      }
-    };
-    try {
-      fill();
-      while (pending.length > 0) {
-        signal?.throwIfAborted();
-        const { plaintext, digest } = await pending.shift()!;
-        fill();
-        contentHash.update(digest);
-        yield plaintext;
-      }
-    } finally {
-      await Promise.allSettled(pending);
-    }
-    if (expectedContentHash && contentHash.hex() !== expectedContentHash) {
-      throw new ItemIntegrityError('(stream)', `content hash differs from ${expectedContentHash}`);
-    }
+    if (chunks.some((ref) => this.unflushed.has(ref.address))) await this.flush();
+    const reader = new ChunkReader(this, { signal, readAheadBytes: options.readAheadBytes });
+    for await (const { chunks: content } of reader.items([{ chunks, contentHash: expectedContentHash }])) yield* content;
   }
 
   readItem(chunks: readonly ChunkRef[], options?: ReadItemOptions): Readable {

@@ -7,7 +7,7 @@
  * lives in its own file so that loading the engine does not load the AWS SDK.
  */
 import { randomBytes } from 'node:crypto';
-import { close as closeCb, type Dirent, fdatasync as fdatasyncCb, open as openCb, read as readCb, stat as statCb, write as writeCb } from 'node:fs';
+import { close as closeCb, type Dirent, fdatasync as fdatasyncCb, open as openCb, read as readCb, stat as statCb, write as writeCb, writev as writevCb } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, join, sep } from 'node:path';
@@ -36,9 +36,10 @@ export interface ObjectStore {
   getBytes(key: string): Promise<Buffer>;
   /**
    * `length` bytes from `offset` (a chunk inside a pack); ObjectNotFoundError when the object is
-   * absent. Fewer bytes come back when the object ends first.
+   * absent. Fewer bytes come back when the object ends first. A backend may read into `into`
+   * (at least `length` bytes, reused by the caller) and return a view of it.
    */
-  getRange(key: string, offset: number, length: number): Promise<Buffer>;
+  getRange(key: string, offset: number, length: number, into?: Buffer): Promise<Buffer>;
   head(key: string): Promise<ObjectInfo | null>;
   exists(key: string): Promise<boolean>;
   /** Removes the object; removing an absent one is not an error. */
@@ -65,8 +66,8 @@ export interface ObjectStore {
 export interface ObjectWriter {
   /** Bytes appended so far (including writes still in flight). */
   readonly size: number;
-  /** Appends `body` at the current end; calls may overlap, pieces land in call order. */
-  write(body: Uint8Array): Promise<void>;
+  /** Appends `body` (one buffer, or pieces written one after the other) at the current end; calls may overlap, pieces land in call order. */
+  write(body: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /** Waits for the writes, then stores the object unless one exists (false then). Nothing is visible before. */
   commit(): Promise<boolean>;
   /** Drops what was written. */
@@ -83,8 +84,10 @@ export function createObjectWriter(store: ObjectStore, key: string): ObjectWrite
       return size;
     },
     async write(body) {
-      parts.push(body);
-      size += body.length;
+      for (const part of piecesOf(body)) {
+        parts.push(part);
+        size += part.length;
+      }
     },
     async commit() {
       const body = Buffer.concat(parts);
@@ -97,10 +100,30 @@ export function createObjectWriter(store: ObjectStore, key: string): ObjectWrite
   };
 }
 
+function piecesOf(body: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
+  return body instanceof Uint8Array ? [body] : body;
+}
+
+/** Writes `buffers` back to back at `position`, however many calls it takes. */
+async function writeAllAt(fd: number, buffers: Uint8Array[], position: number): Promise<void> {
+  let queue = buffers;
+  while (queue.length > 0) {
+    // At most IOV_MAX (1024) pieces per call.
+    const batch = queue.length > 1024 ? queue.slice(0, 1024) : queue;
+    let written = (await writevFd(fd, batch, position)).bytesWritten;
+    position += written;
+    let done = 0;
+    while (done < batch.length && written >= batch[done].length) written -= batch[done++].length;
+    const rest = done < batch.length && written > 0 ? [batch[done].subarray(written), ...batch.slice(done + 1)] : batch.slice(done);
+    queue = [...rest, ...queue.slice(batch.length)];
+  }
+}
+
 // The callback API costs the event loop less per call than FileHandle promises, and a chunk
 // write is six calls: open, write, fdatasync, close, link, unlink.
 const openFd = promisify(openCb);
 const writeFd = promisify(writeCb);
+const writevFd = promisify(writevCb);
 const syncFd = promisify(fdatasyncCb);
 const readFd = promisify(readCb);
 const closeFd = promisify(closeCb);
@@ -225,12 +248,39 @@ export class LocalDirectoryStore implements ObjectStore {
     const tmp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
     const ready = this.ensureDir(dir).then(() => openFd(tmp, 'wx'));
     ready.catch(() => {});
-    const pending = new Set<Promise<void>>();
+    // Appends queue up while a write is in flight and go out together in one writev: a pack of
+    // small chunks costs a few system calls, not one per chunk.
+    let queued: { pieces: readonly Uint8Array[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
+    let queuedAt = 0;
+    let flowing: Promise<void> | null = null;
     let size = 0;
     let failed: unknown = null;
     let closed = false;
+    const flow = (fd: number): Promise<void> =>
+      (flowing ??= (async () => {
+        try {
+          while (queued.length > 0) {
+            const batch = queued;
+            const position = queuedAt;
+            queued = [];
+            queuedAt = size;
+            try {
+              if (failed) throw failed;
+              await writeAllAt(fd, batch.flatMap((entry) => entry.pieces) as Uint8Array[], position);
+              for (const entry of batch) entry.resolve();
+            } catch (error) {
+              failed ??= error;
+              for (const entry of batch) entry.reject(error);
+            }
+          }
+        } finally {
+          flowing = null;
+        }
+      })());
     const settle = async () => {
-      while (pending.size > 0) await Promise.all([...pending]);
+      const fd = await ready.catch(() => null);
+      if (fd !== null && queued.length > 0) void flow(fd);
+      while (flowing) await flowing;
     };
     const discard = async (fd: number | null) => {
       closed = true;
@@ -243,22 +293,14 @@ export class LocalDirectoryStore implements ObjectStore {
       },
       write: (body) => {
         if (closed) return Promise.reject(new Error(`writer of ${key} is closed`));
-        const position = size;
-        size += body.length;
-        const written = ready.then(async (fd) => {
-          for (let offset = 0; offset < body.length; ) {
-            const { bytesWritten } = await writeFd(fd, body, offset, body.length - offset, position + offset);
-            offset += bytesWritten;
-          }
+        const pieces = piecesOf(body);
+        if (queued.length === 0) queuedAt = size;
+        for (const piece of pieces) size += piece.length;
+        const written = new Promise<void>((resolve, reject) => queued.push({ pieces, resolve, reject }));
+        ready.then(flow, (error: unknown) => {
+          failed ??= error;
+          for (const entry of queued.splice(0)) entry.reject(error);
         });
-        const tracked: Promise<void> = written.then(
-          () => {},
-          (error: unknown) => {
-            failed ??= error;
-          },
-        );
-        pending.add(tracked);
-        void tracked.finally(() => pending.delete(tracked));
         return written;
       },
       commit: async () => {
@@ -324,7 +366,7 @@ export class LocalDirectoryStore implements ObjectStore {
     }
   }
 
-  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+  async getRange(key: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     let fd: number;
     try {
       fd = await openFd(this.path(key), 'r');
@@ -332,7 +374,7 @@ export class LocalDirectoryStore implements ObjectStore {
       throw notFound(error, key);
     }
     try {
-      const out = Buffer.allocUnsafe(length);
+      const out = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
       let filled = 0;
       while (filled < length) {
         const { bytesRead } = await readFd(fd, out, filled, length - filled, offset + filled);

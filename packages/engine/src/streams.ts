@@ -81,15 +81,48 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 export class ByteBudget {
   private used = 0;
   private waiters: (() => void)[] = [];
+  private readonly holds = new Map<ArrayBufferLike, { count: number; ready: Promise<void> }>();
   readonly limit: number;
 
   constructor(limit: number) {
     this.limit = limit;
   }
 
+  /** Takes `bytes` if they fit now (or nothing is taken), without waiting. */
+  tryAcquire(bytes: number): boolean {
+    if (this.used > 0 && this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
   async acquire(bytes: number): Promise<void> {
     while (this.used > 0 && this.used + bytes > this.limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
     this.used += bytes;
+  }
+
+  /**
+   * Holds the memory `view` keeps alive until the returned function is called: its whole
+   * ArrayBuffer (a chunk cut from a 1 MiB read keeps the MiB alive), counted once however many
+   * views of it are in flight.
+   */
+  async hold(view: Uint8Array): Promise<() => void> {
+    const buffer = view.buffer;
+    let entry = this.holds.get(buffer);
+    if (!entry) {
+      entry = { count: 0, ready: this.acquire(buffer.byteLength) };
+      this.holds.set(buffer, entry);
+    }
+    const held = entry;
+    held.count++;
+    await held.ready;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--held.count > 0) return;
+      this.holds.delete(buffer);
+      this.release(buffer.byteLength);
+    };
   }
 
   release(bytes: number): void {

@@ -6,9 +6,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ChunkIntegrityError, EngineConfigError } from './errors.ts';
+import { ChunkReader } from './reader.ts';
 import type { AccountRepository, ChunkRef } from './repository.ts';
 import { listSnapshots, readSnapshot, type SnapshotHeader, snapshotChunks, snapshotItems } from './snapshot.ts';
-import { TaskWindow } from './streams.ts';
 
 export interface VerifyOptions {
   /** Snapshots to verify (default: every published snapshot of the account). */
@@ -19,6 +19,7 @@ export interface VerifyOptions {
   seed?: string;
   /** Also read every manifest page (default true). */
   checkManifests?: boolean;
+  /** Ranged reads in flight at once (default 4). */
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: (progress: { checkedChunks: number; totalChunks: number; checkedBytes: number }) => void;
@@ -93,25 +94,33 @@ export async function verify(account: AccountRepository, options: VerifyOptions 
     manifestProblems,
     ok: true,
   };
-  const window = new TaskWindow(options.concurrency ?? 8);
-  try {
-    for (const ref of sample) {
-      signal?.throwIfAborted();
-      await window.add(async () => {
-        try {
-          await account.readChunk(ref);
-          report.checkedBytes += ref.size;
-        } catch (error) {
-          if (!(error instanceof ChunkIntegrityError)) throw error;
-          report.problems.push({ address: ref.address, problem: error.problem, detail: error.message, snapshots: chunks.get(ref.address)!.snapshots });
-        }
-        report.checkedChunks++;
-        options.onProgress?.({ checkedChunks: report.checkedChunks, totalChunks: sample.length, checkedBytes: report.checkedBytes });
-      });
+  // In pack order, so each pack is read once, front to back.
+  const located: { ref: ChunkRef; packId: string; offset: number }[] = [];
+  const problem = (ref: ChunkRef, error: ChunkIntegrityError) => {
+    report.problems.push({ address: ref.address, problem: error.problem, detail: error.message, snapshots: chunks.get(ref.address)!.snapshots });
+  };
+  for (const ref of sample) {
+    signal?.throwIfAborted();
+    const location = await account.locate(ref.address);
+    if (location) located.push({ ref, packId: location.packId, offset: location.offset });
+    else {
+      problem(ref, new ChunkIntegrityError(ref.address, 'missing', 'not in the store'));
+      report.checkedChunks++;
     }
-    await window.drain();
-  } finally {
-    await window.settle();
+  }
+  located.sort((a, b) => (a.packId < b.packId ? -1 : a.packId > b.packId ? 1 : a.offset - b.offset));
+  const reader = new ChunkReader(account, { signal, parallelReads: options.concurrency });
+  for await (const { item, chunks: content } of reader.items(located.map(({ ref }) => ({ chunks: [ref] })))) {
+    const ref = item.chunks[0];
+    try {
+      for await (const _ of content);
+      report.checkedBytes += ref.size;
+    } catch (error) {
+      if (!(error instanceof ChunkIntegrityError)) throw error;
+      problem(ref, error);
+    }
+    report.checkedChunks++;
+    options.onProgress?.({ checkedChunks: report.checkedChunks, totalChunks: sample.length, checkedBytes: report.checkedBytes });
   }
   report.problems.sort((a, b) => (a.address < b.address ? -1 : 1));
   report.ok = report.problems.length === 0 && manifestProblems.length === 0;

@@ -3,9 +3,9 @@ import { ConnectorError, type ConnectorItem } from '@listbackup/catalogue/sdk';
 import { JobFailure } from '../worker/errors.ts';
 import type { BackupSettings } from './settings.ts';
 
-/** One repository per process: it caches account keys and owns the sealing threads. */
-export function createRepository(settings: Pick<BackupSettings, 'store' | 'keyring' | 'sealWorkers'>): Repository {
-  return new Repository({ store: settings.store, keys: new StoreKeyProvider(settings.store, settings.keyring), sealWorkers: settings.sealWorkers });
+/** One repository per process: it caches account keys and shares one budget of bytes in flight. */
+export function createRepository(settings: Pick<BackupSettings, 'store' | 'keyring'>): Repository {
+  return new Repository({ store: settings.store, keys: new StoreKeyProvider(settings.store, settings.keyring) });
 }
 
 /** The catalogue's `manifestKey` of an engine snapshot: the key of its (sealed) header. */

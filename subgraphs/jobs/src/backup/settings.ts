@@ -25,8 +25,6 @@ export interface BackupSettings {
   connectors?: ConnectorRegistryOptions;
   /** Connector retry overrides (tests shorten the backoff). */
   connectorRetry?: Partial<RetryPolicy>;
-  /** Seal worker threads of the engine (default: the engine's own). */
-  sealWorkers?: number;
   /** Unreferenced chunks younger than this survive a prune (default: the engine's hour). */
   gcGraceMs?: number;
   /** How often an incremental resource is read in full again, to drop what was deleted at the platform (default a week). */

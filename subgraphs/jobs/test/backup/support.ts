@@ -110,7 +110,7 @@ export async function startBackupRig(
   const sources = await new FakeSources().start();
   const store = new LocalDirectoryStore(storageDir);
   const keyring = new Keyring([{ id: 'test-1', key: randomBytes(32) }]);
-  const repository = createRepository({ store, keyring, sealWorkers: 1 });
+  const repository = createRepository({ store, keyring });
   const credentials = new StaticCredentials(connections);
   const bus = new InProcessEventBus();
   let subgraph: TestSubgraph;

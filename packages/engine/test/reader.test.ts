@@ -1,0 +1,134 @@
+/**
+ * The one reader of restore, export and verify: reads planned by pack and offset, bounded read-ahead.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StaticKeyProvider } from '../src/keys.ts';
+import { runBackup, type SourceItem } from '../src/pipeline.ts';
+import { ChunkReader } from '../src/reader.ts';
+import { Repository } from '../src/repository.ts';
+import { DirectoryTarget, restoreSnapshot } from '../src/restore.ts';
+import { readSnapshot, snapshotItems } from '../src/snapshot.ts';
+import { LocalDirectoryStore } from '../src/store.ts';
+import { ByteBudget } from '../src/streams.ts';
+import { verify } from '../src/verify.ts';
+import { collect, jsonRecords, newAccountId, randomBuffer, sha256, tempDir } from './support.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** A store that records every ranged read. */
+class RecordingStore extends LocalDirectoryStore {
+  readonly ranges: { key: string; offset: number; length: number }[] = [];
+  override async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    this.ranges.push({ key, offset, length });
+    return super.getRange(key, offset, length);
+  }
+}
+
+function dir(name: string): string {
+  const made = tempDir(name);
+  cleanups.push(made.cleanup);
+  return made.dir;
+}
+
+async function backedUp(items: SourceItem[]) {
+  const store = new RecordingStore(dir('store'), { durable: false });
+  const accountId = newAccountId();
+  // Small packs, several items at once: the chunks of different items interleave in the packs.
+  const repository = new Repository({ store, keys: new StaticKeyProvider({ [accountId]: randomBuffer(accountId, 32) }), packSize: 1024 * 1024 });
+  cleanups.push(() => repository.close());
+  const { snapshot } = await runBackup(repository, { accountId, sourceId: 'src', items, itemConcurrency: 4 });
+  const account = await repository.account(accountId);
+  store.ranges.length = 0;
+  return { store, account, snapshot };
+}
+
+const data = [
+  ...Array.from({ length: 12 }, (_, i) => ({ id: `file-${i}`, path: `files/${i}.bin`, bytes: randomBuffer(`file ${i}`, 200_000 + i * 50_000) })),
+  ...Array.from({ length: 4 }, (_, i) => ({ id: `json-${i}`, path: `records/${i}.ndjson`, bytes: jsonRecords(`json ${i}`, 3000) })),
+  ...Array.from({ length: 30 }, (_, i) => ({ id: `rec-${i}`, path: `records/one-${i}.json`, bytes: Buffer.from(JSON.stringify({ id: i, name: `record ${i}` })) })),
+];
+const sourceItems = (): SourceItem[] => data.map(({ id, path, bytes }) => ({ id, path, content: () => [bytes.subarray(0, bytes.length >> 1), bytes.subarray(bytes.length >> 1)] }));
+
+/** Per pack, the ranges read must not overlap and must come in offset order: each stretch read once, front to back. */
+function expectEachPackReadOnceInOrder(ranges: RecordingStore['ranges']): void {
+  const byPack = new Map<string, { offset: number; length: number }[]>();
+  for (const range of ranges) byPack.set(range.key, [...(byPack.get(range.key) ?? []), range]);
+  expect(byPack.size).toBeGreaterThan(1);
+  for (const list of byPack.values()) {
+    for (let i = 1; i < list.length; i++) expect(list[i].offset).toBeGreaterThanOrEqual(list[i - 1].offset + list[i - 1].length);
+  }
+}
+
+describe('reads planned by pack', () => {
+  it('restores byte for byte, reading each pack once in offset order, in far fewer reads than chunks', async () => {
+    const { store, account, snapshot } = await backedUp(sourceItems());
+    const target = dir('restore');
+    const result = await restoreSnapshot(account, snapshot.id, new DirectoryTarget(target), { concurrency: 4 });
+    expect(result.itemsRestored).toBe(data.length);
+    for (const item of data) expect(sha256(readFileSync(join(target, ...item.path.split('/'))))).toBe(sha256(item.bytes));
+    expectEachPackReadOnceInOrder(store.ranges);
+    const read = store.ranges.reduce((sum, range) => sum + range.length, 0);
+    const packs = await account.listPacks();
+    expect(read).toBe(packs.reduce((sum, pack) => sum + pack.bytes, 0));
+    expect(store.ranges.length).toBeLessThan(snapshot.totals.chunks / 3);
+  });
+
+  it('verifies every chunk reading each pack once, front to back', async () => {
+    const { store, account } = await backedUp(sourceItems());
+    const report = await verify(account);
+    expect(report.ok).toBe(true);
+    expect(report.checkedChunks).toBe(report.referencedChunks);
+    expectEachPackReadOnceInOrder(store.ranges);
+  });
+
+  it('keeps items whole and in order with a read-ahead far smaller than one item, several items written at once', async () => {
+    const { account, snapshot } = await backedUp(sourceItems());
+    const target = dir('restore');
+    await restoreSnapshot(account, snapshot.id, new DirectoryTarget(target), { concurrency: 3, readAheadBytes: 64 * 1024 });
+    for (const item of data) expect(sha256(readFileSync(join(target, ...item.path.split('/'))))).toBe(sha256(item.bytes));
+  });
+
+  it('gives its room back when the consumer stops early, and reads again afterwards', async () => {
+    const { account, snapshot } = await backedUp(sourceItems());
+    const reader = new ChunkReader(account, { readAheadBytes: 256 * 1024 });
+    const header = await readSnapshot(account, snapshot.id);
+    for await (const { chunks } of reader.items(snapshotItems(account, header))) {
+      for await (const _ of chunks) break;
+      break;
+    }
+    let items = 0;
+    for await (const { item, chunks } of reader.items(snapshotItems(account, header))) {
+      const bytes = Buffer.concat(await collect(chunks));
+      expect(sha256(bytes)).toBe(sha256(data.find((d) => d.id === item.id)!.bytes));
+      items++;
+    }
+    expect(items).toBe(data.length);
+  });
+});
+
+describe('in-flight budget', () => {
+  it('counts the buffer a view keeps alive, once for all its views, and makes others wait for room', async () => {
+    const budget = new ByteBudget(1000);
+    const shared = new Uint8Array(800);
+    const releaseA = await budget.hold(shared.subarray(0, 100));
+    const releaseB = await budget.hold(shared.subarray(100, 200));
+    let other = false;
+    const waiting = budget.hold(new Uint8Array(300)).then((release) => {
+      other = true;
+      return release;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(other).toBe(false); // 800 held + 300 > 1000
+    releaseA();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(other).toBe(false); // the 800 bytes are still kept alive by the second view
+    releaseB();
+    (await waiting)();
+    expect(other).toBe(true);
+  });
+});
