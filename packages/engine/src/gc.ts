@@ -128,7 +128,7 @@ export async function collectGarbage(account: AccountRepository, options: GcOpti
     const live: string[] = [];
     let unusedBytes = 0;
     let unused = 0;
-    for (const [address, , length] of pack.entries) {
+    for (const [address, , length] of await account.packEntries(pack.id)) {
       // An address stored twice (two writers) counts once, in the pack readers are sent to.
       const canonical = (await account.locate(address))?.packId === pack.id;
       if (canonical) result.scannedChunks++;

@@ -14,7 +14,7 @@
 import { EngineConfigError, ItemRejectedError } from './errors.ts';
 import { layout } from './layout.ts';
 import type { Repository, WriteItemResult } from './repository.ts';
-import { type Json, listSnapshots, readSnapshot, type SnapshotHeader, type SnapshotItem, SnapshotWriter, snapshotChunks } from './snapshot.ts';
+import { type Json, listSnapshots, readSnapshot, type SnapshotHeader, type SnapshotItem, SnapshotWriter } from './snapshot.ts';
 import { ParentItems } from './parent-items.ts';
 import type { ByteSource } from './streams.ts';
 
@@ -152,9 +152,6 @@ export async function runBackup(repository: Repository, options: BackupOptions):
   let parentItems: ParentItems | null = null;
   if (parentId) {
     const parent = await readSnapshot(account, parentId);
-    const addresses: string[] = [];
-    for await (const chunk of snapshotChunks(account, parent)) addresses.push(chunk.address);
-    account.rememberStored(addresses);
     parentItems = await ParentItems.load(account, parent);
   }
 

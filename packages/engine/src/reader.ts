@@ -17,7 +17,7 @@ import { ByteBudget, TaskWindow } from './streams.ts';
 
 export interface ReaderOptions {
   signal?: AbortSignal;
-  /** Plaintext bytes read ahead of the consumer (default 8 MiB). */
+  /** Plaintext bytes read ahead of the consumer (default 4 MiB). */
   readAheadBytes?: number;
   /** Ranged reads in flight at once (default 4). */
   parallelReads?: number;
@@ -93,7 +93,7 @@ export class ChunkReader {
   constructor(account: AccountRepository, options: ReaderOptions = {}) {
     this.account = account;
     this.signal = options.signal;
-    this.budget = new ByteBudget(options.readAheadBytes ?? 8 * 1024 * 1024);
+    this.budget = new ByteBudget(options.readAheadBytes ?? 4 * 1024 * 1024);
     this.reads = new TaskWindow(options.parallelReads ?? 4);
   }
 
@@ -297,7 +297,7 @@ export class ChunkReader {
     const start = range[0].location!.offset;
     const end = Math.max(...range.map((r) => r.location!.offset + r.location!.length));
     // Ranges are read into a few buffers used over and over: decoding copies what it keeps.
-    const into = this.buffers.pop() ?? Buffer.allocUnsafe(MAX_RANGE);
+    const into = this.buffers.pop() ?? Buffer.allocUnsafe(Math.min(MAX_RANGE, this.budget.limit));
     try {
       let bytes: Buffer;
       try {

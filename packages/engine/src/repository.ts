@@ -20,6 +20,7 @@ import { ChunkIntegrityError, DecryptionError, EngineConfigError, ObjectNotFound
 import type { DataKeyProvider } from './keys.ts';
 
 import { assertAddress, assertId, layout, packIdOfKey } from './layout.ts';
+import { ChunkIndex, type ChunkLocation, type PackEntry } from './chunk-index.ts';
 import { ChunkReader } from './reader.ts';
 import { createObjectWriter, type ObjectInfo, type ObjectStore, type ObjectWriter } from './store.ts';
 import { ByteBudget, type ByteSource, bytesOf, TaskWindow } from './streams.ts';
@@ -58,7 +59,7 @@ export interface ReadItemOptions {
   signal?: AbortSignal;
   /** Content hash (see ContentHash) the item must have; the stream fails at its end if it does not. */
   expectedContentHash?: string;
-  /** Plaintext bytes read ahead of the consumer (default 8 MiB). */
+  /** Plaintext bytes read ahead of the consumer (default 4 MiB). */
   readAheadBytes?: number;
 }
 
@@ -71,31 +72,21 @@ export interface RepositoryOptions {
   compressionLevel?: number;
   /** Chunks in flight per item write (default 16). */
   concurrency?: number;
-  /** How many chunk addresses per account to remember as stored, saving a lookup each (default 200,000). */
-  knownAddressLimit?: number;
   /** Bytes of chunks in flight across all writes (default 8 MiB), counting the buffers they are cut from: bounds memory whatever the concurrency. */
   maxInflightBytes?: number;
   /** New chunks are appended to a pack of about this many bytes, stored as one object (default 16 MiB). */
   packSize?: number;
 }
 
-/** Where a packed chunk is: `length` sealed bytes at `offset` of pack `packId`. */
-export interface ChunkLocation {
-  packId: string;
-  offset: number;
-  length: number;
-}
+export type { ChunkLocation, PackEntry } from './chunk-index.ts';
 
-/** One stored pack and its index: [address, offset, length] per chunk. */
+/** One stored pack (its chunks: AccountRepository.packEntries). */
 export interface PackInfo {
   id: string;
   key: string;
   createdAt: Date;
   bytes: number;
-  entries: readonly PackEntry[];
 }
-
-export type PackEntry = readonly [address: string, offset: number, length: number];
 
 interface PackIndexBody {
   version: 1;
@@ -142,7 +133,6 @@ export class Repository {
       chunking: options.chunking ?? DEFAULT_CHUNKING,
       compressionLevel: options.compressionLevel ?? 3,
       concurrency: options.concurrency ?? 16,
-      knownAddressLimit: options.knownAddressLimit ?? 200_000,
       maxInflightBytes: options.maxInflightBytes ?? 8 * 1024 * 1024,
       packSize: options.packSize ?? 16 * 1024 * 1024,
     };
@@ -265,11 +255,9 @@ export class AccountRepository {
   readonly chunking: ChunkingParams;
   readonly store: ObjectStore;
   private readonly repository: Repository;
-  private readonly known = new Set<string>();
   private readonly writing = new Map<string, Promise<StoredChunk>>();
-  /** Packed chunks by address, from the pack indexes read so far. */
-  private readonly locations = new Map<string, ChunkLocation>();
-  private readonly packs = new Map<string, PackInfo>();
+  /** Where the stored chunks are, from the pack indexes read so far. */
+  private readonly index = new ChunkIndex((packId) => this.readPackIndex(packId));
   private indexLoaded = false;
   private indexRefresh: Promise<void> | null = null;
   /** Sealed chunks appended to a pack that is not durable yet: not stored until flush() returns. */
@@ -284,21 +272,6 @@ export class AccountRepository {
     this.accountId = keys.accountId;
     this.keys = keys;
     this.chunking = chunking;
-  }
-
-  /** Remember addresses known to be stored (e.g. from the parent snapshot's index) so writes skip them. */
-  rememberStored(addresses: Iterable<string>): void {
-    for (const address of addresses) this.remember(address);
-  }
-
-  /** Forget that an address is stored (after deleting the chunk). */
-  forgetStored(address: string): void {
-    this.known.delete(address);
-  }
-
-  private remember(address: string): void {
-    if (this.known.size >= this.repository.options.knownAddressLimit) this.known.clear();
-    this.known.add(address);
   }
 
   async writeItem(content: ByteSource, options: WriteItemOptions = {}): Promise<WriteItemResult> {
@@ -357,17 +330,12 @@ export class AccountRepository {
    * to the open pack.
    */
   private store1(address: string, plaintext: Uint8Array): Promise<StoredChunk> {
-    if (this.known.has(address)) return Promise.resolve(REUSED);
     const inFlight = this.writing.get(address);
     if (inFlight) return inFlight.then(() => REUSED);
     const work = (async (): Promise<StoredChunk> => {
-      if (await this.isStored(address)) {
-        this.remember(address);
-        return REUSED;
-      }
+      if (await this.isStored(address)) return REUSED;
       const sealed = await encodeChunk(this.keys.sealer, address, plaintext, this.repository.options.compressionLevel);
       await this.append(address, sealed);
-      this.remember(address);
       return { isNew: true, storedBytes: sealedLength(sealed) };
     })();
     this.writing.set(address, work);
@@ -405,19 +373,19 @@ export class AccountRepository {
   /** Where a stored (durable) chunk is packed, re-reading the pack indexes once when it is not known yet. */
   async locate(address: string): Promise<ChunkLocation | null> {
     await this.ensureIndex();
-    let location = this.locations.get(address);
+    let location = await this.index.locate(address);
     if (!location) {
       await this.refreshIndex();
-      location = this.locations.get(address);
+      location = await this.index.locate(address);
     }
-    return location ?? null;
+    return location;
   }
 
   /** Whether a write may skip the chunk: durable, or in a pack that the next flush() stores. */
   private async isStored(address: string): Promise<boolean> {
     if (this.unflushed.has(address)) return true;
     await this.ensureIndex();
-    return this.locations.has(address);
+    return (await this.index.locate(address)) !== null;
   }
 
   private async ensureIndex(): Promise<void> {
@@ -433,22 +401,14 @@ export class AccountRepository {
         const fresh: string[] = [];
         for await (const info of this.store.list(layout.packIndexes(this.accountId))) {
           const id = packIdOfKey(info.key);
-          if (id && !this.packs.has(id)) fresh.push(id);
+          if (id && !this.index.hasPack(id)) fresh.push(id);
         }
         const window = new TaskWindow(16);
         try {
           for (const id of fresh) {
             await window.add(async () => {
-              const key = layout.packIndex(this.accountId, id);
-              let sealed: Buffer;
-              try {
-                sealed = await this.store.getBytes(key);
-              } catch (error) {
-                if (error instanceof ObjectNotFoundError) return; // deleted meanwhile
-                throw error;
-              }
-              const body = JSON.parse(this.keys.openObject('pack-index', key, sealed).plaintext.toString('utf8')) as PackIndexBody;
-              this.register({ id, key: layout.pack(this.accountId, id), createdAt: new Date(body.createdAt), bytes: body.bytes, entries: body.entries });
+              const body = await this.readPackIndexBody(id);
+              if (body) this.index.addPack({ id, createdAt: new Date(body.createdAt), bytes: body.bytes }, body.entries);
             });
           }
           await window.drain();
@@ -462,10 +422,20 @@ export class AccountRepository {
     return this.indexRefresh;
   }
 
-  private register(pack: PackInfo): void {
-    if (this.packs.has(pack.id)) return;
-    this.packs.set(pack.id, pack);
-    for (const [address, offset, length] of pack.entries) this.locations.set(address, { packId: pack.id, offset, length });
+  private async readPackIndexBody(packId: string): Promise<PackIndexBody | null> {
+    const key = layout.packIndex(this.accountId, packId);
+    let sealed: Buffer;
+    try {
+      sealed = await this.store.getBytes(key);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) return null; // deleted meanwhile
+      throw error;
+    }
+    return JSON.parse(this.keys.openObject('pack-index', key, sealed).plaintext.toString('utf8')) as PackIndexBody;
+  }
+
+  private async readPackIndex(packId: string): Promise<readonly PackEntry[] | null> {
+    return (await this.readPackIndexBody(packId))?.entries ?? null;
   }
 
   /** Appends a sealed chunk to the open pack (written through to a temporary object); a full pack is committed in the background. */
@@ -499,10 +469,7 @@ export class AccountRepository {
         () => {},
         async (error: unknown) => {
           this.packError ??= error;
-          for (const [address] of pack.entries) {
-            this.unflushed.delete(address);
-            this.forgetStored(address);
-          }
+          for (const [address] of pack.entries) this.unflushed.delete(address);
           await pack.writer.abort().catch(() => {});
         },
       )
@@ -520,10 +487,9 @@ export class AccountRepository {
     const indexKey = layout.packIndex(this.accountId, pack.id);
     const body: PackIndexBody = { version: 1, pack: pack.id, createdAt: createdAt.toISOString(), bytes, entries: pack.entries };
     await this.store.putIfAbsent(indexKey, this.keys.sealObject('pack-index', indexKey, Buffer.from(JSON.stringify(body))));
-    const info: PackInfo = { id: pack.id, key, createdAt, bytes, entries: pack.entries };
-    this.register(info);
+    this.index.addPack({ id: pack.id, createdAt, bytes }, pack.entries);
     for (const [address] of pack.entries) this.unflushed.delete(address);
-    return info;
+    return { id: pack.id, key, createdAt, bytes };
   }
 
   /**
@@ -542,26 +508,24 @@ export class AccountRepository {
     await this.store.flush?.();
   }
 
-  /** Every stored pack with its index (re-reads indexes written since). */
+  /** Every stored pack (re-reads indexes written since). */
   async listPacks(): Promise<PackInfo[]> {
     await this.refreshIndex();
     this.indexLoaded = true;
-    return [...this.packs.values()];
+    return this.index.packs().map(({ id, createdAt, bytes }) => ({ id, key: layout.pack(this.accountId, id), createdAt, bytes }));
+  }
+
+  /** The chunks of a stored pack, as its index lists them (read again when not among the recently used). */
+  async packEntries(packId: string): Promise<readonly PackEntry[]> {
+    await this.ensureIndex();
+    return (await this.index.packEntries(packId)) ?? [];
   }
 
   /** Deletes a pack: its index first (so no reader is sent to it), then the pack. */
   async deletePack(packId: string): Promise<void> {
-    const pack = this.packs.get(packId);
     await this.store.delete(layout.packIndex(this.accountId, packId));
     await this.store.delete(layout.pack(this.accountId, packId));
-    this.packs.delete(packId);
-    if (!pack) return;
-    for (const [address] of pack.entries) {
-      if (this.locations.get(address)?.packId === packId) {
-        this.locations.delete(address);
-        this.forgetStored(address);
-      }
-    }
+    this.index.removePack(packId);
   }
 
   /**
@@ -595,12 +559,8 @@ export class AccountRepository {
     }
     await write();
     await this.store.flush?.();
-    for (const id of replace) {
-      const old = this.packs.get(id);
-      // The new packs took over the kept addresses; the old ones lose only what still points at them.
-      await this.deletePack(id);
-      if (old) for (const [address] of old.entries) if (!this.locations.has(address)) this.forgetStored(address);
-    }
+    // The new packs hold the kept chunks: the old ones can go.
+    for (const id of replace) await this.deletePack(id);
     return written;
   }
 
@@ -649,8 +609,8 @@ export class AccountRepository {
   /** Every durably stored chunk (key = its pack, size = its sealed length). */
   async *listChunks(): AsyncIterable<ObjectInfo & { address: string }> {
     for (const pack of await this.listPacks()) {
-      for (const [address, , length] of pack.entries) {
-        if (this.locations.get(address)?.packId !== pack.id) continue;
+      for (const [address, , length] of await this.packEntries(pack.id)) {
+        if ((await this.index.locate(address))?.packId !== pack.id) continue;
         yield { key: pack.key, size: length, lastModified: pack.createdAt, tier: 'hot', address };
       }
     }

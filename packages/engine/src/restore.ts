@@ -27,9 +27,9 @@ export interface RestoreOptions {
   itemIds?: Iterable<string>;
   signal?: AbortSignal;
   onProgress?: (progress: { itemsDone: number; bytesDone: number }) => void;
-  /** Items written at once (default 8); their chunks are read ahead by pack meanwhile. */
+  /** Items written at once (default 4); their chunks are read ahead by pack meanwhile. */
   concurrency?: number;
-  /** Plaintext bytes read ahead (default 8 MiB). */
+  /** Plaintext bytes read ahead (default 4 MiB). */
   readAheadBytes?: number;
 }
 
@@ -49,7 +49,7 @@ export async function restoreSnapshot(account: AccountRepository, snapshotId: st
   const ids = options.itemIds ? new Set(options.itemIds) : undefined;
   const result: RestoreResult = { itemsRestored: 0, bytesRestored: 0 };
   const reader = new ChunkReader(account, { signal, readAheadBytes: options.readAheadBytes });
-  const writes = new TaskWindow(options.concurrency ?? 8);
+  const writes = new TaskWindow(options.concurrency ?? 4);
   try {
     for await (const { item, chunks } of reader.items(snapshotItems(account, snapshot, { ids }))) {
       signal?.throwIfAborted();

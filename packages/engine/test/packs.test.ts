@@ -58,7 +58,7 @@ describe('pack files', () => {
     let regions = 0;
     for (const pack of await reader.listPacks()) {
       let end = 0;
-      for (const [, offset, length] of pack.entries) {
+      for (const [, offset, length] of await reader.packEntries(pack.id)) {
         expect(offset).toBe(end); // back to back
         end = offset + length;
       }
