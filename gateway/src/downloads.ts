@@ -1,12 +1,14 @@
 import type http from 'node:http';
 import type { Caller, ServiceClient } from '@listbackup/lib/internal-client';
 
-/** The public download routes and the subgraph route each is streamed from. */
+/** The public GET routes (downloads, emailed links) and the subgraph route each is streamed from. */
 export const DOWNLOAD_ROUTES: Record<string, { subgraph: string; path: string }> = {
   /** Snapshot exports. */
   '/downloads': { subgraph: 'jobs', path: '/internal/downloads' },
   /** Audit log exports (NDJSON or CSV). */
   '/downloads/audit-log': { subgraph: 'accounts', path: '/internal/audit-log/export' },
+  /** The link of an address verification email (a short page). */
+  '/verify-email': { subgraph: 'accounts', path: '/internal/verify-email' },
 };
 
 /**

@@ -157,6 +157,8 @@ export const EVENTS = {
   // accounts: users
   'user.created': define(z.object({ userId: id, email: z.string(), name: z.string(), personalAccountId: id })),
   'user.login': define(z.object({ userId: id, sessionId: id, method: z.string() })),
+  /** Profile fields, the address, or its verification changed. */
+  'user.updated': define(z.object({ userId: id, changed: z.array(z.string()), before: z.record(z.string(), z.unknown()), after: z.record(z.string(), z.unknown()) })),
   /** A wrong password or second factor for an existing user (unknown addresses belong to no account). */
   'user.login_failed': define(z.object({ userId: id, reason: z.enum(['password', 'second_factor']) })),
   'user.logout': define(z.object({ userId: id, sessionId: id })),

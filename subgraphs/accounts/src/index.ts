@@ -13,6 +13,7 @@ import { identityInternalRoutes } from './services/auth-service.ts';
 import { consumeAuditEvents } from './events/audit-consumer.ts';
 import { AUDIT_EXPORT_ROUTE, auditExportRoute } from './services/audit-export.ts';
 import { pruneAuditLog } from './services/audit-log.ts';
+import { VERIFY_EMAIL_ROUTE, verifyEmailRoute } from './services/user-lifecycle.ts';
 import { outboundFetch } from '@listbackup/lib/outbound';
 import type { Fetch } from './delivery/senders.ts';
 
@@ -60,6 +61,7 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
           ...accessInternalRoutes(orm),
           ...identityInternalRoutes(orm),
           [AUDIT_EXPORT_ROUTE]: auditExportRoute({ orm, key: auditLinkKey, log }),
+          [VERIFY_EMAIL_ROUTE]: verifyEmailRoute(orm),
         },
       },
       runtime.port,

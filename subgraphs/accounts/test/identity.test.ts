@@ -85,7 +85,7 @@ describe('signUp', () => {
     ]);
   });
 
-  it('gives a pending invitation to the person who signs up with that address (any case)', async () => {
+  it('gives a pending invitation to the person who signs up with that address (any case), once they verified it', async () => {
     const inviter = await signUp(uniqueEmail('inviter'));
     const [{ account_id: accountId }] = await rows(harness.orm, 'select account_id from accounts.memberships where user_id = ?', [inviter.user.id]);
     const invitee = uniqueEmail('invitee');
@@ -95,6 +95,10 @@ describe('signUp', () => {
       [randomUUID(), accountId, invitee, inviter.user.id],
     );
     const payload = await signUp(invitee.toUpperCase());
+    expect(await rows(harness.orm, 'select role from accounts.memberships where user_id = ?', [payload.user.id])).toEqual([{ role: 'owner' }]);
+    const [mail] = await rows<{ text: string }>(harness.orm, 'select text from accounts.notification_deliveries where recipient = ?', [invitee]);
+    const token = /lbt_[A-Za-z0-9_-]+/.exec(mail.text)![0];
+    expect(ok(await gql(ANON, 'mutation ($t: String!) { verifyEmail(token: $t) { emailVerified } }', { t: token }))).toEqual({ verifyEmail: { emailVerified: true } });
     const memberships = await rows(harness.orm, 'select account_id, role from accounts.memberships where user_id = ? order by role', [payload.user.id]);
     expect(memberships).toEqual([
       { account_id: expect.any(String), role: 'owner' },
@@ -287,5 +291,45 @@ describe('access tokens', () => {
     expect(response.status).toBe(401);
     const body = await response.json();
     expect(body).not.toHaveProperty('keys');
+  });
+});
+
+describe('password reset and profile', () => {
+  const tokenIn = async (address: string, subject: string) => {
+    const found = await rows<{ text: string }>(harness.orm, 'select text from accounts.notification_deliveries where recipient = ? and subject like ? order by created_at desc limit 1', [address, `%${subject}%`]);
+    return /lbt_[A-Za-z0-9_-]+/.exec(found[0].text)![0];
+  };
+
+  it('resets a password with the emailed single-use token and ends every session', async () => {
+    const email = uniqueEmail('reset');
+    const signedUp = await signUp(email);
+    const unknown = await gql(ANON, 'mutation ($e: String!) { requestPasswordReset(email: $e) }', { e: uniqueEmail('nobody') });
+    expect(ok(unknown)).toEqual({ requestPasswordReset: true });
+    expect(ok(await gql(ANON, 'mutation ($e: String!) { requestPasswordReset(email: $e) }', { e: email }))).toEqual({ requestPasswordReset: true });
+    const token = await tokenIn(email, 'Reset your password');
+    const reset = (t: string, password: string) => gql(ANON, 'mutation ($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', { t, p: password });
+    expect(errorOf(await reset(token, 'short')).code).toBe('WEAK_PASSWORD');
+    expect(errorOf(await reset('lbt_forged', 'an entirely new passphrase 7')).code).toBe('INVALID_TOKEN');
+    expect(ok(await reset(token, 'an entirely new passphrase 7'))).toEqual({ resetPassword: true });
+    expect(errorOf(await reset(token, 'yet another new passphrase 8')).code).toBe('INVALID_TOKEN');
+    const sessions = await rows<{ revoked_reason: string | null }>(harness.orm, 'select revoked_reason from accounts.sessions where user_id = ?', [signedUp.user.id]);
+    expect(sessions.every((session) => session.revoked_reason === 'password_reset')).toBe(true);
+    expect(ok(await gql(ANON, LOG_IN, { input: { email, password: 'an entirely new passphrase 7' } })).logIn.user.id).toBe(signedUp.user.id);
+  });
+
+  it('edits the profile with user.updated naming before and after; refuses bad values with a code', async () => {
+    const signedUp = await signUp(uniqueEmail('profile'));
+    const principal = principalOf(signedUp.accessToken);
+    const update = (input: Record<string, unknown>) => gql(principal, 'mutation ($i: UpdateProfileInput!) { updateProfile(input: $i) { name timeZone locale avatarUrl } }', { i: input });
+    expect(ok(await update({ name: 'Ada King', timeZone: 'Europe/London', locale: 'en-gb', avatarUrl: 'https://example.com/ada.png' })).updateProfile).toEqual({
+      name: 'Ada King',
+      timeZone: 'Europe/London',
+      locale: 'en-GB',
+      avatarUrl: 'https://example.com/ada.png',
+    });
+    expect(errorOf(await update({ timeZone: 'Mars/Olympus' })).code).toBe('BAD_USER_INPUT');
+    expect(errorOf(await update({ avatarUrl: 'javascript:alert(1)' })).code).toBe('BAD_USER_INPUT');
+    const [event] = await rows<{ data: any }>(harness.orm, `select data from accounts.outbox_events where type = 'user.updated' and subject = ?`, [signedUp.user.id]);
+    expect(event.data).toMatchObject({ changed: ['name', 'avatarUrl', 'timeZone', 'locale'], before: { name: 'Ada Lovelace', timeZone: null }, after: { name: 'Ada King', timeZone: 'Europe/London' } });
   });
 });

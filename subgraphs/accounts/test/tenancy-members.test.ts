@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { User } from '../src/entities/user.ts';
-import { createPersonalAccount } from '../src/services/account-service.ts';
-import { client, errorCode, rows, seedUser, signedIn, startHarness, type SeededUser, type TenancyHarness } from './tenancy-support.ts';
+import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
+import { SECRET, client, errorCode, rows, seedUser, signedIn, startHarness, type SeededUser, type TenancyHarness } from './tenancy-support.ts';
 
 let harness: TenancyHarness;
 let api: ReturnType<typeof client>;
@@ -51,41 +50,38 @@ describe('adding members', () => {
     ]);
   });
 
-  it('invites an unknown address as pending; signing up claims the invitation', async () => {
-    const owner = await seedUser(harness.orm, 'invite-owner');
-    const email = `invitee-${randomUUID().slice(0, 8)}@example.test`;
-    const response = await api.gql(owner.principal, ADD, { i: { accountId: owner.account.id, email, role: 'OPERATOR' } });
-    expect(response.data!.addMember).toMatchObject({ email, role: 'OPERATOR', pending: true, user: null });
-
-    // What sign-up does: create the user and their personal account in one transaction.
-    const user = await harness.orm.em.fork().transactional(async (tx) => {
-      const created = tx.create(User, { email, name: 'Invitee', passwordHash: 'x' });
-      await createPersonalAccount(tx, created);
-      return created;
-    });
-    const [invitation] = (await membershipsOf(owner.account.id)).filter((m) => m.email === email);
-    expect(invitation).toMatchObject({ user_id: user.id, role: 'operator' });
-    const asInvitee = await api.gql(await signedIn(harness.orm, user.id), `{ account(id: "${owner.account.id}") { myRole } }`);
-    expect(asInvitee.data?.account).toEqual({ myRole: 'OPERATOR' });
-  });
-
-  it('signUp through the API claims pending invitations to the address', async () => {
+  it('invites an unknown address as pending; signing up with it claims nothing until the address is verified', async () => {
     const owner = await seedUser(harness.orm, 'signup-owner');
     const email = `signup-${randomUUID().slice(0, 8)}@example.test`;
-    await addMember(owner, owner.account.id, email.toUpperCase(), 'ADMIN');
+    const invited = await api.gql(owner.principal, ADD, { i: { accountId: owner.account.id, email: email.toUpperCase(), role: 'ADMIN' } });
+    expect(invited.data!.addMember).toMatchObject({ email, role: 'ADMIN', pending: true, user: null });
     const signUp = await api.gql(
       { kind: 'anonymous' },
-      `mutation($i: SignUpInput!) { signUp(input: $i) { user { id memberships { role pending account { id } } } } }`,
+      `mutation($i: SignUpInput!) { signUp(input: $i) { user { id emailVerified memberships { role pending account { id } } } } }`,
       { i: { email, password: 'correct horse battery staple 42', name: 'New person' } },
     );
     expect(signUp.errors).toBeUndefined();
     const user = signUp.data!.signUp.user;
-    expect(user.memberships).toEqual(
-      expect.arrayContaining([{ role: 'ADMIN', pending: false, account: { id: owner.account.id } }, { role: 'OWNER', pending: false, account: { id: expect.any(String) } }]),
-    );
-    expect(user.memberships).toHaveLength(2);
-    const roles = await api.post('/internal/access', await signedIn(harness.orm, user.id), { accountIds: [owner.account.id] });
-    expect(roles.body).toEqual({ roles: ['admin'] });
+    // Whoever signs up first with an invited address gets no role by it: only their own account.
+    expect(user).toMatchObject({ emailVerified: false, memberships: [{ role: 'OWNER', pending: false, account: { id: expect.any(String) } }] });
+    const session = await signedIn(harness.orm, user.id);
+    expect((await api.post('/internal/access', session, { accountIds: [owner.account.id] })).body).toEqual({ roles: [null] });
+    expect((await membershipsOf(owner.account.id)).find((m) => m.email === email)).toMatchObject({ user_id: null });
+
+    // The address's owner follows the emailed link (single use).
+    const [mail] = await rows<{ text: string }>(harness.orm, `select text from accounts.notification_deliveries where recipient = ? and subject like '%Confirm your email%'`, [email]);
+    const token = /lbt_[A-Za-z0-9_-]+/.exec(mail.text)![0];
+    expect(mail.text).toContain(`/verify-email?token=${token}`);
+    const follow = (value: string) => fetch(`${harness.baseUrl}/internal/verify-email?token=${value}`, { headers: { [INTERNAL_TOKEN_HEADER]: internalToken } });
+    const internalToken = await signInternalToken(SECRET, 'accounts', { principal: { kind: 'anonymous' }, requestId: randomUUID() });
+    expect((await follow(`${token}x`)).status).toBe(410);
+    expect((await follow(token)).status).toBe(200);
+    expect((await follow(token)).status).toBe(410);
+    expect((await api.post('/internal/access', session, { accountIds: [owner.account.id] })).body).toEqual({ roles: ['admin'] });
+    const me = await api.gql(session, '{ me { emailVerified memberships { role account { id } } } }');
+    expect(me.data!.me.emailVerified).toBe(true);
+    expect(me.data!.me.memberships).toEqual(expect.arrayContaining([{ role: 'ADMIN', account: { id: owner.account.id } }]));
+    expect(errorCode(await api.gql({ kind: 'anonymous' }, 'mutation ($t: String!) { verifyEmail(token: $t) { id } }', { t: token }))).toBe('INVALID_TOKEN');
   });
 
   it('a pending invitation grants nothing', async () => {

@@ -285,6 +285,8 @@ export type Membership = {
 export type Mutation = {
   __typename?: 'Mutation';
   addMember: Membership;
+  /** Emails a verification link to a new address; it becomes the user's when the link is followed. */
+  changeEmail: Scalars['Boolean']['output'];
   changeMemberRole: Membership;
   /** Changes the password and ends every other session of the user. */
   changePassword: Scalars['Boolean']['output'];
@@ -312,6 +314,12 @@ export type Mutation = {
   /** Removes a member. The last owner of an account cannot be removed. */
   removeMember: Scalars['Boolean']['output'];
   renameAccount: Account;
+  /** Emails a password reset link (30 minutes, single use) if a user has this address; the answer is the same either way. */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /** Emails a new verification link to the signed-in user's address. */
+  resendVerificationEmail: Scalars['Boolean']['output'];
+  /** Sets a new password with a reset token and ends every session of the user. */
+  resetPassword: Scalars['Boolean']['output'];
   revokeApiKey: ApiKey;
   /** A new signing secret, shown this once; the old one keeps signing beside it for 24 hours. */
   rotateNotificationEndpointSecret: NotificationEndpointWithSecret;
@@ -322,11 +330,21 @@ export type Mutation = {
   /** Creates a user and a personal account owned by them, and signs them in. */
   signUp: AuthPayload;
   updateNotificationEndpoint: NotificationEndpoint;
+  /** Changes the signed-in user's profile and preferences; a field left out stays as it is, null clears it. */
+  updateProfile: User;
+  /** Proves an address with the token of the link emailed to it (single use, 48 hours). */
+  verifyEmail: User;
 };
 
 
 export type MutationAddMemberArgs = {
   input: AddMemberInput;
+};
+
+
+export type MutationChangeEmailArgs = {
+  currentPassword: Scalars['String']['input'];
+  newEmail: Scalars['String']['input'];
 };
 
 
@@ -412,6 +430,17 @@ export type MutationRenameAccountArgs = {
 };
 
 
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  newPassword: Scalars['String']['input'];
+  token: Scalars['String']['input'];
+};
+
+
 export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
 };
@@ -441,6 +470,16 @@ export type MutationSignUpArgs = {
 export type MutationUpdateNotificationEndpointArgs = {
   id: Scalars['ID']['input'];
   input: UpdateNotificationEndpointInput;
+};
+
+
+export type MutationUpdateProfileArgs = {
+  input: UpdateProfileInput;
+};
+
+
+export type MutationVerifyEmailArgs = {
+  token: Scalars['String']['input'];
 };
 
 /** A notification in the signed-in person's in-app list. */
@@ -693,13 +732,30 @@ export type UpdateNotificationEndpointInput = {
   name?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type UpdateProfileInput = {
+  /** An https:// URL. */
+  avatarUrl?: InputMaybe<Scalars['String']['input']>;
+  defaultScheduleTimeZone?: InputMaybe<Scalars['String']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A person who signs in to ListBackup. */
 export type User = {
   __typename?: 'User';
+  /** An https:// URL of the person's picture. */
+  avatarUrl?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
+  /** The time zone new schedules start in. */
+  defaultScheduleTimeZone?: Maybe<Scalars['String']['output']>;
   /** The address the user signs in with; unique, stored lower-case. */
   email: Scalars['String']['output'];
+  /** Whether the owner of the address proved it. Invitations are claimed, and notifications emailed, only once it is. */
+  emailVerified: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
+  /** BCP 47 language tag, e.g. `fr-FR`. */
+  locale?: Maybe<Scalars['String']['output']>;
   /** The accounts where this user holds a role directly (roles also apply to their sub-accounts). */
   memberships: Array<Membership>;
   name: Scalars['String']['output'];
@@ -707,6 +763,8 @@ export type User = {
   notificationPreferences: Array<NotificationPreference>;
   /** The signed-in person's in-app notifications, newest first (of one account when given). */
   notifications: NotificationConnection;
+  /** IANA time zone, e.g. `Europe/Paris`. */
+  timeZone?: Maybe<Scalars['String']['output']>;
   /** Whether a TOTP code is required at login. */
   totpEnabled: Scalars['Boolean']['output'];
   unreadNotificationCount: Scalars['Int']['output'];
@@ -875,6 +933,7 @@ export type ResolversTypes = ResolversObject<{
   TotpConfirmation: ResolverTypeWrapper<TotpConfirmation>;
   TotpEnrollment: ResolverTypeWrapper<TotpEnrollment>;
   UpdateNotificationEndpointInput: UpdateNotificationEndpointInput;
+  UpdateProfileInput: UpdateProfileInput;
   User: ResolverTypeWrapper<UserEntity>;
 }>;
 
@@ -924,6 +983,7 @@ export type ResolversParentTypes = ResolversObject<{
   TotpConfirmation: TotpConfirmation;
   TotpEnrollment: TotpEnrollment;
   UpdateNotificationEndpointInput: UpdateNotificationEndpointInput;
+  UpdateProfileInput: UpdateProfileInput;
   User: UserEntity;
 }>;
 
@@ -1037,6 +1097,7 @@ export type MembershipResolvers<ContextType = AccountsContext, ParentType extend
 
 export type MutationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addMember?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAddMemberArgs, 'input'>>;
+  changeEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangeEmailArgs, 'currentPassword' | 'newEmail'>>;
   changeMemberRole?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationChangeMemberRoleArgs, 'membershipId' | 'role'>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   confirmTotp?: Resolver<ResolversTypes['TotpConfirmation'], ParentType, ContextType, RequireFields<MutationConfirmTotpArgs, 'code'>>;
@@ -1054,12 +1115,17 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'membershipId'>>;
   renameAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationRenameAccountArgs, 'id' | 'name'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   rotateNotificationEndpointSecret?: Resolver<ResolversTypes['NotificationEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateNotificationEndpointSecretArgs, 'id'>>;
   setNotificationPreference?: Resolver<ResolversTypes['NotificationPreference'], ParentType, ContextType, RequireFields<MutationSetNotificationPreferenceArgs, 'preference'>>;
   setNotificationRule?: Resolver<ResolversTypes['NotificationRule'], ParentType, ContextType, RequireFields<MutationSetNotificationRuleArgs, 'accountId' | 'rule'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
   updateNotificationEndpoint?: Resolver<ResolversTypes['NotificationEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateNotificationEndpointArgs, 'id' | 'input'>>;
+  updateProfile?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
+  verifyEmail?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
 }>;
 
 export type NotificationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification'], FederationReferenceType extends FederationReferenceTypes['Notification'] = FederationReferenceTypes['Notification']> = ResolversObject<{
@@ -1176,13 +1242,18 @@ export type TotpEnrollmentResolvers<ContextType = AccountsContext, ParentType ex
 
 export type UserResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  avatarUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  defaultScheduleTimeZone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  locale?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   notificationPreferences?: Resolver<Array<ResolversTypes['NotificationPreference']>, ParentType, ContextType>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<UserNotificationsArgs>>;
+  timeZone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   totpEnabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   unreadNotificationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;

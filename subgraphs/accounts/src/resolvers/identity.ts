@@ -10,7 +10,9 @@ import {
   logOut,
   refreshSession,
   signUp,
+  validUserName,
 } from '../services/auth-service.ts';
+import { changeEmail, requestPasswordReset, resendVerification, resetPassword, updateProfile, verifyEmail } from '../services/user-lifecycle.ts';
 
 /**
  * Users, sign-in and sessions: the identity half of the accounts subgraph.
@@ -29,9 +31,16 @@ export const identityResolvers = {
     enrollTotp: (_, __, ctx) => enrollTotp(ctx),
     confirmTotp: (_, { code }, ctx) => confirmTotp(ctx, code),
     disableTotp: (_, { code }, ctx) => disableTotp(ctx, code),
+    verifyEmail: (_, { token }, ctx) => verifyEmail(ctx.em, token, ctx),
+    resendVerificationEmail: (_, __, ctx) => resendVerification(ctx),
+    requestPasswordReset: (_, { email }, ctx) => requestPasswordReset(ctx, email),
+    resetPassword: (_, { token, newPassword }, ctx) => resetPassword(ctx, token, newPassword),
+    changeEmail: (_, { newEmail, currentPassword }, ctx) => changeEmail(ctx, newEmail, currentPassword),
+    updateProfile: (_, { input }, ctx) => updateProfile(ctx, input, validUserName),
   },
   User: {
     __resolveReference: ({ id }, ctx) => getUser(ctx, id),
     totpEnabled: (user) => user.totpEnabledAt !== null && user.totpEnabledAt !== undefined,
+    emailVerified: (user) => user.emailVerifiedAt != null,
   },
 } satisfies Resolvers;

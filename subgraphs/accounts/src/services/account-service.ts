@@ -33,23 +33,14 @@ function newAccount(em: Em, name: string, parent: Account | null, actor?: Actor)
 }
 
 /**
- * Invitations to the user's address become the user's memberships. Runs at sign-up (inside
- * `createPersonalAccount`), so an invited person finds their accounts on first login.
- */
-export async function claimInvitations(em: Em, user: Pick<User, 'id' | 'email'>): Promise<number> {
-  return em.nativeUpdate(Membership, { email: normalizeEmail(user.email), userId: null }, { userId: user.id });
-}
-
-/**
- * The account every user gets at sign-up, owned by them, and their pending invitations claimed.
- * Meant to run in the caller's transaction (`em` inside `em.transactional`), so the user, the
+ * The account every user gets at sign-up, owned by them. (Invitations to the address wait until
+ * the address is verified: see user-lifecycle.ts.) Meant to run in the caller's transaction (`em` inside `em.transactional`), so the user, the
  * account, its owner membership and the `account.created` event commit together.
  */
 export async function createPersonalAccount(em: Em, user: Pick<User, 'id' | 'email' | 'name'>, actor?: Actor): Promise<Account> {
   // Sign-up validates the user's name by its own rules; the account name only needs to fit.
   const account = newAccount(em, user.name.trim().slice(0, MAX_NAME_LENGTH) || normalizeEmail(user.email), null, actor);
   em.create(Membership, { accountId: account.id, userId: user.id, email: normalizeEmail(user.email), role: 'owner', invitedBy: null });
-  await claimInvitations(em, user);
   await em.flush();
   return account;
 }

@@ -18,6 +18,7 @@ import { User } from '../entities/user.ts';
 import { LocalAccessResolver } from './access.ts';
 import { createPersonalAccount } from './account-service.ts';
 import { recordEvent, userTenant } from './account-events.ts';
+import { sendVerification } from './user-lifecycle.ts';
 import { isValidEmail, normalizeEmail, parseEmail } from './identity-email.ts';
 import { InvalidTotpError, TOTP_ISSUER, consumeSecondFactor, issueRecoveryCodes, matchTotp, type SecondFactor } from './identity-totp.ts';
 import { assertNotThrottled, clearFailures, clientAddress, recordFailure, throttleKeys } from './login-throttle.ts';
@@ -130,7 +131,7 @@ function actAs(ctx: AccountsContext, principal: Principal): void {
 // ---------------------------------------------------------------------------------------------
 // Sign-up, sign-in, sessions
 
-function validUserName(value: string): string {
+export function validUserName(value: string): string {
   const name = String(value ?? '').normalize('NFKC').trim().replace(/\s+/g, ' ');
   if (name.length === 0 || name.length > MAX_USER_NAME_LENGTH || /\p{Cc}/u.test(name)) {
     throw new ValidationError(`Enter your name (1 to ${MAX_USER_NAME_LENGTH} characters).`, 'name');
@@ -205,6 +206,7 @@ export async function signUp(ctx: AccountsContext, input: SignUpInput): Promise<
         totpSecret: null,
         totpEnabledAt: null,
         totpLastStep: null,
+        emailVerifiedAt: null,
         createdAt: now,
         updatedAt: now,
       });
@@ -212,6 +214,7 @@ export async function signUp(ctx: AccountsContext, input: SignUpInput): Promise<
       const actor = actorOf({ ...ctx, principal: { kind: 'user', userId: user.id, sessionId: '' } });
       const account = await createPersonalAccount(tx, user, actor);
       enqueueEvent(tx, createEvent('user.created', account.id, user.id, { userId: user.id, email, name, personalAccountId: account.id }, { actor }));
+      await sendVerification(tx, ctx, user);
       return startSession(tx, ctx, user);
     });
   } catch (error) {
