@@ -120,6 +120,8 @@ export interface OAuth2Spec {
   authorizeParams?: Record<string, string>;
   /** Parameters the platform adds to the redirect back to us. */
   callbackParams: (ParameterSpec & { required: boolean })[];
+  /** How the platform signs its redirect back to us; a callback without a valid signature changes nothing. */
+  callbackSignature?: CallbackSignature;
   /** Token response fields to keep as connection parameters (not secrets): name, dot path, pattern. */
   tokenResponseParams: { name: string; path: string; pattern: string }[];
   /** Whether the platform issues refresh tokens (access tokens then expire). */
@@ -129,6 +131,16 @@ export interface OAuth2Spec {
   credential: CredentialHeader;
   identity: IdentityEndpoint;
   docsUrl: string;
+}
+
+/**
+ * A signed redirect: `param` carries the hex HMAC-SHA256, keyed with the app's client secret, of
+ * every other query parameter (`signature` aside), sorted by name and form-encoded as
+ * `name=value&…` (Shopify's `hmac`).
+ */
+export interface CallbackSignature {
+  scheme: 'hmac-sha256-sorted-query';
+  param: string;
 }
 
 export interface ApiKeySpec {

@@ -40,6 +40,7 @@ export const definition: PlatformDefinition = {
       { name: 'shop', label: 'Shop domain', description: 'The shop that installed the app; must be the one the flow started for.', pattern: '^[a-z0-9][a-z0-9-]*\\.myshopify\\.com$', required: true },
       { name: 'host', label: 'Host', description: 'Base64 of the admin host, for embedded apps.', pattern: '^[A-Za-z0-9+/=_-]{1,512}$', required: false },
     ],
+    callbackSignature: { scheme: 'hmac-sha256-sorted-query', param: 'hmac' },
     tokenResponseParams: [],
     refreshTokens: false,
     rotatesRefreshTokens: false,

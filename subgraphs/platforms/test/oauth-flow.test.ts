@@ -90,7 +90,8 @@ describe('OAuth 2 connections against a real authorization server', () => {
       const result = await h.subgraph.query(alice, START, { input: { accountId: accountA, platformSlug: 'shopify', params: [{ name: 'shop', value: 'acme-store.myshopify.com' }] } });
       expect(result.errors).toBeUndefined();
       const url = new URL(result.data!.startOAuthConnection.authorizationUrl);
-      expect(url.origin + url.pathname).toBe('https://acme-store.myshopify.com/admin/oauth/authorize');
+      // The test points Shopify's `https://{shop}/admin/oauth/authorize` at a local stand-in, under the shop's name.
+      expect(url.origin + url.pathname).toBe(`${h.api.url}/acme-store.myshopify.com/admin/oauth/authorize`);
       expect(url.searchParams.get('scope')).toContain('read_products,read_orders');
       expect(url.searchParams.has('code_challenge')).toBe(false);
       expect(result.data!.startOAuthConnection.connection.name).toBe('Shopify (acme-store.myshopify.com)');
@@ -149,6 +150,45 @@ describe('OAuth 2 connections against a real authorization server', () => {
       // The identity URL was filled with it: /v3/company/{realmId}/companyinfo/{realmId}.
       expect(connection.externalAccountName).toBe('Acme Books Ltd');
       expect(h.api.requests.some((request) => request.path === '/v3/company/9130350465873456/companyinfo/9130350465873456')).toBe(true);
+    });
+
+    it('accepts Shopify’s redirect only with its valid hmac; a forged, altered or unsigned one changes nothing', async () => {
+      const shop = 'hmac-store.myshopify.com';
+      const { connectionId, redirect } = await h.approve(alice, { accountId: accountA, platformSlug: 'shopify', params: [{ name: 'shop', value: shop }] });
+      expect(redirect.searchParams.get('hmac')).toMatch(/^[0-9a-f]{64}$/);
+      const variant = (change: (url: URL) => void) => {
+        const url = new URL(redirect);
+        change(url);
+        return url;
+      };
+      const signedWith = (secret: string, url: URL) => {
+        const rest = [...url.searchParams].filter(([name]) => name !== 'hmac').sort(([a], [b]) => (a < b ? -1 : 1));
+        url.searchParams.set('hmac', createHmac('sha256', secret).update(new URLSearchParams(rest).toString()).digest('hex'));
+      };
+      const refused = [
+        variant((url) => url.searchParams.delete('hmac')),
+        variant((url) => url.searchParams.set('code', 'f'.repeat(32))),
+        variant((url) => url.searchParams.set('timestamp', '1')),
+        variant((url) => url.searchParams.set('hmac', 'not-hex')),
+        variant((url) => signedWith('another-app-secret', url)),
+        // A forged refusal would otherwise mark the connection FAILED.
+        variant((url) => {
+          url.searchParams.delete('code');
+          url.searchParams.set('error', 'access_denied');
+        }),
+      ];
+      for (const url of refused) {
+        const page = await h.callback(url);
+        expect(page, url.search).toMatchObject({ status: 400, outcome: 'CALLBACK_SIGNATURE_INVALID' });
+        expect(page.html).toContain('Shopify');
+      }
+      expect(await row(connectionId)).toMatchObject({ status: 'PENDING', lastError: null });
+
+      // The genuine redirect still completes: the refused ones used up nothing.
+      expect((await h.callback(redirect)).outcome).toBe('AUTHORIZED');
+      const connection = (await h.subgraph.query(alice, CONNECTION, { id: connectionId })).data!.connection;
+      expect(connection).toMatchObject({ status: 'AUTHORIZED', externalAccountId: '548380009', externalAccountName: 'Acme Store' });
+      expect(await credentialsOf(connectionId)).toMatchObject({ kind: 'oauth2', accessToken: expect.stringMatching(/^shpat_/) });
     });
 
     it('marks the connection FAILED when the user declines (access_denied)', async () => {

@@ -11,6 +11,7 @@ import type { PlatformsContext } from '../context.ts';
 import { Connection } from '../entities/connection.ts';
 import { ConnectionSecret } from '../entities/connection-secret.ts';
 import { Platform } from '../entities/platform.ts';
+import { validCallbackSignature } from '../oauth/callback-signature.ts';
 import { describeFailure, fillTemplate, requestTokens } from '../oauth/http.ts';
 import { STATE_LIFETIME_MS, hashNonce, newNonce, newPkceVerifier, pkceChallenge, signState, verifyState } from '../oauth/state.ts';
 import { findDefinition, type PlatformDefinition } from '@listbackup/catalogue';
@@ -138,8 +139,9 @@ export type CallbackOutcome =
  *
  * 1. `state` present, signed by us, naming an existing connection of the account it names — else
  *    nothing changes (we cannot tell whose flow it was).
- * 2. `code` (or `error`) and the platform's required callback parameters present and well-formed —
- *    else nothing changes, and the same state may still complete the flow.
+ * 2. The platform's signature of the redirect valid, where it signs one (Shopify's `hmac`); `code`
+ *    (or `error`) and the platform's required callback parameters present and well-formed — else
+ *    nothing changes, and the same state may still complete the flow.
  * 3. The state is consumed (single use); a second use changes nothing and says so.
  * 4. Expired state, a caller without access to the account, `error=…` from the platform, a
  *    callback parameter that contradicts the flow, or a code the token endpoint refuses: the
@@ -175,7 +177,13 @@ export async function completeOAuthCallback(
   const platformName = definition.name;
   const withPlatform = (outcome: CallbackOutcome): CallbackOutcome => ({ ...outcome, platformName });
 
-  // Missing pieces are the redirect's fault, not the user's flow: change nothing.
+  // A redirect the platform did not sign, or missing pieces, are the redirect's fault, not the user's flow: change nothing.
+  if (spec.callbackSignature) {
+    const client = runtime.clients[definition.slug];
+    if (!client || !validCallbackSignature(spec.callbackSignature, query, client.clientSecret)) {
+      return withPlatform(refuse(CODES.CALLBACK_SIGNATURE_INVALID, `This redirect does not carry ${platformName}’s valid signature, so it was not accepted. Start again from ListBackup.`));
+    }
+  }
   const callbackParams: Record<string, string> = {};
   if (!query.error) {
     if (!query.code) return withPlatform(refuse(CODES.CALLBACK_MISSING_PARAMS, `${platformName} sent you back without an authorization code. Start again from ListBackup.`));

@@ -1,10 +1,12 @@
 /**
  * A local stand-in for platforms' own APIs, speaking their wire formats for the calls ListBackup
  * makes while connecting: identity endpoints (Stripe's /v1/account, GitLab's /api/v4/user,
- * QuickBooks' companyinfo, Slack's auth.test) and the non-RFC-7009 revocation styles. OAuth access
+ * QuickBooks' companyinfo, Slack's auth.test), the non-RFC-7009 revocation styles, and Shopify's
+ * own authorization server (a redirect signed with `hmac`, a JSON token request). OAuth access
  * tokens are checked against the local authorization server, so a revoked token really stops
  * working here.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OAuthServer } from './oauth-server.ts';
@@ -22,6 +24,8 @@ export interface PlatformApi {
   stripeKeys: Map<string, { id: string; name: string }>;
   /** Mailchimp API keys that work (Basic authentication, any user name). */
   mailchimpKeys: Map<string, { id: string; name: string }>;
+  /** The Shopify app ListBackup is registered as; its secret signs Shopify's redirects. */
+  shopifyApp: { clientId: string; clientSecret: string };
   /** Answer 503 to everything (the platform is down). */
   down: boolean;
   requests: RecordedRequest[];
@@ -35,6 +39,7 @@ export async function startPlatformApi(oauth?: OAuthServer): Promise<PlatformApi
     url: '',
     stripeKeys: new Map(),
     mailchimpKeys: new Map(),
+    shopifyApp: { clientId: `shopify-${randomBytes(4).toString('hex')}`, clientSecret: randomBytes(16).toString('hex') },
     down: false,
     requests: [],
     scripted: { status: 200, body: '{}', type: 'application/json' },
@@ -48,6 +53,8 @@ export async function startPlatformApi(oauth?: OAuthServer): Promise<PlatformApi
     res.end(JSON.stringify(body));
   };
   const bearer = (req: http.IncomingMessage) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  const shopifyCodes = new Map<string, string>();
+  const shopifyTokens = new Map<string, string>();
   const oauthToken = async (req: http.IncomingMessage) => {
     const token = bearer(req);
     return token && oauth ? oauth.provider.AccessToken.find(token) : undefined;
@@ -98,6 +105,34 @@ export async function startPlatformApi(oauth?: OAuthServer): Promise<PlatformApi
       if (url.pathname === '/api/auth.test') {
         if (!(await oauthToken(req))) return json(res, 200, { ok: false, error: 'invalid_auth' });
         return json(res, 200, { ok: true, team_id: 'T0001', team: 'Acme Slack' });
+      }
+      // Shopify, under /{shop}/…: the authorization redirect signed with `hmac`, the JSON token request, shop.json.
+      const shopify = /^\/([a-z0-9-]+\.myshopify\.com)\/admin\/(oauth\/authorize|oauth\/access_token|api\/2025-07\/shop\.json)$/.exec(url.pathname);
+      if (shopify) {
+        const [, shop, endpoint] = shopify;
+        if (endpoint === 'oauth/authorize') {
+          if (url.searchParams.get('client_id') !== api.shopifyApp.clientId) return json(res, 400, { error: 'invalid_request' });
+          const code = randomBytes(16).toString('hex');
+          shopifyCodes.set(code, shop);
+          const back = new URL(url.searchParams.get('redirect_uri')!);
+          const query: Record<string, string> = { code, host: Buffer.from(`admin.shopify.com/store/${shop.split('.')[0]}`).toString('base64url'), shop, state: url.searchParams.get('state') ?? '', timestamp: String(Math.floor(Date.now() / 1000)) };
+          const message = new URLSearchParams(Object.entries(query).sort(([a], [b]) => (a < b ? -1 : 1))).toString();
+          for (const [name, value] of Object.entries({ ...query, hmac: createHmac('sha256', api.shopifyApp.clientSecret).update(message).digest('hex') })) back.searchParams.set(name, value);
+          res.writeHead(302, { location: back.toString() });
+          return res.end();
+        }
+        if (endpoint === 'oauth/access_token') {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, string>;
+          if (body.client_id !== api.shopifyApp.clientId || body.client_secret !== api.shopifyApp.clientSecret || shopifyCodes.get(body.code) !== shop) {
+            return json(res, 400, { error: 'invalid_request', error_description: 'The authorization code was not found or was already used' });
+          }
+          shopifyCodes.delete(body.code);
+          const token = `shpat_${randomBytes(16).toString('hex')}`;
+          shopifyTokens.set(token, shop);
+          return json(res, 200, { access_token: token, scope: 'read_products,read_orders' });
+        }
+        if (shopifyTokens.get(String(req.headers['x-shopify-access-token'])) !== shop) return json(res, 401, { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' });
+        return json(res, 200, { shop: { id: 548380009, name: 'Acme Store', myshopify_domain: shop } });
       }
       if (url.pathname.startsWith('/scripted/')) {
         res.writeHead(api.scripted.status, { 'content-type': api.scripted.type });

@@ -60,8 +60,7 @@ export async function startPlatformsHarness(extra: Partial<PlatformsOptions> = {
       xero: { clientId: oauth.clients.basic.clientId, clientSecret: oauth.clients.basic.clientSecret },
       quickbooks: { clientId: oauth.clients.basic.clientId, clientSecret: oauth.clients.basic.clientSecret },
       slack: { clientId: oauth.clients.basic.clientId, clientSecret: oauth.clients.basic.clientSecret },
-      // Configured, but its endpoints are the real ones: only the authorization URL is looked at.
-      shopify: { clientId: 'shopify-client', clientSecret: 'shopify-secret-not-used-here' },
+      shopify: api.shopifyApp,
     },
     endpointOverrides: {
       gitlab: { authorizeUrl: oauth.authorizeUrl, tokenUrl: oauth.tokenUrl, revokeUrl: oauth.revokeUrl, identityUrl: `${api.url}/api/v4/user` },
@@ -73,6 +72,11 @@ export async function startPlatformsHarness(extra: Partial<PlatformsOptions> = {
         identityUrl: `${api.url}/v3/company/{realmId}/companyinfo/{realmId}`,
       },
       slack: { authorizeUrl: oauth.authorizeUrl, tokenUrl: oauth.tokenUrl, revokeUrl: `${api.url}/revoke/slack`, identityUrl: `${api.url}/api/auth.test` },
+      shopify: {
+        authorizeUrl: `${api.url}/{shop}/admin/oauth/authorize`,
+        tokenUrl: `${api.url}/{shop}/admin/oauth/access_token`,
+        identityUrl: `${api.url}/{shop}/admin/api/2025-07/shop.json`,
+      },
       stripe: { identityUrl: `${api.url}/v1/account` },
       mailchimp: { identityUrl: `${api.url}/3.0/` },
     },
