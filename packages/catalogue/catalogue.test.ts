@@ -106,6 +106,12 @@ describe('resources come from the connectors', () => {
     }
   });
 
+  it('builds a connector on the connection’s own API root, unless the deployment names one', () => {
+    const own = 'https://ghe.example.com/api/v3';
+    expect(registry.get('github', undefined, own).http?.baseUrl).toBe(own);
+    expect(createConnectorRegistry({ baseUrls: { github: 'http://127.0.0.1:9' } }).get('github', undefined, own).http?.baseUrl).toBe('http://127.0.0.1:9');
+  });
+
   it('Platform.resources is what the connector implements, with its flags; none without a connector', () => {
     const drive = platformResources('google-drive');
     expect(drive.map((resource) => resource.name)).toEqual(registry.get('google-drive').resources.map((resource) => resource.name));

@@ -100,8 +100,12 @@ export interface ConnectorRegistry {
   /** Slugs with a connector. */
   readonly slugs: readonly string[];
   has(slug: string): boolean;
-  /** The connector for a platform; `rest` needs the connection's definition. */
-  get(slug: string, definition?: unknown): Connector;
+  /**
+   * The connector for a platform; `rest` needs the connection's definition. `apiRoot` is the
+   * connection's own API root (the definition's `apiBaseUrl` filled with its parameters: Shopify's
+   * shop, Salesforce's instance); a deployment's `baseUrls` entry wins over it.
+   */
+  get(slug: string, definition?: unknown, apiRoot?: string | null): Connector;
 }
 
 /** The connectors of the catalogue, built with this deployment's API roots. */
@@ -110,10 +114,10 @@ export function createConnectorRegistry(options: ConnectorRegistryOptions = {}):
   return {
     slugs: withConnector.map((platform) => platform.definition.slug),
     has: (slug) => Boolean(findPlatform(slug)?.connector),
-    get(slug, definition) {
+    get(slug, definition, apiRoot) {
       const platform = findPlatform(slug);
       if (!platform?.connector) throw new ConfigError(`No connector for platform "${slug}" yet`);
-      const connectorOptions: ConnectorOptions = { baseUrl: options.baseUrls?.[slug], definition };
+      const connectorOptions: ConnectorOptions = { baseUrl: options.baseUrls?.[slug] ?? apiRoot ?? undefined, definition };
       return platform.connector(connectorOptions);
     },
   };

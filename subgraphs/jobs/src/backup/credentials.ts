@@ -8,6 +8,8 @@ export interface ConnectionCredentials {
   credentials: Credentials;
   /** The connection's definition, for connectors configured per connection (`rest`). */
   definition?: unknown;
+  /** The connection's API root, when it has one of its own (Shopify's shop, Salesforce's instance). */
+  apiRoot?: string;
 }
 
 export interface CredentialsProvider {
@@ -48,7 +50,12 @@ export class PlatformsCredentials implements CredentialsProvider {
       else credentials.apiKey = body.apiKey;
     }
     if (typeof body.accessToken === 'string') credentials.accessToken = body.accessToken;
-    return { platform: String(body.platform), credentials, ...(body.definition !== undefined ? { definition: body.definition } : {}) };
+    return {
+      platform: String(body.platform),
+      credentials,
+      ...(body.definition !== undefined ? { definition: body.definition } : {}),
+      ...(typeof body.apiRoot === 'string' ? { apiRoot: body.apiRoot } : {}),
+    };
   }
 }
 

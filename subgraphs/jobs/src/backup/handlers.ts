@@ -101,7 +101,7 @@ class Handlers {
 
   connectorRun(ctx: JobContext, connectionId: string, first: ConnectionCredentials) {
     const { job } = ctx;
-    const connector = this.connectors.get(first.platform, first.definition);
+    const connector = this.connectors.get(first.platform, first.definition, first.apiRoot);
     let latest: Credentials = first.credentials;
     return {
       connector,
