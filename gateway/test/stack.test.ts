@@ -199,7 +199,7 @@ describe('one query across the five subgraphs', () => {
     stack.counters.reset();
 
     const result = await stack.graphql(
-      `{ me { memberships { account { id name myRole connections { id } sources { id } jobs { edges { node { id } } } subscription { plan { code } } } } } }`,
+      `{ me { memberships { account { id name myRole connections { id } sources { edges { node { id } } } jobs { edges { node { id } } } subscription { plan { code } } } } } }`,
       {},
       owner.accessToken,
     );
@@ -214,7 +214,7 @@ describe('one query across the five subgraphs', () => {
               name: 'Owner',
               myRole: 'OWNER',
               connections: [{ id: seeded.connectionId }],
-              sources: [{ id: seeded.sourceId }],
+              sources: { edges: [{ node: { id: seeded.sourceId } }] },
               jobs: { edges: [{ node: { id: seeded.jobId } }] },
               subscription: { plan: { code: 'free' } },
             },

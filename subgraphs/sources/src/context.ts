@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@listbackup/lib/subgraph';
 import type { Em } from '@listbackup/lib/db';
-import { byId, groupBy } from '@listbackup/lib/loaders';
+import { byId } from '@listbackup/lib/loaders';
+import { selectParentPages, type ParentList, type ParentPageKey } from '@listbackup/lib/pagination';
 import { Source } from './entities/source.ts';
 import { Snapshot } from './entities/snapshot.ts';
 import type { PlatformsClient } from './clients/platforms-client.ts';
@@ -19,12 +20,16 @@ export interface SourcesContext extends SubgraphContext, SourcesDeps {
   loaders: ReturnType<typeof createLoaders>;
 }
 
+/** An account's live sources by name (the index `sources_account_name_idx` serves it). */
+const SOURCES_BY_ACCOUNT: ParentList = { table: '"sources"."sources"', parent: 'account_id', order: ['name', 'id'], where: '"deleted_at" is null' };
+
 export function createLoaders(em: Em) {
   return {
     /** Including deleted sources (lists leave them out; references to them remain). */
     source: new DataLoader<string, Source | undefined>(async (ids) => byId(ids, await em.find(Source, { id: { $in: ids.filter(isUuid) } }))),
-    sourcesByAccount: new DataLoader<string, Source[]>(async (accountIds) =>
-      groupBy(accountIds, await em.find(Source, { accountId: { $in: accountIds.filter(isUuid) }, deletedAt: null }, { orderBy: { name: 'asc', id: 'asc' } }), (source) => source.accountId),
+    sourcePages: new DataLoader<ParentPageKey, Source[], string>(
+      async (keys) => (await selectParentPages(em, SOURCES_BY_ACCOUNT, keys)).map((rows) => rows.map((row) => em.map(Source, row))),
+      { cacheKeyFn: (key) => JSON.stringify(key) },
     ),
     snapshot: new DataLoader<string, Snapshot | undefined>(async (ids) => byId(ids, await em.find(Snapshot, { id: { $in: ids.filter(isUuid) } }))),
     snapshotByJob: new DataLoader<string, Snapshot | undefined>(async (jobIds) => {

@@ -18,7 +18,7 @@ const PAUSE = `mutation($id: ID!) { pauseSource(id: $id) { id paused nextRunAt }
 const RESUME = `mutation($id: ID!) { resumeSource(id: $id) { id paused nextRunAt } }`;
 const DELETE = `mutation($id: ID!, $withSnapshots: Boolean!) { deleteSource(id: $id, withSnapshots: $withSnapshots) }`;
 const SOURCE = `query($id: ID!) { source(id: $id) { id deletedAt } }`;
-const ACCOUNT_SOURCES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { sources { id } } } }`;
+const ACCOUNT_SOURCES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { sources(first: 100) { edges { node { id } } } } } }`;
 const SNAPSHOT = `query($id: ID!) { snapshot(id: $id) { id source { id name } } }`;
 
 describe('sources: creating and changing sources', () => {
@@ -251,7 +251,7 @@ describe('sources: creating and changing sources', () => {
       expect((await sources.query(owner, DELETE, { id, withSnapshots: false })).data!.deleteSource).toBe(true);
       // Out of the lists, still known to what refers to it, and no longer changeable.
       const listed = await sources.query(owner, ACCOUNT_SOURCES, { reps: [{ __typename: 'Account', id: account }] });
-      expect(listed.data!._entities[0].sources.map((s: { id: string }) => s.id)).not.toContain(id);
+      expect(listed.data!._entities[0].sources.edges.map((edge: { node: { id: string } }) => edge.node.id)).not.toContain(id);
       expect((await sources.query(owner, SOURCE, { id })).data!.source.deletedAt).not.toBeNull();
       expect(errorCodes(await sources.query(owner, PAUSE, { id }))).toEqual(['NOT_FOUND']);
       expect(errorCodes(await sources.query(owner, UPDATE, { id, input: { resources: ['charges'] } }))).toEqual(['NOT_FOUND']);

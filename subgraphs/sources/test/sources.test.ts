@@ -17,7 +17,10 @@ import {
 
 const SOURCE = `query($id: ID!) { source(id: $id) { id name resources paused createdAt account { id } connection { id }
   schedule { kind cron timeZone } retention { keepLast keepDaily keepWeekly keepMonthly } nextRunAt } }`;
-const ACCOUNT_SOURCES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id sources { id name } } } }`;
+const ACCOUNT_SOURCES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id sources { edges { node { id name } } } } } }`;
+const SOURCE_PAGE = `query($reps: [_Any!]!, $first: Int, $after: String) { _entities(representations: $reps) {
+  ... on Account { sources(first: $first, after: $after) { edges { cursor node { id name accountId: account { id } } } pageInfo { hasNextPage endCursor } } } } }`;
+const names = (connection: { edges: { node: { name: string } }[] }) => connection.edges.map((edge) => edge.node.name);
 const SOURCE_ENTITY = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Source { id name } } }`;
 
 describe('sources subgraph', () => {
@@ -89,10 +92,10 @@ describe('sources subgraph', () => {
       const result = await subgraph.query(alice, ACCOUNT_SOURCES, { reps: accountRefs([accountA]) });
       expect(result.errors).toBeUndefined();
       expect(result.data!._entities).toEqual([
-        { id: accountA, sources: [{ id: customersA.id, name: 'Billing data' }, { id: reposA.id, name: 'Code' }] },
+        { id: accountA, sources: { edges: [{ node: { id: customersA.id, name: 'Billing data' } }, { node: { id: reposA.id, name: 'Code' } }] } },
       ]);
       const bobs = await subgraph.query(bob, ACCOUNT_SOURCES, { reps: accountRefs([accountB]) });
-      expect(bobs.data!._entities[0].sources).toEqual([{ id: ordersB.id, name: 'Orders' }]);
+      expect(bobs.data!._entities[0].sources.edges).toEqual([{ node: { id: ordersB.id, name: 'Orders' } }]);
     });
 
     it('gives NOT_FOUND and no sources for an account the caller cannot see', async () => {
@@ -113,10 +116,102 @@ describe('sources subgraph', () => {
       subgraph.resetQueries();
       const result = await subgraph.query(user, ACCOUNT_SOURCES, { reps: accountRefs(accounts) });
       expect(result.errors).toBeUndefined();
-      expect(result.data!._entities.map((a: { sources: { name: string }[] }) => a.sources.map((s) => s.name))).toEqual(
+      expect(result.data!._entities.map((a: { sources: { edges: { node: { name: string } }[] } }) => names(a.sources))).toEqual(
         accounts.map((_, i) => (i % 7 === 0 ? [`Source ${i}`] : [])),
       );
       expect(selectsFrom(subgraph.queries, 'sources', 'sources')).toHaveLength(1);
+    });
+  });
+
+  describe('Account.sources pages', () => {
+    const big = randomUUID();
+    const other = randomUUID();
+    const pager = newUser();
+    const stranger = newUser();
+    const count = 130;
+    const expected = Array.from({ length: count }, (_, i) => `S${String(i).padStart(3, '0')}`);
+
+    beforeAll(async () => {
+      subgraph.access.grant(pager, big, 'viewer').grant(stranger, other, 'owner');
+      const em = subgraph.service.orm.em.fork();
+      for (const name of [...expected].reverse()) await createSourceRecord(em, { accountId: big, connectionId: randomUUID(), name });
+      const gone = await createSourceRecord(em, { accountId: big, connectionId: randomUUID(), name: 'S050b' });
+      await em.nativeUpdate('Source', { id: gone.id }, { deletedAt: new Date() });
+      for (const name of ['A', 'S050a', 'Z']) await createSourceRecord(em, { accountId: other, connectionId: randomUUID(), name });
+    });
+
+    const page = async (principal: Principal, accountId: string, first?: number, after?: string | null) =>
+      subgraph.query(principal, SOURCE_PAGE, { reps: accountRefs([accountId]), first, after });
+
+    it('walks every live source once, by name, in pages of `first`, and says when there is no more', async () => {
+      const seen: string[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      for (;;) {
+        const result = await page(pager, big, 40, after);
+        expect(result.errors).toBeUndefined();
+        const connection = result.data!._entities[0].sources;
+        seen.push(...names(connection));
+        pages++;
+        if (!connection.pageInfo.hasNextPage) break;
+        expect(connection.pageInfo.endCursor).toBe(connection.edges.at(-1).cursor);
+        after = connection.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(expected);
+      expect(pages).toBe(4);
+    });
+
+    it('gives 20 by default and at most 100 for a larger `first`', async () => {
+      expect(names((await page(pager, big)).data!._entities[0].sources)).toEqual(expected.slice(0, 20));
+      const huge = await page(pager, big, 1_000_000);
+      expect(names(huge.data!._entities[0].sources)).toEqual(expected.slice(0, 100));
+      expect(huge.data!._entities[0].sources.pageInfo.hasNextPage).toBe(true);
+    });
+
+    it('refuses a zero or negative `first` and a forged cursor with BAD_USER_INPUT and a reason, and shows no source', async () => {
+      const forged = [
+        'not-a-cursor',
+        Buffer.from('{"name":"S001"}').toString('base64url'),
+        Buffer.from(JSON.stringify(['S001', 'not-a-uuid'])).toString('base64url'),
+        Buffer.from(JSON.stringify([1, randomUUID()])).toString('base64url'),
+      ];
+      const cases = [
+        { first: 0, reason: 'BAD_PAGE_SIZE' },
+        { first: -5, reason: 'BAD_PAGE_SIZE' },
+        ...forged.map((after) => ({ first: 5, after, reason: 'BAD_CURSOR' })),
+      ];
+      for (const { first, after, reason } of cases) {
+        const result = await page(pager, big, first, after);
+        expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
+        expect(result.errors![0].extensions).toMatchObject({ reason });
+        expect(result.data!._entities).toEqual([null]);
+        expect(JSON.stringify(result)).not.toContain('S0');
+      }
+    });
+
+    it('answers a `first` beyond Int with a validation error, not a server error', async () => {
+      const result = await page(pager, big, 2 ** 40);
+      expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
+      expect(result.data).toBeUndefined();
+    });
+
+    it('reads another account’s cursor only as a position in the caller’s own list', async () => {
+      const theirs = await page(stranger, other, 2);
+      const cursor = theirs.data!._entities[0].sources.pageInfo.endCursor;
+      expect(names(theirs.data!._entities[0].sources)).toEqual(['A', 'S050a']);
+      const mine = await page(pager, big, 3, cursor);
+      expect(names(mine.data!._entities[0].sources)).toEqual(['S051', 'S052', 'S053']);
+      expect(mine.data!._entities[0].sources.edges.every((edge: { node: { accountId: { id: string } } }) => edge.node.accountId.id === big)).toBe(true);
+    });
+
+    it('gives NOT_FOUND and no page for an account the caller cannot see, with or without a cursor', async () => {
+      const cursor = (await page(pager, big, 1)).data!._entities[0].sources.pageInfo.endCursor;
+      for (const after of [null, cursor]) {
+        const result = await page(stranger, big, 5, after);
+        expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+        expect(result.data!._entities).toEqual([null]);
+        expect(JSON.stringify(result)).not.toContain('S0');
+      }
     });
   });
 

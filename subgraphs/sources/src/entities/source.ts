@@ -29,7 +29,10 @@ export const SourceSchema = defineEntity({
     /** Deleted sources are kept (without a schedule) so their remaining snapshots stay restorable. */
     deletedAt: p.datetime().nullable(),
   },
-  indexes: [{ name: 'sources_due_idx', properties: ['nextRunAt'], where: 'next_run_at is not null' }],
+  indexes: [
+    { name: 'sources_due_idx', properties: ['nextRunAt'], where: 'next_run_at is not null' },
+    { name: 'sources_account_name_idx', properties: ['accountId', 'name', 'id'], where: 'deleted_at is null' },
+  ],
 });
 
 export class Source extends SourceSchema.class {}

@@ -22,8 +22,18 @@ export type Scalars = {
 export type Account = {
   __typename?: 'Account';
   id: Scalars['ID']['output'];
-  /** The sources of this account. */
-  sources: Array<Source>;
+  /**
+   * The sources of this account (deleted ones left out), by name. `first` is 1 to 100 (default 20,
+   * more is cut to 100); `after` is a page's `endCursor`. Errors (BAD_USER_INPUT, with
+   * `extensions.reason`): BAD_PAGE_SIZE, BAD_CURSOR.
+   */
+  sources: SourceConnection;
+};
+
+
+export type AccountSourcesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type Connection = {
@@ -327,6 +337,19 @@ export type SourceSnapshotsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of sources, by name. */
+export type SourceConnection = {
+  __typename?: 'SourceConnection';
+  edges: Array<SourceEdge>;
+  pageInfo: PageInfo;
+};
+
+export type SourceEdge = {
+  __typename?: 'SourceEdge';
+  cursor: Scalars['String']['output'];
+  node: Source;
+};
+
 /** Fields to change; those left out stay as they are. */
 export type UpdateSourceInput = {
   name?: InputMaybe<Scalars['String']['input']>;
@@ -444,16 +467,16 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<EntityRefEntity>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Connection: ResolverTypeWrapper<EntityRefEntity>;
   CreateSourceInput: CreateSourceInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Job: ResolverTypeWrapper<EntityRefEntity>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Retention: ResolverTypeWrapper<Retention>;
   RetentionInput: RetentionInput;
   Schedule: ResolverTypeWrapper<Schedule>;
@@ -470,6 +493,8 @@ export type ResolversTypes = ResolversObject<{
   SnapshotItemConnection: ResolverTypeWrapper<SnapshotItemConnection>;
   SnapshotItemEdge: ResolverTypeWrapper<SnapshotItemEdge>;
   Source: ResolverTypeWrapper<SourceEntity>;
+  SourceConnection: ResolverTypeWrapper<Omit<SourceConnection, 'edges'> & { edges: Array<ResolversTypes['SourceEdge']> }>;
+  SourceEdge: ResolverTypeWrapper<Omit<SourceEdge, 'node'> & { node: ResolversTypes['Source'] }>;
   UpdateSourceInput: UpdateSourceInput;
 }>;
 
@@ -477,16 +502,16 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Account: EntityRefEntity;
   ID: Scalars['ID']['output'];
+  String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
   Connection: EntityRefEntity;
   CreateSourceInput: CreateSourceInput;
-  String: Scalars['String']['output'];
   DateTime: Scalars['DateTime']['output'];
   Job: EntityRefEntity;
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
-  Int: Scalars['Int']['output'];
   Retention: Retention;
   RetentionInput: RetentionInput;
   Schedule: Schedule;
@@ -501,13 +526,15 @@ export type ResolversParentTypes = ResolversObject<{
   SnapshotItemConnection: SnapshotItemConnection;
   SnapshotItemEdge: SnapshotItemEdge;
   Source: SourceEntity;
+  SourceConnection: Omit<SourceConnection, 'edges'> & { edges: Array<ResolversParentTypes['SourceEdge']> };
+  SourceEdge: Omit<SourceEdge, 'node'> & { node: ResolversParentTypes['Source'] };
   UpdateSourceInput: UpdateSourceInput;
 }>;
 
 export type AccountResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account'], FederationReferenceType extends FederationReferenceTypes['Account'] = FederationReferenceTypes['Account']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Account']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  sources?: Resolver<Array<ResolversTypes['Source']>, ParentType, ContextType>;
+  sources?: Resolver<ResolversTypes['SourceConnection'], ParentType, ContextType, RequireFields<AccountSourcesArgs, 'first'>>;
 }>;
 
 export type ConnectionResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['Connection'] = ResolversParentTypes['Connection']> = ResolversObject<{
@@ -636,6 +663,16 @@ export type SourceResolvers<ContextType = SourcesContext, ParentType extends Res
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
+export type SourceConnectionResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SourceConnection'] = ResolversParentTypes['SourceConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['SourceEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type SourceEdgeResolvers<ContextType = SourcesContext, ParentType extends ResolversParentTypes['SourceEdge'] = ResolversParentTypes['SourceEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Source'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = SourcesContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   Connection?: ConnectionResolvers<ContextType>;
@@ -655,5 +692,7 @@ export type Resolvers<ContextType = SourcesContext> = ResolversObject<{
   SnapshotItemConnection?: SnapshotItemConnectionResolvers<ContextType>;
   SnapshotItemEdge?: SnapshotItemEdgeResolvers<ContextType>;
   Source?: SourceResolvers<ContextType>;
+  SourceConnection?: SourceConnectionResolvers<ContextType>;
+  SourceEdge?: SourceEdgeResolvers<ContextType>;
 }>;
 

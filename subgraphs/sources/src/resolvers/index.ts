@@ -40,6 +40,6 @@ export const resolvers: Resolvers = {
     snapshot: ({ id }, _, ctx) => snapshotOfJob(ctx, id),
   },
   Account: {
-    sources: ({ id }, _, ctx) => listSources(ctx, id),
+    sources: ({ id }, { first, after }, ctx) => listSources(ctx, id, first, after),
   },
 };

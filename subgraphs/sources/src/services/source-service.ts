@@ -12,6 +12,7 @@ import type { ConnectionInfo } from '../clients/platforms-client.ts';
 import { nextRun, validateSchedule, type ScheduleInput } from './schedule.ts';
 import { validateRetention, type Retention, type RetentionInput } from './retention.ts';
 import { isUuid } from '@listbackup/lib/ids';
+import { decodeNameCursor, nameCursor, pageSize, toPage, type Page } from '@listbackup/lib/pagination';
 
 /**
  * A source the caller may read; any other is "not found", whether it exists or not. A deleted
@@ -24,9 +25,13 @@ export async function getSource(ctx: SourcesContext, id: string): Promise<Source
   return source;
 }
 
-export async function listSources(ctx: SourcesContext, accountId: string): Promise<Source[]> {
+/** A page of an account's live sources, by name. */
+export async function listSources(ctx: SourcesContext, accountId: string, first?: number | null, after?: string | null): Promise<Page<Source>> {
+  const size = pageSize(first);
+  const cursor = decodeNameCursor(after);
   await authorize(ctx, 'sources:read', accountId);
-  return ctx.loaders.sourcesByAccount.load(accountId);
+  const rows = await ctx.loaders.sourcePages.load({ parentId: accountId, limit: size + 1, after: cursor && [cursor.name, cursor.id] });
+  return toPage(rows, size, (source) => nameCursor(source.name, source.id));
 }
 
 export interface CreateSourceInput {
