@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '@listbackup/lib/principal';
 import { startSources } from '../src/index.ts';
-import type { Source } from '../src/entities/source.ts';
+import { Source } from '../src/entities/source.ts';
 import { createSourceRecord } from '../src/services/source-service.ts';
 import {
   ANONYMOUS,
@@ -136,7 +136,7 @@ describe('sources subgraph', () => {
       const em = subgraph.service.orm.em.fork();
       for (const name of [...expected].reverse()) await createSourceRecord(em, { accountId: big, connectionId: randomUUID(), name });
       const gone = await createSourceRecord(em, { accountId: big, connectionId: randomUUID(), name: 'S050b' });
-      await em.nativeUpdate('Source', { id: gone.id }, { deletedAt: new Date() });
+      await em.nativeUpdate(Source, { id: gone.id }, { deletedAt: new Date() });
       for (const name of ['A', 'S050a', 'Z']) await createSourceRecord(em, { accountId: other, connectionId: randomUUID(), name });
     });
 
@@ -175,7 +175,7 @@ describe('sources subgraph', () => {
         Buffer.from(JSON.stringify(['S001', 'not-a-uuid'])).toString('base64url'),
         Buffer.from(JSON.stringify([1, randomUUID()])).toString('base64url'),
       ];
-      const cases = [
+      const cases: { first: number; after?: string; reason: string }[] = [
         { first: 0, reason: 'BAD_PAGE_SIZE' },
         { first: -5, reason: 'BAD_PAGE_SIZE' },
         ...forged.map((after) => ({ first: 5, after, reason: 'BAD_CURSOR' })),
