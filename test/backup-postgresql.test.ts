@@ -28,10 +28,9 @@ import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
+import { createLoginRole } from './support/database.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-/** The test server trusts local logins, so any password works; a random one shows where the string went. */
-const PASSWORD = `pw${randomBytes(12).toString('hex')}`;
 
 interface Stack {
   logs: string[];
@@ -47,18 +46,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function databaseUrl(name: string, password?: string): string {
+function databaseUrl(name: string): string {
   const url = new URL(DATABASE_URL);
   url.pathname = `/${name}`;
-  if (password) {
-    url.username = url.username || 'postgres';
-    url.password = password;
-  }
   return url.toString();
 }
 
-async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(database: string, text: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: databaseUrl(database) });
+/** Runs SQL in a database of the test server, as its superuser or as the connection string's user. */
+async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(database: string, text: string, connectionString = databaseUrl(database)): Promise<R[]> {
+  const client = new pg.Client({ connectionString });
   await client.connect();
   try {
     return (await client.query<R>(text)).rows;
@@ -153,8 +149,10 @@ describe('a PostgreSQL database backed up and restored through the gateway', () 
   let alice: SignedUp;
   const sourceDb = `lb_pgsrc_${randomBytes(5).toString('hex')}`;
   const targetDb = `lb_pgdst_${randomBytes(5).toString('hex')}`;
-  const sourceUrl = databaseUrl(sourceDb, PASSWORD);
-  const targetUrl = databaseUrl(targetDb, PASSWORD);
+  // The connections log in as a role of their own, with a password the product must carry intact.
+  let role: Awaited<ReturnType<typeof createLoginRole>>;
+  let sourceUrl: string;
+  let targetUrl: string;
   const answers: string[] = [];
   let sourceConnectionId: string;
   let targetConnectionId: string;
@@ -177,8 +175,11 @@ describe('a PostgreSQL database backed up and restored through the gateway', () 
   const connections = async () => (await gql(`query ($id: ID!) { account(id: $id) { connections { id } } }`, { id: alice.accountId })).account.connections.length;
 
   beforeAll(async () => {
-    await admin(`create database ${sourceDb}`);
-    await admin(`create database ${targetDb}`);
+    role = await createLoginRole('lb_pgbackup');
+    sourceUrl = role.url(sourceDb);
+    targetUrl = role.url(targetDb);
+    await admin(`create database ${sourceDb} owner ${role.user}`);
+    await admin(`create database ${targetDb} owner ${role.user}`);
     await sql(
       sourceDb,
       `create table customers (id serial primary key, name text not null, balance numeric(12, 2), updated_at timestamptz not null default now());
@@ -187,6 +188,7 @@ describe('a PostgreSQL database backed up and restored through the gateway', () 
        insert into customers (name, balance, updated_at) select 'customer ' || i, i * 10.25, '2026-01-01T00:00:00.123456Z'::timestamptz + i * interval '1 hour' from generate_series(1, 40) i;
        insert into orders select i, 1 + i % 40, '2026-02-03 04:05:06.789012'::timestamp + i * interval '1 minute', jsonb_build_object('sku', 'S' || i, 'qty', i % 3), i % 2 = 0 from generate_series(1, 120) i;
        insert into notes values (1, 'plain', null), (2, E'line\\nbreak, "quotes" and ünïcödé', '\\xdeadbeef'::bytea), (3, null, ''::bytea);`,
+      sourceUrl,
     );
     stack = await startBackupStack();
     alice = await signUp(stack);
@@ -196,14 +198,15 @@ describe('a PostgreSQL database backed up and restored through the gateway', () 
     await stack?.close();
     await admin(`drop database if exists ${sourceDb} with (force)`);
     await admin(`drop database if exists ${targetDb} with (force)`);
+    await role?.drop();
   });
 
   it('connects both databases with their connection strings, checked by logging in', async () => {
     const source = (await gql(CREATE_CONNECTION, { input: { accountId: alice.accountId, platformSlug: 'postgresql', name: 'Production', apiKey: sourceUrl } })).createApiKeyConnection;
-    expect(source).toMatchObject({ status: 'AUTHORIZED', externalAccountName: `postgres@${sourceDb}`, platform: { slug: 'postgresql' } });
+    expect(source).toMatchObject({ status: 'AUTHORIZED', externalAccountName: `${role.user}@${sourceDb}`, platform: { slug: 'postgresql' } });
     sourceConnectionId = source.id;
     const target = (await gql(CREATE_CONNECTION, { input: { accountId: alice.accountId, platformSlug: 'postgresql', name: 'Restore target', apiKey: targetUrl } })).createApiKeyConnection;
-    expect(target).toMatchObject({ status: 'AUTHORIZED', externalAccountName: `postgres@${targetDb}` });
+    expect(target).toMatchObject({ status: 'AUTHORIZED', externalAccountName: `${role.user}@${targetDb}` });
     targetConnectionId = target.id;
   });
 
@@ -211,7 +214,7 @@ describe('a PostgreSQL database backed up and restored through the gateway', () 
     const before = await connections();
     for (const [apiKey, code] of [
       [sourceUrl.replace(/^postgres(ql)?:/, 'mysql:'), 'INVALID_API_KEY_FORMAT'],
-      [databaseUrl(`${sourceDb}_missing`, PASSWORD), 'API_KEY_REJECTED'],
+      [role.url(`${sourceDb}_missing`), 'API_KEY_REJECTED'],
       [(() => { const url = new URL(sourceUrl); url.port = '1'; return url.toString(); })(), 'TARGET_UNREACHABLE'],
     ] as const) {
       const result = await stack.graphql(CREATE_CONNECTION, { input: { accountId: alice.accountId, platformSlug: 'postgresql', apiKey } }, alice.accessToken);
@@ -266,7 +269,7 @@ describe('a PostgreSQL database backed up and restored through the gateway', () 
     expect(answers.join('\n')).toContain(sourceConnectionId);
     const logText = stack.logs.join('\n');
     expect(logText).toContain('API-key connection created');
-    for (const secret of [PASSWORD, sourceUrl, targetUrl]) {
+    for (const secret of [role.password, sourceUrl, targetUrl]) {
       expect(answers.join('\n').includes(secret), 'a connection string in an API answer').toBe(false);
       expect(logText.includes(secret), 'a connection string in a log line').toBe(false);
     }

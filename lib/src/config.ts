@@ -7,7 +7,8 @@ import { keyringProblem } from './internal-token.ts';
  * process with every problem listed, not just the first.
  */
 export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
+  // `NAME=` means unset, as most tools read it (so `DATABASE_URL= npm start` uses the embedded server).
+  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);

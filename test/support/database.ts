@@ -23,3 +23,37 @@ export async function createTestDatabase(prefix = 'lb'): Promise<{ url: string; 
     },
   };
 }
+
+/**
+ * A login role with a password of its own on the test server, for tests that put credentials in a
+ * connection string: the embedded server checks passwords (scram-sha-256), a trust server accepts
+ * them anyway, so the same test runs on both. `url(database)` logs in as the role.
+ */
+export async function createLoginRole(prefix = 'lb_role'): Promise<{ user: string; password: string; url(database: string): string; drop(): Promise<void> }> {
+  const user = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const password = `pw${randomBytes(12).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create role ${pg.escapeIdentifier(user)} login createdb password ${pg.escapeLiteral(password)}`);
+  return {
+    user,
+    password,
+    url(database) {
+      const url = new URL(serverUrl());
+      url.username = user;
+      url.password = password;
+      url.pathname = `/${database}`;
+      return url.toString();
+    },
+    async drop() {
+      await admin(`drop role if exists ${pg.escapeIdentifier(user)}`);
+    },
+  };
+}

@@ -83,7 +83,7 @@ export type Prepared = PreparedSubscription | PreparedOperation;
 const internalError: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 
 /**
- * Executes the supergraph's subscriptions in the gateway (DESIGN.md §6): validates and plans them
+ * Executes the supergraph's subscriptions in the gateway ("Live job status" in docs/architecture.md): validates and plans them
  * with the query planner, authorizes them with a query as the caller, feeds the plan's primary fetch
  * from bus events and runs the rest of the plan through `executeQueryPlan` per event. Identical
  * subscriptions (operation, variables, caller) share one group: one bus listener, one execution

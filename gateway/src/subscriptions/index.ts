@@ -44,7 +44,7 @@ export interface SubscriptionServer {
 }
 
 /**
- * Subscriptions of the supergraph, executed by the gateway (DESIGN.md §6). Create it before
+ * Subscriptions of the supergraph, executed by the gateway ("Live job status" in docs/architecture.md). Create it before
  * `apollo.start()` so it sees the first supergraph load; attach it once the HTTP server exists.
  */
 export function createSubscriptionServer(deps: SubscriptionServerDeps): SubscriptionServer {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** The one event shape every service publishes and consumes (DESIGN.md section 6); `createEvent` in contract.ts builds it. */
+/** The one event shape every service publishes and consumes ("An event" in docs/architecture.md); `createEvent` in contract.ts builds it. */
 export interface EventEnvelope {
   /** UUID v7: unique, and sortable by creation time. Also the dedup key (`Nats-Msg-Id`). */
   id: string;

@@ -8,7 +8,10 @@ import { OutboxEvent } from '@listbackup/lib/events/outbox';
 import { Connection } from '../src/entities/connection.ts';
 import { ConnectionSecret } from '../src/entities/connection-secret.ts';
 import { errorCodes, newUser, type GraphQLResponse } from '../../jobs/test/support/subgraph-harness.ts';
+import { createLoginRole } from '../../../test/support/database.ts';
 import { startPlatformsHarness, type PlatformsHarness } from './support/platforms-harness.ts';
+
+type LoginRole = Awaited<ReturnType<typeof createLoginRole>>;
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -27,12 +30,9 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-/** The server's URL with another database, user and password (the test server trusts local logins, so any password works). */
-function urlOf(database: string, password: string, scheme = 'postgres', port?: number): string {
-  const url = new URL(DATABASE_URL);
-  url.username = 'postgres';
-  url.password = password;
-  url.pathname = `/${database}`;
+/** The login role's URL for a database, in another scheme or on another port. */
+function urlOf(role: LoginRole, database: string, scheme = 'postgres', port?: number): string {
+  const url = new URL(role.url(database));
   if (port) url.port = String(port);
   return url.toString().replace(/^postgres(ql)?:/, `${scheme}:`);
 }
@@ -42,12 +42,15 @@ describe('PostgreSQL connections', () => {
   let alice: Principal;
   const account = randomUUID();
   const database = `lb_pgconn_${randomBytes(5).toString('hex')}`;
-  const password = `pw${randomBytes(12).toString('hex')}`;
+  let role: LoginRole;
+  let password: string;
   let connectionString: string;
 
   beforeAll(async () => {
-    await admin(`create database ${database}`);
-    connectionString = urlOf(database, password);
+    role = await createLoginRole('lb_pgconn');
+    password = role.password;
+    await admin(`create database ${database} owner ${role.user}`);
+    connectionString = urlOf(role, database);
     h = await startPlatformsHarness();
     alice = newUser();
     h.subgraph.access.grant(alice, account, 'admin');
@@ -55,6 +58,7 @@ describe('PostgreSQL connections', () => {
   afterAll(async () => {
     await h?.close();
     await admin(`drop database if exists ${database} with (force)`);
+    await role?.drop();
   });
 
   const em = () => h.service.orm.em.fork();
@@ -92,8 +96,8 @@ describe('PostgreSQL connections', () => {
       name: 'PostgreSQL',
       status: 'AUTHORIZED',
       authType: 'API_KEY',
-      externalAccountName: `postgres@${database}`,
-      externalAccountId: `postgres@${server.hostname}:${server.port || 5432}/${database}`,
+      externalAccountName: `${role.user}@${database}`,
+      externalAccountId: `${role.user}@${server.hostname}:${server.port || 5432}/${database}`,
       params: [],
       platform: { slug: 'postgresql', category: 'DATABASE' },
     });
@@ -109,15 +113,15 @@ describe('PostgreSQL connections', () => {
   it('tests the connection by logging in again', async () => {
     const result = await h.subgraph.query(alice, TEST, { id: connectionId });
     expect(result.errors).toBeUndefined();
-    expect(result.data!.testConnection).toMatchObject({ ok: true, errorCode: null, connection: { status: 'AUTHORIZED', lastErrorCode: null, externalAccountName: `postgres@${database}` } });
-    expect(result.data!.testConnection.message).toContain(`postgres@${database}`);
+    expect(result.data!.testConnection).toMatchObject({ ok: true, errorCode: null, connection: { status: 'AUTHORIZED', lastErrorCode: null, externalAccountName: `${role.user}@${database}` } });
+    expect(result.data!.testConnection.message).toContain(`${role.user}@${database}`);
     expect(JSON.stringify(result)).not.toContain(password);
   });
 
   describe('bad input: a clear error with a stable code, and nothing stored', () => {
     it('refuses a URL of another scheme, or no URL, as INVALID_API_KEY_FORMAT without echoing it', async () => {
       const before = await snapshot();
-      for (const key of [urlOf(database, password, 'mysql'), urlOf(database, password, 'http'), `postgres:///${database}`, `host=127.0.0.1 dbname=${database} password=${password}`]) {
+      for (const key of [urlOf(role, database, 'mysql'), urlOf(role, database, 'http'), `postgres:///${database}`, `host=127.0.0.1 dbname=${database} password=${password}`]) {
         const result = await h.subgraph.query(alice, CREATE, { input: { accountId: account, platformSlug: 'postgresql', apiKey: key } });
         await expectRefused(result, 'INVALID_API_KEY_FORMAT', before, key);
         expect(result.errors![0].message).toContain('postgres://user:password@host:5432/database');
@@ -126,8 +130,8 @@ describe('PostgreSQL connections', () => {
 
     it('refuses a database that does not exist as API_KEY_REJECTED, and a server that is not there as TARGET_UNREACHABLE, saying no more', async () => {
       const before = await snapshot();
-      const unreachable = urlOf(database, password, 'postgresql', 1);
-      const missing = urlOf(`${database}_missing`, password);
+      const unreachable = urlOf(role, database, 'postgresql', 1);
+      const missing = urlOf(role, `${database}_missing`);
       for (const [key, code, why] of [
         [unreachable, 'TARGET_UNREACHABLE', 'its address could not be reached'],
         [missing, 'API_KEY_REJECTED', 'does not exist'],
@@ -148,7 +152,7 @@ describe('PostgreSQL connections', () => {
       expect(failed.data!.testConnection.message).toContain('does not exist');
       expect(JSON.stringify(failed)).not.toContain(password);
     } finally {
-      await admin(`create database ${database}`);
+      await admin(`create database ${database} owner ${role.user}`);
     }
     const back = await h.subgraph.query(alice, TEST, { id: connectionId });
     expect(back.data!.testConnection).toMatchObject({ ok: true, connection: { status: 'AUTHORIZED', lastErrorCode: null } });

@@ -2,7 +2,7 @@ import { AppError } from '@listbackup/lib/errors';
 import type { Resolvers } from '../generated/resolvers.ts';
 
 /**
- * `jobUpdated` and `jobEvents` are executed by the gateway from job events (DESIGN.md §6); the
+ * `jobUpdated` and `jobEvents` are executed by the gateway from job events ("Live job status" in docs/architecture.md); the
  * subgraph only declares them so they compose into the supergraph. Reaching them here is a mistake.
  */
 const servedByGateway = () => {

@@ -62,7 +62,7 @@ class LeaseLost extends Error {}
 /**
  * Takes jobs from the queue and runs their handlers: marks them RUNNING, relays progress, stores
  * checkpoints, and settles each attempt (SUCCEEDED, FAILED, CANCELLED, or back to QUEUED for a
- * retry) in one transaction with its queue message and its event. See DESIGN.md section 7.
+ * retry) in one transaction with its queue message and its event. See "A backup" in docs/architecture.md.
  */
 export class JobWorker {
   readonly id: string;
