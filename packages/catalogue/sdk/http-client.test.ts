@@ -233,6 +233,54 @@ describe('connector SDK: header parsing', () => {
   });
 });
 
+describe('connector SDK: pacing before the platform says no', () => {
+  const server = new FakeRest();
+  beforeAll(() => server.start());
+  afterAll(() => server.close());
+
+  const paced = (key: string, limit: number, intervalMs: number): Connector => ({
+    ...probe(`${server.url}/api`),
+    http: { platform: 'Probe', baseUrl: `${server.url}/api`, rate: () => ({ key, limit, intervalMs }) },
+  });
+
+  it('keeps to a steady rate, across runs of one credential, without a single 429', async () => {
+    server.requests.length = 0;
+    const connector = paced('echo', 3, 400);
+    const one = createConnectorContext(connector, { ...tokenCredentials('apiKey', 'k_valid'), retry: FAST_RETRY });
+    const two = createConnectorContext(connector, { ...tokenCredentials('apiKey', 'k_valid'), retry: FAST_RETRY });
+    await Promise.all([0, 1, 2, 3].flatMap(() => [one.http.json('echo'), two.http.json('echo')]));
+    const arrivals = server.requests.map((r) => r.at).sort((a, b) => a - b);
+    expect(arrivals).toHaveLength(8);
+    // any 4 consecutive requests span more than the window: never 4 within 400 ms
+    for (let i = 3; i < arrivals.length; i++) expect(arrivals[i] - arrivals[i - 3]).toBeGreaterThanOrEqual(400);
+    expect(server.requests.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('holds the credential once the quota headers say nothing is left, until the reset', async () => {
+    server.requests.length = 0;
+    const connector: Connector = { ...probe(`${server.url}/api`), http: { platform: 'Probe', baseUrl: `${server.url}/api` } };
+    const ctx = createConnectorContext(connector, { ...tokenCredentials('apiKey', 'k_valid'), retry: FAST_RETRY });
+    server.failNext({ status: 200, body: { ok: true }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' } });
+    await ctx.http.json('echo');
+    await ctx.http.json('echo');
+    const [spent, next] = server.requests;
+    expect(next.at - spent.at).toBeGreaterThanOrEqual(1000);
+    expect(next.status).toBe(200);
+  });
+
+  it('a quota used up for longer than it will sleep is RATE_LIMITED at once, without another request', async () => {
+    server.requests.length = 0;
+    const connector: Connector = { ...probe(`${server.url}/api`), http: { platform: 'Probe', baseUrl: `${server.url}/api` } };
+    const ctx = createConnectorContext(connector, { credentials: async () => ({ apiKey: 'k_valid' }), retry: { ...FAST_RETRY, maxRateLimitWaitMs: 500 } });
+    server.failNext({ status: 200, body: { ok: true }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '30' } });
+    await ctx.http.json('echo');
+    const error = await ctx.http.json('echo').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAfterMs).toBeGreaterThan(20_000);
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
 describe('connector SDK: fetchResource', () => {
   const connector = probe('http://127.0.0.1:9');
   const init = { credentials: async () => ({ apiKey: 'k' }) };

@@ -1,6 +1,7 @@
 import type { Logger } from '@listbackup/lib/logger';
 import { OutboundError, outboundFetch } from '@listbackup/lib/outbound';
 import { AuthError, ConfigError, ConnectorError, PlatformError, RateLimitedError, TransientError } from './errors.ts';
+import { holdScope, pace, pacingScope, type RateSpec } from './pacing.ts';
 import { abortReason, backoffDelay, sleep, throwIfAborted } from './timing.ts';
 import type { Credentials } from './types.ts';
 
@@ -36,6 +37,16 @@ export interface HttpClientConfig {
   errorMessage?: (body: unknown) => string | undefined;
   /** The platform's machine code inside its error body. */
   errorCode?: (body: unknown) => string | undefined;
+  /**
+   * The documented steady rate a request counts against (a method's tier, a base's 5 per second):
+   * the client waits before sending rather than be told no. Shared by every run of the credential.
+   */
+  rate?: (request: { method: string; url: URL }) => RateSpec | undefined;
+  /**
+   * How long the platform's quota headers (on any answer) say to hold the next request; the
+   * default holds until the reset once `x-ratelimit-remaining` / `ratelimit-remaining` reaches 0.
+   */
+  quota?: (response: ResponseInfo) => number | undefined;
 }
 
 export interface RetryPolicy {
@@ -208,11 +219,18 @@ export class HttpClient {
       const timer = new RequestTimer(signal, this.policy.requestTimeoutMs);
       const version = this.#deps.credentialsVersion?.();
       let response: Response;
+      let scope = '';
+      let answered = () => {};
       try {
-        const headers = await this.#headers(options, sendsCredentials);
+        const auth = sendsCredentials ? (this.config.authorize ?? bearer)(await this.#deps.credentials()) : {};
+        const headers = this.#headers(options, auth);
+        scope = pacingScope(this.#base.href, auth);
+        answered = await pace(scope, this.config.rate?.({ method, url }), { signal, maxWaitMs: this.policy.maxRateLimitWaitMs, platform: this.config.platform });
         // Every hop, redirects included, connects only to an address the outbound policy allows.
         response = await outboundFetch(url, { method, headers, body: requestBody(options), signal: timer.signal, redirect: 'follow' });
+        answered();
       } catch (error) {
+        answered();
         timer.clear();
         if (signal.aborted) throw abortReason(signal);
         if (error instanceof ConnectorError) throw error;
@@ -228,6 +246,7 @@ export class HttpClient {
       }
 
       if (response.status < 400) {
+        holdScope(scope, (this.config.quota ?? defaultQuota)({ status: response.status, headers: response.headers, body: undefined, url: response.url, serverNow: serverNow(response.headers) }) ?? 0);
         try {
           return await onSuccess(response, timer);
         } catch (error) {
@@ -253,6 +272,7 @@ export class HttpClient {
       }
       if (signal.aborted) throw abortReason(signal);
       const info: ResponseInfo = { status: response.status, headers: response.headers, body, url: response.url, serverNow: serverNow(response.headers) };
+      holdScope(scope, (this.config.quota ?? defaultQuota)(info) ?? 0);
       const verdict = this.config.classify?.(info) ?? defaultClassify(info);
       const platformCode = this.config.errorCode?.(body) ?? defaultErrorCode(body);
       const message = `${this.config.platform} answered ${response.status}: ${this.config.errorMessage?.(body) ?? defaultErrorMessage(body) ?? response.statusText}`;
@@ -301,14 +321,10 @@ export class HttpClient {
     }
   }
 
-  async #headers(options: RequestOptions, sendsCredentials: boolean): Promise<Record<string, string>> {
+  #headers(options: RequestOptions, auth: Record<string, string>): Record<string, string> {
     const headers: Record<string, string> = { ...this.config.headers };
     if (options.json !== undefined) headers['content-type'] = 'application/json';
-    if (sendsCredentials) {
-      const credentials = await this.#deps.credentials();
-      Object.assign(headers, (this.config.authorize ?? bearer)(credentials));
-    }
-    return { ...headers, ...options.headers };
+    return { ...headers, ...auth, ...options.headers };
   }
 }
 
@@ -335,6 +351,11 @@ export function defaultClassify(info: ResponseInfo): Verdict {
   if (status === 408 || (status >= 500 && status !== 501)) return { kind: 'transient', retryAfterMs };
   if (status === 403 || status === 404 || status === 410) return { kind: 'config' };
   return { kind: 'platform' };
+}
+
+/** Holds the next request until the reset once the quota headers say none is left. */
+export function defaultQuota(info: ResponseInfo): number | undefined {
+  return rateLimitResetMs(info.headers, info.serverNow);
 }
 
 /** `Retry-After` as delay-seconds or an HTTP date, relative to the platform's clock. */

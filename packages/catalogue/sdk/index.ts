@@ -13,6 +13,7 @@ import type { Connector, ConnectorContext, ConnectorItem, Credentials, Cursor, F
 export * from './errors.ts';
 export * from './high-water.ts';
 export * from './http.ts';
+export * from './pacing.ts';
 export * from './pagination.ts';
 export * from './types.ts';
 export { abortReason, backoffDelay, sleep, throwIfAborted } from './timing.ts';
