@@ -173,7 +173,7 @@ describe('the gateway authenticates the caller', () => {
   it('accepts an API key, and refuses it once revoked', async () => {
     const created = await stack.graphql(
       `mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }`,
-      { input: { accountId: owner.accountId, name: 'ci', scopes: ['account:read'] } },
+      { input: { accountId: owner.accountId, name: 'ci', scopes: ['ACCOUNT_READ'] } },
       owner.accessToken,
     );
     expect(created.errors).toBeUndefined();

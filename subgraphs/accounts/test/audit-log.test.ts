@@ -87,7 +87,7 @@ describe('the audit log', () => {
     const membershipId = added.data.addMember.id;
     await asClient(alice.principal, 'mutation ($m: ID!) { changeMemberRole(membershipId: $m, role: OPERATOR) { role } }', { m: membershipId });
     const key = await asClient(alice.principal, 'mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } secret } }', {
-      i: { accountId: alice.account.id, name: 'CI', scopes: ['jobs:run'] },
+      i: { accountId: alice.account.id, name: 'CI', scopes: ['JOBS_RUN'] },
     });
     const keyId = key.data.createApiKey.apiKey.id;
     await asClient(alice.principal, 'mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: keyId });
@@ -212,7 +212,7 @@ describe('tenant isolation', () => {
     await api.gql(alice.principal, 'mutation ($i: AddMemberInput!) { addMember(input: $i) { id } }', { i: { accountId: alice.account.id, email: viewerEmail, role: 'VIEWER' } });
     expect(errorCode(await api.gql(bob.principal, LOG, { id: alice.account.id }))).toBe('FORBIDDEN');
 
-    const key = await api.gql(alice.principal, 'mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }', { i: { accountId: alice.account.id, name: 'reader', scopes: ['jobs:read'] } });
+    const key = await api.gql(alice.principal, 'mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }', { i: { accountId: alice.account.id, name: 'reader', scopes: ['JOBS_READ'] } });
     const keyPrincipal: Principal = { kind: 'apiKey', apiKeyId: key.data!.createApiKey.apiKey.id, accountId: alice.account.id, scopes: ['jobs:read'] };
     expect(errorCode(await api.gql(keyPrincipal, LOG, { id: alice.account.id }))).toBe('FORBIDDEN');
   });

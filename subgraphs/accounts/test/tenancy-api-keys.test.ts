@@ -20,7 +20,8 @@ const LIST = `query($id: ID!) { account(id: $id) { apiKeys { id name prefix scop
 const GATEWAY: Principal = { kind: 'anonymous' };
 
 async function createKey(by: SeededUser, accountId: string, scopes: string[], name = 'CI'): Promise<{ id: string; secret: string }> {
-  const response = await api.gql(by.principal, CREATE_KEY, { i: { accountId, name, scopes } });
+  const asEnum = scopes.map((scope) => scope.toUpperCase().replace(/[:-]/g, '_'));
+  const response = await api.gql(by.principal, CREATE_KEY, { i: { accountId, name, scopes: asEnum } });
   expect(response.errors).toBeUndefined();
   return { id: response.data!.createApiKey.apiKey.id, secret: response.data!.createApiKey.secret };
 }
@@ -38,11 +39,11 @@ async function keysOf(accountId: string) {
 describe('creating and listing API keys', () => {
   it('returns the secret once, stores only its SHA-256, and lists the key without it', async () => {
     const owner = await seedUser(harness.orm, 'key-owner');
-    const response = await api.gql(owner.principal, CREATE_KEY, { i: { accountId: owner.account.id, name: ' Nightly export ', scopes: ['jobs:run', 'jobs:read', 'jobs:run'] } });
+    const response = await api.gql(owner.principal, CREATE_KEY, { i: { accountId: owner.account.id, name: ' Nightly export ', scopes: ['JOBS_RUN', 'JOBS_READ', 'JOBS_RUN'] } });
     expect(response.errors).toBeUndefined();
     const { secret, apiKey } = response.data!.createApiKey;
     expect(secret).toMatch(/^lbk_[A-Za-z0-9_-]{43}$/);
-    expect(apiKey).toMatchObject({ name: 'Nightly export', prefix: secret.slice(0, 12), scopes: ['jobs:run', 'jobs:read'], lastUsedAt: null, revokedAt: null, account: { id: owner.account.id } });
+    expect(apiKey).toMatchObject({ name: 'Nightly export', prefix: secret.slice(0, 12), scopes: ['JOBS_RUN', 'JOBS_READ'], lastUsedAt: null, revokedAt: null, account: { id: owner.account.id } });
 
     const [stored] = await keysOf(owner.account.id);
     expect(stored.secret_hash).toBe(createHash('sha256').update(secret).digest('hex'));
@@ -50,11 +51,11 @@ describe('creating and listing API keys', () => {
     expect(dump).not.toContain(secret);
 
     const list = await api.gql(owner.principal, LIST, { id: owner.account.id });
-    expect(list.data!.account.apiKeys).toEqual([{ id: apiKey.id, name: 'Nightly export', prefix: apiKey.prefix, scopes: ['jobs:run', 'jobs:read'], lastUsedAt: null, revokedAt: null }]);
+    expect(list.data!.account.apiKeys).toEqual([{ id: apiKey.id, name: 'Nightly export', prefix: apiKey.prefix, scopes: ['JOBS_RUN', 'JOBS_READ'], lastUsedAt: null, revokedAt: null }]);
     expect(JSON.stringify(list)).not.toContain(secret);
   });
 
-  it('refuses unknown scopes (INVALID_SCOPE), scopes beyond the caller, empty scopes and bad names; nothing stored', async () => {
+  it('refuses scopes outside the ApiKeyScope enum, scopes beyond the caller, empty scopes and bad names; nothing stored', async () => {
     const owner = await seedUser(harness.orm, 'key-bad');
     const admin = await seedUser(harness.orm, 'key-bad-admin');
     const viewer = await seedUser(harness.orm, 'key-bad-viewer');
@@ -62,21 +63,25 @@ describe('creating and listing API keys', () => {
       await api.gql(owner.principal, `mutation($i: AddMemberInput!) { addMember(input: $i) { id } }`, { i: { accountId: owner.account.id, email, role } });
     }
     const cases: [SeededUser, Record<string, unknown>, string][] = [
-      [owner, { name: 'x', scopes: ['jobs:read', 'everything:*'] }, 'INVALID_SCOPE'],
+      [owner, { name: 'x', scopes: ['JOBS_READ', 'EVERYTHING'] }, 'BAD_USER_INPUT'],
+      [owner, { name: 'x', scopes: ['jobs:read'] }, 'BAD_USER_INPUT'],
       [owner, { name: 'x', scopes: [] }, 'INVALID_SCOPE'],
-      // Keys act as admins at most: an owner-only action would never work on a key.
-      [owner, { name: 'x', scopes: ['billing:manage'] }, 'INVALID_SCOPE'],
-      [owner, { name: '   ', scopes: ['jobs:read'] }, 'BAD_USER_INPUT'],
-      [owner, { name: 'y'.repeat(201), scopes: ['jobs:read'] }, 'BAD_USER_INPUT'],
-      [viewer, { name: 'x', scopes: ['jobs:read'] }, 'FORBIDDEN'],
+      // Keys act as admins at most: owner-only actions are not scopes at all.
+      [owner, { name: 'x', scopes: ['BILLING_MANAGE'] }, 'BAD_USER_INPUT'],
+      [owner, { name: 'x', scopes: ['ACCOUNT_DELETE'] }, 'BAD_USER_INPUT'],
+      [owner, { name: '   ', scopes: ['JOBS_READ'] }, 'BAD_USER_INPUT'],
+      [owner, { name: 'y'.repeat(201), scopes: ['JOBS_READ'] }, 'BAD_USER_INPUT'],
+      [viewer, { name: 'x', scopes: ['JOBS_READ'] }, 'FORBIDDEN'],
     ];
     for (const [caller, input, code] of cases) {
       const response = await api.gql(caller.principal, CREATE_KEY, { i: { accountId: owner.account.id, ...input } });
       expect(errorCode(response), JSON.stringify(input)).toBe(code);
     }
-    const unknownScope = await api.gql(owner.principal, CREATE_KEY, { i: { accountId: owner.account.id, name: 'x', scopes: ['nope'] } });
-    expect(unknownScope.errors![0].message).toBe('Unknown scope "nope"');
-    const unknownAccount = await api.gql(owner.principal, CREATE_KEY, { i: { accountId: randomUUID(), name: 'x', scopes: ['jobs:read'] } });
+    const unknownScope = await api.gql(owner.principal, CREATE_KEY, { i: { accountId: owner.account.id, name: 'x', scopes: ['NOPE'] } });
+    // The schema lists the scopes, and the error names the enum to look them up in.
+    expect(unknownScope.errors![0].message).toContain('"NOPE"');
+    expect(unknownScope.errors![0].message).toContain('ApiKeyScope');
+    const unknownAccount = await api.gql(owner.principal, CREATE_KEY, { i: { accountId: randomUUID(), name: 'x', scopes: ['JOBS_READ'] } });
     expect(errorCode(unknownAccount)).toBe('NOT_FOUND');
     expect(await keysOf(owner.account.id)).toEqual([]);
 
@@ -89,12 +94,12 @@ describe('creating and listing API keys', () => {
     const owner = await seedUser(harness.orm, 'key-chain');
     const key = await createKey(owner, owner.account.id, ['apikeys:manage', 'jobs:read']);
     const asKey: Principal = { kind: 'apiKey', apiKeyId: key.id, accountId: owner.account.id, scopes: ['apikeys:manage', 'jobs:read'] };
-    const escalate = await api.gql(asKey, CREATE_KEY, { i: { accountId: owner.account.id, name: 'more', scopes: ['members:manage'] } });
+    const escalate = await api.gql(asKey, CREATE_KEY, { i: { accountId: owner.account.id, name: 'more', scopes: ['MEMBERS_MANAGE'] } });
     expect(errorCode(escalate)).toBe('FORBIDDEN');
     const narrower = await api.gql(asKey, `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { scopes } } }`, {
-      i: { accountId: owner.account.id, name: 'less', scopes: ['jobs:read'] },
+      i: { accountId: owner.account.id, name: 'less', scopes: ['JOBS_READ'] },
     });
-    expect(narrower.data?.createApiKey.apiKey).toEqual({ scopes: ['jobs:read'] });
+    expect(narrower.data?.createApiKey.apiKey).toEqual({ scopes: ['JOBS_READ'] });
     expect(await keysOf(owner.account.id)).toHaveLength(2);
   });
 });
@@ -122,6 +127,17 @@ describe('API key principals', () => {
     expect(errorCode(parent)).toBe('NOT_FOUND');
     const parentField = await api.gql(asKey, `{ account(id: "${child}") { parent { id } ancestors { id } } }`);
     expect(parentField.data?.account).toEqual({ parent: null, ancestors: [] });
+  });
+
+  it('a key without ACCOUNT_READ is refused the account list with a reason, not shown an empty one', async () => {
+    const owner = await seedUser(harness.orm, 'key-noread');
+    const key = await createKey(owner, owner.account.id, ['jobs:read']);
+    const jobsOnly: Principal = { kind: 'apiKey', apiKeyId: key.id, accountId: owner.account.id, scopes: ['jobs:read'] };
+    const refused = await api.gql(jobsOnly, '{ accounts { id } }');
+    expect(errorCode(refused)).toBe('FORBIDDEN');
+    expect(refused.errors![0].message).toContain('ACCOUNT_READ');
+    const reader: Principal = { ...jobsOnly, scopes: ['account:read'] };
+    expect((await api.gql(reader, '{ accounts { id } }')).data?.accounts).toEqual([{ id: owner.account.id }]);
   });
 });
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
   ).addMember.id;
   bOwnerMembership = (await rows<{ id: string }>(harness.orm, `select id from accounts.memberships where account_id = ? and role = 'owner'`, [b.account.id]))[0].id;
   bKey = ok(
-    await api.gql(b.principal, `mutation { createApiKey(input: {accountId: "${b.account.id}", name: "B key", scopes: ["jobs:read"]}) { apiKey { id } } }`),
+    await api.gql(b.principal, `mutation { createApiKey(input: {accountId: "${b.account.id}", name: "B key", scopes: [JOBS_READ]}) { apiKey { id } } }`),
   ).createApiKey.apiKey.id;
 });
 afterAll(async () => {
@@ -89,7 +89,7 @@ describe('root fields', () => {
       [`mutation($id: ID!) { changeMemberRole(membershipId: $id, role: VIEWER) { id } }`, { id: bMembership }, { id: randomUUID() }],
       [`mutation($id: ID!) { changeMemberRole(membershipId: $id, role: VIEWER) { id } }`, { id: bOwnerMembership }, { id: randomUUID() }],
       [`mutation($id: ID!) { removeMember(membershipId: $id) }`, { id: bMembership }, { id: randomUUID() }],
-      [`mutation($id: ID!) { createApiKey(input: {accountId: $id, name: "spy", scopes: ["jobs:read"]}) { secret } }`, { id: b.account.id }, { id: randomUUID() }],
+      [`mutation($id: ID!) { createApiKey(input: {accountId: $id, name: "spy", scopes: [JOBS_READ]}) { secret } }`, { id: b.account.id }, { id: randomUUID() }],
       [`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: bKey }, { id: randomUUID() }],
     ];
     for (const [mutation, onB, onMissing] of cases) {

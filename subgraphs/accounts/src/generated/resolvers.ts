@@ -104,9 +104,47 @@ export type ApiKey = {
   /** The first characters of the secret, to tell keys apart. */
   prefix: Scalars['String']['output'];
   revokedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The actions this key may perform, for example `jobs:run` or `sources:read`. */
-  scopes: Array<Scalars['String']['output']>;
+  /** What this key may do. */
+  scopes: Array<ApiKeyScope>;
 };
+
+/**
+ * What an API key may do: one action of a role each (`JOBS_RUN` is the action `jobs:run`). A key acts
+ * as an admin at most, so owner-only actions (deleting the account, managing billing) are not scopes.
+ */
+export type ApiKeyScope =
+  /** `account:create-child`: Create sub-accounts. */
+  | 'ACCOUNT_CREATE_CHILD'
+  /** `account:read`: Read the account, its sub-accounts and settings. */
+  | 'ACCOUNT_READ'
+  /** `account:update`: Rename the account and change its settings. */
+  | 'ACCOUNT_UPDATE'
+  /** `apikeys:manage`: Create and revoke API keys (with at most the scopes the key creating them holds). */
+  | 'APIKEYS_MANAGE'
+  /** `apikeys:read`: List API keys. */
+  | 'APIKEYS_READ'
+  /** `audit:read`: Read and export the audit log. */
+  | 'AUDIT_READ'
+  /** `billing:read`: Read the plan, usage and invoices. */
+  | 'BILLING_READ'
+  /** `connections:manage`: Connect, test and revoke connections. */
+  | 'CONNECTIONS_MANAGE'
+  /** `connections:read`: List connections and their status. */
+  | 'CONNECTIONS_READ'
+  /** `jobs:read`: Read jobs, their progress and logs. */
+  | 'JOBS_READ'
+  /** `jobs:run`: Start backups, exports, restores and verifications; cancel jobs. */
+  | 'JOBS_RUN'
+  /** `members:manage`: Invite, remove and change the role of members. */
+  | 'MEMBERS_MANAGE'
+  /** `members:read`: List members and invitations. */
+  | 'MEMBERS_READ'
+  /** `notifications:manage`: Manage notification rules and endpoints. */
+  | 'NOTIFICATIONS_MANAGE'
+  /** `sources:manage`: Create, change and delete sources. */
+  | 'SOURCES_MANAGE'
+  /** `sources:read`: Read sources, snapshots and their items. */
+  | 'SOURCES_READ';
 
 /** Who did it, and from where. */
 export type AuditActor = {
@@ -240,8 +278,8 @@ export type CreateAccountInput = {
 export type CreateApiKeyInput = {
   accountId: Scalars['ID']['input'];
   name: Scalars['String']['input'];
-  /** Actions the key may perform; each must be allowed to the caller's own role. */
-  scopes: Array<Scalars['String']['input']>;
+  /** What the key may do; each scope must be allowed to the caller's own role (and held by a key creating it). */
+  scopes: Array<ApiKeyScope>;
 };
 
 export type CreateNotificationEndpointInput = {
@@ -888,6 +926,7 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AddMemberInput: AddMemberInput;
   ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
+  ApiKeyScope: ApiKeyScope;
   AuditActor: ResolverTypeWrapper<AuditActor>;
   AuditActorKind: AuditActorKind;
   AuditEntry: ResolverTypeWrapper<AuditEntryEntity>;
@@ -1013,7 +1052,7 @@ export type ApiKeyResolvers<ContextType = AccountsContext, ParentType extends Re
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['ApiKeyScope']>, ParentType, ContextType>;
 }>;
 
 export type AuditActorResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuditActor'] = ResolversParentTypes['AuditActor']> = ResolversObject<{

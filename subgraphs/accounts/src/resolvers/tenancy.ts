@@ -1,5 +1,5 @@
-import type { Role } from '@listbackup/lib/access';
-import type { Resolvers, Role as GraphQLRole } from '../generated/resolvers.ts';
+import { ACTIONS, type Action, type Role } from '@listbackup/lib/access';
+import type { ApiKeyScope, Resolvers, Role as GraphQLRole } from '../generated/resolvers.ts';
 import {
   ancestorsOf,
   childrenOf,
@@ -17,6 +17,11 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-key-ser
 const toGraphQL = (role: Role): GraphQLRole => role.toUpperCase() as GraphQLRole;
 const fromGraphQL = (role: GraphQLRole): Role => role.toLowerCase() as Role;
 
+/** API-key scopes are actions (`jobs:run`) everywhere but in GraphQL, where they are enum values (`JOBS_RUN`). */
+const scopeToGraphQL = (action: Action | string): ApiKeyScope => action.toUpperCase().replace(/[:-]/g, '_') as ApiKeyScope;
+const ACTION_OF_SCOPE = new Map<string, Action>(ACTIONS.map((action) => [scopeToGraphQL(action), action]));
+const scopeFromGraphQL = (scope: ApiKeyScope): string => ACTION_OF_SCOPE.get(scope) ?? scope;
+
 /** Accounts tree, members and API keys: the tenancy half of the accounts subgraph. */
 export const tenancyResolvers = {
   Query: {
@@ -29,7 +34,7 @@ export const tenancyResolvers = {
     addMember: (_, { input }, ctx) => addMember(ctx, { accountId: input.accountId, email: input.email, role: fromGraphQL(input.role) }),
     changeMemberRole: (_, { membershipId, role }, ctx) => changeMemberRole(ctx, membershipId, fromGraphQL(role)),
     removeMember: (_, { membershipId }, ctx) => removeMember(ctx, membershipId),
-    createApiKey: (_, { input }, ctx) => createApiKey(ctx, input),
+    createApiKey: (_, { input }, ctx) => createApiKey(ctx, { ...input, scopes: input.scopes.map(scopeFromGraphQL) }),
     revokeApiKey: (_, { id }, ctx) => revokeApiKey(ctx, id),
   },
   User: {
@@ -52,5 +57,6 @@ export const tenancyResolvers = {
   },
   ApiKey: {
     account: (apiKey, _, ctx) => getAccount(ctx, apiKey.accountId),
+    scopes: (apiKey) => apiKey.scopes.map(scopeToGraphQL),
   },
 } satisfies Resolvers;

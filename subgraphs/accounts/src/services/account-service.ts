@@ -66,6 +66,10 @@ async function readable(ctx: AccountsContext, ids: readonly string[]): Promise<A
 
 /** Every account the caller can see: those where it holds a role and everything below them. */
 export async function listVisibleAccounts(ctx: AccountsContext): Promise<Account[]> {
+  // A key that may not read accounts is told so, rather than shown an empty list.
+  if (ctx.principal.kind === 'apiKey' && !ctx.principal.scopes.includes('account:read')) {
+    throw new ForbiddenError('This API key does not have the ACCOUNT_READ scope, which listing accounts needs');
+  }
   const visible = await ctx.access.visibleAccounts();
   const accounts = await readable(ctx, visible.map((entry) => entry.accountId));
   return accounts.sort((a, b) => a.path.length - b.path.length || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
