@@ -24,10 +24,12 @@ import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway } from '../gateway/src/index.ts';
+import { limitsEnv, limitsFromEnv } from '../gateway/src/limits.ts';
 import { backupSettingsFromEnv } from '../subgraphs/jobs/src/backup/settings.ts';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 
 const Config = z.object({
+  ...limitsEnv,
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   NATS_URL: z.url({ protocol: /^nats$/ }).optional(),
   INTERNAL_TOKEN_SECRET: internalTokenSecret().optional(),
@@ -138,6 +140,7 @@ await runMain(async () => {
     internalTokenSecret,
     log: log.child({ service: 'gateway' }),
     subscriptions: { bus },
+    limits: limitsFromEnv(config),
   });
   cleanups.push(() => gateway.close());
 

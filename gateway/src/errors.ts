@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from './context.ts';
+import { isLimitCode, limitCodeOf, withLimitCode } from './limits.ts';
 
 /** Errors the gateway raises itself about the client's request; their message is meant for the client. */
 const REQUEST_ERROR_CODES = new Set([
@@ -26,11 +27,14 @@ export function isExposed(error: unknown): boolean {
   const extensions = (error as { extensions?: Record<string, unknown> } | undefined)?.extensions ?? {};
   const code = typeof extensions.code === 'string' ? extensions.code : '';
   if (!code) return false;
+  if (isLimitCode(code)) return true;
   if (typeof extensions.serviceName === 'string') return extensions.response === undefined;
   return REQUEST_ERROR_CODES.has(code);
 }
 
 export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const limitCode = limitCodeOf(error);
+  if (limitCode) return withLimitCode(formatted, limitCode);
   if (isExposed(error)) return formatted;
   return { message: MASKED_MESSAGE, ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

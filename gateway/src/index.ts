@@ -18,10 +18,12 @@ import { OAUTH_CALLBACK_PATH, proxyOAuthCallback } from './oauth-callback.ts';
 import type { GatewayContext } from './context.ts';
 import { createSubscriptionServer, type SubscriptionEngine, type SubscriptionOptions } from './subscriptions/index.ts';
 import { serveIde } from './ide/index.ts';
+import { checkOperation, costLimitPlugin, DEFAULT_QUERY_LIMITS, LIMIT_CODES, LimitError, limitRules, type QueryLimits } from './limits.ts';
 
 export type { GatewayContext } from './context.ts';
 export type { SubgraphRequest } from './data-source.ts';
 export { Authenticator, AuthenticationError } from './auth.ts';
+export { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits.ts';
 
 export interface GatewayOptions {
   port: number;
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   auth?: Pick<AuthenticatorOptions, 'apiKeyCacheMs' | 'jwksRefetchCooldownMs' | 'jwksMaxAgeMs' | 'now'>;
   /** Live subscriptions over the websocket on /graphql: the event bus they listen to, and limits. */
   subscriptions?: SubscriptionOptions;
+  /** Query limits of this deployment (docs/limits.md); each one not given keeps its default. */
+  limits?: Partial<QueryLimits>;
 }
 
 export interface RunningGateway {
@@ -98,16 +102,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return dataSource;
     },
   });
-  const subscriptions = createSubscriptionServer({ ...options.subscriptions, gateway, authenticator, log, dataSources });
+  const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
+  const validationRules = limitRules(limits);
+  const subscriptions = createSubscriptionServer({ ...options.subscriptions, gateway, authenticator, log, dataSources, queryLimits: limits, validationRules });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // The process decides its own shutdown order (lib/src/process.ts).
     stopOnTerminationSignals: false,
-    introspection: true,
+    introspection: limits.introspection,
+    hideSchemaDetailsFromClientErrors: !limits.fieldSuggestions,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
+    // Batches are checked against QUERY_MAX_BATCH before they reach Apollo.
+    allowBatchedHttpRequests: true,
+    validationRules,
+    parseOptions: { maxTokens: limits.maxTokens },
     formatError: formatGatewayError,
-    plugins: [ApolloServerPluginLandingPageDisabled(), logMaskedErrors, subscriptions.httpPlugin],
+    plugins: [ApolloServerPluginLandingPageDisabled(), logMaskedErrors, costLimitPlugin(limits), subscriptions.httpPlugin],
   });
   await apollo.start();
 
@@ -132,13 +143,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     let body: unknown;
     if (req.method === 'POST') {
-      const raw = await readBody(req);
+      const raw = await readBody(req, limits.maxBodyBytes);
       try {
         body = raw ? JSON.parse(raw) : undefined;
       } catch {
         return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Request body is not valid JSON'));
       }
     }
+    const refused = checkRequest(req.method === 'POST' ? body : getOperation(url), limits);
+    if (refused) return sendJson(res, refused.status, refused.toBody());
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
       context: async () => context,
@@ -214,9 +227,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       } else if (error instanceof AuthenticationUnavailableError) {
         requestLog.error({ err: error }, 'cannot authenticate');
         sendJson(res, 503, graphqlErrorBody('SERVICE_UNAVAILABLE', 'Authentication is temporarily unavailable; try again shortly'), { 'retry-after': '5' });
-      } else if ((error as { status?: number }).status === 413 || (error as { status?: number }).status === 400) {
-        const status = (error as { status: number }).status;
-        sendJson(res, status, graphqlErrorBody('BAD_REQUEST', (error as Error).message));
+      } else if ((error as { status?: number }).status === 413) {
+        sendJson(res, 413, graphqlErrorBody(LIMIT_CODES.body, (error as Error).message), { connection: 'close' });
+      } else if ((error as { status?: number }).status === 400) {
+        sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', (error as Error).message));
       } else {
         requestLog.error({ err: error }, 'request failed');
         sendJson(res, 500, graphqlErrorBody('INTERNAL_SERVER_ERROR', 'Internal server error'));
@@ -253,6 +267,34 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await apollo.stop();
     },
   };
+}
+
+/** The limits checked on the raw request: batch size, then each operation's tokens and nesting. */
+function checkRequest(body: unknown, limits: QueryLimits): LimitError | undefined {
+  if (Array.isArray(body)) {
+    if (body.length > limits.maxBatch) return new LimitError(LIMIT_CODES.batch, `A batch may hold at most ${limits.maxBatch} operations; this one has ${body.length}`);
+    for (const operation of body) {
+      const refused = checkOperation(operation, limits);
+      if (refused) return refused;
+    }
+    return undefined;
+  }
+  return checkOperation(body, limits);
+}
+
+/** A GET request's operation, as far as the limits need it (Apollo parses the parameters itself). */
+function getOperation(url: URL): unknown {
+  const variables = url.searchParams.get('variables');
+  const extensions = url.searchParams.get('extensions');
+  const json = (text: string | null) => {
+    if (text === null) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  };
+  return { query: url.searchParams.get('query') ?? undefined, variables: json(variables), extensions: json(extensions) };
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {

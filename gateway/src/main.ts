@@ -6,6 +6,7 @@ import { readSupergraph } from '@listbackup/lib/supergraph';
 import { GATEWAY_PORT, SUBGRAPHS } from '@listbackup/lib/subgraphs';
 import { connectNatsBus } from '@listbackup/lib/events/connect';
 import { startGateway } from './index.ts';
+import { limitsEnv, limitsFromEnv } from './limits.ts';
 
 const subgraphUrl = (fallbackPort: number) => z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${fallbackPort}/graphql`);
 const defaultPort = (name: string) => SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port;
@@ -26,6 +27,7 @@ const Config = z.object({
   SOURCES_URL: subgraphUrl(defaultPort('sources')),
   JOBS_URL: subgraphUrl(defaultPort('jobs')),
   BILLING_URL: subgraphUrl(defaultPort('billing')),
+  ...limitsEnv,
 });
 
 /** A subgraph URL given as just its origin (http://accounts:4001) means its /graphql endpoint. */
@@ -56,6 +58,7 @@ await runMain(async () => {
     trustProxy: config.TRUST_PROXY,
     log,
     subscriptions: { bus },
+    limits: limitsFromEnv(config),
   });
   console.error(`gateway ready at ${gateway.url}`);
   onShutdown(() => bus.close(), () => gateway.close());

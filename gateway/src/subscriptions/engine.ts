@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { GraphQLError as GraphQLErrorType, DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { GraphQLError as GraphQLErrorType, DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
@@ -7,6 +7,7 @@ import type { Logger } from '@listbackup/lib/logger';
 import type { Principal } from '@listbackup/lib/principal';
 import type { GatewayContext } from '../context.ts';
 import { formatGatewayError, isExposed } from '../errors.ts';
+import { checkOperation, DEFAULT_QUERY_LIMITS, LIMIT_CODES, operationCost, type QueryLimits } from '../limits.ts';
 import { EventRouter } from './event-router.ts';
 import { LiveDataSource, type LiveExecutionContext } from './live-data-source.ts';
 import { LIVE_FIELDS, type AskGateway, type LiveTopic } from './live-fields.ts';
@@ -45,6 +46,9 @@ export interface SubscriptionEngineOptions {
   /** Runs a query or mutation through the gateway's normal pipeline (plan, fetch, error masking). */
   executeOperation(request: { query: string; variables?: Record<string, unknown>; operationName?: string }, context: GatewayContext): Promise<LiveResult>;
   limits?: Partial<SubscriptionLimits>;
+  /** The gateway's query limits (tokens, nesting, cost) and its limit validation rules (depth, aliases, directives). */
+  queryLimits?: QueryLimits;
+  validationRules?: readonly ValidationRule[];
 }
 
 /** Who opened the websocket, as verified at connection_init. */
@@ -144,6 +148,10 @@ export class SubscriptionEngine {
     const operationName = (payload.operationName ?? undefined) as string | undefined;
     const context: GatewayContext = { requestId, principal: caller.principal, clientIp: caller.clientIp, log: caller.log.child({ requestId, operationId: caller.operationId }) };
 
+    const queryLimits = this.#options.queryLimits ?? DEFAULT_QUERY_LIMITS;
+    const refused = checkOperation(payload, queryLimits);
+    if (refused) return { errors: [{ message: refused.message, extensions: { code: refused.extensions.code } }] };
+
     let document: DocumentNode;
     try {
       document = this.#parse(payload.query);
@@ -158,10 +166,14 @@ export class SubscriptionEngine {
       return { kind: 'operation', document, request: { query: payload.query, variables: rawVariables, operationName }, context };
     }
 
-    const validationErrors = validate(state.apiSchema, document, specifiedRules);
-    if (validationErrors.length) return { errors: validationErrors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) };
+    const validationErrors = validate(state.apiSchema, document, [...specifiedRules, ...(this.#options.validationRules ?? [])]);
+    if (validationErrors.length) return { errors: validationErrors.map((error) => withCode(error, (error.extensions.code as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED')) };
     const coerced = getVariableValues(state.apiSchema, operation.variableDefinitions ?? [], rawVariables);
     if (coerced.errors) return { errors: coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT')) };
+    const cost = operationCost(state.apiSchema, document, rawVariables, operationName);
+    if (cost !== undefined && cost > queryLimits.maxCost) {
+      return requestError(`The operation costs ${cost}, more than the limit of ${queryLimits.maxCost}; ask for fewer fields`, LIMIT_CODES.cost);
+    }
 
     const rootField = operation.selectionSet.selections[0] as FieldNode;
     const fieldName = rootField.name.value;

@@ -2,11 +2,13 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
+import type { ValidationRule } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import type { Logger } from '@listbackup/lib/logger';
 import type { Authenticator } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
+import type { QueryLimits } from '../limits.ts';
 import { SubscriptionEngine, type SubscriptionLimits } from './engine.ts';
 import type { LiveResult } from './subscriber.ts';
 import { LEGACY_PROTOCOL, serveLegacyGraphqlWs } from './transport-legacy.ts';
@@ -32,6 +34,9 @@ export interface SubscriptionServerDeps extends SubscriptionOptions {
   authenticator: Authenticator;
   log: Logger;
   dataSources: Record<string, GraphQLDataSource<GatewayContext>>;
+  /** The gateway's query limits and their validation rules, applied to operations sent over the websocket too. */
+  queryLimits: QueryLimits;
+  validationRules: readonly ValidationRule[];
 }
 
 export interface SubscriptionServer {
@@ -55,6 +60,8 @@ export function createSubscriptionServer(deps: SubscriptionServerDeps): Subscrip
     log,
     dataSources: deps.dataSources,
     limits: deps.limits,
+    queryLimits: deps.queryLimits,
+    validationRules: deps.validationRules,
     async executeOperation(request, context) {
       if (!apollo) throw new Error('The gateway is not started');
       const response = await apollo.executeOperation(request, { contextValue: context });

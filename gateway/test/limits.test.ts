@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { readSupergraph } from '@listbackup/lib/supergraph';
+import { startGateway, type RunningGateway } from '../src/index.ts';
+import { postGraphQL, signUp, startStack, type SignedUp, type Stack } from './support/stack.ts';
+
+// Query limits at the gateway, on the five real subgraphs: each abuse of issue 13 is refused with a
+// code naming its limit, and what the product documents still passes.
+let stack: Stack;
+let user: SignedUp;
+let strict: RunningGateway;
+
+beforeAll(async () => {
+  stack = await startStack();
+  user = await signUp(stack);
+  // A second gateway on the same subgraphs, configured as a production deployment with a high token limit.
+  strict = await startGateway({
+    port: 0,
+    supergraphSdl: readSupergraph(),
+    subgraphUrls: Object.fromEntries(Object.values(stack.services).map((service) => [service.name, service.url])),
+    accountsUrl: stack.services.accounts.url,
+    internalTokenSecret: stack.internalTokenSecret,
+    log: pino({ level: 'silent' }),
+    limits: { maxTokens: 1_000_000, maxBodyBytes: 4 * 1024 * 1024, introspection: false, fieldSuggestions: false },
+  });
+});
+afterAll(async () => {
+  await strict?.close();
+  await stack?.close();
+});
+
+async function post(body: unknown, url = stack.gatewayUrl, token = user.accessToken) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } };
+}
+const codes = (body: { errors?: { extensions?: { code?: string } }[] }) => (body.errors ?? []).map((error) => error.extensions?.code);
+
+const jobsWithLogs = 'accounts { jobs { edges { node { id log { edges { node { message } } } } } } }';
+
+describe('query limits', () => {
+  it('refuses the 1,000-alias query of the issue before running any of it', async () => {
+    const query = `{ ${Array.from({ length: 1_000 }, (_, i) => `a${i}: ${jobsWithLogs}`).join(' ')} }`;
+    expect(query.length).toBeGreaterThan(60_000);
+    stack.counters.reset();
+    const { status, body } = await post({ query });
+    expect(status).toBe(400);
+    expect(codes(body)).toEqual(['QUERY_TOKEN_LIMIT']);
+    expect(stack.counters.totalRequests()).toBe(0);
+    // With a high token limit the aliases themselves are refused.
+    const again = await post({ query }, strict.url);
+    expect(again.status).toBe(400);
+    expect(codes(again.body)).toContain('QUERY_ALIAS_LIMIT');
+  });
+
+  it('refuses more than 15 aliases', async () => {
+    const ok = await post({ query: `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: me { id }`).join(' ')} }` });
+    expect(ok.body.errors).toBeUndefined();
+    const { status, body } = await post({ query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(' ')} }` });
+    expect(status).toBe(400);
+    expect(codes(body)).toEqual(['QUERY_ALIAS_LIMIT']);
+    expect(body.errors![0].message).toMatch(/15/);
+  });
+
+  it('refuses a query nested deeper than 8', async () => {
+    const deep = '{ me { memberships { account { members { user { memberships { account { members { email } } } } } } } } }';
+    const { status, body } = await post({ query: deep });
+    expect(status).toBe(400);
+    expect(codes(body)).toEqual(['QUERY_DEPTH_LIMIT']);
+  });
+
+  it('refuses more than 50 directives', async () => {
+    const { status, body } = await post({ query: `{ me { id ${'@include(if: true) '.repeat(51)} } }` });
+    expect(status).toBe(400);
+    expect(codes(body)).toContain('QUERY_DIRECTIVE_LIMIT');
+  });
+
+  it('prices lists by their page size, from literals and from variables', async () => {
+    const literal = await post({ query: `{ accounts { jobs(first: 100) { edges { node { id log(first: 100) { edges { node { message } } } } } } } }` });
+    expect(literal.status).toBe(400);
+    expect(codes(literal.body)).toEqual(['QUERY_COST_LIMIT']);
+    const query = 'query ($n: Int) { jobs(first: $n) { edges { node { id log(first: $n) { edges { node { message } } } } } } }';
+    const cheap = await post({ query, variables: { n: 2 } });
+    expect(cheap.body.errors).toBeUndefined();
+    const costly = await post({ query, variables: { n: 100 } });
+    expect(costly.status).toBe(400);
+    expect(codes(costly.body)).toEqual(['QUERY_COST_LIMIT']);
+  });
+
+  it('runs batches of up to 10 operations and refuses bigger ones', async () => {
+    const small = await post([{ query: '{ me { id } }' }, { query: '{ accounts { id } }' }]);
+    expect(small.status).toBe(200);
+    expect(small.body).toHaveLength(2);
+    const big = await post(Array.from({ length: 11 }, () => ({ query: '{ me { id } }' })));
+    expect(big.status).toBe(400);
+    expect(codes(big.body)).toEqual(['BATCH_LIMIT']);
+    // Every operation of a batch passes the limits on its own.
+    const sneaky = await post([{ query: '{ me { id } }' }, { query: `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: me { id }`).join(' ')} }` }]);
+    expect((sneaky.body as any)[1].errors[0].extensions.code).toBe('QUERY_ALIAS_LIMIT');
+  });
+
+  it('answers a body over 1 MiB with a 413, every time, without resetting the connection', async () => {
+    const body = JSON.stringify({ query: '{ me { id } }', variables: { padding: 'x'.repeat(2 * 1024 * 1024) } });
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const { status, text } = await rawPost(stack.gatewayUrl, body);
+      expect(status).toBe(413);
+      expect(JSON.parse(text).errors[0].extensions.code).toBe('BODY_TOO_LARGE');
+    }
+    // Chunked (no Content-Length): found while reading.
+    const { status } = await rawPost(stack.gatewayUrl, body, { chunked: true });
+    expect(status).toBe(413);
+  });
+
+  it('refuses variables nested 10,000 deep', async () => {
+    // Written as text: JSON.stringify itself overflows the stack on such a value.
+    const deep = `${'['.repeat(10_000)}1${']'.repeat(10_000)}`;
+    const response = await fetch(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.accessToken}` },
+      body: `{"query":"query ($v: JSON) { me { id } }","variables":{"v":${deep}}}`,
+    });
+    expect(response.status).toBe(400);
+    expect(codes((await response.json()) as any)).toEqual(['NESTING_LIMIT']);
+  });
+
+  it('refuses a list literal 10,000 deep cleanly, whatever the token limit', async () => {
+    const query = `{ platforms(search: ${'['.repeat(10_000)}"x"${']'.repeat(10_000)}) { id } }`;
+    for (const url of [stack.gatewayUrl, strict.url]) {
+      const { status, body } = await post({ query }, url);
+      expect(status).toBe(400);
+      expect(['QUERY_TOKEN_LIMIT', 'NESTING_LIMIT']).toContain(codes(body)[0]);
+    }
+    // Over GET (as deep as a URL may be long).
+    const shorter = `{ platforms(search: ${'['.repeat(1_000)}"x"${']'.repeat(1_000)}) { id } }`;
+    const response = await fetch(`${strict.url}?query=${encodeURIComponent(shorter)}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(response.status).toBe(400);
+    expect(codes((await response.json()) as any)).toEqual(['NESTING_LIMIT']);
+  });
+
+  it('answers a normal query just after an abusive one', async () => {
+    await post({ query: `{ ${Array.from({ length: 1_000 }, (_, i) => `a${i}: ${jobsWithLogs}`).join(' ')} }` }, strict.url);
+    const { status, body } = await post({ query: '{ me { id } }' });
+    expect(status).toBe(200);
+    expect(body.data.me.id).toBe(user.userId);
+  });
+});
+
+describe('schema exposure', () => {
+  it('serves introspection and suggestions in development', async () => {
+    const introspection = await post({ query: '{ __schema { queryType { name } } }' });
+    expect(introspection.body.data.__schema.queryType.name).toBe('Query');
+    const typo = await post({ query: '{ me { emial } }' });
+    expect(typo.body.errors![0].message).toMatch(/Did you mean/);
+  });
+
+  it('turns both off in production', async () => {
+    const introspection = await post({ query: '{ __schema { queryType { name } } }' }, strict.url);
+    expect(introspection.status).toBe(400);
+    expect(codes(introspection.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const typo = await post({ query: '{ me { emial } }' }, strict.url);
+    expect(typo.body.errors![0].message).not.toMatch(/Did you mean|email/);
+  });
+});
+
+describe('the product’s documented queries', () => {
+  it('pass every limit: each GraphQL block of the README runs', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((match) => match[1]);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) {
+      const query = block.replaceAll('you@example.com', `readme-${randomUUID()}@example.com`).replaceAll('<account id>', user.accountId);
+      const result = await postGraphQL(stack.gatewayUrl, query, undefined, user.accessToken);
+      expect({ query, errors: result.errors }).toEqual({ query, errors: undefined });
+    }
+  });
+});
+
+function rawPost(url: string, body: string, options: { chunked?: boolean } = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(options.chunked ? {} : { 'content-length': Buffer.byteLength(body) }) },
+    });
+    request.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    request.on('error', reject);
+    if (options.chunked) {
+      for (let offset = 0; offset < body.length; offset += 64 * 1024) request.write(body.slice(offset, offset + 64 * 1024));
+      request.end();
+    } else {
+      request.end(body);
+    }
+  });
+}
