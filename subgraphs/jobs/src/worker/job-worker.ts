@@ -74,6 +74,8 @@ export class JobWorker {
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** Set by anything that may mean new work (a notification, a freed slot); cleared by each look at the queue. */
+  #pending = false;
   #listener: PgListener | null = null;
   #timers: NodeJS.Timeout[] = [];
 
@@ -136,6 +138,8 @@ export class JobWorker {
     let errorDelayMs = 500;
     while (this.#running) {
       let fetched = 0;
+      // Whatever signals arrive from here on may not be seen by this fetch: they make the loop look again.
+      this.#pending = false;
       try {
         for (let i = 0; i < kinds.length && this.#free() > 0 && this.#running; i++) {
           const kind = kinds[(turn + i) % kinds.length];
@@ -156,8 +160,9 @@ export class JobWorker {
     }
   }
 
+  /** Sleeps until the poll interval passes or a signal comes; returns at once if one came since the last fetch. */
   async #idle(ms: number): Promise<void> {
-    if (!this.#running) return;
+    if (!this.#running || (this.#pending && this.#free() > 0)) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -171,10 +176,19 @@ export class JobWorker {
 
   #onNotification(payload: string): void {
     if (payload.startsWith('enqueued:')) {
-      if (this.#free() > 0) this.#wake?.();
+      this.#signal();
     } else if (payload.startsWith('cancel:')) {
       this.#abortJob(payload.slice('cancel:'.length), 'cancelled');
     }
+  }
+
+  /**
+   * New work may be waiting. Kept even when the loop is fetching or every slot is taken, so the next
+   * sleep is skipped: a notification is never lost between a fetch and the sleep after it.
+   */
+  #signal(): void {
+    this.#pending = true;
+    if (this.#free() > 0) this.#wake?.();
   }
 
   #abortJob(jobId: string, cause: AbortCause): void {
@@ -192,7 +206,7 @@ export class JobWorker {
       .finally(() => {
         this.#executions.delete(message.id);
         this.#done.delete(done);
-        this.#wake?.();
+        this.#signal();
       });
     this.#done.add(done);
   }

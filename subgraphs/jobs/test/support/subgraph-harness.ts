@@ -105,6 +105,8 @@ export interface GraphQLResponse {
 export interface TestSubgraph {
   name: string;
   url: string;
+  /** The test database the service runs on. */
+  databaseUrl: string;
   service: RunningService;
   access: FixedAccess;
   secret: string;
@@ -155,6 +157,7 @@ export async function startTestSubgraph(
   return {
     name,
     url: service.url,
+    databaseUrl: database.url,
     service,
     access,
     secret,
