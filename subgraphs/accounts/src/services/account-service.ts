@@ -6,6 +6,7 @@ import { actorOf, createEvent } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { AccountsContext } from '../context.ts';
 import { recordEvent } from './account-events.ts';
+import { requireActiveSession } from './auth-service.ts';
 import { Account } from '../entities/account.ts';
 import { Membership } from '../entities/membership.ts';
 import type { User } from '../entities/user.ts';
@@ -119,6 +120,7 @@ export async function createAccount(ctx: AccountsContext, input: NewAccount): Pr
   } else {
     if (principal.kind === 'anonymous') throw new UnauthenticatedError();
     if (principal.kind !== 'user') throw new ForbiddenError('An API key can only create sub-accounts of its account');
+    await requireActiveSession(ctx);
     const user = await ctx.loaders.user.load(principal.userId);
     if (!user) throw new UnauthenticatedError();
     account = newAccount(ctx.em, name, null, actorOf(ctx));

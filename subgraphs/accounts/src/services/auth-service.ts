@@ -84,7 +84,7 @@ export function requireUserPrincipal(ctx: AccountsContext): Extract<Principal, {
 
 /** `me`: the user behind the access token. */
 export async function currentUser(ctx: AccountsContext): Promise<User> {
-  const { userId } = requireUserPrincipal(ctx);
+  const { userId } = await requireActiveSession(ctx);
   const user = await ctx.loaders.user.load(userId);
   if (!user) throw new UnauthenticatedError('This user no longer exists.');
   return user;
@@ -108,8 +108,11 @@ export async function getUser(ctx: AccountsContext, id: string): Promise<User> {
   return user;
 }
 
-/** Sensitive changes need a session that is still alive, not just an unexpired access token. */
-async function requireActiveSession(ctx: AccountsContext): Promise<{ userId: string; sessionId: string }> {
+/**
+ * Whatever acts as the signed-in person (`me`, sensitive changes, creating a root account) needs a
+ * session that is still alive, not just an unexpired access token: signing out ends it at once.
+ */
+export async function requireActiveSession(ctx: AccountsContext): Promise<{ userId: string; sessionId: string }> {
   const { userId, sessionId } = requireUserPrincipal(ctx);
   const session = await ctx.em.fork().findOne(Session, { id: sessionId, userId });
   if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) {
