@@ -206,12 +206,19 @@ export function operationCost(schema: GraphQLSchema, query: DocumentNode, variab
   }
 }
 
-/** The cost limit, checked once the operation and its variables are known. */
+/** The cost limit, checked once the operation and its variables are known; a document whose operation cannot be chosen is a 400. */
 export function costLimitPlugin(limits: QueryLimits): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, request, operationName }) {
+        async didResolveOperation({ schema, document, request, operation, operationName }) {
+          // Without this the executor throws a plain error ("Must provide operation name"), masked as a 500.
+          if (!operation) {
+            throw new GraphQLError(
+              request.operationName ? `The document has no operation named "${request.operationName}"` : 'The document has several operations: name the one to run in "operationName"',
+              { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } },
+            );
+          }
           const cost = operationCost(schema, document, request.variables, operationName ?? undefined);
           if (cost !== undefined && cost > limits.maxCost) {
             throw new GraphQLError(`The operation costs ${cost}, more than the limit of ${limits.maxCost}; ask for smaller pages or fewer fields`, {

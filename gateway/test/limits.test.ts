@@ -198,3 +198,16 @@ function rawPost(url: string, body: string, options: { chunked?: boolean } = {})
     }
   });
 }
+
+describe('operation selection', () => {
+  it('answers several operations without an operationName, or an unknown one, with a 400 that says so', async () => {
+    const query = 'query A { me { id } } query B { accounts { id } }';
+    for (const body of [{ query }, { query, operationName: 'C' }]) {
+      const { status, body: answer } = await post(body);
+      expect(status).toBe(400);
+      expect(codes(answer)).toEqual(['OPERATION_RESOLUTION_FAILURE']);
+    }
+    const chosen = await post({ query, operationName: 'B' });
+    expect(chosen.body.data.accounts[0].id).toBe(user.accountId);
+  });
+});
