@@ -172,7 +172,7 @@ describe('a PostgreSQL database backed up and restored through the gateway', () 
     }
     throw new Error(`job ${id} did not finish`);
   };
-  const connections = async () => (await gql(`query ($id: ID!) { account(id: $id) { connections { id } } }`, { id: alice.accountId })).account.connections.length;
+  const connections = async () => (await gql(`query ($id: ID!) { account(id: $id) { connections(first: 100) { edges { node { id } } } } }`, { id: alice.accountId })).account.connections.edges.length;
 
   beforeAll(async () => {
     role = await createLoginRole('lb_pgbackup');

@@ -12,7 +12,7 @@ import { OutboundPolicy, setOutboundPolicy } from '@listbackup/lib/outbound';
 import { signUp, startStack, type SignedUp, type Stack } from '../gateway/test/support/stack.ts';
 
 const CREATE = `mutation($input: CreateApiKeyConnectionInput!) { createApiKeyConnection(input: $input) { id status } }`;
-const CONNECTIONS = `query($id: ID!) { account(id: $id) { connections { id } } }`;
+const CONNECTIONS = `query($id: ID!) { account(id: $id) { connections { edges { node { id } } } } }`;
 
 describe('outbound calls made for a user refuse internal addresses', () => {
   let stack: Stack;
@@ -76,7 +76,7 @@ describe('outbound calls made for a user refuse internal addresses', () => {
     expect(messages.size).toBe(1);
     expect([...messages][0]).not.toMatch(/401|token required|refused|127\.0|admin/i);
     expect(hits).toEqual([]);
-    expect((await stack.graphql(CONNECTIONS, { id: user.accountId }, user.accessToken)).data.account.connections).toEqual([]);
+    expect((await stack.graphql(CONNECTIONS, { id: user.accountId }, user.accessToken)).data.account.connections.edges).toEqual([]);
   });
 
   it('refuses a connection string to the product’s own PostgreSQL, and says nothing of the login', async () => {

@@ -199,7 +199,7 @@ describe('one query across the five subgraphs', () => {
     stack.counters.reset();
 
     const result = await stack.graphql(
-      `{ me { memberships { account { id name myRole connections { id } sources { edges { node { id } } } jobs { edges { node { id } } } subscription { plan { code } } } } } }`,
+      `{ me { memberships { account { id name myRole connections { edges { node { id } } } sources { edges { node { id } } } jobs { edges { node { id } } } subscription { plan { code } } } } } }`,
       {},
       owner.accessToken,
     );
@@ -213,7 +213,7 @@ describe('one query across the five subgraphs', () => {
               id: owner.accountId,
               name: 'Owner',
               myRole: 'OWNER',
-              connections: [{ id: seeded.connectionId }],
+              connections: { edges: [{ node: { id: seeded.connectionId } }] },
               sources: { edges: [{ node: { id: seeded.sourceId } }] },
               jobs: { edges: [{ node: { id: seeded.jobId } }] },
               subscription: { plan: { code: 'free' } },
@@ -246,14 +246,14 @@ describe('a list of 50 accounts', () => {
     await waitForFreePlans(user.accessToken, [user.accountId, ...children]);
     stack.counters.reset();
 
-    const result = await stack.graphql(`{ accounts { id connections { id } subscription { plan { code } } } }`, {}, user.accessToken);
+    const result = await stack.graphql(`{ accounts { id connections { edges { node { id } } } subscription { plan { code } } } }`, {}, user.accessToken);
 
     expect(result.errors).toBeUndefined();
-    const accounts = result.data.accounts as { id: string; connections: { id: string }[]; subscription: { plan: { code: string } } }[];
+    const accounts = result.data.accounts as { id: string; connections: { edges: { node: { id: string } }[] }; subscription: { plan: { code: string } } }[];
     expect(accounts.map((account) => account.id).sort()).toEqual([user.accountId, ...children].sort());
     for (const account of accounts) {
       expect(account.subscription.plan.code).toBe('free');
-      expect(account.connections).toEqual(account.id === children[7] ? [{ id: seeded.connectionId }] : []);
+      expect(account.connections.edges).toEqual(account.id === children[7] ? [{ node: { id: seeded.connectionId } }] : []);
     }
 
     expect(requestCounts()).toEqual({ accounts: 1, platforms: 1, sources: 0, jobs: 0, billing: 1 });

@@ -49,6 +49,12 @@ export function decodeTimeCursor(cursor: string | null | undefined): { createdAt
 }
 
 
+/** The (createdAt, id) key of a time cursor, as `selectParentPages` compares it. */
+export function timeKey(cursor: string | null | undefined): unknown[] | null {
+  const key = decodeTimeCursor(cursor);
+  return key && [key.createdAt, key.id];
+}
+
 /** The (text, id) cursor of lists sorted by a name, then id. */
 export const nameCursor = (name: string, id: string) => encodeCursor([name, id]);
 

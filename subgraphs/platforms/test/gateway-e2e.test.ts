@@ -104,9 +104,9 @@ describe('connecting a platform through the gateway', () => {
     const page = await proxyCallback(await authorizeInBrowser(authorizationUrl, REDIRECT_URI));
     expect(page).toMatchObject({ status: 200, outcome: 'AUTHORIZED' });
 
-    const mine = await graphql(`{ me { memberships { account { id connections { id name status externalAccountName platform { slug } } } } } }`, {}, token);
+    const mine = await graphql(`{ me { memberships { account { id connections { edges { node { id name status externalAccountName platform { slug } } } } } } } }`, {}, token);
     expect(mine.errors).toBeUndefined();
-    expect(mine.data.me.memberships[0].account.connections).toEqual([
+    expect(mine.data.me.memberships[0].account.connections.edges.map((edge: { node: unknown }) => edge.node)).toEqual([
       { id: connection.id, name: 'Team GitLab', status: 'AUTHORIZED', externalAccountName: 'platform-user', platform: { slug: 'gitlab' } },
     ]);
     const tested = await graphql(`mutation($id: ID!) { testConnection(id: $id) { ok } }`, { id: connection.id }, token);

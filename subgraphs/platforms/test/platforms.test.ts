@@ -20,7 +20,10 @@ import {
 } from '../../jobs/test/support/subgraph-harness.ts';
 
 const CONNECTION = `query($id: ID!) { connection(id: $id) { id name status createdAt account { id } platform { id slug name category } } }`;
-const ACCOUNT_CONNECTIONS = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id connections { id name } } } }`;
+const ACCOUNT_CONNECTIONS = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id connections { edges { node { id name } } } } } }`;
+const CONNECTION_PAGE = `query($reps: [_Any!]!, $first: Int, $after: String) { _entities(representations: $reps) {
+  ... on Account { connections(first: $first, after: $after) { edges { cursor node { name account { id } } } pageInfo { hasNextPage endCursor } } } } }`;
+const nodes = <T>(connection: { edges: { node: T }[] }) => connection.edges.map((edge) => edge.node);
 const CONNECTION_ENTITY = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Connection { id name } } }`;
 
 describe('platforms subgraph', () => {
@@ -191,10 +194,10 @@ describe('platforms subgraph', () => {
       const result = await subgraph.query(alice, ACCOUNT_CONNECTIONS, { reps: accountRefs([accountA]) });
       expect(result.errors).toBeUndefined();
       expect(result.data!._entities).toEqual([
-        { id: accountA, connections: [{ id: stripeA.id, name: 'Stripe live' }, { id: githubA.id, name: 'GitHub org' }] },
+        { id: accountA, connections: { edges: [{ node: { id: stripeA.id, name: 'Stripe live' } }, { node: { id: githubA.id, name: 'GitHub org' } }] } },
       ]);
       const bobs = await subgraph.query(bob, ACCOUNT_CONNECTIONS, { reps: accountRefs([accountB]) });
-      expect(bobs.data!._entities[0].connections).toEqual([{ id: shopifyB.id, name: 'Shop' }]);
+      expect(nodes(bobs.data!._entities[0].connections)).toEqual([{ id: shopifyB.id, name: 'Shop' }]);
     });
 
     it('gives NOT_FOUND and no connections for an account the caller cannot see', async () => {
@@ -220,11 +223,75 @@ describe('platforms subgraph', () => {
 
       expect(result.errors).toBeUndefined();
       expect(result.data!._entities).toHaveLength(50);
-      expect(result.data!._entities.map((a: { connections: { name: string }[] }) => a.connections.map((c) => c.name))).toEqual(
+      expect(result.data!._entities.map((a: { connections: { edges: { node: { name: string } }[] } }) => nodes(a.connections).map((c) => c.name))).toEqual(
         accounts.map((_, i) => (i % 5 === 0 ? [`Slack ${i}`] : [])),
       );
       expect(selectsFrom(subgraph.queries, 'platforms', 'connections')).toHaveLength(1);
       expect(subgraph.access.calls - callsBefore).toBe(1);
+    });
+  });
+
+  describe('Account.connections pages', () => {
+    const big = randomUUID();
+    const other = randomUUID();
+    const pager = newUser();
+    const stranger = newUser();
+    const expected = Array.from({ length: 45 }, (_, i) => `C${String(i).padStart(2, '0')}`);
+    const names = (connection: { edges: { node: { name: string } }[] }) => nodes(connection).map((c) => c.name);
+    const page = (principal: Principal, accountId: string, first?: number, after?: string | null) =>
+      subgraph.query(principal, CONNECTION_PAGE, { reps: accountRefs([accountId]), first, after });
+
+    beforeAll(async () => {
+      subgraph.access.grant(pager, big, 'viewer').grant(stranger, other, 'owner');
+      const em = subgraph.service.orm.em.fork();
+      const start = Date.parse('2026-03-01T00:00:00Z');
+      for (const [i, name] of expected.entries()) {
+        await createConnectionRecord(em, { accountId: big, platformSlug: 'slack', name, createdAt: new Date(start + Math.floor(i / 3) * 60_000) });
+      }
+      for (const [i, name] of ['X0', 'X1'].entries()) await createConnectionRecord(em, { accountId: other, platformSlug: 'slack', name, createdAt: new Date(start + (i + 3) * 60_000) });
+    });
+
+    it('walks every connection once, oldest first, in pages of `first` (ties on the same instant included)', async () => {
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const result = await page(pager, big, 10, after);
+        expect(result.errors).toBeUndefined();
+        const connection = result.data!._entities[0].connections;
+        seen.push(...names(connection));
+        if (!connection.pageInfo.hasNextPage) break;
+        after = connection.pageInfo.endCursor;
+      }
+      expect([...seen].sort()).toEqual(expected);
+      expect(new Set(seen).size).toBe(expected.length);
+    });
+
+    it('cuts a larger `first` to 100 and refuses a zero or negative one and a forged cursor, showing nothing', async () => {
+      expect(nodes((await page(pager, big, 5000)).data!._entities[0].connections)).toHaveLength(45);
+      const cases: { first: number; after?: string; reason: string }[] = [
+        { first: 0, reason: 'BAD_PAGE_SIZE' },
+        { first: -1, reason: 'BAD_PAGE_SIZE' },
+        { first: 5, after: 'garbage', reason: 'BAD_CURSOR' },
+        { first: 5, after: Buffer.from(JSON.stringify(['yesterday', randomUUID()])).toString('base64url'), reason: 'BAD_CURSOR' },
+      ];
+      for (const { first, after, reason } of cases) {
+        const result = await page(pager, big, first, after);
+        expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
+        expect(result.errors![0].extensions).toMatchObject({ reason });
+        expect(result.data!._entities).toEqual([null]);
+        expect(JSON.stringify(result)).not.toContain('C0');
+      }
+    });
+
+    it('reads another account’s cursor only as a position in the caller’s own list, and keeps the list from strangers', async () => {
+      const theirs = (await page(stranger, other, 1)).data!._entities[0].connections;
+      expect(names(theirs)).toEqual(['X0']);
+      const mine = nodes<{ account: { id: string } }>((await page(pager, big, 100, theirs.pageInfo.endCursor)).data!._entities[0].connections);
+      expect(mine).toHaveLength(45 - 9);
+      expect(mine.every((c) => c.account.id === big)).toBe(true);
+      const refused = await page(stranger, big, 5, theirs.pageInfo.endCursor);
+      expect(errorCodes(refused)).toEqual(['NOT_FOUND']);
+      expect(JSON.stringify(refused)).not.toContain('C0');
     });
   });
 

@@ -67,12 +67,12 @@ describe('tenant isolation of connections', () => {
       expect(errorCodes(entity)).toEqual(['NOT_FOUND']);
       expect(JSON.stringify(entity)).not.toContain('A Corp');
     }
-    const list = await h.subgraph.query(bob, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { connections { id } } } }`, { reps: accountRefs([accountA]) });
+    const list = await h.subgraph.query(bob, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { connections { edges { node { id } } } } } }`, { reps: accountRefs([accountA]) });
     expect(list.data!._entities).toEqual([null]);
     expect(errorCodes(list)).toEqual(['NOT_FOUND']);
     // While A's own people see them.
-    const mine = await h.subgraph.query(carol, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { connections { id } } } }`, { reps: accountRefs([accountA]) });
-    expect(mine.data!._entities[0].connections.map((c: { id: string }) => c.id).sort()).toEqual([stripeA, gitlabA].sort());
+    const mine = await h.subgraph.query(carol, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { connections { edges { node { id } } } } } }`, { reps: accountRefs([accountA]) });
+    expect(mine.data!._entities[0].connections.edges.map((edge: { node: { id: string } }) => edge.node.id).sort()).toEqual([stripeA, gitlabA].sort());
   });
 
   it('lets B neither test, rename, revoke nor re-authorize A’s connections, and changes nothing', async () => {

@@ -39,6 +39,7 @@ export const ConnectionSchema = defineEntity({
     pendingStateHash: p.text().nullable(),
     pendingStateExpiresAt: p.datetime().nullable(),
   },
+  indexes: [{ name: 'connections_account_created_idx', properties: ['accountId', 'createdAt', 'id'] }],
 });
 
 export class Connection extends ConnectionSchema.class {}

@@ -21,9 +21,19 @@ export type Scalars = {
 
 export type Account = {
   __typename?: 'Account';
-  /** The platforms this account has connected. */
-  connections: Array<Connection>;
+  /**
+   * The platforms this account has connected, oldest first. `first` is 1 to 100 (default 20, more is
+   * cut to 100); `after` is a page's `endCursor`. Errors (BAD_USER_INPUT, with `extensions.reason`):
+   * BAD_PAGE_SIZE, BAD_CURSOR.
+   */
+  connections: ConnectionConnection;
   id: Scalars['ID']['output'];
+};
+
+
+export type AccountConnectionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** The API key a platform takes. */
@@ -84,6 +94,19 @@ export type Connection = {
   scopes: Array<Scalars['String']['output']>;
   status: ConnectionStatus;
   updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A page of connections, oldest first. */
+export type ConnectionConnection = {
+  __typename?: 'ConnectionConnection';
+  edges: Array<ConnectionEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ConnectionEdge = {
+  __typename?: 'ConnectionEdge';
+  cursor: Scalars['String']['output'];
+  node: Connection;
 };
 
 export type ConnectionParam = {
@@ -211,6 +234,13 @@ export type OAuthStart = {
   connection: Connection;
   /** The authorization link works once, until then. */
   expiresAt: Scalars['DateTime']['output'];
+};
+
+/** Relay-style page information: pass `endCursor` as `after` for the next page. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
 };
 
 /** A value the user gives, or the platform sends, when connecting. */
@@ -451,12 +481,15 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<EntityRefEntity>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ApiKeySpec: ResolverTypeWrapper<ApiKeySpec>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   AuthType: AuthType;
   CompleteOAuthConnectionInput: CompleteOAuthConnectionInput;
   Connection: ResolverTypeWrapper<ConnectionEntity>;
+  ConnectionConnection: ResolverTypeWrapper<Omit<ConnectionConnection, 'edges'> & { edges: Array<ResolversTypes['ConnectionEdge']> }>;
+  ConnectionEdge: ResolverTypeWrapper<Omit<ConnectionEdge, 'node'> & { node: ResolversTypes['Connection'] }>;
   ConnectionParam: ResolverTypeWrapper<ConnectionParam>;
   ConnectionParamInput: ConnectionParamInput;
   ConnectionStatus: ConnectionStatus;
@@ -467,13 +500,13 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OAuthSpec: ResolverTypeWrapper<OAuthSpec>;
   OAuthStart: ResolverTypeWrapper<Omit<OAuthStart, 'connection'> & { connection: ResolversTypes['Connection'] }>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   ParameterSpec: ResolverTypeWrapper<ParameterSpec>;
   Platform: ResolverTypeWrapper<PlatformEntity>;
   PlatformCategory: PlatformCategory;
   PlatformResource: ResolverTypeWrapper<PlatformResource>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RateLimit: ResolverTypeWrapper<RateLimit>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   RevokeConnectionResult: ResolverTypeWrapper<Omit<RevokeConnectionResult, 'connection'> & { connection: ResolversTypes['Connection'] }>;
   StartOAuthConnectionInput: StartOAuthConnectionInput;
   TokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -482,11 +515,14 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Account: EntityRefEntity;
+  String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   ApiKeySpec: ApiKeySpec;
-  String: Scalars['String']['output'];
   CompleteOAuthConnectionInput: CompleteOAuthConnectionInput;
   Connection: ConnectionEntity;
+  ConnectionConnection: Omit<ConnectionConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConnectionEdge']> };
+  ConnectionEdge: Omit<ConnectionEdge, 'node'> & { node: ResolversParentTypes['Connection'] };
   ConnectionParam: ConnectionParam;
   ConnectionParamInput: ConnectionParamInput;
   ConnectionTestResult: Omit<ConnectionTestResult, 'connection'> & { connection: ResolversParentTypes['Connection'] };
@@ -496,19 +532,19 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   OAuthSpec: OAuthSpec;
   OAuthStart: Omit<OAuthStart, 'connection'> & { connection: ResolversParentTypes['Connection'] };
+  PageInfo: PageInfo;
   ParameterSpec: ParameterSpec;
   Platform: PlatformEntity;
   PlatformResource: PlatformResource;
   Query: Record<PropertyKey, never>;
   RateLimit: RateLimit;
-  Int: Scalars['Int']['output'];
   RevokeConnectionResult: Omit<RevokeConnectionResult, 'connection'> & { connection: ResolversParentTypes['Connection'] };
   StartOAuthConnectionInput: StartOAuthConnectionInput;
 }>;
 
 export type AccountResolvers<ContextType = PlatformsContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account'], FederationReferenceType extends FederationReferenceTypes['Account'] = FederationReferenceTypes['Account']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Account']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  connections?: Resolver<Array<ResolversTypes['Connection']>, ParentType, ContextType>;
+  connections?: Resolver<ResolversTypes['ConnectionConnection'], ParentType, ContextType, RequireFields<AccountConnectionsArgs, 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
@@ -541,6 +577,16 @@ export type ConnectionResolvers<ContextType = PlatformsContext, ParentType exten
   scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ConnectionStatus'], ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
+export type ConnectionConnectionResolvers<ContextType = PlatformsContext, ParentType extends ResolversParentTypes['ConnectionConnection'] = ResolversParentTypes['ConnectionConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['ConnectionEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type ConnectionEdgeResolvers<ContextType = PlatformsContext, ParentType extends ResolversParentTypes['ConnectionEdge'] = ResolversParentTypes['ConnectionEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Connection'], ParentType, ContextType>;
 }>;
 
 export type ConnectionParamResolvers<ContextType = PlatformsContext, ParentType extends ResolversParentTypes['ConnectionParam'] = ResolversParentTypes['ConnectionParam']> = ResolversObject<{
@@ -587,6 +633,11 @@ export type OAuthStartResolvers<ContextType = PlatformsContext, ParentType exten
   authorizationUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   connection?: Resolver<ResolversTypes['Connection'], ParentType, ContextType>;
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type PageInfoResolvers<ContextType = PlatformsContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type ParameterSpecResolvers<ContextType = PlatformsContext, ParentType extends ResolversParentTypes['ParameterSpec'] = ResolversParentTypes['ParameterSpec']> = ResolversObject<{
@@ -645,12 +696,15 @@ export type Resolvers<ContextType = PlatformsContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   ApiKeySpec?: ApiKeySpecResolvers<ContextType>;
   Connection?: ConnectionResolvers<ContextType>;
+  ConnectionConnection?: ConnectionConnectionResolvers<ContextType>;
+  ConnectionEdge?: ConnectionEdgeResolvers<ContextType>;
   ConnectionParam?: ConnectionParamResolvers<ContextType>;
   ConnectionTestResult?: ConnectionTestResultResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   OAuthSpec?: OAuthSpecResolvers<ContextType>;
   OAuthStart?: OAuthStartResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   ParameterSpec?: ParameterSpecResolvers<ContextType>;
   Platform?: PlatformResolvers<ContextType>;
   PlatformResource?: PlatformResourceResolvers<ContextType>;

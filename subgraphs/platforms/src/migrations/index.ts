@@ -1,10 +1,12 @@
 import { OutboxActorMigration, OutboxMigration } from '@listbackup/lib/events/outbox-migration';
 import { Migration0001Initial } from './0001-initial.ts';
 import { Migration0003ConnectionVault } from './0003-connection-vault.ts';
+import { Migration0005ConnectionPages } from './0005-connection-pages.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
   { name: '0002-outbox', class: OutboxMigration },
   { name: '0003-connection-vault', class: Migration0003ConnectionVault },
   { name: '0004-outbox-actor', class: OutboxActorMigration },
+  { name: '0005-connection-pages', class: Migration0005ConnectionPages },
 ];

@@ -78,6 +78,6 @@ export const resolvers: Resolvers = {
     resources: (connection, _, ctx) => listConnectionResources(ctx, connection),
   },
   Account: {
-    connections: ({ id }, _, ctx) => listConnections(ctx, id),
+    connections: ({ id }, { first, after }, ctx) => listConnections(ctx, id, first, after),
   },
 };

@@ -5,6 +5,7 @@ import { authorize, type Action } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { NotFoundError, ValidationError } from '@listbackup/lib/errors';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
+import { pageSize, timeCursor, timeKey, toPage, type Page } from '@listbackup/lib/pagination';
 import { EnvelopeError } from '@listbackup/lib/vault';
 import type { PlatformsContext } from '../context.ts';
 import { Connection, type ConnectionStatus } from '../entities/connection.ts';
@@ -41,9 +42,13 @@ function connectionDefinition(connection: Connection): unknown {
   }
 }
 
-export async function listConnections(ctx: PlatformsContext, accountId: string): Promise<Connection[]> {
+/** A page of an account's connections, oldest first. */
+export async function listConnections(ctx: PlatformsContext, accountId: string, first?: number | null, after?: string | null): Promise<Page<Connection>> {
+  const size = pageSize(first);
+  const cursor = timeKey(after);
   await authorize(ctx, 'connections:read', accountId);
-  return ctx.loaders.connectionsByAccount.load(accountId);
+  const rows = await ctx.loaders.connectionPages.load({ parentId: accountId, limit: size + 1, after: cursor });
+  return toPage(rows, size, timeCursor);
 }
 
 async function connectionFor(ctx: PlatformsContext, id: string, action: Action): Promise<Connection> {
