@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Principal } from './principal.ts';
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.ts';
+import { AppError, ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.ts';
 import { internalClient, type Caller, type ServiceClient } from './internal-client.ts';
 
 export const ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
@@ -61,11 +61,58 @@ export function isAction(value: string): value is Action {
 }
 
 /**
+ * An account's standing, inherited down the tree (the worst of the account and its ancestors):
+ * `suspended` (by billing for non-payment, or by an operator) reads but refuses what costs
+ * resources or changes the account; `deleted` waits out its recovery window and only reads or
+ * is restored.
+ */
+export const ACCOUNT_STATUSES = ['active', 'suspended', 'deleted'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+export function isAccountStatus(value: unknown): value is AccountStatus {
+  return typeof value === 'string' && (ACCOUNT_STATUSES as readonly string[]).includes(value);
+}
+
+/** What a suspended account may still do besides reading: pay, leave, and keep people and keys safe. */
+const SUSPENDED_ALLOWED: ReadonlySet<Action> = new Set(['billing:manage', 'account:delete', 'members:manage', 'apikeys:manage']);
+/** What an account waiting for its purge may do besides reading: be restored (or deleted for good). */
+const DELETED_ALLOWED: ReadonlySet<Action> = new Set(['account:delete']);
+
+/** Whether an account in `status` allows `action` (roles aside). */
+export function statusAllows(status: AccountStatus, action: Action): boolean {
+  if (status === 'active' || action.endsWith(':read')) return true;
+  return (status === 'suspended' ? SUSPENDED_ALLOWED : DELETED_ALLOWED).has(action);
+}
+
+export class AccountSuspendedError extends AppError {
+  constructor(action: Action) {
+    super('ACCOUNT_SUSPENDED', `This account is suspended: it can be read, but not ${action}. Settle its billing or ask support to resume it`);
+  }
+}
+
+export class AccountDeletedError extends AppError {
+  constructor(action: Action) {
+    super('ACCOUNT_DELETED', `This account is scheduled for deletion: it can be read or restored (restoreAccount), but not ${action}`);
+  }
+}
+
+/** One access fact: the caller's role on an account and the account's status. */
+export interface AccessFact {
+  role: Role;
+  status: AccountStatus;
+}
+
+/**
  * Answers "which role does this caller hold on each of these accounts", counting roles inherited
  * from ancestors. The accounts subgraph owns the answer; other subgraphs ask it over HTTP.
  */
 export interface AccessResolver {
   rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]>;
+  /**
+   * Roles and account statuses in one look-up. A resolver without it answers roles only, and
+   * every account counts as active.
+   */
+  factsOn?(principal: Principal, accountIds: readonly string[]): Promise<(AccessFact | null)[]>;
   /** Every account the caller can see, with the role it holds there and where it sits in the tree. */
   visibleAccounts(principal: Principal): Promise<VisibleAccount[]>;
 }
@@ -80,19 +127,27 @@ export interface VisibleAccount {
 /** Per-request access checks, batched: many `authorize` calls in one request make one lookup. */
 export class AccessChecker {
   readonly principal: Principal;
-  readonly #roles: DataLoader<string, Role | null>;
+  readonly #facts: DataLoader<string, AccessFact | null>;
   readonly #resolver: AccessResolver;
   #visible?: Promise<VisibleAccount[]>;
 
   constructor(principal: Principal, resolver: AccessResolver) {
     this.principal = principal;
     this.#resolver = resolver;
-    this.#roles = new DataLoader((ids) => resolver.rolesOn(principal, ids));
+    this.#facts = new DataLoader(async (ids) => {
+      if (resolver.factsOn) return resolver.factsOn(principal, ids);
+      return (await resolver.rolesOn(principal, ids)).map((role) => (role ? { role, status: 'active' as const } : null));
+    });
   }
 
-  roleOn(accountId: string): Promise<Role | null> {
+  async roleOn(accountId: string): Promise<Role | null> {
+    return (await this.factOn(accountId))?.role ?? null;
+  }
+
+  /** The caller's role on the account and the account's status; null without a role. */
+  factOn(accountId: string): Promise<AccessFact | null> {
     if (this.principal.kind === 'anonymous') return Promise.resolve(null);
-    return this.#roles.load(accountId);
+    return this.#facts.load(accountId);
   }
 
   visibleAccounts(): Promise<VisibleAccount[]> {
@@ -102,7 +157,7 @@ export class AccessChecker {
 
   /** Forget cached answers after this request changed memberships or the account tree. */
   clear(): void {
-    this.#roles.clearAll();
+    this.#facts.clearAll();
     this.#visible = undefined;
   }
 }
@@ -114,17 +169,20 @@ export interface AuthContext {
 /**
  * The one authorization check. Denies by default: no role on the account (or the account does
  * not exist) looks like "not found"; a role without the action is "forbidden"; an API key must
- * also carry the action as a scope.
+ * also carry the action as a scope. A suspended account (or one waiting for its purge) answers
+ * ACCOUNT_SUSPENDED (ACCOUNT_DELETED) to what its status does not allow.
  */
 export async function authorize(ctx: AuthContext, action: Action, accountId: string, what = 'Account'): Promise<Role> {
   const principal = ctx.access.principal;
   if (principal.kind === 'anonymous') throw new UnauthenticatedError();
-  const role = await ctx.access.roleOn(accountId);
-  if (!role) throw new NotFoundError(what);
+  const fact = await ctx.access.factOn(accountId);
+  if (!fact) throw new NotFoundError(what);
+  const { role, status } = fact;
   if (!ROLE_ACTIONS[role].has(action)) throw new ForbiddenError(`Your role (${role}) does not allow ${action}`);
   if (principal.kind === 'apiKey' && !principal.scopes.includes(action)) {
     throw new ForbiddenError(`This API key lacks the ${action} scope`);
   }
+  if (!statusAllows(status, action)) throw status === 'deleted' ? new AccountDeletedError(action) : new AccountSuspendedError(action);
   return role;
 }
 
@@ -132,8 +190,8 @@ export async function authorize(ctx: AuthContext, action: Action, accountId: str
 export async function can(ctx: AuthContext, action: Action, accountId: string): Promise<boolean> {
   const principal = ctx.access.principal;
   if (principal.kind === 'anonymous') return false;
-  const role = await ctx.access.roleOn(accountId);
-  if (!role || !ROLE_ACTIONS[role].has(action)) return false;
+  const fact = await ctx.access.factOn(accountId);
+  if (!fact || !ROLE_ACTIONS[fact.role].has(action) || !statusAllows(fact.status, action)) return false;
   return principal.kind !== 'apiKey' || principal.scopes.includes(action);
 }
 
@@ -166,8 +224,15 @@ export class HttpAccessResolver implements AccessResolver {
   }
 
   async rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]> {
+    return (await this.factsOn(principal, accountIds)).map((fact) => fact?.role ?? null);
+  }
+
+  /** Accounts answers `{roles, statuses}` in the order asked (an older accounts answers roles only: active). */
+  async factsOn(principal: Principal, accountIds: readonly string[]): Promise<(AccessFact | null)[]> {
     const body = await this.#post(principal, { accountIds });
-    return body.roles as (Role | null)[];
+    const roles = body.roles as (Role | null)[];
+    const statuses = Array.isArray(body.statuses) ? (body.statuses as unknown[]) : [];
+    return roles.map((role, index) => (role ? { role, status: isAccountStatus(statuses[index]) ? statuses[index] : 'active' } : null));
   }
 
   async visibleAccounts(principal: Principal): Promise<VisibleAccount[]> {

@@ -10,6 +10,7 @@ import type { EventBus } from '@listbackup/lib/events/bus';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import { createLogger } from '@listbackup/lib/logger';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
+import type { Principal } from '@listbackup/lib/principal';
 import { readSupergraph } from '@listbackup/lib/supergraph';
 import { SUBGRAPHS, type SubgraphName } from '@listbackup/lib/subgraphs';
 import { startAccounts } from '../../../subgraphs/accounts/src/index.ts';
@@ -214,6 +215,12 @@ function countingAccess(inner: AccessResolver, count: () => void): AccessResolve
       count();
       return inner.rolesOn(principal, accountIds);
     },
+    ...(inner.factsOn && {
+      factsOn(principal: Principal, accountIds: readonly string[]) {
+        count();
+        return inner.factsOn!(principal, accountIds);
+      },
+    }),
     visibleAccounts(principal) {
       count();
       return inner.visibleAccounts(principal);

@@ -169,6 +169,22 @@ export const EVENTS = {
   // accounts: tenancy
   'account.created': define(z.object({ name: z.string(), parentId: id.nullable() })),
   'account.updated': define(z.object({ accountId: id, before: z.object({ name: z.string() }), after: z.object({ name: z.string() }) })),
+  /**
+   * The account (and every account below it, `accountIds`, itself first) is suspended: reads work,
+   * what costs resources answers ACCOUNT_SUSPENDED, schedules stop. `by` billing (non-payment: a
+   * payment resumes it) or an operator.
+   */
+  'account.suspended': define(z.object({ accountId: id, accountIds: z.array(id), by: z.enum(['billing', 'operator']), reason: nullableString })),
+  'account.resumed': define(z.object({ accountId: id, accountIds: z.array(id), by: z.enum(['billing', 'operator']) })),
+  /** An owner deleted the account: it (and `accountIds`) only reads or is restored until `purgeAfter`, then `account.purged`. */
+  'account.deleted': define(z.object({ accountId: id, accountIds: z.array(id), name: z.string(), purgeAfter: time })),
+  'account.restored': define(z.object({ accountId: id, accountIds: z.array(id) })),
+  /**
+   * The recovery window is over and accounts has removed the accounts: each subgraph removes what it
+   * keeps of `accountIds` (sources and snapshots, publishing `data.deleted`; connections, revoked at
+   * the platform where it can; jobs and every stored object of the accounts).
+   */
+  'account.purged': define(z.object({ accountId: id, accountIds: z.array(id) })),
   /** A role granted to an address with no user yet: claimed when that address is verified. */
   'member.invited': define(MemberData),
   'member.added': define(MemberData),

@@ -11,6 +11,8 @@ import { contextExtender } from './context.ts';
 import { LocalAccessResolver, accessInternalRoutes } from './services/access.ts';
 import { identityInternalRoutes } from './services/auth-service.ts';
 import { consumeAuditEvents } from './events/audit-consumer.ts';
+import { consumeBillingEvents } from './events/billing-consumer.ts';
+import { purgeDeletedAccounts } from './services/account-lifecycle.ts';
 import { AUDIT_EXPORT_ROUTE, auditExportRoute } from './services/audit-export.ts';
 import { pruneAuditLog } from './services/audit-log.ts';
 import { VERIFY_EMAIL_ROUTE, verifyEmailRoute } from './services/user-lifecycle.ts';
@@ -20,7 +22,7 @@ import type { Fetch } from './delivery/senders.ts';
 export interface AccountsOptions {
   /** The public origin links in emails and downloads point at (the gateway). */
   publicUrl?: string;
-  /** How often the audit log's retention runs (default hourly). */
+  /** How often the audit log's retention, and the purge of accounts past their recovery window, run (default hourly). */
   auditRetentionIntervalMs?: number;
   /** How notification endpoints are called (tests pass a fetch that may reach their receivers). */
   notificationFetch?: Fetch;
@@ -38,12 +40,17 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
   relay.start();
   const auditLinkKey = linkKey(runtime.internalTokenSecret, 'audit-export');
   let audit: EventSubscription | undefined;
+  let billing: EventSubscription | undefined;
   const retention = setInterval(() => {
     pruneAuditLog(orm).catch((error: unknown) => log.error({ err: error }, 'audit log retention failed'));
+    purgeDeletedAccounts(orm)
+      .then((purged) => purged.length > 0 && log.info({ accounts: purged }, 'accounts purged after their recovery window'))
+      .catch((error: unknown) => log.error({ err: error }, 'account purge failed'));
   }, options.auditRetentionIntervalMs ?? HOUR_MS);
   retention.unref();
   try {
     audit = await consumeAuditEvents(orm, runtime.bus, log, runtime.durablePrefix);
+    billing = await consumeBillingEvents(orm, runtime.bus, log, runtime.durablePrefix);
     const subgraph = await startSubgraph(
       {
         name: 'accounts',
@@ -75,6 +82,7 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
         clearInterval(retention);
         await subgraph.close();
         await audit?.unsubscribe();
+        await billing?.unsubscribe();
         await relay.stop();
         await orm.close();
       },
@@ -82,6 +90,7 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
   } catch (error) {
     clearInterval(retention);
     await audit?.unsubscribe();
+    await billing?.unsubscribe();
     await relay.stop();
     await orm.close();
     throw error;

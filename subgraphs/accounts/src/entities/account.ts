@@ -13,6 +13,15 @@ export const AccountSchema = defineEntity({
     /** Ids from the root down to this account, itself included: finds descendants with one index scan. */
     path: p.array(),
     createdAt: p.datetime().onCreate(() => new Date()),
+    /** Set while the account is suspended; reads still work, what costs resources is refused. */
+    suspendedAt: p.datetime().nullable(),
+    /** `billing` (non-payment: a payment resumes it) or `operator` (only an operator resumes it). */
+    suspendedBy: p.text().nullable(),
+    suspendedReason: p.text().nullable(),
+    /** Set when an owner deleted the account; it can be restored until `purgeAfter`, then it is purged. */
+    deletedAt: p.datetime().nullable(),
+    deletedBy: p.uuid().nullable(),
+    purgeAfter: p.datetime().nullable(),
   },
 });
 

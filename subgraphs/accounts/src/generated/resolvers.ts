@@ -49,6 +49,8 @@ export type Account = {
   /** Direct sub-accounts. */
   children: Array<Account>;
   createdAt: Scalars['DateTime']['output'];
+  /** When an owner deleted the account itself. */
+  deletedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   /** People with a role granted directly on this account. */
   members: Array<Membership>;
@@ -63,6 +65,18 @@ export type Account = {
   notificationRules: Array<NotificationRule>;
   /** The account this one belongs to, if any (null when the caller cannot see the parent). */
   parent?: Maybe<Account>;
+  /** When a deleted account and all its data are purged for good, unless restored before. */
+  purgeAfter?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * ACTIVE, SUSPENDED (reads work; what costs resources answers ACCOUNT_SUSPENDED) or DELETED
+   * (waiting out its recovery window: reads work, `restoreAccount` undoes it). Inherited from an
+   * ancestor that is suspended or deleted.
+   */
+  status: AccountStatus;
+  /** Since when the account itself is suspended. */
+  suspendedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Why it is suspended (for example a payment overdue). */
+  suspensionReason?: Maybe<Scalars['String']['output']>;
 };
 
 
@@ -85,6 +99,14 @@ export type AccountNotificationDeadLettersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
+
+/** An account's standing. */
+export type AccountStatus =
+  | 'ACTIVE'
+  /** Deleted by an owner: reads work and `restoreAccount` undoes it until `purgeAfter`; then it is purged with its data. */
+  | 'DELETED'
+  /** Reads work; backups, changes and new resources are refused (ACCOUNT_SUSPENDED) until it is resumed. */
+  | 'SUSPENDED';
 
 export type AddMemberInput = {
   accountId: Scalars['ID']['input'];
@@ -333,6 +355,12 @@ export type Mutation = {
   createApiKey: CreatedApiKey;
   /** Adds a webhook or Slack endpoint once a test message reached it; a webhook's secret is shown this once. */
   createNotificationEndpoint: NotificationEndpointWithSecret;
+  /**
+   * Deletes the account and its sub-accounts (owner only), confirmed by its exact name. Its data is
+   * kept for 30 days (`purgeAfter`), during which `restoreAccount` undoes it; then its connections,
+   * sources, snapshots, jobs and stored backups are purged.
+   */
+  deleteAccount: Account;
   deleteNotificationEndpoint: Scalars['Boolean']['output'];
   /** Turns TOTP off; needs a current code or a recovery code. */
   disableTotp: Scalars['Boolean']['output'];
@@ -358,6 +386,8 @@ export type Mutation = {
   resendVerificationEmail: Scalars['Boolean']['output'];
   /** Sets a new password with a reset token and ends every session of the user. */
   resetPassword: Scalars['Boolean']['output'];
+  /** Undoes `deleteAccount` before `purgeAfter` (owner only). */
+  restoreAccount: Account;
   revokeApiKey: ApiKey;
   /** A new signing secret, shown this once; the old one keeps signing beside it for 24 hours. */
   rotateNotificationEndpointSecret: NotificationEndpointWithSecret;
@@ -415,6 +445,12 @@ export type MutationCreateApiKeyArgs = {
 
 export type MutationCreateNotificationEndpointArgs = {
   input: CreateNotificationEndpointInput;
+};
+
+
+export type MutationDeleteAccountArgs = {
+  confirmName: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
 };
 
 
@@ -476,6 +512,11 @@ export type MutationRequestPasswordResetArgs = {
 export type MutationResetPasswordArgs = {
   newPassword: Scalars['String']['input'];
   token: Scalars['String']['input'];
+};
+
+
+export type MutationRestoreAccountArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -924,6 +965,7 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AccountStatus: AccountStatus;
   AddMemberInput: AddMemberInput;
   ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
   ApiKeyScope: ApiKeyScope;
@@ -1034,6 +1076,7 @@ export type AccountResolvers<ContextType = AccountsContext, ParentType extends R
   auditLogVerification?: Resolver<ResolversTypes['AuditLogVerification'], ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deletedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
   myRole?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
@@ -1042,6 +1085,10 @@ export type AccountResolvers<ContextType = AccountsContext, ParentType extends R
   notificationEndpoints?: Resolver<Array<ResolversTypes['NotificationEndpoint']>, ParentType, ContextType>;
   notificationRules?: Resolver<Array<ResolversTypes['NotificationRule']>, ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType>;
+  purgeAfter?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['AccountStatus'], ParentType, ContextType>;
+  suspendedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  suspensionReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type ApiKeyResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = ResolversObject<{
@@ -1143,6 +1190,7 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   createAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationCreateAccountArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createNotificationEndpoint?: Resolver<ResolversTypes['NotificationEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateNotificationEndpointArgs, 'input'>>;
+  deleteAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationDeleteAccountArgs, 'confirmName' | 'id'>>;
   deleteNotificationEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationEndpointArgs, 'id'>>;
   disableTotp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDisableTotpArgs, 'code'>>;
   enrollTotp?: Resolver<ResolversTypes['TotpEnrollment'], ParentType, ContextType>;
@@ -1157,6 +1205,7 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
   resendVerificationEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
+  restoreAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationRestoreAccountArgs, 'id'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   rotateNotificationEndpointSecret?: Resolver<ResolversTypes['NotificationEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateNotificationEndpointSecretArgs, 'id'>>;
   setNotificationPreference?: Resolver<ResolversTypes['NotificationPreference'], ParentType, ContextType, RequireFields<MutationSetNotificationPreferenceArgs, 'preference'>>;

@@ -5,6 +5,7 @@ import { Migration0004IdentitySessionReuseIndex } from './0004-identity-session-
 import { Migration0006AuditLog } from './0006-audit-log.ts';
 import { Migration0007Notifications } from './0007-notifications.ts';
 import { Migration0008UserLifecycle } from './0008-user-lifecycle.ts';
+import { Migration0009AccountLifecycle } from './0009-account-lifecycle.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -15,4 +16,5 @@ export const migrations = [
   { name: '0006-audit-log', class: Migration0006AuditLog },
   { name: '0007-notifications', class: Migration0007Notifications },
   { name: '0008-user-lifecycle', class: Migration0008UserLifecycle },
+  { name: '0009-account-lifecycle', class: Migration0009AccountLifecycle },
 ];

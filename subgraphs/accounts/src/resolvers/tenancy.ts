@@ -1,5 +1,5 @@
 import { ACTIONS, type Action, type Role } from '@listbackup/lib/access';
-import type { ApiKeyScope, Resolvers, Role as GraphQLRole } from '../generated/resolvers.ts';
+import type { AccountStatus, ApiKeyScope, Resolvers, Role as GraphQLRole } from '../generated/resolvers.ts';
 import {
   ancestorsOf,
   childrenOf,
@@ -12,6 +12,7 @@ import {
 } from '../services/account-service.ts';
 import { addMember, changeMemberRole, listMembers, membershipsOfUser, removeMember } from '../services/membership-service.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../services/api-key-service.ts';
+import { accountStatus, deleteAccount, restoreAccount } from '../services/account-lifecycle.ts';
 
 /** Roles are upper-case enum values in GraphQL and lower-case everywhere else. */
 const toGraphQL = (role: Role): GraphQLRole => role.toUpperCase() as GraphQLRole;
@@ -31,6 +32,8 @@ export const tenancyResolvers = {
   Mutation: {
     createAccount: (_, { input }, ctx) => createAccount(ctx, { name: input.name, parentId: input.parentId }),
     renameAccount: (_, { id, name }, ctx) => renameAccount(ctx, id, name),
+    deleteAccount: (_, { id, confirmName }, ctx) => deleteAccount(ctx, id, confirmName),
+    restoreAccount: (_, { id }, ctx) => restoreAccount(ctx, id),
     addMember: (_, { input }, ctx) => addMember(ctx, { accountId: input.accountId, email: input.email, role: fromGraphQL(input.role) }),
     changeMemberRole: (_, { membershipId, role }, ctx) => changeMemberRole(ctx, membershipId, fromGraphQL(role)),
     removeMember: (_, { membershipId }, ctx) => removeMember(ctx, membershipId),
@@ -48,6 +51,8 @@ export const tenancyResolvers = {
     members: (account, _, ctx) => listMembers(ctx, account.id),
     apiKeys: (account, _, ctx) => listApiKeys(ctx, account.id),
     myRole: async (account, _, ctx) => toGraphQL(await myRoleOn(ctx, account)),
+    status: async (account, _, ctx) => (await accountStatus(ctx, account)).toUpperCase() as AccountStatus,
+    suspensionReason: (account) => account.suspendedReason ?? null,
   },
   Membership: {
     account: (membership, _, ctx) => getAccount(ctx, membership.accountId),

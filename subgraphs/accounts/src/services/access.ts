@@ -1,7 +1,7 @@
 import { isUuid } from '@listbackup/lib/ids';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { ROLE_RANK, isRole, type AccessResolver, type Role, type VisibleAccount } from '@listbackup/lib/access';
+import { ROLE_RANK, isAccountStatus, isRole, type AccessFact, type AccessResolver, type AccountStatus, type Role, type VisibleAccount } from '@listbackup/lib/access';
 import type { Em, Orm } from '@listbackup/lib/db';
 import { graphqlErrorBody, readJson, sendJson } from '@listbackup/lib/http';
 import type { Principal } from '@listbackup/lib/principal';
@@ -53,12 +53,27 @@ export class LocalAccessResolver implements AccessResolver {
     return `exists (select 1 from ${this.#sessions} s where s.id = ? and s.user_id = m.user_id and s.revoked_at is null and s.expires_at > now())`;
   }
 
+  /**
+   * The account's status, on accounts `a`: the worst of the account and its ancestors (a deleted
+   * or suspended parent holds its whole subtree).
+   */
+  #status(): string {
+    return `(select case when bool_or(x.deleted_at is not null) then 'deleted' when bool_or(x.suspended_at is not null) then 'suspended' else 'active' end
+               from ${this.#accounts} x where x.id::text = any(a.path))`;
+  }
+
   async rolesOn(principal: Principal, accountIds: readonly string[]): Promise<(Role | null)[]> {
+    return (await this.factsOn(principal, accountIds)).map((fact) => fact?.role ?? null);
+  }
+
+  async factsOn(principal: Principal, accountIds: readonly string[]): Promise<(AccessFact | null)[]> {
     const wanted = accountIds.filter(isUuid);
     const roles = new Map<string, Role>();
+    const statuses = new Map<string, AccountStatus>();
+    const keep = (row: { id: string; status: string }) => statuses.set(row.id, isAccountStatus(row.status) ? row.status : 'active');
     if (wanted.length > 0 && principal.kind === 'user' && isUuid(principal.userId) && isUuid(principal.sessionId)) {
-      const rows = await this.#em().execute<{ id: string; role: string }[]>(
-        `select a.id, m.role from ${this.#accounts} a
+      const rows = await this.#em().execute<{ id: string; role: string; status: string }[]>(
+        `select a.id, m.role, ${this.#status()} as status from ${this.#accounts} a
            join ${this.#memberships} m on m.user_id = ? and m.account_id::text = any(a.path)
           where a.id = any(?::uuid[]) and ${this.#liveSession()}`,
         [principal.userId, uuidArray(wanted), principal.sessionId],
@@ -66,17 +81,24 @@ export class LocalAccessResolver implements AccessResolver {
       for (const row of rows) {
         const role = highest(roles.get(row.id), row.role);
         if (role) roles.set(row.id, role);
+        keep(row);
       }
     } else if (wanted.length > 0 && principal.kind === 'apiKey' && isUuid(principal.apiKeyId)) {
-      const rows = await this.#em().execute<{ id: string }[]>(
-        `select a.id from ${this.#apiKeys} k
+      const rows = await this.#em().execute<{ id: string; status: string }[]>(
+        `select a.id, ${this.#status()} as status from ${this.#apiKeys} k
            join ${this.#accounts} a on a.path @> array[k.account_id::text]
           where k.id = ? and k.revoked_at is null and a.id = any(?::uuid[])`,
         [principal.apiKeyId, uuidArray(wanted)],
       );
-      for (const row of rows) roles.set(row.id, API_KEY_ROLE);
+      for (const row of rows) {
+        roles.set(row.id, API_KEY_ROLE);
+        keep(row);
+      }
     }
-    return accountIds.map((id) => roles.get(id.toLowerCase()) ?? null);
+    return accountIds.map((id) => {
+      const role = roles.get(id.toLowerCase());
+      return role ? { role, status: statuses.get(id.toLowerCase()) ?? 'active' } : null;
+    });
   }
 
   async visibleAccounts(principal: Principal): Promise<VisibleAccount[]> {
@@ -124,7 +146,8 @@ const AccessRequest = z.union([
 
 /**
  * `POST /internal/access` answers for the principal of the verified internal token (never for one
- * named in the body): `{accountIds}` → `{roles}` in the same order, `{visible: true}` → `{visible}`.
+ * named in the body): `{accountIds}` → `{roles, statuses}` in the same order (a status is
+ * `active`, `suspended` or `deleted`, null where there is no role), `{visible: true}` → `{visible}`.
  */
 export function accessRoute(resolver: AccessResolver): InternalRoute {
   return async (req: IncomingMessage, res: ServerResponse, claims) => {
@@ -132,7 +155,9 @@ export function accessRoute(resolver: AccessResolver): InternalRoute {
     const parsed = AccessRequest.safeParse(await readJson(req));
     if (!parsed.success) return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Expected {"accountIds": [...]} or {"visible": true}'));
     if ('accountIds' in parsed.data) {
-      return sendJson(res, 200, { roles: await resolver.rolesOn(claims.principal, parsed.data.accountIds) });
+      if (!resolver.factsOn) return sendJson(res, 200, { roles: await resolver.rolesOn(claims.principal, parsed.data.accountIds) });
+      const facts = await resolver.factsOn(claims.principal, parsed.data.accountIds);
+      return sendJson(res, 200, { roles: facts.map((fact) => fact?.role ?? null), statuses: facts.map((fact) => fact?.status ?? null) });
     }
     return sendJson(res, 200, { visible: await resolver.visibleAccounts(claims.principal) });
   };

@@ -1,0 +1,38 @@
+// `npm run accounts:admin`: an operator's account commands (the running accounts service publishes their events).
+//   npm run accounts:admin -- suspend <accountId> [reason…]   suspend it (and its sub-accounts); only an operator resumes it
+//   npm run accounts:admin -- resume <accountId>              lift a suspension (billing's or an operator's)
+//   npm run accounts:admin -- purge                           purge now the deleted accounts whose recovery window is over
+import { z } from 'zod';
+import { parseConfig, runMain } from '@listbackup/lib/config';
+import { openDatabase } from '@listbackup/lib/db';
+import { isUuid } from '@listbackup/lib/ids';
+import { database } from './database.ts';
+import { purgeDeletedAccounts, resumeAccount, suspendAccount } from './services/account-lifecycle.ts';
+
+const Config = z.object({ DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }) });
+const USAGE = 'usage: npm run accounts:admin -- suspend <accountId> [reason…] | resume <accountId> | purge';
+
+await runMain(async () => {
+  const { DATABASE_URL } = parseConfig(Config);
+  const [command, accountId, ...rest] = process.argv.slice(2);
+  if (!['suspend', 'resume', 'purge'].includes(command ?? '') || (command !== 'purge' && !isUuid(accountId ?? ''))) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const orm = await openDatabase({ url: DATABASE_URL, ...database });
+  try {
+    if (command === 'purge') {
+      const purged = await purgeDeletedAccounts(orm);
+      console.log(purged.length ? `Purged ${purged.length} account(s): ${purged.join(' ')}` : 'No deleted account is past its recovery window.');
+    } else if (command === 'suspend') {
+      const changed = await suspendAccount(orm, accountId, { by: 'operator', reason: rest.join(' ') || null });
+      console.log(changed ? `Suspended ${accountId}.` : `${accountId} was already suspended by an operator.`);
+    } else {
+      const changed = await resumeAccount(orm, accountId, { by: 'operator' });
+      console.log(changed ? `Resumed ${accountId}.` : `${accountId} is not suspended.`);
+    }
+  } finally {
+    await orm.close();
+  }
+});
