@@ -227,9 +227,9 @@ export class HttpAccessResolver implements AccessResolver {
     return (await this.factsOn(principal, accountIds)).map((fact) => fact?.role ?? null);
   }
 
-  /** Accounts answers `{roles, statuses}` in the order asked (an older accounts answers roles only: active). */
+  /** Accounts answers `{roles, statuses}` in the order asked (an accounts without statuses: all active). */
   async factsOn(principal: Principal, accountIds: readonly string[]): Promise<(AccessFact | null)[]> {
-    const body = await this.#post(principal, { accountIds });
+    const body = await this.#post(principal, { accountIds, withStatus: true });
     const roles = body.roles as (Role | null)[];
     const statuses = Array.isArray(body.statuses) ? (body.statuses as unknown[]) : [];
     return roles.map((role, index) => (role ? { role, status: isAccountStatus(statuses[index]) ? statuses[index] : 'active' } : null));

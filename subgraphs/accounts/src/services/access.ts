@@ -140,14 +140,14 @@ export class LocalAccessResolver implements AccessResolver {
 export const ACCESS_ROUTE_PATH = '/internal/access';
 
 const AccessRequest = z.union([
-  z.object({ accountIds: z.array(z.string().max(100)).max(1000) }).strict(),
+  z.object({ accountIds: z.array(z.string().max(100)).max(1000), withStatus: z.literal(true).optional() }).strict(),
   z.object({ visible: z.literal(true) }).strict(),
 ]);
 
 /**
  * `POST /internal/access` answers for the principal of the verified internal token (never for one
- * named in the body): `{accountIds}` → `{roles, statuses}` in the same order (a status is
- * `active`, `suspended` or `deleted`, null where there is no role), `{visible: true}` → `{visible}`.
+ * named in the body): `{accountIds}` → `{roles}` in the same order; with `withStatus: true` also
+ * `statuses` (`active`, `suspended` or `deleted`, null where there is no role); `{visible: true}` → `{visible}`.
  */
 export function accessRoute(resolver: AccessResolver): InternalRoute {
   return async (req: IncomingMessage, res: ServerResponse, claims) => {
@@ -155,7 +155,7 @@ export function accessRoute(resolver: AccessResolver): InternalRoute {
     const parsed = AccessRequest.safeParse(await readJson(req));
     if (!parsed.success) return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Expected {"accountIds": [...]} or {"visible": true}'));
     if ('accountIds' in parsed.data) {
-      if (!resolver.factsOn) return sendJson(res, 200, { roles: await resolver.rolesOn(claims.principal, parsed.data.accountIds) });
+      if (!parsed.data.withStatus || !resolver.factsOn) return sendJson(res, 200, { roles: await resolver.rolesOn(claims.principal, parsed.data.accountIds) });
       const facts = await resolver.factsOn(claims.principal, parsed.data.accountIds);
       return sendJson(res, 200, { roles: facts.map((fact) => fact?.role ?? null), statuses: facts.map((fact) => fact?.status ?? null) });
     }
