@@ -161,7 +161,7 @@ describe('deletion', () => {
     const owner = await seedUser(harness.orm, 'leaving');
     const other = await seedUser(harness.orm, 'staying');
     const child = ok(await api.gql(owner.principal, `mutation($p: ID!) { createAccount(input: {name: "Dept", parentId: $p}) { id } }`, { p: owner.account.id })).createAccount.id;
-    ok(await api.gql(owner.principal, `mutation($id: ID!) { createApiKey(input: {accountId: $id, name: "ci", scopes: ["jobs:read"]}) { secret } }`, { id: child }));
+    ok(await api.gql(owner.principal, `mutation($id: ID!) { createApiKey(input: {accountId: $id, name: "ci", scopes: [JOBS_READ]}) { secret } }`, { id: child }));
     const deleted = ok(await api.gql(owner.principal, DELETE, { id: owner.account.id, name: owner.account.name })).deleteAccount;
     const purgeAfter = new Date(deleted.purgeAfter);
 
