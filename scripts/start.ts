@@ -152,6 +152,7 @@ await runMain(async () => {
       `  GraphQL API   ${gateway.url}  (websocket subscriptions on the same URL)`,
       `  Playground    http://localhost:${config.PORT}/playground · GraphiQL http://localhost:${config.PORT}/graphiql`,
       `  Health        http://localhost:${config.PORT}/healthz · http://localhost:${config.PORT}/readyz`,
+      `  Metrics       http://localhost:${config.PORT}/metrics  (every service of this process, workers included)`,
       `  Database      ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL on port ${config.EMBEDDED_POSTGRES_PORT} (data in ${config.DATA_DIR}/postgres)`}`,
       `  Events        ${config.NATS_URL ? `NATS at ${config.NATS_URL}` : 'in-process bus'}`,
       `  Backups       ${backup.description}`,

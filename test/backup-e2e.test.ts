@@ -31,6 +31,7 @@ import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
 import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
 import { FakeRest, FakeStripe } from '@listbackup/catalogue/testing/fakes';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
+import { scrape, type Scrape } from './support/metrics.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const STRIPE_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
@@ -184,6 +185,34 @@ function untar(tar: Buffer): Map<string, Buffer> {
   return files;
 }
 
+/** What `/metrics` on the gateway shows across one Stripe backup of 50 items (lib/src/metrics.ts). */
+function expectMetricsMoved(before: Scrape, queued: Scrape, after: Scrape): void {
+  const delta = (name: string, labels?: Record<string, string>) => (after.value(name, labels) ?? 0) - (before.value(name, labels) ?? 0);
+  expect(delta('listbackup_job_items_total', { kind: 'BACKUP' })).toBe(50);
+  expect(delta('listbackup_job_bytes_total', { kind: 'BACKUP' })).toBeGreaterThan(30 * 400);
+  expect(delta('listbackup_jobs_finished_total', { kind: 'BACKUP', status: 'SUCCEEDED' })).toBe(1);
+  expect(delta('listbackup_job_attempts_total', { kind: 'BACKUP', outcome: 'succeeded' })).toBe(1);
+  expect(delta('listbackup_job_attempt_throughput_bytes_per_second_count', { kind: 'BACKUP' })).toBe(1);
+  // RED per operation at the gateway and in the subgraph, and the gateway's fetch to it.
+  expect(delta('listbackup_graphql_requests_total', { service: 'gateway', operation: 'anonymous', outcome: 'ok' })).toBeGreaterThan(0);
+  expect(delta('listbackup_graphql_requests_total', { service: 'jobs', outcome: 'ok' })).toBeGreaterThan(0);
+  expect(delta('listbackup_graphql_request_duration_seconds_count', { service: 'gateway' })).toBeGreaterThan(0);
+  expect(delta('listbackup_graphql_subgraph_fetches_total', { subgraph: 'jobs', outcome: 'ok' })).toBeGreaterThan(0);
+  // The internal client's calls: the worker to sources (snapshot) and platforms (credentials).
+  expect(delta('listbackup_internal_requests_total', { service: 'platforms', status: '200' })).toBeGreaterThan(0);
+  expect(delta('listbackup_internal_requests_total', { service: 'sources', status: '200' })).toBeGreaterThan(0);
+  // Sampled at scrape time: pools, the queue, the outbox.
+  expect(after.value('listbackup_db_pool_connections', { pool: 'jobs', state: 'total' })).toBeGreaterThan(0);
+  expect(queued.value('listbackup_queue_jobs', { queue: 'jobs.backup' })).toBeGreaterThanOrEqual(0);
+  expect(after.value('listbackup_queue_jobs', { queue: 'jobs.backup', state: 'ready' })).toBe(0);
+  expect(after.value('listbackup_queue_oldest_ready_age_seconds', { queue: 'jobs.backup' })).toBe(0);
+  expect(after.value('listbackup_outbox_unsent_events', { service: 'jobs' })).toBeGreaterThanOrEqual(0);
+  expect(after.value('listbackup_outbox_lag_seconds', { service: 'sources' })).toBeGreaterThanOrEqual(0);
+  expect(after.value('listbackup_websocket_connections', { protocol: 'graphql-transport-ws' })).toBe(0);
+  expect(after.value('listbackup_subscriptions_active')).toBe(0);
+  expect(after.value('process_resident_memory_bytes')).toBeGreaterThan(0);
+}
+
 describe('backups through the gateway', () => {
   let stack: Stack;
   let stripe: FakeStripe;
@@ -253,9 +282,13 @@ describe('backups through the gateway', () => {
     ).createSource;
     sourceId = source.id;
 
+    const before = await scrape(`${stack.origin}/metrics`);
     const triggered = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id status } }`, { id: sourceId }, alice)).triggerSync;
     expect(triggered.status).toBe('QUEUED');
+    const queued = await scrape(`${stack.origin}/metrics`);
     const { job: done, seen } = await watch(triggered.id);
+    const after = await scrape(`${stack.origin}/metrics`);
+    expectMetricsMoved(before, queued, after);
     expect(done.status, done.failureReason).toBe('SUCCEEDED');
     expect(seen.at(-1)).toBe('SUCCEEDED');
     expect(seen.every((status) => ['QUEUED', 'RUNNING', 'SUCCEEDED'].includes(status))).toBe(true);

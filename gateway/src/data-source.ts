@@ -1,6 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { internalClient, readJsonBody, systemCaller, type Caller, type ServiceClient } from '@listbackup/lib/internal-client';
+import { metrics } from '@listbackup/lib/metrics';
 import type { GatewayContext } from './context.ts';
 
 /** Seen by the `onSubgraphRequest` hook for every request the gateway sends to a subgraph. */
@@ -44,6 +45,19 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Response> {
+    const started = performance.now();
+    let outcome = 'failed';
+    try {
+      const body = await this.#process(options);
+      outcome = body.errors?.length ? 'error' : 'ok';
+      return body;
+    } finally {
+      metrics.subgraphFetches.inc({ subgraph: this.#name, outcome });
+      metrics.subgraphFetchDuration.observe({ subgraph: this.#name }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Response> {
     const { request } = options;
     const query = request.query;
     if (!query) throw new Error('Missing query');

@@ -9,6 +9,7 @@ import type { Principal } from '@listbackup/lib/principal';
 import { graphqlErrorBody, readBody, sendJson } from '@listbackup/lib/http';
 import { MAX_USER_AGENT_LENGTH, principalFields } from '@listbackup/lib/subgraph';
 import { internalClient } from '@listbackup/lib/internal-client';
+import { graphqlMetricsPlugin, serveMetrics } from '@listbackup/lib/metrics';
 import { AuthenticationError, AuthenticationUnavailableError, Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { SignedDataSource, type SubgraphRequest } from './data-source.ts';
 import { formatGatewayError, logMaskedErrors } from './errors.ts';
@@ -118,7 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     validationRules,
     parseOptions: { maxTokens: limits.maxTokens },
     formatError: formatGatewayError,
-    plugins: [ApolloServerPluginLandingPageDisabled(), logMaskedErrors, costLimitPlugin(limits), subscriptions.httpPlugin],
+    plugins: [ApolloServerPluginLandingPageDisabled(), graphqlMetricsPlugin('gateway'), logMaskedErrors, costLimitPlugin(limits), subscriptions.httpPlugin],
   });
   await apollo.start();
 
@@ -174,6 +175,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return graphql(req, res, url, state);
       case '/healthz':
         return sendJson(res, 200, { status: 'ok' });
+      case '/metrics':
+        // Operation names are bounded labels and no series names a tenant (lib/src/metrics.ts).
+        return serveMetrics(res);
       case '/readyz': {
         const report = await checkReadiness(readinessTargets, options.databaseUrl);
         const failed = Object.entries(report.checks).filter(([, status]) => status !== 'ok').map(([name]) => name);
@@ -210,7 +214,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     res.setHeader('x-request-id', requestId);
     res.once('finish', () => {
       const fields = { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started), ...(state.principal ? principalFields(state.principal) : {}) };
-      if (fields.path === '/healthz' || fields.path === '/readyz') requestLog.debug(fields, 'request');
+      if (fields.path === '/healthz' || fields.path === '/readyz' || fields.path === '/metrics') requestLog.debug(fields, 'request');
       else requestLog.info(fields, 'request');
     });
     handle(req, res, state).catch((error: unknown) => {

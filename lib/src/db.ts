@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import type { Migration } from '@mikro-orm/migrations';
 import type { EntitySchema } from '@mikro-orm/core';
 import pg from 'pg';
+import { watchPool } from './metrics.ts';
 
 export type Orm = MikroORM;
 export type Em = EntityManager;
@@ -39,6 +40,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Orm> {
   };
   const orm = await MikroORM.init(config);
   await orm.migrator.up();
+  watchPool(options.schema, await orm.driver.getConnection().getNativeClient());
   return orm;
 }
 

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { ANONYMOUS, type Principal } from './principal.ts';
 import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_LIFETIME_SECONDS, internalKeyring, type InternalKeyring } from './internal-token.ts';
+import { metrics } from './metrics.ts';
 
 /** The header that carries the caller's IP from the gateway to the services (throttling, audit). */
 export const CLIENT_IP_HEADER = 'x-listbackup-client-ip';
@@ -319,14 +320,29 @@ function errorCode(error: unknown): string {
   return typeof cause === 'string' ? cause : '';
 }
 
+/** Counts and times every attempt of every call: `internal_requests_total`, `internal_request_duration_seconds`. */
+export const metricsMiddleware: InternalMiddleware = async (call, next) => {
+  const started = performance.now();
+  try {
+    const response = await next(call);
+    metrics.internalCalls.inc({ service: call.service, method: call.method, status: String(response.status) });
+    return response;
+  } catch (error) {
+    metrics.internalCalls.inc({ service: call.service, method: call.method, status: 'error' });
+    throw error;
+  } finally {
+    metrics.internalCallDuration.observe({ service: call.service }, (performance.now() - started) / 1000);
+  }
+};
+
 const shared = new Map<string, InternalClient>();
 
 /**
  * The process's internal client for a keyring: every caller in a process shares its pool (and the
- * middleware added to it), however many services the process runs.
+ * middleware added to it, metrics first), however many services the process runs.
  */
 export function internalClient(internalTokenSecret: string): InternalClient {
   let client = shared.get(internalTokenSecret);
-  if (!client) shared.set(internalTokenSecret, (client = new InternalClient({ internalTokenSecret })));
+  if (!client) shared.set(internalTokenSecret, (client = new InternalClient({ internalTokenSecret }).use(metricsMiddleware)));
   return client;
 }

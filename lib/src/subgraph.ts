@@ -14,6 +14,7 @@ import { INTERNAL_TOKEN_HEADER, InternalTokenError, verifyInternalToken, type In
 import { graphqlErrorBody, readBody, sendJson } from './http.ts';
 import { CLIENT_IP_HEADER, USER_AGENT_HEADER } from './internal-client.ts';
 import { isAppError } from './errors.ts';
+import { graphqlMetricsPlugin, serveMetrics } from './metrics.ts';
 
 /** What every resolver of every subgraph receives. */
 export interface SubgraphContext extends AuthContext {
@@ -74,7 +75,7 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
     stopOnTerminationSignals: false,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), graphqlMetricsPlugin(name)],
     formatError(formatted, error) {
       const original = unwrapResolverError(error);
       if (isAppError(original) || EXPOSED_CODES.has(String(formatted.extensions?.code))) return formatted;
@@ -87,6 +88,8 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://subgraph');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', service: name });
+    // Like the probes, for the private network only: the process's whole registry (lib/src/metrics.ts).
+    if (url.pathname === '/metrics') return serveMetrics(res);
     if (url.pathname === '/readyz') {
       const db = await options.orm.checkConnection();
       return sendJson(res, db.ok ? 200 : 503, { status: db.ok ? 'ready' : 'unavailable', service: name, database: db.ok ? 'ok' : db.reason });

@@ -6,6 +6,7 @@ import type { ValidationRule } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import type { Logger } from '@listbackup/lib/logger';
+import { metrics } from '@listbackup/lib/metrics';
 import type { Authenticator } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import type { QueryLimits } from '../limits.ts';
@@ -73,6 +74,13 @@ export function createSubscriptionServer(deps: SubscriptionServerDeps): Subscrip
 
   const transportWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const legacyWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, handleProtocols: () => LEGACY_PROTOCOL });
+  const unwatch = [
+    metrics.websocketConnections.add(() => [
+      { labels: { protocol: 'graphql-transport-ws' }, value: transportWss.clients.size },
+      { labels: { protocol: LEGACY_PROTOCOL }, value: legacyWss.clients.size },
+    ]),
+    metrics.subscriptions.add(() => [{ labels: {}, value: engine.stats().subscribers }]),
+  ];
   let disposeTransport: (() => unknown) | undefined;
   let httpServer: http.Server | undefined;
   let onUpgrade: ((request: http.IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
@@ -122,6 +130,7 @@ export function createSubscriptionServer(deps: SubscriptionServerDeps): Subscrip
       httpServer.on('upgrade', onUpgrade);
     },
     async close() {
+      for (const stop of unwatch) stop();
       engine.close();
       if (onUpgrade) httpServer?.off('upgrade', onUpgrade);
       for (const client of legacyWss.clients) client.close(1001, 'Going away');

@@ -11,6 +11,7 @@ import {
 } from './bus.ts';
 import { DEDUP_WINDOW_MS, LiveDispatcher, RecentIds } from './dispatch.ts';
 import { assertEventPattern, subjectMatches } from './subjects.ts';
+import { metrics } from '../metrics.ts';
 
 export interface InProcessEventBusOptions {
   logger?: EventLogger;
@@ -126,8 +127,16 @@ export class InProcessEventBus implements EventBus {
     started.stop = new AbortController();
     const { signal } = started.stop;
     started.loop = previousLoop.then(() => this.#runDurable(started, handler, signal));
+    const unwatch = metrics.consumerPending.add(() => {
+      if (signal.aborted) {
+        unwatch();
+        return [];
+      }
+      return [{ labels: { consumer: name }, value: this.#log.filter((entry) => entry.seq >= started.nextSeq && subjectMatches(pattern, entry.subject)).length }];
+    });
     return {
       unsubscribe: async () => {
+        unwatch();
         if (started.stop.signal.aborted) return;
         this.#stopDurable(started);
       },
@@ -161,9 +170,11 @@ export class InProcessEventBus implements EventBus {
       }
       try {
         await handler(structuredClone(entry.event));
+        metrics.consumerEvents.inc({ consumer: consumer.name, outcome: 'ok' });
         consumer.nextSeq = entry.seq + 1;
         failures = 0;
       } catch (error) {
+        metrics.consumerEvents.inc({ consumer: consumer.name, outcome: 'failed' });
         failures++;
         const delayMs = redeliveryDelayMs(failures, this.#retryDelayMs);
         this.#logger.warn({ err: error, consumer: consumer.name, eventId: entry.event.id, failures, delayMs }, 'durable event handler failed; will redeliver');

@@ -25,6 +25,7 @@ import {
 } from './bus.ts';
 import { DEDUP_WINDOW_MS, LiveDispatcher } from './dispatch.ts';
 import { assertEventPattern, withPrefix } from './subjects.ts';
+import { metrics } from '../metrics.ts';
 
 export interface NatsEventBusOptions {
   /** JetStream stream that keeps the durable events. */
@@ -172,8 +173,20 @@ export class NatsEventBus implements EventBus {
     const loop = this.#runDurable(name, messages, handler);
     this.#durableLoops.add(loop);
     void loop.finally(() => this.#durableLoops.delete(loop));
+    // Read from the server at scrape time; replicas of a consumer report the same figures once.
+    let info: Promise<{ num_pending: number; num_ack_pending: number }> | null = null;
+    const read = () => {
+      info ??= this.#jsm.consumers.info(this.stream, name).finally(() => setImmediate(() => (info = null)));
+      return info;
+    };
+    const key = `consumer ${this.stream} ${name}`;
+    const unwatch = [
+      metrics.consumerPending.add(async () => [{ labels: { consumer: name }, value: (await read()).num_pending }], key),
+      metrics.consumerAckPending.add(async () => [{ labels: { consumer: name }, value: (await read()).num_ack_pending }], key),
+    ];
     return {
       unsubscribe: async () => {
+        for (const stop of unwatch) stop();
         messages.stop();
       },
     };
@@ -200,7 +213,9 @@ export class NatsEventBus implements EventBus {
   async #handleDurable(name: string, msg: JsMsg, event: EventEnvelope, handler: EventHandler): Promise<void> {
     try {
       await handler(event);
+      metrics.consumerEvents.inc({ consumer: name, outcome: 'ok' });
     } catch (error) {
+      metrics.consumerEvents.inc({ consumer: name, outcome: 'failed' });
       const failures = msg.info.redeliveryCount;
       const delayMs = redeliveryDelayMs(failures, this.#retryDelayMs);
       this.#logger.warn({ err: error, consumer: name, eventId: event.id, failures, delayMs }, 'durable event handler failed; will redeliver');

@@ -3,6 +3,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { EventBus, EventLogger } from './bus.ts';
 import { silentLogger } from './bus.ts';
 import { assertValidEvent, type Actor, type EventEnvelope } from './envelope.ts';
+import { metrics, type Sample } from '../metrics.ts';
 
 /** An event written in the same transaction as the state change it describes; the relay publishes it. */
 export const OutboxEvent = defineEntity({
@@ -144,6 +145,8 @@ export class OutboxRelay {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #lastPruneAt = 0;
+  #unwatch: (() => void)[] = [];
+  #backlog: Promise<{ unsent: Sample[]; lag: Sample[] }> | null = null;
 
   constructor(options: OutboxRelayOptions) {
     this.#orm = options.orm;
@@ -159,10 +162,15 @@ export class OutboxRelay {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#run();
+    // Relays of one schema (the jobs subgraph and a worker in one process) report it once.
+    const key = `outbox ${this.#schema()}`;
+    this.#unwatch = [metrics.outboxUnsent.add(async () => (await this.#readBacklog()).unsent, key), metrics.outboxLag.add(async () => (await this.#readBacklog()).lag, key)];
   }
 
   /** Stops polling and waits for the batch in progress to commit. */
   async stop(): Promise<void> {
+    for (const unwatch of this.#unwatch) unwatch();
+    this.#unwatch = [];
     this.#running = false;
     this.#wake?.();
     await this.#loop;
@@ -177,6 +185,24 @@ export class OutboxRelay {
       total += sent;
       if (claimed < this.#batchSize || sent < claimed) return total;
     }
+  }
+
+  #schema(): string {
+    return String(this.#orm.config.get('schema') ?? 'public');
+  }
+
+  /** The unsent events and the age of the oldest, read once per scrape for both gauges. */
+  #readBacklog(): Promise<{ unsent: Sample[]; lag: Sample[] }> {
+    const schema = this.#schema();
+    this.#backlog ??= this.#orm.em
+      .fork()
+      .getConnection()
+      .execute<{ unsent: number; lag: number }[]>(
+        `select count(*)::int as unsent, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as lag from "${schema}"."outbox_events" where sent_at is null`,
+      )
+      .then(([row]) => ({ unsent: [{ labels: { service: schema }, value: row.unsent }], lag: [{ labels: { service: schema }, value: row.lag }] }))
+      .finally(() => setImmediate(() => (this.#backlog = null)));
+    return this.#backlog;
   }
 
   async #run(): Promise<void> {

@@ -1,18 +1,21 @@
 // `npm run notifications:worker`: the notifications worker as its own process: it turns events into
 // notifications and delivers them (email over SMTP_URL, signed webhooks, Slack). `npm start` runs one inside.
 import { z } from 'zod';
-import { commonEnv, parseConfig, runMain } from '@listbackup/lib/config';
+import { commonEnv, parseConfig, port, runMain } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
 import { connectNatsBus } from '@listbackup/lib/events/connect';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import { openDatabase } from '@listbackup/lib/db';
 import { onShutdown } from '@listbackup/lib/process';
+import { startMetricsServer } from '@listbackup/lib/metrics';
 import { database } from './database.ts';
 import { NotificationWorker } from './delivery/worker.ts';
 import { outboundFetch } from '@listbackup/lib/outbound';
 
 const Config = z.object({
   ...commonEnv,
+  /** Prometheus `/metrics` (and `/healthz`) of this process; 0 picks a free port. */
+  METRICS_PORT: port(9465),
   /** Where mail goes: `smtp://user:pass@host:587` or `smtps://…:465`. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }),
   MAIL_FROM: z.string().min(3).default('ListBackup <notifications@listbackup.localhost>'),
@@ -40,8 +43,10 @@ await runMain(async () => {
     durablePrefix: config.EVENTS_NAMESPACE,
   });
   await worker.start();
-  log.info('notifications worker ready');
+  const metricsServer = await startMetricsServer(config.METRICS_PORT);
+  log.info({ metrics: metricsServer.url }, 'notifications worker ready');
   onShutdown(
+    () => metricsServer.close(),
     () => bus.close(),
     () => orm.close(),
     () => worker.stop(),

@@ -1,16 +1,19 @@
 // `npm run worker`: a jobs worker as its own process. Runs the handlers registered by
 // src/worker/handlers.ts, plus any modules named in JOB_HANDLER_MODULES (comma-separated paths).
 import { z } from 'zod';
-import { commonEnv, parseConfig, runMain } from '@listbackup/lib/config';
+import { commonEnv, parseConfig, port, runMain } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
 import { connectNatsBus } from '@listbackup/lib/events/connect';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import { onShutdown } from '@listbackup/lib/process';
+import { startMetricsServer } from '@listbackup/lib/metrics';
 import { startJobWorker } from './worker/index.ts';
 import { backupSettingsFromEnv } from './backup/settings.ts';
 
 const Config = z.object({
   ...commonEnv,
+  /** Prometheus `/metrics` (and `/healthz`) of this process; 0 picks a free port. */
+  METRICS_PORT: port(9464),
   SOURCES_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4003'),
   JOB_HANDLER_MODULES: z.string().optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
@@ -52,6 +55,7 @@ await runMain(async () => {
     pollIntervalMs: config.JOB_POLL_INTERVAL_MS,
     ...(config.JOB_RETRY_BASE_DELAY_MS ? { retryPolicy: { baseDelayMs: config.JOB_RETRY_BASE_DELAY_MS } } : {}),
   });
-  log.info('worker ready');
-  onShutdown(() => bus.close(), () => running.close());
+  const metricsServer = await startMetricsServer(config.METRICS_PORT);
+  log.info({ metrics: metricsServer.url }, 'worker ready');
+  onShutdown(() => bus.close(), () => running.close(), () => metricsServer.close());
 });

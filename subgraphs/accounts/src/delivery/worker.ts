@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { Orm } from '@listbackup/lib/db';
+import { metrics } from '@listbackup/lib/metrics';
 import type { EventBus, EventSubscription } from '@listbackup/lib/events/bus';
 import { createEvent, systemActor } from '@listbackup/lib/events/contract';
 import { uuidv7 } from '@listbackup/lib/events/envelope';
@@ -231,6 +232,8 @@ export class NotificationWorker {
       }
     });
     const report: DeliveryReport = { channel: delivery.channel, accountId: delivery.accountId, outcome: outcome.ok ? 'delivered' : dead ? 'dead' : 'retrying', latencyMs };
+    metrics.notificationDeliveries.inc({ channel: delivery.channel, outcome: report.outcome });
+    metrics.notificationDeliveryDuration.observe({ channel: delivery.channel }, latencyMs / 1000);
     this.#o.onDelivery?.(report);
     this.#o.log.info({ deliveryId: delivery.id, ...report, responseCode: outcome.responseCode, error: outcome.error }, 'notification delivery attempt');
   }

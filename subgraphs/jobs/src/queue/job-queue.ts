@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PgBoss, fromKysely, type Db as IDatabase, type JobWithMetadata } from 'pg-boss';
 import type { Em } from '@listbackup/lib/db';
 import type { Logger } from '@listbackup/lib/logger';
+import { metrics, type Sample } from '@listbackup/lib/metrics';
 import { JOB_KINDS, type Job, type JobKind } from '../entities/job.ts';
 
 /**
@@ -49,11 +50,47 @@ export class JobQueue {
   readonly boss: PgBoss;
   readonly leaseSeconds: number;
   readonly #log: Logger;
+  readonly #unwatch: (() => void)[];
 
-  private constructor(boss: PgBoss, leaseSeconds: number, log: Logger) {
+  private constructor(boss: PgBoss, leaseSeconds: number, log: Logger, databaseUrl: string) {
     this.boss = boss;
     this.leaseSeconds = leaseSeconds;
     this.#log = log;
+    // One series per queue of the database, however many queues of this process watch it.
+    const key = `pgboss ${databaseUrl}`;
+    this.#unwatch = [
+      metrics.queueDepth.add(async () => (await this.#queueStats()).depth, key),
+      metrics.queueOldest.add(async () => (await this.#queueStats()).oldest, key),
+    ];
+  }
+
+  #stats: Promise<{ depth: Sample[]; oldest: Sample[] }> | null = null;
+
+  /** Depth and oldest waiting message per queue, read once per scrape for both gauges. */
+  #queueStats(): Promise<{ depth: Sample[]; oldest: Sample[] }> {
+    this.#stats ??= this.boss
+      .getDb()
+      .executeSql(
+        `select q.name,
+           count(j.id) filter (where j.state in ('created', 'retry') and j.start_after <= now())::int as ready,
+           count(j.id) filter (where j.state in ('created', 'retry') and j.start_after > now())::int as deferred,
+           count(j.id) filter (where j.state = 'active')::int as active,
+           coalesce(extract(epoch from now() - min(j.start_after) filter (where j.state in ('created', 'retry') and j.start_after <= now())), 0)::float8 as oldest
+         from ${PGBOSS_SCHEMA}.queue q
+         left join ${PGBOSS_SCHEMA}.job j on j.name = q.name and j.state in ('created', 'retry', 'active')
+         group by q.name`,
+      )
+      .then(({ rows }) => {
+        const depth: Sample[] = [];
+        const oldest: Sample[] = [];
+        for (const row of rows as { name: string; ready: number; deferred: number; active: number; oldest: number }[]) {
+          for (const state of ['ready', 'deferred', 'active'] as const) depth.push({ labels: { queue: row.name, state }, value: row[state] });
+          oldest.push({ labels: { queue: row.name }, value: row.oldest });
+        }
+        return { depth, oldest };
+      })
+      .finally(() => setImmediate(() => (this.#stats = null)));
+    return this.#stats;
   }
 
   /** Installs or migrates pg-boss's schema and creates the queues (both idempotent). */
@@ -73,7 +110,7 @@ export class JobQueue {
     });
     boss.on('error', (error) => options.log.error({ err: error }, 'pg-boss error'));
     await boss.start();
-    const queue = new JobQueue(boss, leaseSeconds, options.log);
+    const queue = new JobQueue(boss, leaseSeconds, options.log, options.databaseUrl);
     try {
       await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 14 * 24 * 3600, deleteAfterSeconds: 30 * 24 * 3600 });
       for (const kind of JOB_KINDS) {
@@ -91,6 +128,7 @@ export class JobQueue {
         if (supervise) await boss.updateQueue(queueName(kind), { heartbeatSeconds: leaseSeconds });
       }
     } catch (error) {
+      queue.#stopWatching();
       await boss.stop({ graceful: false, close: true }).catch(() => undefined);
       throw error;
     }
@@ -150,7 +188,12 @@ export class JobQueue {
     if (parked.length) await this.boss.deleteJob(DEAD_LETTER_QUEUE, parked.map((job) => job.id), { db });
   }
 
+  #stopWatching(): void {
+    for (const unwatch of this.#unwatch) unwatch();
+  }
+
   async stop(): Promise<void> {
+    this.#stopWatching();
     try {
       await this.boss.stop({ graceful: true, close: true, timeout: 5_000 });
     } catch (error) {

@@ -6,6 +6,7 @@ import { fromKysely } from 'pg-boss';
 import type { Em, Orm } from '@listbackup/lib/db';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import type { Logger } from '@listbackup/lib/logger';
+import { metrics } from '@listbackup/lib/metrics';
 import { FINAL_STATUSES, Job, type JobKind, type StoredProgress } from '../entities/job.ts';
 import { JobLog, type JobLogLevel } from '../entities/job-log.ts';
 import { JOBS_CHANNEL, type JobQueue, type QueuedJob } from '../queue/job-queue.ts';
@@ -219,6 +220,8 @@ export class JobWorker {
     const handler = this.#o.registry.get(execution.kind)!;
     const tracker = new ProgressTracker(job.checkpoint?.progress ?? null);
     const start = tracker.snapshot();
+    const startedAt = performance.now();
+    let counted = { items: start.itemsDone, bytes: start.bytesDone };
     let checkpointed = false;
     const publish = new Throttle(this.#o.progressEventIntervalMs, () => {
       this.#o.bus.publishEphemeral(jobEvent('job.progress', job, tracker.snapshot())).catch((error: unknown) => log.warn({ err: error }, 'publishing job progress failed'));
@@ -246,6 +249,10 @@ export class JobWorker {
       lastCheckpoint: job.checkpoint?.data,
       progress: (update) => {
         tracker.update(update);
+        const now = tracker.counters();
+        if (now.items > counted.items) metrics.jobItems.inc({ kind: job.kind }, now.items - counted.items);
+        if (now.bytes > counted.bytes) metrics.jobBytes.inc({ kind: job.kind }, now.bytes - counted.bytes);
+        counted = now;
         publish.schedule();
         save.schedule();
       },
@@ -276,7 +283,10 @@ export class JobWorker {
     publish.stop();
     save.stop();
     await writes;
-    await this.#settle(execution, outcome, tracker.snapshot(), log);
+    const end = tracker.snapshot();
+    const seconds = (performance.now() - startedAt) / 1000;
+    if (end.bytesDone > start.bytesDone && seconds > 0) metrics.jobThroughput.observe({ kind: job.kind }, (end.bytesDone - start.bytesDone) / seconds);
+    await this.#settle(execution, outcome, end, log);
   }
 
   /** Marks the job RUNNING for a new attempt, or settles a message that has nothing left to run. */
@@ -330,6 +340,8 @@ export class JobWorker {
     }
     const { queue } = this.#o;
     const { message } = execution;
+    // Counted once the transaction committed.
+    let recorded: { outcome: string; status?: string; failureType: string } | null = null;
     try {
       await this.#o.orm.em.fork().transactional(async (tx) => {
         const job = await tx.findOne(Job, { id: execution.jobId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -344,11 +356,13 @@ export class JobWorker {
             job.failureType = null;
             job.failureReason = null;
             this.#finish(tx, job, 'SUCCEEDED', job.partialSuccess ? 'Finished, with some items skipped' : 'Finished', 'job.completed');
+            recorded = { outcome: 'succeeded', status: 'SUCCEEDED', failureType: '' };
             return;
           }
           case 'cancelled': {
             if (!(await queue.complete(tx, message))) throw new LeaseLost();
             this.#finish(tx, job, 'CANCELLED', `${attempt} stopped: cancelled`, 'job.cancelled');
+            recorded = { outcome: 'cancelled', status: 'CANCELLED', failureType: '' };
             return;
           }
           case 'shutdown': {
@@ -359,6 +373,7 @@ export class JobWorker {
             await queue.enqueue(tx, job);
             addLogLine(tx, job, `${attempt} interrupted: its worker is shutting down; queued again`, 'WARN');
             recordJobEvent(tx, 'job.requeued', job);
+            recorded = { outcome: 'requeued', failureType: '' };
             return;
           }
           case 'failed': {
@@ -377,6 +392,7 @@ export class JobWorker {
               await queue.enqueue(tx, job, job.nextAttemptAt);
               addLogLine(tx, job, `${attempt} failed (${failure.type}): ${failure.reason}. Retrying in ${formatDelay(decision.delayMs)}`, 'WARN');
               recordJobRetrying(tx, job, decision.delayMs);
+              recorded = { outcome: 'retrying', failureType: failure.type };
               return;
             }
             const retryable = failure.type !== 'CONFIG';
@@ -385,6 +401,7 @@ export class JobWorker {
             if (!settled) throw new LeaseLost();
             addLogLine(tx, job, `${attempt} failed (${failure.type}): ${failure.reason}`, 'ERROR');
             this.#finish(tx, job, 'FAILED', failure.type === 'CONFIG' || failure.type === 'INTERNAL' ? 'Failed' : `Giving up: ${decision.why}`, 'job.failed', 'ERROR');
+            recorded = { outcome: 'failed', status: 'FAILED', failureType: failure.type };
             return;
           }
         }
@@ -392,6 +409,11 @@ export class JobWorker {
     } catch (error) {
       if (!(error instanceof LeaseLost)) throw error;
       log.warn('the job moved on without this attempt (lease lost); its outcome is dropped');
+    }
+    const done = recorded as { outcome: string; status?: string; failureType: string } | null;
+    if (done) {
+      metrics.jobAttempts.inc({ kind: execution.kind, outcome: done.outcome, failure_type: done.failureType });
+      if (done.status) metrics.jobsFinished.inc({ kind: execution.kind, status: done.status, failure_type: done.failureType });
     }
   }
 

@@ -29,6 +29,11 @@ export class ProgressTracker {
     while (this.#samples.length > 2 && at - this.#samples[1].at >= RATE_WINDOW_MS) this.#samples.shift();
   }
 
+  /** Items and bytes done so far. */
+  counters(): { items: number; bytes: number } {
+    return { items: this.#state.itemsDone, bytes: this.#state.bytesDone };
+  }
+
   snapshot(): StoredProgress {
     const first = this.#samples[0];
     const last = this.#samples[this.#samples.length - 1];
