@@ -360,9 +360,12 @@ describe('backups through the gateway', () => {
     exportJob = done;
     expect(done.download.items).toBe(50);
     expect(done.download.path.startsWith('/downloads?token=')).toBe(true);
+    // Named after the source and the snapshot's time, not the job's id.
+    expect(done.download.fileName).toMatch(/^Payments-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.tar\.zst$/);
 
     const response = await download(done.download.path, alice);
     expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toBe(`attachment; filename="${done.download.fileName}"`);
     const archive = Buffer.from(await response.arrayBuffer());
     expect(archive.length).toBe(done.download.bytes);
     const files = untar(zstdDecompressSync(archive));

@@ -90,7 +90,8 @@ async function enqueue(sourceId: string, params: Record<string, unknown>): Promi
     kind: TEST_KIND,
     params,
     trigger: { kind: 'SYSTEM' },
-    startAfter: new Date(Date.now() + 1_000),
+    // Long enough for the subscription to be open (its first payload QUEUED) on a loaded machine.
+    startAfter: new Date(Date.now() + 4_000),
   });
   return job.id;
 }

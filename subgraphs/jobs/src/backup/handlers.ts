@@ -40,6 +40,8 @@ export interface SnapshotJobParams {
   snapshotId: string;
   /** The engine's snapshot id (the backup job's id). */
   engineSnapshotId: string;
+  /** The source's name when the job was queued, for the export's file name. */
+  sourceName?: string;
   /** Only these item paths; every item when absent. */
   items?: string[] | null;
   format?: 'TAR_ZSTD' | 'ZIP';
@@ -292,7 +294,7 @@ class Handlers {
   }
 
   async archive(ctx: JobContext, format: ExportFormat): Promise<JobOutcome> {
-    const { account, header, itemIds } = await this.snapshotOf(ctx);
+    const { params, account, header, itemIds } = await this.snapshotOf(ctx);
     const items = itemIds?.length ?? header.totals.items;
     ctx.progress({ itemsTotal: items, bytesTotal: itemIds ? null : header.totals.logicalBytes });
     const archive = await exportSnapshot(account, header.id, { format, itemIds, signal: ctx.signal });
@@ -304,7 +306,7 @@ class Handlers {
     const stored = await storeDownload(account, ctx.job.id, archive.stream, ctx.signal);
     const ttl = this.settings.downloadTtlSeconds ?? DEFAULT_DOWNLOAD_TTL_SECONDS;
     const download: StoredDownload = {
-      fileName: archive.fileName,
+      fileName: exportFileName(params.sourceName, header.createdAt, archive.fileName),
       contentType: archive.contentType,
       ...stored,
       items,
@@ -404,4 +406,16 @@ function restoreItem(account: AccountRepository, item: SnapshotItem, meta: NonNu
     metadata: (meta.metadata ?? {}) as Record<string, unknown>,
     content: () => account.readItem(item.chunks, { signal: ctx.signal, expectedContentHash: item.contentHash }) as Readable & AsyncIterable<Uint8Array>,
   };
+}
+
+/**
+ * `<source>-<snapshot time>.<ext>`, e.g. `Stripe-production-2026-12-02T09-51-32Z.tar.zst`: the source's
+ * name with only characters every file system and Content-Disposition take, and the snapshot's UTC
+ * time without colons. Without a name (jobs queued before names were recorded), `snapshot-…`.
+ */
+export function exportFileName(sourceName: string | undefined, createdAt: string, engineFileName: string): string {
+  const extension = engineFileName.match(/\.(tar\.zst|zip)$/)?.[0] ?? '';
+  const name = (sourceName ?? '').normalize('NFKD').replace(/\p{M}+/gu, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 80) || 'snapshot';
+  const time = new Date(createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  return `${name}-${time}${extension}`;
 }

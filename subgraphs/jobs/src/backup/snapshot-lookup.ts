@@ -6,6 +6,7 @@ export interface SnapshotRef {
   id: string;
   accountId: string;
   sourceId: string;
+  sourceName: string;
   /** The backup job that made it: also the engine's snapshot id. */
   jobId: string;
 }
@@ -14,7 +15,7 @@ export interface SnapshotRef {
  * Asks the sources subgraph about a snapshot *as the caller*: sources runs its own authorization,
  * so a snapshot of another tenant is "not found" here exactly as it is there.
  */
-const SNAPSHOT = 'query ($id: ID!) { snapshot(id: $id) { id account { id } source { id } job { id } } }';
+const SNAPSHOT = 'query ($id: ID!) { snapshot(id: $id) { id account { id } source { id name } job { id } } }';
 
 export class SnapshotLookup {
   readonly #sources: ServiceClient;
@@ -35,6 +36,6 @@ export class SnapshotLookup {
     }
     const snapshot = body.data?.snapshot;
     if (!snapshot) throw new NotFoundError('Snapshot');
-    return { id: snapshot.id, accountId: snapshot.account.id, sourceId: snapshot.source.id, jobId: snapshot.job.id };
+    return { id: snapshot.id, accountId: snapshot.account.id, sourceId: snapshot.source.id, sourceName: snapshot.source.name, jobId: snapshot.job.id };
   }
 }

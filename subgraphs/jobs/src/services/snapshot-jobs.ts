@@ -16,7 +16,7 @@ function backupUnavailable(ctx: JobsContext): NonNullable<JobsContext['snapshotJ
 }
 
 /** Queues a job on a snapshot the caller can read, if the caller may run jobs on its account. */
-async function snapshotJob(ctx: JobsContext, snapshotId: string, kind: JobKind, params: Omit<SnapshotJobParams, 'snapshotId' | 'engineSnapshotId'>): Promise<Job> {
+async function snapshotJob(ctx: JobsContext, snapshotId: string, kind: JobKind, params: Omit<SnapshotJobParams, 'snapshotId' | 'engineSnapshotId' | 'sourceName'>): Promise<Job> {
   const deps = backupUnavailable(ctx);
   if (params.items) {
     if (params.items.length === 0) throw new ValidationError('items: name at least one item, or leave items out for all of them', 'items');
@@ -28,7 +28,7 @@ async function snapshotJob(ctx: JobsContext, snapshotId: string, kind: JobKind, 
     accountId: snapshot.accountId,
     sourceId: snapshot.sourceId,
     kind,
-    params: { ...params, items: params.items ? [...new Set(params.items)] : null, snapshotId: snapshot.id, engineSnapshotId: snapshot.jobId },
+    params: { ...params, items: params.items ? [...new Set(params.items)] : null, snapshotId: snapshot.id, engineSnapshotId: snapshot.jobId, sourceName: snapshot.sourceName },
     trigger: triggerOf(ctx.principal),
     actor: actorOf(ctx),
   });
