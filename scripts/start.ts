@@ -108,7 +108,7 @@ await runMain(async () => {
       { ...runtime('jobs'), access },
       { sourcesUrl: urlOf('sources'), worker: {}, backup: { ...backup, repository }, publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${config.PORT}` },
     ),
-    startBilling({ ...runtime('billing'), access }),
+    startBilling({ ...runtime('billing'), access }, { jobsUrl: urlOf('jobs') }),
   ]);
   for (const service of others) cleanups.push(() => service.close());
   const services = [accounts, ...others];

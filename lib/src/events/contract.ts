@@ -168,6 +168,8 @@ export const EVENTS = {
 
   // accounts: tenancy
   'account.created': define(z.object({ name: z.string(), parentId: id.nullable() })),
+  /** The account and everything in it are gone (billing stops metering it; its stored bytes drop to zero). */
+  'account.deleted': define(z.object({ accountId: id })),
   'account.updated': define(z.object({ accountId: id, before: z.object({ name: z.string() }), after: z.object({ name: z.string() }) })),
   /**
    * The account (and every account below it, `accountIds`, itself first) is suspended: reads work,
@@ -272,6 +274,11 @@ export const EVENTS = {
     }),
   ),
   'data.deleted': define(SourceData.extend({ snapshots: DeletedSnapshots })),
+  /**
+   * Garbage collection freed stored bytes of an account (chunks are shared by every source of an
+   * account, so the freed bytes belong to the account, not to a source). Billing meters it.
+   */
+  'data.garbage_collected': define(z.object({ accountId: id, jobId: id, deletedBytes: z.number().int().nonnegative(), deletedChunks: z.number().int().nonnegative() })),
   /** A backup deleted or changed far more than the source's history says is normal; notifications tell the account. */
   'snapshot.anomaly_detected': define(SnapshotAnomaly.extend({ reason: z.string(), changes: SnapshotChanges.nullable() })),
   /** Someone acknowledged a flagged snapshot: retention may drop it again. */

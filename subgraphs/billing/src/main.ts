@@ -1,4 +1,5 @@
 import { runSubgraphProcess } from '@listbackup/lib/subgraph-main';
-import { startBilling } from './index.ts';
+import { billingOptionsFromEnv, startBilling } from './index.ts';
 
-await runSubgraphProcess('billing', 4005, startBilling);
+// The daily storage reconciliation reads the backup store's figures from the jobs subgraph (JOBS_URL).
+await runSubgraphProcess('billing', 4005, (runtime) => startBilling(runtime, billingOptionsFromEnv()));

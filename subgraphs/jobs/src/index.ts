@@ -16,6 +16,7 @@ import { buildRegistry } from './worker/index.ts';
 import type { BackupSettings } from './backup/settings.ts';
 import { createRepository } from './backup/engine-runtime.ts';
 import { DOWNLOAD_PATH, downloadRoute } from './backup/downloads.ts';
+import { STORAGE_USAGE_PATH, storageUsageRoute } from './backup/storage-usage.ts';
 import { SnapshotLookup } from './backup/snapshot-lookup.ts';
 import { consumeAnalyticsEvents } from './events/analytics-consumer.ts';
 import type { EventSubscription } from '@listbackup/lib/events/bus';
@@ -108,6 +109,7 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
             ? {
                 [DOWNLOAD_PATH]: downloadRoute({ orm, repository: backup.repository, key: backup.downloadKey, access: runtime.access, log }),
                 [SNAPSHOT_ITEMS_PATH]: snapshotItemsRoute(backup.repository),
+                [STORAGE_USAGE_PATH]: storageUsageRoute(backup.repository),
               }
             : {}),
         },

@@ -1,10 +1,12 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Plan as PlanEntity } from '../entities/plan.ts';
 import type { PlanSubscription as PlanSubscriptionEntity } from '../entities/plan-subscription.ts';
+import type { StorageUsageView as StorageUsageViewEntity } from '../services/storage-usage-service.ts';
 import type { EntityRef as EntityRefEntity } from '@listbackup/lib/federation';
 import type { BillingContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -20,6 +22,8 @@ export type Scalars = {
 export type Account = {
   __typename?: 'Account';
   id: Scalars['ID']['output'];
+  /** What the account stores, metered from its backups, retention and garbage collection. */
+  storageUsage: StorageUsage;
   /** The account's current subscription; every account starts on the Free plan. */
   subscription?: Maybe<PlanSubscription>;
 };
@@ -50,6 +54,70 @@ export type Query = {
   __typename?: 'Query';
   /** The plans on offer. */
   plans: Array<Plan>;
+};
+
+/** One source's share of an account's storage. */
+export type SourceStorage = {
+  __typename?: 'SourceStorage';
+  logicalBytes: Scalars['Float']['output'];
+  sourceId: Scalars['ID']['output'];
+  storedBytes: Scalars['Float']['output'];
+};
+
+/** The storage of an account at one instant. */
+export type StoragePoint = {
+  __typename?: 'StoragePoint';
+  at: Scalars['DateTime']['output'];
+  logicalBytes: Scalars['Float']['output'];
+  storedBytes: Scalars['Float']['output'];
+};
+
+/**
+ * An account's metered storage. Stored bytes are what the backup store really holds after
+ * deduplication and compression (what the account is billed for); logical bytes are the size of the
+ * data in its retained snapshots. A GB is 2^30 bytes, as the plans count.
+ */
+export type StorageUsage = {
+  __typename?: 'StorageUsage';
+  /** Logical over stored bytes; null while nothing is stored. */
+  dedupRatio?: Maybe<Scalars['Float']['output']>;
+  /**
+   * GB-months of stored bytes over [from, to), integrated exactly over time: each calendar month (UTC)
+   * counts against its own length, so 1 GB kept a whole month is 1 GB-month. At most 400 days.
+   */
+  gbMonths: Scalars['Float']['output'];
+  /** The stored and logical bytes at the end of each UTC day of [from, to). At most 400 days. */
+  history: Array<StoragePoint>;
+  /** Logical bytes of the retained snapshots now. */
+  logicalBytes: Scalars['Float']['output'];
+  /** When the totals were last checked against the backup store's own figures. */
+  reconciledAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Per source: the bytes its retained snapshots wrote and their logical size. */
+  sources: Array<SourceStorage>;
+  /** Stored bytes now. */
+  storedBytes: Scalars['Float']['output'];
+};
+
+
+/**
+ * An account's metered storage. Stored bytes are what the backup store really holds after
+ * deduplication and compression (what the account is billed for); logical bytes are the size of the
+ * data in its retained snapshots. A GB is 2^30 bytes, as the plans count.
+ */
+export type StorageUsageGbMonthsArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+
+/**
+ * An account's metered storage. Stored bytes are what the backup store really holds after
+ * deduplication and compression (what the account is billed for); logical bytes are the size of the
+ * data in its retained snapshots. A GB is 2^30 bytes, as the plans count.
+ */
+export type StorageUsageHistoryArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
 };
 
 export type SubscriptionStatus =
@@ -161,6 +229,9 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   PlanSubscription: ResolverTypeWrapper<PlanSubscriptionEntity>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SourceStorage: ResolverTypeWrapper<SourceStorage>;
+  StoragePoint: ResolverTypeWrapper<StoragePoint>;
+  StorageUsage: ResolverTypeWrapper<StorageUsageViewEntity>;
   SubscriptionStatus: SubscriptionStatus;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
 }>;
@@ -176,12 +247,16 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   PlanSubscription: PlanSubscriptionEntity;
   Query: Record<PropertyKey, never>;
+  SourceStorage: SourceStorage;
+  StoragePoint: StoragePoint;
+  StorageUsage: StorageUsageViewEntity;
   Boolean: Scalars['Boolean']['output'];
 }>;
 
 export type AccountResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account'], FederationReferenceType extends FederationReferenceTypes['Account'] = FederationReferenceTypes['Account']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Account']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  storageUsage?: Resolver<ResolversTypes['StorageUsage'], ParentType, ContextType>;
   subscription?: Resolver<Maybe<ResolversTypes['PlanSubscription']>, ParentType, ContextType>;
 }>;
 
@@ -208,11 +283,36 @@ export type QueryResolvers<ContextType = BillingContext, ParentType extends Reso
   plans?: Resolver<Array<ResolversTypes['Plan']>, ParentType, ContextType>;
 }>;
 
+export type SourceStorageResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['SourceStorage'] = ResolversParentTypes['SourceStorage']> = ResolversObject<{
+  logicalBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  sourceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type StoragePointResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['StoragePoint'] = ResolversParentTypes['StoragePoint']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  logicalBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type StorageUsageResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['StorageUsage'] = ResolversParentTypes['StorageUsage']> = ResolversObject<{
+  dedupRatio?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  gbMonths?: Resolver<ResolversTypes['Float'], ParentType, ContextType, RequireFields<StorageUsageGbMonthsArgs, 'from' | 'to'>>;
+  history?: Resolver<Array<ResolversTypes['StoragePoint']>, ParentType, ContextType, RequireFields<StorageUsageHistoryArgs, 'from' | 'to'>>;
+  logicalBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  reconciledAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['SourceStorage']>, ParentType, ContextType>;
+  storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Plan?: PlanResolvers<ContextType>;
   PlanSubscription?: PlanSubscriptionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SourceStorage?: SourceStorageResolvers<ContextType>;
+  StoragePoint?: StoragePointResolvers<ContextType>;
+  StorageUsage?: StorageUsageResolvers<ContextType>;
 }>;
 

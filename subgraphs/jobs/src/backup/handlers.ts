@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { createEvent } from '@listbackup/lib/events/contract';
+import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import { createConnectorRegistry, type ConnectorRegistry } from '@listbackup/catalogue';
 import { canRestore, type Credentials, fetchResource, type RestoreItem, restoreResource } from '@listbackup/catalogue/sdk';
 import {
@@ -272,6 +274,12 @@ class Handlers {
       ctx.log(`Retention dropped ${dropIds.size} snapshot(s), kept ${decision.keep.length}`);
     }
     const gc = await collectGarbage(account, { signal: ctx.signal, graceMs: this.settings.gcGraceMs });
+    if (gc.deletedBytes > 0 && !ctx.signal.aborted) {
+      // Billing meters what the store really holds: freed bytes leave the account's stored total.
+      const em = this.deps.orm.em.fork();
+      enqueueEvent(em, createEvent('data.garbage_collected', job.accountId, job.id, { accountId: job.accountId, jobId: job.id, deletedBytes: gc.deletedBytes, deletedChunks: gc.deletedChunks }));
+      await em.flush();
+    }
     const expired = await deleteExpiredDownloads(account, this.deps.orm);
     ctx.log(`Removed ${gc.deletedChunks} unreferenced chunk(s) (${gc.deletedBytes} bytes)${expired ? ` and ${expired} expired export(s)` : ''}`);
     return { result: { dropped: dropIds.size, kept: decision.keep.length, deletedChunks: gc.deletedChunks, deletedBytes: gc.deletedBytes } };
