@@ -168,8 +168,6 @@ export const EVENTS = {
 
   // accounts: tenancy
   'account.created': define(z.object({ name: z.string(), parentId: id.nullable() })),
-  /** The account and everything in it are gone (billing stops metering it; its stored bytes drop to zero). */
-  'account.deleted': define(z.object({ accountId: id })),
   'account.updated': define(z.object({ accountId: id, before: z.object({ name: z.string() }), after: z.object({ name: z.string() }) })),
   /**
    * The account (and every account below it, `accountIds`, itself first) is suspended: reads work,

@@ -142,8 +142,8 @@ describe('storage metering', () => {
     const gone = randomUUID();
     const events = month(gone, sourceA, sourceB, [randomUUID(), randomUUID(), randomUUID()]).events;
     const deletedAt = JAN + 28 * DAY;
-    await publishAndSettle([...events, event('account.deleted', gone, { accountId: gone }, deletedAt), synced(gone, sourceA, randomUUID(), GIB, GIB, deletedAt + DAY)]);
-    // account.deleted comes through its own subscription: wait for it rather than for the sentinel.
+    await publishAndSettle([...events, event('account.purged', gone, { accountId: gone, accountIds: [gone] }, deletedAt), synced(gone, sourceA, randomUUID(), GIB, GIB, deletedAt + DAY)]);
+    // account.purged comes through its own subscription: wait for it rather than for the sentinel.
     await waitFor(async () => (await usageOf(gone)).storedBytes === 0, 'the deletion to be metered');
     const usage = await usageOf(gone, alice, deletedAt, deletedAt + 2 * DAY);
     expect(usage).toMatchObject({ storedBytes: 0, logicalBytes: 0, sources: [], gbMonths: 0 });

@@ -8,7 +8,7 @@ import type { Em } from '@listbackup/lib/db';
 import { applyAccountDeleted, applyGarbageCollected, applySnapshotsDeleted, applySynced } from '../services/metering.ts';
 
 export const DATA_EVENTS_PATTERN = 'lb.evt.*.data.>';
-export const ACCOUNT_DELETED_PATTERN = 'lb.evt.*.account.deleted';
+export const ACCOUNT_DELETED_PATTERN = 'lb.evt.*.account.purged';
 /** The consumer name recorded with each applied event id (processed_events). */
 export const METERING_CONSUMER = 'billing.metering';
 
@@ -20,12 +20,12 @@ function meteringStep(event: EventEnvelope): ((tx: Em) => Promise<void>) | null 
   if (deleted) return (tx) => applySnapshotsDeleted(tx, deleted);
   const collected = readEvent(event, 'data.garbage_collected');
   if (collected) return (tx) => applyGarbageCollected(tx, collected);
-  const accountDeleted = readEvent(event, 'account.deleted');
+  const accountDeleted = readEvent(event, 'account.purged');
   if (accountDeleted) return (tx) => applyAccountDeleted(tx, accountDeleted);
   return null;
 }
 
-const METERED_TYPES = new Set(['data.synced', 'data.deleted', 'data.garbage_collected', 'account.deleted']);
+const METERED_TYPES = new Set(['data.synced', 'data.deleted', 'data.garbage_collected', 'account.purged']);
 
 /** Applies one event to the metering ledger, once per event id. Returns whether it changed anything. */
 export async function handleMeteringEvent(orm: Orm, log: Logger, event: EventEnvelope): Promise<boolean> {

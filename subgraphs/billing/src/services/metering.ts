@@ -93,7 +93,7 @@ export async function applyGarbageCollected(tx: Em, event: EventOf<'data.garbage
  * The account is gone with its data: every balance drops to zero at that instant. Changes dated
  * after it are dropped, and later events for it count only up to it (see above).
  */
-export async function applyAccountDeleted(tx: Em, event: EventOf<'account.deleted'>): Promise<void> {
+export async function applyAccountDeleted(tx: Em, event: EventOf<'account.purged'>): Promise<void> {
   const accountId = event.data.accountId;
   const at = new Date(event.time);
   if (await lockAccount(tx, accountId, at)) return;
