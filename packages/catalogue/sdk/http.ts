@@ -29,6 +29,8 @@ export interface HttpClientConfig {
   platform: string;
   baseUrl: string;
   headers?: Record<string, string>;
+  /** Other origins of the platform that take the same credentials (Slack's files.slack.com). */
+  credentialOrigins?: string[];
   /** Headers that carry the credentials; the default is `Authorization: Bearer <accessToken | apiKey>`. */
   authorize?: (credentials: Credentials) => Record<string, string>;
   /** Platform-specific reading of an answer; return undefined to fall back to the default rules. */
@@ -208,7 +210,7 @@ export class HttpClient {
     const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
     const url = this.url(pathOrUrl, options.query);
     const sendsCredentials = options.auth !== false;
-    if (sendsCredentials && url.origin !== this.#base.origin) {
+    if (sendsCredentials && url.origin !== this.#base.origin && !this.config.credentialOrigins?.includes(url.origin)) {
       throw new PlatformError(`${this.config.platform}: refusing to send credentials to ${url.origin}`);
     }
     let failures = 0;

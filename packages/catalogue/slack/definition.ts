@@ -1,13 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `channels`: Public and private channels the app was added to.
- * - `messages`: Channel history and threads. Incremental by oldest (message ts).
- * - `users`: Members and profiles.
- * - `files`: Files shared in channels. Incremental by ts_from.
- */
 export const definition: PlatformDefinition = {
   slug: 'slack',
   name: 'Slack',
