@@ -1,48 +1,34 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ANON,
   GOOD_PASSWORD,
   LOG_IN,
   REFRESH,
-  SIGN_UP,
-  client,
   errorOf,
   ok,
   principalOf,
   rows,
-  startHarness,
   tableCounts,
   uniqueEmail,
   type AuthPayload,
-  type IdentityHarness,
+  useIdentityHarness,
 } from './identity-support.ts';
 
-let harness: IdentityHarness;
-let gql: ReturnType<typeof client>['gql'];
+const api = useIdentityHarness();
 
-beforeAll(async () => {
-  harness = await startHarness();
-  gql = client(harness).gql;
-});
-afterAll(async () => {
-  await harness?.stop();
-});
-
-async function signUp(email = uniqueEmail()): Promise<AuthPayload> {
-  return ok(await gql<{ signUp: AuthPayload }>(ANON, SIGN_UP, { input: { email, password: GOOD_PASSWORD, name: 'Session Tester' } })).signUp;
-}
+const signUp = (email?: string) => api.signUp('Session Tester', email);
 
 async function logIn(email: string, password = GOOD_PASSWORD): Promise<AuthPayload> {
-  return ok(await gql<{ logIn: AuthPayload }>(ANON, LOG_IN, { input: { email, password } })).logIn;
+  return ok(await api.gql<{ logIn: AuthPayload }>(ANON, LOG_IN, { input: { email, password } })).logIn;
 }
 
 function refresh(token: string) {
-  return gql<{ refreshSession: AuthPayload }>(ANON, REFRESH, { token });
+  return api.gql<{ refreshSession: AuthPayload }>(ANON, REFRESH, { token });
 }
 
 async function sessionRow(sessionId: string) {
-  const [row] = await rows(harness.orm, 'select * from accounts.sessions where id = ?', [sessionId]);
+  const [row] = await rows(api.harness.orm, 'select * from accounts.sessions where id = ?', [sessionId]);
   return row;
 }
 
@@ -97,15 +83,15 @@ describe('refreshSession', () => {
     ['an empty token', () => ''],
     ['an access token', () => 'eyJhbGciOiJFZERTQSJ9.e30.sig'],
   ])('answers %s with INVALID_REFRESH_TOKEN and writes nothing', async (_, token) => {
-    const before = await tableCounts(harness.orm);
+    const before = await tableCounts(api.harness.orm);
     expect(errorOf(await refresh(token())).code).toBe('INVALID_REFRESH_TOKEN');
-    expect(await tableCounts(harness.orm)).toEqual(before);
+    expect(await tableCounts(api.harness.orm)).toEqual(before);
   });
 
   it('refuses the token of an expired session', async () => {
     const first = await signUp();
     const { sessionId } = principalOf(first.accessToken);
-    await rows(harness.orm, `update accounts.sessions set expires_at = now() - interval '1 second' where id = ?`, [sessionId]);
+    await rows(api.harness.orm, `update accounts.sessions set expires_at = now() - interval '1 second' where id = ?`, [sessionId]);
     expect(errorOf(await refresh(first.refreshToken)).code).toBe('INVALID_REFRESH_TOKEN');
   });
 });
@@ -115,23 +101,23 @@ describe('logOut', () => {
     const email = uniqueEmail('logout');
     const a = await signUp(email);
     const b = await logIn(email);
-    expect(ok(await gql(principalOf(a.accessToken), 'mutation { logOut }')).logOut).toBe(true);
+    expect(ok(await api.gql(principalOf(a.accessToken), 'mutation { logOut }')).logOut).toBe(true);
     expect(errorOf(await refresh(a.refreshToken)).code).toBe('INVALID_REFRESH_TOKEN');
     expect(ok(await refresh(b.refreshToken)).refreshSession.user.id).toBe(a.user.id);
     const session = await sessionRow(principalOf(a.accessToken).sessionId);
     expect(session.revoked_reason).toBe('logged_out');
     // again: nothing left to end, still fine
-    expect(ok(await gql(principalOf(a.accessToken), 'mutation { logOut }')).logOut).toBe(true);
+    expect(ok(await api.gql(principalOf(a.accessToken), 'mutation { logOut }')).logOut).toBe(true);
 
     // The ended session's access token is still signed, but holds no role anywhere; the other session does.
-    const [membership] = ok(await gql(principalOf(b.accessToken), '{ me { memberships { account { id myRole } } } }')).me.memberships;
+    const [membership] = ok(await api.gql(principalOf(b.accessToken), '{ me { memberships { account { id myRole } } } }')).me.memberships;
     expect(membership.account.myRole).toBe('OWNER');
-    const ended = await gql(principalOf(a.accessToken), 'query ($id: ID!) { account(id: $id) { id myRole } }', { id: membership.account.id });
+    const ended = await api.gql(principalOf(a.accessToken), 'query ($id: ID!) { account(id: $id) { id myRole } }', { id: membership.account.id });
     expect(errorOf(ended).code).toBe('NOT_FOUND');
   });
 
   it('is UNAUTHENTICATED without a signed-in user', async () => {
-    expect(errorOf(await gql(ANON, 'mutation { logOut }')).code).toBe('UNAUTHENTICATED');
+    expect(errorOf(await api.gql(ANON, 'mutation { logOut }')).code).toBe('UNAUTHENTICATED');
   });
 });
 
@@ -144,23 +130,23 @@ describe('changePassword', () => {
     const here = await signUp(email);
     const elsewhere = await logIn(email);
     const asHere = principalOf(here.accessToken);
-    const [{ password_hash: hashBefore }] = await rows(harness.orm, 'select password_hash from accounts.users where id = ?', [here.user.id]);
+    const [{ password_hash: hashBefore }] = await rows(api.harness.orm, 'select password_hash from accounts.users where id = ?', [here.user.id]);
 
-    const wrong = errorOf(await gql(asHere, CHANGE, { current: 'not my password', next: NEW_PASSWORD }));
+    const wrong = errorOf(await api.gql(asHere, CHANGE, { current: 'not my password', next: NEW_PASSWORD }));
     expect(wrong).toMatchObject({ code: 'INVALID_CREDENTIALS', message: 'The current password is incorrect.' });
-    const weak = errorOf(await gql(asHere, CHANGE, { current: GOOD_PASSWORD, next: 'password1' }));
+    const weak = errorOf(await api.gql(asHere, CHANGE, { current: GOOD_PASSWORD, next: 'password1' }));
     expect(weak.code).toBe('WEAK_PASSWORD');
-    const [{ password_hash: hashUnchanged }] = await rows(harness.orm, 'select password_hash from accounts.users where id = ?', [here.user.id]);
+    const [{ password_hash: hashUnchanged }] = await rows(api.harness.orm, 'select password_hash from accounts.users where id = ?', [here.user.id]);
     expect(hashUnchanged).toBe(hashBefore);
     expect(ok(await refresh(elsewhere.refreshToken)).refreshSession).toBeDefined(); // nothing revoked yet
 
-    const sessionsBefore = await rows(harness.orm, 'select id from accounts.sessions where user_id = ? and revoked_at is null', [here.user.id]);
+    const sessionsBefore = await rows(api.harness.orm, 'select id from accounts.sessions where user_id = ? and revoked_at is null', [here.user.id]);
     expect(sessionsBefore).toHaveLength(2);
-    expect(ok(await gql(asHere, CHANGE, { current: GOOD_PASSWORD, next: NEW_PASSWORD })).changePassword).toBe(true);
+    expect(ok(await api.gql(asHere, CHANGE, { current: GOOD_PASSWORD, next: NEW_PASSWORD })).changePassword).toBe(true);
 
-    const alive = await rows(harness.orm, 'select id from accounts.sessions where user_id = ? and revoked_at is null', [here.user.id]);
+    const alive = await rows(api.harness.orm, 'select id from accounts.sessions where user_id = ? and revoked_at is null', [here.user.id]);
     expect(alive.map((row) => row.id)).toEqual([asHere.sessionId]);
-    expect(errorOf(await gql(ANON, LOG_IN, { input: { email, password: GOOD_PASSWORD } })).code).toBe('INVALID_CREDENTIALS');
+    expect(errorOf(await api.gql(ANON, LOG_IN, { input: { email, password: GOOD_PASSWORD } })).code).toBe('INVALID_CREDENTIALS');
     expect((await logIn(email, NEW_PASSWORD)).user.id).toBe(here.user.id);
     expect(ok(await refresh(here.refreshToken)).refreshSession).toBeDefined(); // this session lives on
   });
@@ -168,8 +154,8 @@ describe('changePassword', () => {
   it('is refused from a session that has ended', async () => {
     const payload = await signUp();
     const principal = principalOf(payload.accessToken);
-    ok(await gql(principal, 'mutation { logOut }'));
-    const error = errorOf(await gql(principal, CHANGE, { current: GOOD_PASSWORD, next: NEW_PASSWORD }));
+    ok(await api.gql(principal, 'mutation { logOut }'));
+    const error = errorOf(await api.gql(principal, CHANGE, { current: GOOD_PASSWORD, next: NEW_PASSWORD }));
     expect(error.code).toBe('UNAUTHENTICATED');
   });
 });

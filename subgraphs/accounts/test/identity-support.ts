@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { decodeJwt } from 'jose';
 import { createLogger } from '@listbackup/lib/logger';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
@@ -168,4 +169,34 @@ export interface AuthPayload {
   accessTokenExpiresAt: string;
   refreshToken: string;
   user: { id: string; email: string; name: string; totpEnabled: boolean };
+}
+
+/**
+ * The harness of one test file: started before its tests and stopped after them. `api.gql` calls
+ * the subgraph; `api.signUp` signs a new user up (a unique address unless one is given).
+ */
+export function useIdentityHarness() {
+  let harness: IdentityHarness | undefined;
+  let call: ReturnType<typeof client>['gql'] | undefined;
+  beforeAll(async () => {
+    harness = await startHarness();
+    call = client(harness).gql;
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+  const api = {
+    get harness(): IdentityHarness {
+      if (!harness) throw new Error('the identity harness starts in beforeAll');
+      return harness;
+    },
+    gql: (<T = Record<string, any>>(...args: Parameters<ReturnType<typeof client>['gql']>) => {
+      if (!call) throw new Error('the identity harness starts in beforeAll');
+      return call<T>(...args);
+    }) as ReturnType<typeof client>['gql'],
+    async signUp(name: string, email = uniqueEmail(), password = GOOD_PASSWORD): Promise<AuthPayload> {
+      return ok(await api.gql<{ signUp: AuthPayload }>(ANON, SIGN_UP, { input: { email, password, name } })).signUp;
+    },
+  };
+  return api;
 }

@@ -4,17 +4,14 @@ import {
   ANON,
   GOOD_PASSWORD,
   LOG_IN,
-  SIGN_UP,
-  client,
   errorOf,
   ok,
   rows,
-  startHarness,
   tableCounts,
   uniqueEmail,
   uniqueIp,
   type AuthPayload,
-  type IdentityHarness,
+  useIdentityHarness,
 } from './identity-support.ts';
 
 // The throttle reads `throttleClock`; the subgraph runs in this process, so the tests move the
@@ -25,12 +22,9 @@ const advance = (ms: number) => {
   now += ms;
 };
 
-let harness: IdentityHarness;
-let gql: ReturnType<typeof client>['gql'];
+const api = useIdentityHarness();
 
-beforeAll(async () => {
-  harness = await startHarness();
-  gql = client(harness).gql;
+beforeAll(() => {
   throttleClock.now = () => now;
 });
 afterEach(() => {
@@ -38,15 +32,12 @@ afterEach(() => {
 });
 afterAll(async () => {
   throttleClock.now = realNow;
-  await harness?.stop();
 });
 
-async function signUp(email: string): Promise<AuthPayload> {
-  return ok(await gql<{ signUp: AuthPayload }>(ANON, SIGN_UP, { input: { email, password: GOOD_PASSWORD, name: 'Throttled' } })).signUp;
-}
+const signUp = (email: string) => api.signUp('Throttled', email);
 
 function logIn(email: string, password: string, ip?: string) {
-  return gql<{ logIn: AuthPayload }>(ANON, LOG_IN, { input: { email, password } }, { ip });
+  return api.gql<{ logIn: AuthPayload }>(ANON, LOG_IN, { input: { email, password } }, { ip });
 }
 
 async function failTimes(times: number, email: string, ip?: string): Promise<void> {
@@ -54,7 +45,7 @@ async function failTimes(times: number, email: string, ip?: string): Promise<voi
 }
 
 async function throttleRow(key: string) {
-  const [row] = await rows(harness.orm, 'select failures, blocked_until from accounts.login_throttles where key = ?', [key]);
+  const [row] = await rows(api.harness.orm, 'select failures, blocked_until from accounts.login_throttles where key = ?', [key]);
   return row;
 }
 
@@ -68,12 +59,12 @@ describe('login throttling per email', () => {
 
     await failTimes(5, email);
     expect(await throttleRow(`email:${email}`)).toMatchObject({ failures: 5 });
-    const sessionsBefore = (await tableCounts(harness.orm)).sessions;
+    const sessionsBefore = (await tableCounts(api.harness.orm)).sessions;
     const blocked = errorOf(await logIn(email, GOOD_PASSWORD));
     expect(blocked.code).toBe('TOO_MANY_ATTEMPTS');
     expect(blocked.extensions.retryAfterSeconds).toBe(1);
     expect(blocked.message).toMatch(/Try again in 1 second/);
-    expect((await tableCounts(harness.orm)).sessions).toBe(sessionsBefore);
+    expect((await tableCounts(api.harness.orm)).sessions).toBe(sessionsBefore);
 
     advance(1_001);
     expect(ok(await logIn(email, GOOD_PASSWORD)).logIn.user.email).toBe(email);

@@ -1,33 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { totpCode } from '@listbackup/lib/totp';
 import {
   ANON,
   GOOD_PASSWORD,
   LOG_IN,
-  SIGN_UP,
   awayFromStepBoundary,
-  client,
   errorOf,
   ok,
   principalOf,
   rows,
-  startHarness,
   tableCounts,
   uniqueEmail,
   type AuthPayload,
-  type IdentityHarness,
+  useIdentityHarness,
 } from './identity-support.ts';
 
-let harness: IdentityHarness;
-let gql: ReturnType<typeof client>['gql'];
-
-beforeAll(async () => {
-  harness = await startHarness();
-  gql = client(harness).gql;
-});
-afterAll(async () => {
-  await harness?.stop();
-});
+const api = useIdentityHarness();
 
 const ENROLL = 'mutation { enrollTotp { secret otpauthUri } }';
 const CONFIRM = 'mutation ($code: String!) { confirmTotp(code: $code) { recoveryCodes } }';
@@ -50,12 +38,10 @@ interface Enrolled {
   recoveryCodes: string[];
 }
 
-async function signUp(email: string): Promise<AuthPayload> {
-  return ok(await gql<{ signUp: AuthPayload }>(ANON, SIGN_UP, { input: { email, password: GOOD_PASSWORD, name: 'Two Factor' } })).signUp;
-}
+const signUp = (email: string) => api.signUp('Two Factor', email);
 
 function logIn(email: string, totp?: string) {
-  return gql<{ logIn: AuthPayload }>(ANON, LOG_IN, { input: { email, password: GOOD_PASSWORD, totp } });
+  return api.gql<{ logIn: AuthPayload }>(ANON, LOG_IN, { input: { email, password: GOOD_PASSWORD, totp } });
 }
 
 /** Signs up and turns TOTP on, confirming with the previous step's code (so later steps stay usable). */
@@ -63,8 +49,8 @@ async function enrolled(): Promise<Enrolled> {
   await awayFromStepBoundary();
   const email = uniqueEmail('mfa');
   const principal = principalOf((await signUp(email)).accessToken);
-  const { secret } = ok(await gql(principal, ENROLL)).enrollTotp;
-  const { recoveryCodes } = ok(await gql(principal, CONFIRM, { code: codeAt(secret, -1) })).confirmTotp;
+  const { secret } = ok(await api.gql(principal, ENROLL)).enrollTotp;
+  const { recoveryCodes } = ok(await api.gql(principal, CONFIRM, { code: codeAt(secret, -1) })).confirmTotp;
   return { email, principal, secret, recoveryCodes };
 }
 
@@ -73,29 +59,29 @@ describe('TOTP enrolment', () => {
     await awayFromStepBoundary();
     const email = uniqueEmail('enrol');
     const principal = principalOf((await signUp(email)).accessToken);
-    const { secret, otpauthUri } = ok(await gql(principal, ENROLL)).enrollTotp;
+    const { secret, otpauthUri } = ok(await api.gql(principal, ENROLL)).enrollTotp;
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(otpauthUri.startsWith(`otpauth://totp/ListBackup:${encodeURIComponent(email)}?`)).toBe(true);
     const uri = new URL(otpauthUri);
     expect(uri.searchParams.get('secret')).toBe(secret);
     expect(uri.searchParams.get('issuer')).toBe('ListBackup');
 
-    expect(ok(await gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(false);
+    expect(ok(await api.gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(false);
     expect(ok(await logIn(email)).logIn.user.totpEnabled).toBe(false); // no code needed yet
 
-    const before = await tableCounts(harness.orm);
-    expect(errorOf(await gql(principal, CONFIRM, { code: wrongCode(secret) })).code).toBe('INVALID_TOTP');
-    expect(errorOf(await gql(principal, CONFIRM, { code: 'abc' })).code).toBe('INVALID_TOTP');
-    expect(await tableCounts(harness.orm)).toEqual(before);
-    expect(ok(await gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(false);
+    const before = await tableCounts(api.harness.orm);
+    expect(errorOf(await api.gql(principal, CONFIRM, { code: wrongCode(secret) })).code).toBe('INVALID_TOTP');
+    expect(errorOf(await api.gql(principal, CONFIRM, { code: 'abc' })).code).toBe('INVALID_TOTP');
+    expect(await tableCounts(api.harness.orm)).toEqual(before);
+    expect(ok(await api.gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(false);
 
-    const { recoveryCodes } = ok(await gql(principal, CONFIRM, { code: codeAt(secret, 0) })).confirmTotp;
+    const { recoveryCodes } = ok(await api.gql(principal, CONFIRM, { code: codeAt(secret, 0) })).confirmTotp;
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
-    expect(ok(await gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(true);
+    expect(ok(await api.gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(true);
 
     // stored hashed: no code appears in the table
-    const stored = await rows(harness.orm, 'select code_hash from accounts.recovery_codes where user_id = ?', [principal.userId]);
+    const stored = await rows(api.harness.orm, 'select code_hash from accounts.recovery_codes where user_id = ?', [principal.userId]);
     expect(stored).toHaveLength(10);
     const normalized = (recoveryCodes as string[]).map((code) => code.replace(/-/g, ''));
     for (const { code_hash } of stored) for (const code of [...recoveryCodes, ...normalized]) expect(code_hash).not.toContain(code);
@@ -103,38 +89,38 @@ describe('TOTP enrolment', () => {
 
   it('refuses to confirm before enrolling, and to enrol or confirm twice', async () => {
     const principal = principalOf((await signUp(uniqueEmail('order'))).accessToken);
-    expect(errorOf(await gql(principal, CONFIRM, { code: '123456' })).code).toBe('TOTP_NOT_ENROLLED');
-    expect(errorOf(await gql(principal, DISABLE, { code: '123456' })).code).toBe('TOTP_NOT_ENABLED');
+    expect(errorOf(await api.gql(principal, CONFIRM, { code: '123456' })).code).toBe('TOTP_NOT_ENROLLED');
+    expect(errorOf(await api.gql(principal, DISABLE, { code: '123456' })).code).toBe('TOTP_NOT_ENABLED');
 
     const { principal: on, secret } = await enrolled();
-    expect(errorOf(await gql(on, ENROLL)).code).toBe('TOTP_ALREADY_ENABLED');
-    expect(errorOf(await gql(on, CONFIRM, { code: codeAt(secret, 1) })).code).toBe('TOTP_ALREADY_ENABLED');
+    expect(errorOf(await api.gql(on, ENROLL)).code).toBe('TOTP_ALREADY_ENABLED');
+    expect(errorOf(await api.gql(on, CONFIRM, { code: codeAt(secret, 1) })).code).toBe('TOTP_ALREADY_ENABLED');
   });
 
   it('is for signed-in users only', async () => {
-    expect(errorOf(await gql(ANON, ENROLL)).code).toBe('UNAUTHENTICATED');
+    expect(errorOf(await api.gql(ANON, ENROLL)).code).toBe('UNAUTHENTICATED');
   });
 });
 
 describe('logIn with TOTP on', () => {
   it('requires a code: none → TOTP_REQUIRED, wrong → INVALID_TOTP, current → signed in; no session for the refusals', async () => {
     const { email, secret } = await enrolled();
-    const before = await tableCounts(harness.orm);
+    const before = await tableCounts(api.harness.orm);
     expect(errorOf(await logIn(email)).code).toBe('TOTP_REQUIRED');
     expect(errorOf(await logIn(email, '   ')).code).toBe('TOTP_REQUIRED');
     expect(errorOf(await logIn(email, wrongCode(secret)))).toMatchObject({ code: 'INVALID_TOTP', message: 'The code is incorrect or has already been used.' });
     expect(errorOf(await logIn(email, codeAt(secret, 5))).code).toBe('INVALID_TOTP'); // far outside the window
-    expect((await tableCounts(harness.orm)).sessions).toBe(before.sessions);
+    expect((await tableCounts(api.harness.orm)).sessions).toBe(before.sessions);
 
     const payload = ok(await logIn(email, codeAt(secret, 0))).logIn;
     expect(payload.user.totpEnabled).toBe(true);
-    const [login] = await rows(harness.orm, `select data from accounts.outbox_events where type = 'user.login' and subject = ?`, [payload.user.id]);
+    const [login] = await rows(api.harness.orm, `select data from accounts.outbox_events where type = 'user.login' and subject = ?`, [payload.user.id]);
     expect(login.data.method).toBe('password+totp');
   });
 
   it('still answers INVALID_CREDENTIALS for a wrong password, before asking for a code', async () => {
     const { email } = await enrolled();
-    const error = errorOf(await gql(ANON, LOG_IN, { input: { email, password: 'not the password', totp: '123456' } }));
+    const error = errorOf(await api.gql(ANON, LOG_IN, { input: { email, password: 'not the password', totp: '123456' } }));
     expect(error.code).toBe('INVALID_CREDENTIALS');
   });
 
@@ -153,7 +139,7 @@ describe('logIn with TOTP on', () => {
     const payload = ok(await logIn(email, first.toUpperCase())).logIn;
     expect(errorOf(await logIn(email, first)).code).toBe('INVALID_TOTP');
     ok(await logIn(email, second.replace(/-/g, ' ')));
-    const used = await rows(harness.orm, 'select count(*) as n from accounts.recovery_codes where user_id = ? and used_at is not null', [payload.user.id]);
+    const used = await rows(api.harness.orm, 'select count(*) as n from accounts.recovery_codes where user_id = ? and used_at is not null', [payload.user.id]);
     expect(Number(used[0].n)).toBe(2);
   });
 
@@ -174,21 +160,21 @@ describe('logIn with TOTP on', () => {
 describe('disableTotp', () => {
   it('needs a valid code; then login needs none and the recovery codes are gone', async () => {
     const { email, principal, secret, recoveryCodes } = await enrolled();
-    const before = await tableCounts(harness.orm);
-    expect(errorOf(await gql(principal, DISABLE, { code: wrongCode(secret) })).code).toBe('INVALID_TOTP');
-    expect(errorOf(await gql(principal, DISABLE, { code: '99999' })).code).toBe('INVALID_TOTP');
-    expect(errorOf(await gql(principal, DISABLE, { code: codeAt(secret, -1) })).code).toBe('INVALID_TOTP'); // already used to confirm
-    expect(await tableCounts(harness.orm)).toEqual(before);
-    expect(ok(await gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(true);
+    const before = await tableCounts(api.harness.orm);
+    expect(errorOf(await api.gql(principal, DISABLE, { code: wrongCode(secret) })).code).toBe('INVALID_TOTP');
+    expect(errorOf(await api.gql(principal, DISABLE, { code: '99999' })).code).toBe('INVALID_TOTP');
+    expect(errorOf(await api.gql(principal, DISABLE, { code: codeAt(secret, -1) })).code).toBe('INVALID_TOTP'); // already used to confirm
+    expect(await tableCounts(api.harness.orm)).toEqual(before);
+    expect(ok(await api.gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(true);
 
-    expect(ok(await gql(principal, DISABLE, { code: codeAt(secret, 0) })).disableTotp).toBe(true);
-    expect(ok(await gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(false);
-    expect((await tableCounts(harness.orm)).recovery_codes).toBe(before.recovery_codes - recoveryCodes.length);
+    expect(ok(await api.gql(principal, DISABLE, { code: codeAt(secret, 0) })).disableTotp).toBe(true);
+    expect(ok(await api.gql(principal, '{ me { totpEnabled } }')).me.totpEnabled).toBe(false);
+    expect((await tableCounts(api.harness.orm)).recovery_codes).toBe(before.recovery_codes - recoveryCodes.length);
     expect(ok(await logIn(email)).logIn.user.totpEnabled).toBe(false);
   });
 
   it('accepts a recovery code instead of a TOTP code', async () => {
     const { principal, recoveryCodes } = await enrolled();
-    expect(ok(await gql(principal, DISABLE, { code: recoveryCodes[3] })).disableTotp).toBe(true);
+    expect(ok(await api.gql(principal, DISABLE, { code: recoveryCodes[3] })).disableTotp).toBe(true);
   });
 });
