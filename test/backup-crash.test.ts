@@ -175,6 +175,8 @@ async function startStack(stripeUrl: string, identityUrl: string): Promise<Stack
       databaseUrl,
       workerEnv: {
         PATH: process.env.PATH,
+        // Two workers run at once on this host (and other test files' too): each on a free port.
+        METRICS_PORT: '0',
         DATABASE_URL: databaseUrl,
         INTERNAL_TOKEN_SECRET: internalTokenSecret,
         SOURCES_URL: sources.url,

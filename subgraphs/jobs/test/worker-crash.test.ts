@@ -23,6 +23,8 @@ function spawnWorker(databaseUrl: string, secret: string): ChildProcess {
       DATABASE_URL: databaseUrl,
       INTERNAL_TOKEN_SECRET: secret,
       JOB_HANDLER_MODULES: HANDLERS,
+      // Several workers run at once on this host (and other test files' too): each on a free port.
+      METRICS_PORT: '0',
       JOB_LEASE_SECONDS: String(LEASE_SECONDS),
       JOB_SUPERVISE_INTERVAL_SECONDS: '1',
       JOB_POLL_INTERVAL_MS: '200',
