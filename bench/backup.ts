@@ -17,11 +17,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { changeFiles, generateFiles, treeBytes, treeDigest } from './backup-data.ts';
+import { writeSection } from './section.ts';
 
 /**
  * The engine's process settings (a worker's, in place before Node starts): more libuv threads,
@@ -220,7 +221,7 @@ async function runRound(root: string, index: number, tools: Tool[]): Promise<Rou
 }
 
 function describe(tool: Tool, r: ToolRound): string {
-  return `${tool}: backup ${fmt(r.backup.wall, 1)} s (CPU ${fmt(r.backup.cpu, 1)} s, ${fmt(mb(r.backup.rss))} MB), re-backup ${fmt(r.rebackup.wall, 2)} s (${fmt(mb(r.newBytes), 2)} MB new), restore ${fmt(r.restore.wall, 1)} s (${fmt(mb(r.restore.rss))} MB)${r.identical ? '' : ' NOT IDENTICAL'}`;
+  return `${tool}: backup ${fmt(r.backup.wall, 1)} s (CPU ${fmt(r.backup.cpu, 1)} s, ${fmt(mb(r.backup.rss))} MB), re-backup ${fmt(r.rebackup.wall, 2)} s (${fmt(mb(r.newBytes), 2)} MB new, ${fmt(mb(r.rebackup.rss))} MB), restore ${fmt(r.restore.wall, 1)} s (${fmt(mb(r.restore.rss))} MB)${r.identical ? '' : ' NOT IDENTICAL'}`;
 }
 
 async function main(): Promise<void> {
@@ -273,6 +274,7 @@ async function main(): Promise<void> {
     { measure: 'restore, CPU', unit: seconds, pick: (r) => r.restore.cpu },
     { measure: 'peak RSS (largest of the three operations)', unit: megabytes, pick: peak, target: 1.2 },
     { measure: 'peak RSS, first backup', unit: megabytes, pick: (r) => r.backup.rss },
+    { measure: 'peak RSS, re-backup', unit: megabytes, pick: (r) => r.rebackup.rss },
     { measure: 'peak RSS, restore', unit: megabytes, pick: (r) => r.restore.rss },
   ];
   const lines = rows.map((row) => {
@@ -302,7 +304,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${cpuModel}, ${cpus().length} cores, ${fmt(totalmem() / 1024 ** 3, 1)} GiB memory (${fmt(freemem() / 1024 ** 3, 1)} GiB free), Node ${process.version}, ${'version' in restic ? restic.version : 'no restic'}; load average ${loadStart.toFixed(2)} at the start, ${loadMedian.toFixed(2)} median over the run (every 5 s; max ${fmt(Math.max(loadEnd, ...loads), 2)}), ${loadEnd.toFixed(2)} at the end: the machine is shared, and other processes' load lands on both tools (the rounds alternate who goes first).`,
     '',
-    `Data: ${fmt(mb(dataBytes))} MB in files generated for each round: half NDJSON collections of 16 MiB, half random binary files of 1–24 MiB, and 3,000 small JSON records; then ${fmt(mb(changed), 1)} MB (${fmt((changed / dataBytes) * 100, 2)}%) changed: records rewritten in place and appended in 16 collections, 1 MiB rewritten in one binary file, a new 1 MiB file, 30 records rewritten and 30 added. The engine: its own API (\`Repository\`, \`runBackup\` with \`itemConcurrency: 4\`, a durable \`LocalDirectoryStore\`, each file an item with its size and mtime; \`restoreSnapshot\` into a \`DirectoryTarget\`), process settings ${Object.entries(ENGINE_PROCESS_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}. restic: repository version 2, \`backup --compression auto\`, \`restore latest\`, its cache in the temp dir. Each operation is one process under \`/usr/bin/time\` (CPU = user + system, peak RSS = its maxrss); new bytes = growth of the repository on disk; every restore is hashed file by file against the changed files. Medians of ${ROUNDS} round${ROUNDS === 1 ? "" : "s"}; the tools alternate going first.`,
+    `Data: ${fmt(mb(dataBytes))} MB in files generated for each round: half NDJSON collections of 16 MiB, half random binary files of 1–24 MiB, and 3,000 small JSON records; then ${fmt(mb(changed), 1)} MB (${fmt((changed / dataBytes) * 100, 2)}%) changed: records rewritten in place and appended in 16 collections, 1 MiB rewritten in one binary file, a new 1 MiB file, 30 records rewritten and 30 added. The engine: its own API (\`Repository\`, \`runBackup\` with \`itemConcurrency: 4\`, a durable \`LocalDirectoryStore\`, each file an item with its size and mtime; \`restoreSnapshot\` into a \`DirectoryTarget\`), process settings ${Object.entries(ENGINE_PROCESS_ENV).map(([k, v]) => `${k}=${k === 'NODE_COMPILE_CACHE' ? '(a directory in the temp dir)' : v}`).join(' ')}. restic: repository version 2, \`backup --compression auto\`, \`restore latest\`, its cache in the temp dir. Each operation is one process under \`/usr/bin/time\` (CPU = user + system, peak RSS = its maxrss); new bytes = growth of the repository on disk; every restore is hashed file by file against the changed files. Medians of ${ROUNDS} round${ROUNDS === 1 ? "" : "s"}; the tools alternate going first.`,
     '',
     '| | engine | restic | engine / restic | target |',
     '| --- | ---: | ---: | ---: | --- |',
@@ -319,21 +321,6 @@ async function main(): Promise<void> {
   ].join('\n');
   console.log(`\n${section}`);
   if (writeDocs) writeSection(section);
-}
-
-function writeSection(section: string): void {
-  const file = resolve(here, '..', 'docs', 'benchmarks.md');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const title = section.slice(0, section.indexOf('\n'));
-  const start = current.indexOf(title);
-  let next: string;
-  if (start < 0) next = `${current.trimEnd()}\n\n${section}`;
-  else {
-    const after = current.indexOf('\n## ', start + 1);
-    next = `${current.slice(0, start)}${section}${after < 0 ? '' : `\n${current.slice(after + 1)}`}`;
-  }
-  writeFileSync(file, `${next.trimEnd()}\n`);
-  console.log(`written to ${file}`);
 }
 
 await main();

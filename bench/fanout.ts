@@ -13,7 +13,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -21,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { connect as natsConnect, type NatsConnection } from 'nats';
 import WebSocket, { WebSocketServer } from 'ws';
+import { writeSection } from './section.ts';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const SIZES = (process.env.SIZES ?? '1000,5000').split(',').map(Number);
@@ -377,20 +377,6 @@ function render(rows: Row[], elapsedMs: number): string {
     '',
   );
   return lines.join('\n');
-}
-
-function writeSection(section: string): void {
-  const file = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf('## Subscription fan-out');
-  let next: string;
-  if (start === -1) next = `${current.trimEnd()}\n\n${section}`;
-  else {
-    const after = current.indexOf('\n## ', start + 1);
-    next = current.slice(0, start) + section + (after === -1 ? '' : `\n${current.slice(after + 1)}`);
-  }
-  writeFileSync(file, `${next.trimEnd()}\n`);
-  console.error(`wrote ${file}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,11 +10,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChunkIndex, type PackEntry } from '@listbackup/engine/chunk-index';
+import { writeSection } from './section.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -119,10 +118,4 @@ const section = [
   '',
 ].join('\n');
 console.log(section);
-if (!args.includes('--no-write')) {
-  const file = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'benchmarks.md');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf('## Chunk index memory');
-  const next = start < 0 ? `${current.trimEnd()}\n\n${section}` : `${current.slice(0, start)}${section}${current.indexOf('\n## ', start + 1) < 0 ? '' : `\n${current.slice(current.indexOf('\n## ', start + 1) + 1)}`}`;
-  writeFileSync(file, `${next.trimEnd()}\n`);
-}
+if (!args.includes('--no-write')) writeSection(section);

@@ -2,7 +2,7 @@
 // Each writes its own section of docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
 
-const benchmarks = ['bench/backup.ts', 'bench/index-memory.ts', 'bench/fanout.ts'];
+const benchmarks = ['bench/backup.ts', 'bench/index-memory.ts', 'bench/fanout.ts', 'bench/requests.ts', 'bench/connectors.ts'];
 const only = process.argv.slice(2);
 let failed = false;
 for (const file of benchmarks.filter((file) => !only.length || only.some((name) => file.includes(name)))) {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { internalTokenSecret, outboundEnv, parseConfig, runMain, port } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
+import { startTracing } from '@listbackup/lib/tracing';
 import { onShutdown } from '@listbackup/lib/process';
 import { HttpAccessResolver } from '@listbackup/lib/access';
 import { startEmbeddedPostgres } from '@listbackup/lib/embedded-postgres';
@@ -22,16 +23,22 @@ import { startPlatforms } from '../subgraphs/platforms/src/index.ts';
 import { platformsOptionsFromEnv } from '../subgraphs/platforms/src/config.ts';
 import { startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
-import { startBilling } from '../subgraphs/billing/src/index.ts';
+import { billingOptionsFromEnv, startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway } from '../gateway/src/index.ts';
 import { limitsEnv, limitsFromEnv } from '../gateway/src/limits.ts';
+import { rateLimitsEnv, rateLimitsFromEnv } from '../gateway/src/rate-limits.ts';
+import { subscriptionLimitsEnv, subscriptionLimitsFromEnv } from '../gateway/src/subscriptions/caps.ts';
+import { trustedDocumentsEnv, trustedDocumentsFromEnv } from '../gateway/src/trusted-documents.ts';
 import { backupSettingsFromEnv } from '../subgraphs/jobs/src/backup/settings.ts';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 
 const Config = z.object({
   ...limitsEnv,
+  ...rateLimitsEnv,
+  ...subscriptionLimitsEnv,
+  ...trustedDocumentsEnv,
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  NATS_URL: z.url({ protocol: /^nats$/ }).optional(),
+  NATS_URL: z.url({ protocol: /^(nats|tls)$/ }).optional(),
   INTERNAL_TOKEN_SECRET: internalTokenSecret().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   PORT: port(GATEWAY_PORT),
@@ -47,11 +54,14 @@ const Config = z.object({
 await runMain(async () => {
   const began = Date.now();
   const config = parseConfig(Config);
+  const trustedDocuments = trustedDocumentsFromEnv(config);
   const log = createLogger('listbackup', config.LOG_LEVEL);
+  const tracing = await startTracing('listbackup');
   const step = (message: string) => console.error(`[${((Date.now() - began) / 1000).toFixed(1)}s] ${message}`);
   const cleanups: (() => Promise<unknown>)[] = [];
   onShutdown(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
+    await tracing?.shutdown();
   });
   mkdirSync(config.DATA_DIR, { recursive: true });
 
@@ -106,9 +116,9 @@ await runMain(async () => {
     // The jobs worker runs inside this process; `npm run worker` starts more as their own processes.
     startJobs(
       { ...runtime('jobs'), access },
-      { sourcesUrl: urlOf('sources'), worker: {}, backup: { ...backup, repository }, publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${config.PORT}` },
+      { sourcesUrl: urlOf('sources'), platformsUrl: urlOf('platforms'), worker: {}, backup: { ...backup, repository }, publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${config.PORT}` },
     ),
-    startBilling({ ...runtime('billing'), access }, { jobsUrl: urlOf('jobs') }),
+    startBilling({ ...runtime('billing'), access }, { ...billingOptionsFromEnv(), jobsUrl: urlOf('jobs'), publicUrl: process.env.PUBLIC_URL ?? `http://localhost:${config.PORT}` }),
   ]);
   for (const service of others) cleanups.push(() => service.close());
   const services = [accounts, ...others];
@@ -139,8 +149,12 @@ await runMain(async () => {
     accountsUrl: accounts.url,
     internalTokenSecret,
     log: log.child({ service: 'gateway' }),
-    subscriptions: { bus },
+    accessEvents: bus,
+    subscriptions: { bus, limits: subscriptionLimitsFromEnv(config) },
     limits: limitsFromEnv(config),
+    rateLimits: rateLimitsFromEnv(config),
+    trustedDocuments,
+    databaseUrl,
   });
   cleanups.push(() => gateway.close());
 

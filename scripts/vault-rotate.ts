@@ -9,7 +9,7 @@
 // Without VAULT_KEYS (the single-process default of `npm start`, key file .data/vault-keys):
 //   npm run vault:rotate -- --new-key     adds a fresh key to the file and rewraps; the running
 //                                          service notices the file changed and reads both keys.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, parseConfig, port, runMain } from '@listbackup/lib/config';
 import { openDatabase } from '@listbackup/lib/db';
@@ -17,6 +17,7 @@ import { Keyring, formatKeys, generateKek, prependKeyToFile } from '@listbackup/
 import { database } from '../subgraphs/platforms/src/database.ts';
 import { CredentialVault } from '../subgraphs/platforms/src/services/credential-vault.ts';
 import { rewrapAllDataKeys } from '../subgraphs/platforms/src/services/vault-rotation.ts';
+import { embeddedUrl } from './embedded-url.ts';
 
 const Config = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -67,11 +68,3 @@ await runMain(async () => {
     await orm.close();
   }
 });
-
-/** The embedded PostgreSQL `npm start` runs when DATABASE_URL is unset (it must be running). */
-function embeddedUrl(dataDir: string, embeddedPort: number): string {
-  const passwordFile = `${dataDir}/postgres/listbackup-password`;
-  if (!existsSync(passwordFile)) throw new ConfigError(`DATABASE_URL is not set and there is no embedded PostgreSQL under ${dataDir}/postgres`);
-  const password = readFileSync(passwordFile, 'utf8').trim();
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${embeddedPort}/listbackup`;
-}

@@ -29,9 +29,10 @@ import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
 import { Keyring, LocalDirectoryStore } from '@listbackup/engine';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
-import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
+import { downloadKeys } from '../subgraphs/jobs/src/backup/settings.ts';
 import { FakeStripe, type RecordedRequest } from '@listbackup/catalogue/testing/fakes';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
+import { untar } from './support/tar.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const STRIPE_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
@@ -152,7 +153,7 @@ async function startStack(stripeUrl: string, identityUrl: string): Promise<Stack
           keyring,
           repository,
           credentials: new PlatformsCredentials(platforms.url, internalTokenSecret),
-          downloadKey: downloadKey(internalTokenSecret),
+          downloadKeys: downloadKeys(internalTokenSecret),
           connectors: { baseUrls: { stripe: stripeUrl } },
         },
       },
@@ -201,32 +202,6 @@ async function startStack(stripeUrl: string, identityUrl: string): Promise<Stack
   }
 }
 
-/** Tar entries (name → bytes) of an uncompressed tar. */
-function untar(tar: Buffer): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  let offset = 0;
-  let longName: string | null = null;
-  while (offset + 512 <= tar.length) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((byte) => byte === 0)) break;
-    const field = (start: number, length: number) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
-    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(header[156] || 48);
-    const prefix = field(345, 155);
-    const body = tar.subarray(offset + 512, offset + 512 + size);
-    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
-    else if (type === 'x' || type === 'g') {
-      const path = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
-      if (path) longName = path[1];
-    } else if (type === '0' || type === '\0') {
-      files.set(longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100)), Buffer.from(body));
-      longName = null;
-    }
-    offset += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
-
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -273,7 +248,7 @@ describe('a worker killed in the middle of a Stripe backup', () => {
       for (let i = 0; i < count; i++) stripe.add(resource as keyof typeof RESOURCES, { description: `${resource} ${i} ${randomBytes(100).toString('hex')}` });
     }
     identity = await startIdentity();
-    stack = await startStack(stripe.url, identity.url);
+    stack = await startStack(`${stripe.url}/v1`, identity.url);
     alice = await signUp(stack);
   }, 60_000);
 

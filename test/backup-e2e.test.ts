@@ -4,186 +4,24 @@
  * archive through the gateway and find the platform's bytes in it, back up again and store almost
  * nothing new, verify, corrupt a chunk and see verify name it — and another tenant sees none of it.
  */
-import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zstdDecompressSync } from 'node:zlib';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpAccessResolver } from '@listbackup/lib/access';
-import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
-import { createLogger } from '@listbackup/lib/logger';
-import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
-import { readSupergraph } from '@listbackup/lib/supergraph';
-import { startAccounts } from '../subgraphs/accounts/src/index.ts';
-import { startPlatforms } from '../subgraphs/platforms/src/index.ts';
-import { startSources } from '../subgraphs/sources/src/index.ts';
-import { startJobs } from '../subgraphs/jobs/src/index.ts';
-import { startBilling } from '../subgraphs/billing/src/index.ts';
-import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
-import { Keyring, LocalDirectoryStore, layout, readSnapshot, type Repository, snapshotChunks } from '@listbackup/engine';
-import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
-import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
+import { layout, readSnapshot, snapshotChunks } from '@listbackup/engine';
 import { signDownloadToken } from '../subgraphs/jobs/src/backup/downloads.ts';
-import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
+import { downloadKeys } from '../subgraphs/jobs/src/backup/settings.ts';
+import { JobsClient } from '../subgraphs/sources/src/clients/jobs-client.ts';
 import { FakeRest, FakeStripe } from '@listbackup/catalogue/testing/fakes';
-import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
+import { signUp, type SignedUp } from '../gateway/test/support/stack.ts';
+import { type BackupStack, STRIPE_KEY, startBackupStack, startIdentity } from './support/backup-stack.ts';
 import { scrape, type Scrape } from './support/metrics.ts';
-
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const STRIPE_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
-
-interface Stack {
-  gatewayUrl: string;
-  origin: string;
-  storageDir: string;
-  /** The engine repository the jobs subgraph uses (to find where a chunk is packed). */
-  repository: Repository;
-  internalTokenSecret: string;
-  graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof postGraphQL<T>>;
-  close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Stripe's identity endpoint (`GET /v1/account`), which `createApiKeyConnection` calls; the fake serves lists only. */
-async function startIdentity(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const ok = req.headers.authorization === `Bearer ${STRIPE_KEY}`;
-    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(ok ? { id: 'acct_fake', settings: { dashboard: { display_name: 'Fake Co' } } } : { error: { type: 'invalid_request_error', message: 'Invalid API Key' } }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/account`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** The product as `npm start` wires it, on free ports, with backups stored in a temporary directory. */
-async function startBackupStack(stripeUrl: string, identityUrl: string): Promise<Stack> {
-  const dbName = `lb_${randomBytes(6).toString('hex')}`;
-  await admin(`create database ${dbName}`);
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
-  const storageDir = await mkdtemp(join(tmpdir(), 'lb-objects-'));
-  const internalTokenSecret = randomBytes(32).toString('base64url');
-  const log = createLogger('backup-e2e', process.env.LOG_LEVEL ?? 'silent');
-  const bus = new InProcessEventBus();
-  const runtime = (name: string, port = 0): Omit<ServiceRuntime, 'access'> => ({ databaseUrl, bus, internalTokenSecret, log: log.child({ service: name }), port });
-  const started: RunningService[] = [];
-  let gateway: RunningGateway | undefined;
-  const close = async () => {
-    await gateway?.close();
-    for (const service of started.reverse()) await service.close();
-    await bus.close();
-    await admin(`drop database if exists ${dbName} with (force)`);
-    await rm(storageDir, { recursive: true, force: true });
-  };
-  try {
-    const accounts = await startAccounts(runtime('accounts'));
-    started.push(accounts);
-    const access = new HttpAccessResolver(accounts.url, internalTokenSecret);
-    const platforms = await startPlatforms({ ...runtime('platforms'), access }, { endpointOverrides: { stripe: { identityUrl } } });
-    started.push(platforms);
-    const store = new LocalDirectoryStore(storageDir);
-    const keyring = new Keyring([{ id: 'test-1', key: randomBytes(32) }]);
-    const repository = createRepository({ store, keyring });
-    const [sourcesPort, jobsPort] = [await freePort(), await freePort()];
-    const sources = await startSources(
-      { ...runtime('sources', sourcesPort), access },
-      { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false },
-    );
-    started.push(sources);
-    const jobs = await startJobs(
-      { ...runtime('jobs', jobsPort), access },
-      {
-        sourcesUrl: sources.url,
-        backup: {
-          store,
-          keyring,
-          repository,
-          credentials: new PlatformsCredentials(platforms.url, internalTokenSecret),
-          downloadKey: downloadKey(internalTokenSecret),
-          connectors: { baseUrls: { stripe: stripeUrl } },
-          connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 },
-        },
-        worker: { pollIntervalMs: 100, retryPolicy: { baseDelayMs: 50, maxDelayMs: 200 } },
-      },
-    );
-    started.push(jobs);
-    const billing = await startBilling({ ...runtime('billing'), access });
-    started.push(billing);
-    gateway = await startGateway({
-      port: 0,
-      supergraphSdl: readSupergraph(),
-      subgraphUrls: Object.fromEntries(started.map((service) => [service.name, service.url])),
-      accountsUrl: accounts.url,
-      internalTokenSecret,
-      log: log.child({ service: 'gateway' }),
-    });
-    const gatewayUrl = gateway.url;
-    return {
-      gatewayUrl,
-      origin: new URL(gatewayUrl).origin,
-      storageDir,
-      repository,
-      internalTokenSecret,
-      graphql: (query, variables, token) => postGraphQL(gatewayUrl, query, variables, token),
-      close,
-    };
-  } catch (error) {
-    await close().catch(() => {});
-    throw error;
-  }
-}
+import { untar } from './support/tar.ts';
 
 const JOB_FIELDS = `id kind status attempts failureType failureReason partialSuccess progress { itemsDone bytesDone }
   download { url path fileName contentType bytes sha256 items expiresAt }
   verification { ok checkedChunks referencedChunks problems { address problem } }`;
-
-/** Tar entries (name → bytes) of an uncompressed tar. */
-function untar(tar: Buffer): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  let offset = 0;
-  let longName: string | null = null;
-  while (offset + 512 <= tar.length) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((byte) => byte === 0)) break;
-    const field = (start: number, length: number) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
-    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
-    const type = String.fromCharCode(header[156] || 48);
-    const prefix = field(345, 155);
-    const body = tar.subarray(offset + 512, offset + 512 + size);
-    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
-    else if (type === 'x' || type === 'g') {
-      const path = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
-      if (path) longName = path[1];
-    } else if (type === '0' || type === '\0') {
-      files.set(longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100)), Buffer.from(body));
-      longName = null;
-    }
-    offset += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
 
 /** What `/metrics` on the gateway shows across one Stripe backup of 50 items (lib/src/metrics.ts). */
 function expectMetricsMoved(before: Scrape, queued: Scrape, after: Scrape): void {
@@ -214,7 +52,7 @@ function expectMetricsMoved(before: Scrape, queued: Scrape, after: Scrape): void
 }
 
 describe('backups through the gateway', () => {
-  let stack: Stack;
+  let stack: BackupStack;
   let stripe: FakeStripe;
   let rest: FakeRest;
   let identity: { url: string; close(): Promise<void> };
@@ -253,7 +91,7 @@ describe('backups through the gateway', () => {
     rest = await new FakeRest().start();
     for (let i = 0; i < 45; i++) rest.add('contacts');
     identity = await startIdentity();
-    stack = await startBackupStack(stripe.url, identity.url);
+    stack = await startBackupStack(`${stripe.url}/v1`, identity.url);
     [alice, bob] = await Promise.all([signUp(stack), signUp(stack)]);
   });
 
@@ -371,6 +209,15 @@ describe('backups through the gateway', () => {
     const files = untar(zstdDecompressSync(archive));
     expect(files.size).toBe(served.size);
     for (const [path, bytes] of served) expect(files.get(path)?.equals(bytes), path).toBe(true);
+
+    // The download is in the account's audit log (data.exported), by Alice, on the source.
+    const AUDIT = `query ($a: ID!) { account(id: $a) { auditLog(filter: { actions: ["data.exported"] }) { edges { node { target { type id } actor { kind id } details } } } } }`;
+    let entry: any;
+    for (let i = 0; i < 600 && !entry; i++) {
+      entry = (await gql(AUDIT, { a: alice.accountId }, alice)).account.auditLog.edges[0]?.node;
+      if (!entry) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(entry).toMatchObject({ target: { type: 'Source', id: sourceId }, actor: { kind: 'USER', id: alice.userId }, details: { jobId: done.id, snapshotId, format: 'TAR_ZSTD', bytes: done.download.bytes } });
   });
 
   it('keeps downloads, jobs and snapshots of one account from everyone else', async () => {
@@ -393,8 +240,54 @@ describe('backups through the gateway', () => {
     expect(bobsJobs).toEqual([]);
   });
 
+  it('checks a PLATFORM restore’s connection before queueing anything: another tenant’s, another account’s or an unknown one is NOT_FOUND', async () => {
+    const connect = async (who: SignedUp, accountId: string, input: Record<string, unknown> = { platformSlug: 'stripe', apiKey: STRIPE_KEY }) =>
+      (await gql(`mutation ($input: CreateApiKeyConnectionInput!) { createApiKeyConnection(input: $input) { id } }`, { input: { accountId, name: 'Target', ...input } }, who))
+        .createApiKeyConnection.id as string;
+    const bobs = await connect(bob, bob.accountId);
+    const otherAccount = (await gql(`mutation ($name: String!) { createAccount(input: { name: $name }) { id } }`, { name: 'Elsewhere' }, alice)).createAccount.id;
+    const elsewhere = await connect(alice, otherAccount);
+    const revoked = await connect(alice, alice.accountId);
+    await gql(`mutation ($id: ID!) { revokeConnection(id: $id) { connection { status } } }`, { id: revoked }, alice);
+    const definition = { name: 'Acme CRM', baseUrl: `${rest.url}/api`, auth: { type: 'header', name: 'X-API-Key' }, resources: [{ name: 'contacts', path: 'contacts', items: '/data' }] };
+    const otherPlatform = await connect(alice, alice.accountId, { platformSlug: 'rest', apiKey: 'k_valid', params: [{ name: 'definition', value: JSON.stringify(definition) }] });
+
+    const jobCount = async (who: SignedUp) => (await gql(`query { jobs(first: 100) { edges { node { id } } } }`, {}, who)).jobs.edges.length;
+    const before = [await jobCount(alice), await jobCount(bob)];
+    const refusal = async (connectionId: string, who: SignedUp = alice) => {
+      const result = await stack.graphql(`mutation ($id: ID!, $connectionId: ID) { restoreSnapshot(snapshotId: $id, target: PLATFORM, connectionId: $connectionId) { id } }`, { id: snapshotId, connectionId }, who.accessToken);
+      expect(result.data?.restoreSnapshot ?? null, connectionId).toBeNull();
+      return { message: result.errors?.[0]?.message, ...result.errors?.[0]?.extensions };
+    };
+    for (const connectionId of [bobs, elsewhere, randomUUID()]) expect(await refusal(connectionId)).toMatchObject({ code: 'NOT_FOUND', message: 'Connection not found' });
+    expect(await refusal(revoked)).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CONNECTION_NOT_AUTHORIZED', field: 'connectionId' });
+    expect(await refusal(otherPlatform)).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CONNECTION_PLATFORM_MISMATCH', field: 'connectionId' });
+    // Bob naming his own connection still does not reach Alice's snapshot.
+    expect(await refusal(bobs, bob)).toMatchObject({ code: 'NOT_FOUND', message: 'Snapshot not found' });
+    expect([await jobCount(alice), await jobCount(bob)]).toEqual(before);
+  });
+
+  it('checks the items an export or restore names before queueing anything', async () => {
+    const path = [...served.keys()].sort()[0];
+    const jobCount = async () => (await gql(`query { jobs(first: 100) { edges { node { id } } } }`, {}, alice)).jobs.edges.length;
+    const before = await jobCount();
+    for (const mutation of [
+      `mutation ($id: ID!, $items: [String!]) { exportSnapshot(snapshotId: $id, items: $items) { id } }`,
+      `mutation ($id: ID!, $items: [String!]) { restoreSnapshot(snapshotId: $id, target: DOWNLOAD, items: $items) { id } }`,
+    ]) {
+      const result = await stack.graphql(mutation, { id: snapshotId, items: [path, 'customers/cus_nope.json'] }, alice.accessToken);
+      expect(result.data ?? null, mutation).toBeNull();
+      expect(result.errors?.[0]?.extensions, mutation).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_ITEM', field: 'items', missing: ['customers/cus_nope.json'] });
+    }
+    expect(await jobCount()).toBe(before);
+    const queued = (await gql(`mutation ($id: ID!, $items: [String!]) { exportSnapshot(snapshotId: $id, items: $items) { id } }`, { id: snapshotId, items: [path] }, alice)).exportSnapshot;
+    const { job: done } = await watch(queued.id);
+    expect(done.status, done.failureReason).toBe('SUCCEEDED');
+    expect(done.download.items).toBe(1);
+  });
+
   it('refuses an expired download link with 410', async () => {
-    const token = signDownloadToken(downloadKey(stack.internalTokenSecret), { jobId: exportJob.id, accountId: alice.accountId, exp: Math.floor(Date.now() / 1000) - 1 });
+    const token = signDownloadToken(downloadKeys(stack.internalTokenSecret)[0], { jobId: exportJob.id, accountId: alice.accountId, exp: Math.floor(Date.now() / 1000) - 1 });
     const response = await download(`/downloads?token=${token}`, alice);
     expect(response.status).toBe(410);
     expect(((await response.json()) as any).code).toBe('DOWNLOAD_EXPIRED');
@@ -425,7 +318,7 @@ describe('backups through the gateway', () => {
     expect(fullLog).toEqual(expect.arrayContaining(['Backing up customers in full: a full backup was asked for', 'customers: 30 items read']));
   });
 
-  it('verifies the snapshot, then names a chunk that was corrupted on disk', async () => {
+  it('verifies the snapshot, then fails as DAMAGED naming a chunk that was corrupted on disk', async () => {
     const ok = await watch((await gql(`mutation ($id: ID!) { verifySnapshot(snapshotId: $id) { id } }`, { id: snapshotId }, alice)).verifySnapshot.id);
     expect(ok.job.status, ok.job.failureReason).toBe('SUCCEEDED');
     expect(ok.job.verification.ok).toBe(true);
@@ -445,6 +338,7 @@ describe('backups through the gateway', () => {
     }
 
     const bad = await watch((await gql(`mutation ($id: ID!) { verifySnapshot(snapshotId: $id, sample: 1) { id } }`, { id: snapshotId }, alice)).verifySnapshot.id);
+    expect(bad.job).toMatchObject({ status: 'FAILED', failureType: 'DAMAGED', failureReason: expect.stringMatching(/^Stored data is damaged: .* 1 corrupt and 0 missing \(pack /) });
     expect(bad.job.verification.ok).toBe(false);
     expect(bad.job.verification.problems).toEqual([{ address, problem: 'CORRUPT' }]);
   });
@@ -479,11 +373,19 @@ describe('backups through the gateway', () => {
     expect(requests.some((request) => request.early)).toBe(false);
   });
 
-  it('fails a backup of a revoked connection as CONFIG, without retrying', async () => {
+  it('refuses a backup of a revoked connection up front; a scheduled one fails as CONFIG, without retrying', async () => {
     const connectionId = (await gql(`query ($id: ID!) { source(id: $id) { connection { id } } }`, { id: sourceId }, alice)).source.connection.id;
     await gql(`mutation ($id: ID!) { revokeConnection(id: $id) { connection { status } } }`, { id: connectionId }, alice);
-    const triggered = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: sourceId }, alice)).triggerSync;
-    const { job: done } = await watch(triggered.id);
+    const jobCount = async () => (await gql(`query { jobs(first: 100) { edges { node { id } } } }`, {}, alice)).jobs.edges.length;
+    const before = await jobCount();
+    const refused = await stack.graphql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: sourceId }, alice.accessToken);
+    expect(refused.data?.triggerSync ?? null).toBeNull();
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CONNECTION_NOT_AUTHORIZED', field: 'sourceId', status: 'REVOKED' });
+    expect(await jobCount()).toBe(before);
+    // The schedule does not ask the connection first: its backup runs and fails as a configuration problem.
+    const jobs = new JobsClient(stack.services.jobs.url, stack.internalTokenSecret);
+    const scheduled = await jobs.enqueueScheduledBackup({ accountId: alice.accountId, sourceId, idempotencyKey: randomUUID() });
+    const { job: done } = await watch(scheduled.jobId);
     expect(done).toMatchObject({ status: 'FAILED', failureType: 'CONFIG', attempts: 1 });
     expect(done.failureReason).toMatch(/revoked/i);
   });

@@ -26,7 +26,7 @@ import { startGateway, type RunningGateway } from '../gateway/src/index.ts';
 import { Keyring, LocalDirectoryStore } from '@listbackup/engine';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 import { PlatformsCredentials } from '../subgraphs/jobs/src/backup/credentials.ts';
-import { downloadKey } from '../subgraphs/jobs/src/backup/settings.ts';
+import { downloadKeys } from '../subgraphs/jobs/src/backup/settings.ts';
 import { postGraphQL, signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 import { createLoginRole } from './support/database.ts';
 
@@ -103,12 +103,13 @@ async function startBackupStack(): Promise<Stack> {
       { ...runtime('jobs', jobsPort), access },
       {
         sourcesUrl: sources.url,
+        platformsUrl: platforms.url,
         backup: {
           store,
           keyring,
           repository,
           credentials: new PlatformsCredentials(platforms.url, internalTokenSecret),
-          downloadKey: downloadKey(internalTokenSecret),
+          downloadKeys: downloadKeys(internalTokenSecret),
           connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 },
         },
         worker: { pollIntervalMs: 100, retryPolicy: { baseDelayMs: 50, maxDelayMs: 200 } },

@@ -90,9 +90,9 @@ describe.skipIf(!natsUrl)('separate processes over NATS (as docker compose runs 
     // The account.created event travels accounts → outbox relay → NATS → billing's durable consumer.
     let plan: string | undefined;
     for (let i = 0; i < 100 && !plan; i++) {
-      const result = await graphql(`{ me { memberships { account { subscription { plan { code } } } } } }`, {}, token);
+      const result = await graphql(`{ me { memberships { edges { node { account { subscription { plan { code } } } } } } } }`, {}, token);
       expect(result.errors).toBeUndefined();
-      plan = result.data.me.memberships[0].account.subscription?.plan.code;
+      plan = result.data.me.memberships.edges[0].node.account.subscription?.plan.code;
       if (!plan) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(plan).toBe('free');

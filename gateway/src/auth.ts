@@ -4,6 +4,9 @@ import { z } from 'zod';
 import type { Logger } from '@listbackup/lib/logger';
 import { ANONYMOUS, type Principal } from '@listbackup/lib/principal';
 import { internalClient, readJsonBody, systemCaller, type InternalRequest, type InternalResponse, type ServiceClient } from '@listbackup/lib/internal-client';
+import { ACCESS_PATH } from '@listbackup/lib/access';
+import { ACCESS_EVENT_PATTERNS, MAX_CARRIED_ACCOUNTS, accessChangeOf, boundedCarriedAccess, parseCarriedAccess, type AccessChange, type CarriedAccess, type VisibleFact } from '@listbackup/lib/access-facts';
+import type { EventBus, EventSubscription } from '@listbackup/lib/events/bus';
 
 /** Access tokens are issued by the accounts subgraph with exactly these parameters. */
 export const ACCESS_TOKEN_ISSUER = 'listbackup';
@@ -35,9 +38,46 @@ export interface AuthenticatorOptions {
   jwksRefetchCooldownMs?: number;
   /** The JWKS is refetched on the next request after this long, so retired keys drop out. Default 10 min. */
   jwksMaxAgeMs?: number;
+  /**
+   * How long a caller's access facts (session or key alive, roles) are reused when no event said
+   * they changed: the fallback for a lost event. Default 15 s.
+   */
+  accessFactsTtlMs?: number;
   /** Clock for the caches (tests move it forward instead of waiting). */
   now?: () => number;
 }
+
+/** A verified caller and what the gateway vouches for about it in this request. */
+export interface Authenticated {
+  principal: Principal;
+  /** Absent for the anonymous caller. */
+  facts?: CarriedAccess;
+}
+
+/** What accounts answers about a principal (`{facts: true}` on its access route). */
+const FactsBody = z.object({
+  live: z.boolean(),
+  accounts: z
+    .array(z.object({ accountId: z.string(), role: z.string(), status: z.string(), path: z.array(z.string()) }))
+    .nullable(),
+});
+
+interface CachedFacts {
+  at: number;
+  principal: Principal;
+  facts: Promise<FactsAnswer>;
+  /** Once settled. */
+  answer?: FactsAnswer;
+}
+
+interface FactsAnswer {
+  live: boolean;
+  accounts: VisibleFact[] | null;
+  /** What tokens carry, when live. */
+  carried?: CarriedAccess;
+}
+
+const MAX_CACHED_PRINCIPALS = 10_000;
 
 /** What accounts answers for a valid key; an unknown or revoked key gets 401. */
 const ApiKeyVerdict = z.object({
@@ -67,11 +107,15 @@ export class Authenticator {
   readonly #now: () => number;
   readonly #apiKeys = new Map<string, CachedVerdict>();
   readonly #jwks: JwksCache;
+  readonly #factsTtlMs: number;
+  readonly #facts = new Map<string, CachedFacts>();
+  readonly #listeners = new Set<(change: AccessChange) => void>();
 
   constructor(options: AuthenticatorOptions) {
     this.#accounts = internalClient(options.internalTokenSecret).service('accounts', options.accountsUrl);
     this.#log = options.log;
     this.#apiKeyCacheMs = options.apiKeyCacheMs ?? 30_000;
+    this.#factsTtlMs = options.accessFactsTtlMs ?? 15_000;
     this.#now = options.now ?? Date.now;
     this.#jwks = new JwksCache({
       load: (requestId) => this.#fetchJwks(requestId),
@@ -82,20 +126,117 @@ export class Authenticator {
     });
   }
 
-  /** No header is the anonymous caller; a header that does not verify throws AuthenticationError. */
+  /**
+   * No header is the anonymous caller; a header that does not verify, or whose session was signed
+   * out (or key revoked), throws AuthenticationError.
+   */
   async authenticate(authorization: string | undefined, requestId: string): Promise<Principal> {
-    if (authorization === undefined) return ANONYMOUS;
+    return (await this.authenticateRequest(authorization, requestId)).principal;
+  }
+
+  /** `authenticate`, with the caller's access facts for the internal tokens of this request. */
+  async authenticateRequest(authorization: string | undefined, requestId: string): Promise<Authenticated> {
+    if (authorization === undefined) return { principal: ANONYMOUS };
     const match = /^Bearer +(\S+) *$/i.exec(authorization);
     if (!match) throw new AuthenticationError('The Authorization header must be "Bearer <access token or API key>"');
     const credential = match[1];
-    if (credential.startsWith(API_KEY_PREFIX)) return this.#verifyApiKey(credential, requestId);
-    return this.#verifyAccessToken(credential, requestId);
+    const principal = credential.startsWith(API_KEY_PREFIX) ? await this.#verifyApiKey(credential, requestId) : await this.#verifyAccessToken(credential, requestId);
+    return { principal, facts: await this.#factsOf(principal, requestId) };
+  }
+
+  /**
+   * Drops the cached facts of every caller the change touches (and every look-up in flight), then
+   * tells the listeners (open websockets check their caller again).
+   */
+  accessChanged(change: AccessChange): void {
+    const users = new Set(change.userIds ?? []);
+    const sessions = new Set(change.sessionIds ?? []);
+    const keys = new Set(change.apiKeyIds ?? []);
+    const accounts = new Set(change.accountIds ?? []);
+    for (const [key, entry] of this.#facts) {
+      const { principal, answer } = entry;
+      const touched =
+        !answer ||
+        (principal.kind === 'user' && (users.has(principal.userId) || sessions.has(principal.sessionId))) ||
+        (principal.kind === 'apiKey' && keys.has(principal.apiKeyId)) ||
+        (accounts.size > 0 && (answer.accounts === null || answer.accounts.some((account) => accounts.has(account.accountId))));
+      if (touched) this.#facts.delete(key);
+    }
+    for (const listener of this.#listeners) listener(change);
+  }
+
+  /** Calls `listener` with every access change; returns the function that stops it. */
+  onAccessChange(listener: (change: AccessChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Hears the events that change access (from every accounts replica), live. */
+  async listen(bus: EventBus): Promise<() => Promise<void>> {
+    const subscriptions: EventSubscription[] = [];
+    for (const pattern of ACCESS_EVENT_PATTERNS) {
+      subscriptions.push(
+        await bus.subscribe(pattern, (event) => {
+          const change = accessChangeOf(event);
+          if (change) this.accessChanged(change);
+        }),
+      );
+    }
+    return async () => {
+      await Promise.all(subscriptions.map((subscription) => subscription.unsubscribe()));
+    };
   }
 
   /** The public signing keys, as served at /.well-known/jwks.json. */
   async publicJwks(requestId: string): Promise<JSONWebKeySet> {
     const jwks = await this.#jwks.current(requestId);
     return { keys: jwks.keys.map(publicPart) };
+  }
+
+  /** The caller's facts, from the cache or asked of accounts; a session or key that is no longer alive throws. */
+  async #factsOf(principal: Principal, requestId: string): Promise<CarriedAccess | undefined> {
+    if (principal.kind === 'anonymous') return undefined;
+    const key = principal.kind === 'user' ? `session:${principal.sessionId}:${principal.userId}` : `key:${principal.apiKeyId}`;
+    const now = this.#now();
+    let cached = this.#facts.get(key);
+    if (!cached || now - cached.at >= this.#factsTtlMs) {
+      this.#facts.delete(key);
+      const entry: CachedFacts = { at: now, principal, facts: this.#askFacts(principal, requestId) };
+      entry.facts.then(
+        (answer) => {
+          entry.answer = answer;
+        },
+        () => {
+          if (this.#facts.get(key) === entry) this.#facts.delete(key);
+        },
+      );
+      this.#facts.set(key, (cached = entry));
+      if (this.#facts.size > MAX_CACHED_PRINCIPALS) this.#facts.delete(this.#facts.keys().next().value!);
+    }
+    const answer = await cached.facts;
+    if (!answer.live) {
+      throw new AuthenticationError(principal.kind === 'user' ? 'This session has ended. Sign in again.' : 'API key is invalid or has been revoked');
+    }
+    return answer.carried!;
+  }
+
+  async #askFacts(principal: Principal, requestId: string): Promise<FactsAnswer> {
+    let response: InternalResponse;
+    try {
+      response = await this.#accounts.request({ path: ACCESS_PATH, caller: { principal, requestId }, json: { facts: true, max: MAX_CARRIED_ACCOUNTS }, idempotent: true, timeoutMs: 5_000 });
+    } catch (error) {
+      this.#log.error({ err: error, requestId }, 'accounts unreachable for access facts');
+      throw new AuthenticationUnavailableError(`accounts is unreachable: ${(error as Error).message}`);
+    }
+    const body = await readJsonBody(response);
+    const parsed = FactsBody.safeParse(body);
+    if (response.status !== 200 || !parsed.success) throw new AuthenticationUnavailableError(`access facts failed: accounts answered HTTP ${response.status}`);
+    if (!parsed.data.live) return { live: false, accounts: null };
+    if (!parsed.data.accounts) return { live: true, accounts: null, carried: { live: true } };
+    // Checked as a subgraph will check it, so a token never carries what a subgraph would refuse.
+    const carried = parseCarriedAccess({ live: true, accounts: parsed.data.accounts.map((a) => [a.accountId, a.role, a.status, a.path.slice(0, -1)]) });
+    const accounts = carried?.accounts ?? null;
+    return { live: true, accounts, carried: boundedCarriedAccess(accounts) };
   }
 
   async #verifyAccessToken(token: string, requestId: string): Promise<Principal> {

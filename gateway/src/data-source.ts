@@ -2,6 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { GraphQLError } from 'graphql';
 import { internalClient, readJsonBody, systemCaller, type Caller, type ServiceClient } from '@listbackup/lib/internal-client';
 import { metrics } from '@listbackup/lib/metrics';
+import { ACCESS_CHANGED_HEADER, type AccessChange } from '@listbackup/lib/access-facts';
 import type { GatewayContext } from './context.ts';
 
 /** Seen by the `onSubgraphRequest` hook for every request the gateway sends to a subgraph. */
@@ -18,6 +19,8 @@ export interface SignedDataSourceOptions {
   url: string;
   internalTokenSecret: string;
   onRequest?: (request: SubgraphRequest) => void;
+  /** A subgraph's answer said the request changed someone's access (sign-out, member removed). */
+  onAccessChanged?: (change: AccessChange) => void;
 }
 
 type Response = Awaited<ReturnType<GraphQLDataSource['process']>>;
@@ -36,12 +39,14 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
   readonly #path: string;
   readonly #subgraph: ServiceClient;
   readonly #onRequest?: (request: SubgraphRequest) => void;
+  readonly #onAccessChanged?: (change: AccessChange) => void;
 
   constructor(options: SignedDataSourceOptions) {
     this.#name = options.name;
     this.#path = new URL(options.url).pathname;
     this.#subgraph = internalClient(options.internalTokenSecret).service(options.name, options.url);
     this.#onRequest = options.onRequest;
+    this.#onAccessChanged = options.onAccessChanged;
   }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<Response> {
@@ -70,6 +75,8 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
       json: { query, variables: request.variables, operationName: request.operationName, extensions: request.extensions },
       idempotent: READ_ONLY.test(query),
     });
+    const changed = response.headers[ACCESS_CHANGED_HEADER];
+    if (typeof changed === 'string') this.#onAccessChanged?.(parseChange(changed));
     const body = await readJsonBody(response);
     if (response.status < 200 || response.status >= 300) {
       // Carries `extensions.response`, so the gateway masks it (errors.ts): the subgraph refused the request itself.
@@ -83,4 +90,15 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
     if (!body || typeof body !== 'object') throw new Error(`Subgraph ${this.#name} answered without a JSON body`);
     return body as Response;
   }
+}
+
+/** The header as our subgraphs write it (lib/src/subgraph.ts); anything else changes nothing. */
+function parseChange(header: string): AccessChange {
+  try {
+    const value: unknown = JSON.parse(header);
+    if (value && typeof value === 'object') return value as AccessChange;
+  } catch {
+    // not ours
+  }
+  return {};
 }

@@ -7,6 +7,8 @@ export const DOWNLOAD_ROUTES: Record<string, { subgraph: string; path: string }>
   '/downloads': { subgraph: 'jobs', path: '/internal/downloads' },
   /** Audit log exports (NDJSON or CSV). */
   '/downloads/audit-log': { subgraph: 'accounts', path: '/internal/audit-log/export' },
+  /** Invoices (HTML or PDF). */
+  '/downloads/invoice': { subgraph: 'billing', path: '/internal/invoices/download' },
   /** The link of an address verification email (a short page). */
   '/verify-email': { subgraph: 'accounts', path: '/internal/verify-email' },
 };

@@ -1,30 +1,40 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Logger } from '@listbackup/lib/logger';
+import type { EventBus } from '@listbackup/lib/events/bus';
 import type { Principal } from '@listbackup/lib/principal';
-import { graphqlErrorBody, readBody, sendJson } from '@listbackup/lib/http';
+import { graphqlErrorBody, graphqlStatus, readBody, sendJson } from '@listbackup/lib/http';
 import { MAX_USER_AGENT_LENGTH, principalFields } from '@listbackup/lib/subgraph';
 import { internalClient } from '@listbackup/lib/internal-client';
 import { graphqlMetricsPlugin, serveMetrics } from '@listbackup/lib/metrics';
+import { createServer, processTls, serverScheme } from '@listbackup/lib/tls';
+import { traceRequest } from '@listbackup/lib/tracing';
 import { AuthenticationError, AuthenticationUnavailableError, Authenticator, type AuthenticatorOptions } from './auth.ts';
 import { SignedDataSource, type SubgraphRequest } from './data-source.ts';
 import { formatGatewayError, logMaskedErrors } from './errors.ts';
-import { checkReadiness } from './readiness.ts';
+import { gatewayReadiness } from './readiness.ts';
+import { runReadiness, sendReadiness } from '@listbackup/lib/readiness';
+import { finiteNumbersRule } from './input-rules.ts';
 import { DOWNLOAD_ROUTES, proxyDownload } from './downloads.ts';
 import { OAUTH_CALLBACK_PATH, proxyOAuthCallback } from './oauth-callback.ts';
+import { STRIPE_WEBHOOK_PATH, proxyStripeWebhook } from './stripe-webhook.ts';
 import type { GatewayContext } from './context.ts';
 import { createSubscriptionServer, type SubscriptionEngine, type SubscriptionOptions } from './subscriptions/index.ts';
 import { serveIde } from './ide/index.ts';
 import { checkOperation, costLimitPlugin, DEFAULT_QUERY_LIMITS, LIMIT_CODES, LimitError, limitRules, type QueryLimits } from './limits.ts';
+import { RateLimiter, rateLimitPlugin, type RateLimits } from './rate-limits.ts';
+import type { OperationRequest, TrustedDocuments } from './trusted-documents.ts';
 
 export type { GatewayContext } from './context.ts';
 export type { SubgraphRequest } from './data-source.ts';
 export { Authenticator, AuthenticationError } from './auth.ts';
 export { DEFAULT_QUERY_LIMITS, type QueryLimits } from './limits.ts';
+export { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limits.ts';
+export { TrustedDocuments } from './trusted-documents.ts';
 
 export interface GatewayOptions {
   port: number;
@@ -44,11 +54,29 @@ export interface GatewayOptions {
   /** Called for every request sent to a subgraph (tests count them). */
   onSubgraphRequest?: (request: SubgraphRequest) => void;
   /** Cache settings of the authenticator (tests use a fake clock). */
-  auth?: Pick<AuthenticatorOptions, 'apiKeyCacheMs' | 'jwksRefetchCooldownMs' | 'jwksMaxAgeMs' | 'now'>;
+  auth?: Pick<AuthenticatorOptions, 'apiKeyCacheMs' | 'jwksRefetchCooldownMs' | 'jwksMaxAgeMs' | 'accessFactsTtlMs' | 'now'>;
+  /**
+   * Where the events that change access arrive (sign-outs, revoked keys, removed members), so every
+   * gateway drops its cached access facts at once. Without it only this gateway's own requests and
+   * the facts' TTL (`auth.accessFactsTtlMs`) do.
+   */
+  accessEvents?: EventBus;
   /** Live subscriptions over the websocket on /graphql: the event bus they listen to, and limits. */
   subscriptions?: SubscriptionOptions;
   /** Query limits of this deployment (docs/limits.md); each one not given keeps its default. */
   limits?: Partial<QueryLimits>;
+  /**
+   * Rate limits of this deployment (docs/limits.md), counted in `databaseUrl` when given so that
+   * every gateway shares them. The entry points pass them from the environment; without them there are none.
+   */
+  rateLimits?: RateLimits | false;
+  /** With these, only operations registered in them run, over HTTP and the websocket (TRUSTED_DOCUMENTS, docs/limits.md). */
+  trustedDocuments?: TrustedDocuments;
+  /**
+   * For bench/requests.ts only, which measures what the checks cost: leaves out the query limits
+   * and the input rules (pass `rateLimits: false` too). No entry point sets it and no variable reads it.
+   */
+  benchWithoutChecks?: boolean;
 }
 
 export interface RunningGateway {
@@ -86,9 +114,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   const internal = internalClient(options.internalTokenSecret);
-  const readinessTargets = Object.fromEntries(Object.entries(subgraphUrls).map(([name, url]) => [name, internal.service(name, url)]));
+  const readiness = gatewayReadiness(
+    Object.fromEntries(Object.entries(subgraphUrls).map(([name, url]) => [name, internal.service(name, url)])),
+    options.databaseUrl,
+    options.subscriptions?.bus ?? options.accessEvents,
+  );
   const dataSources = Object.fromEntries(
-    Object.entries(subgraphUrls).map(([name, url]) => [name, new SignedDataSource({ name, url, internalTokenSecret: options.internalTokenSecret, onRequest: options.onSubgraphRequest })]),
+    Object.entries(subgraphUrls).map(([name, url]) => [name, new SignedDataSource({
+        name,
+        url,
+        internalTokenSecret: options.internalTokenSecret,
+        onRequest: options.onSubgraphRequest,
+        onAccessChanged: (change) => authenticator.accessChanged(change),
+      })]),
   );
   let updateSupergraph: ((supergraphSdl: string) => void) | undefined;
   const gateway = new ApolloGateway({
@@ -104,8 +142,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
   const limits: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
-  const validationRules = limitRules(limits);
-  const subscriptions = createSubscriptionServer({ ...options.subscriptions, gateway, authenticator, log, dataSources, queryLimits: limits, validationRules });
+  const checks = !options.benchWithoutChecks;
+  const validationRules = checks ? [...limitRules(limits), finiteNumbersRule] : [];
+  const rateLimiter = options.rateLimits ? await RateLimiter.open(options.rateLimits, { databaseUrl: options.databaseUrl, log }) : undefined;
+  const stopListening = options.accessEvents ? await authenticator.listen(options.accessEvents) : undefined;
+  const trusted = options.trustedDocuments;
+  if (trusted) log.info({ documents: trusted.size }, 'trusted documents only');
+  const subscriptions = createSubscriptionServer({ ...options.subscriptions, gateway, authenticator, log, dataSources, queryLimits: limits, validationRules, rateLimiter, trustedDocuments: trusted });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     // The process decides its own shutdown order (lib/src/process.ts).
@@ -113,25 +156,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     introspection: limits.introspection,
     hideSchemaDetailsFromClientErrors: !limits.fieldSuggestions,
     csrfPrevention: true,
+    // Trusted documents are resolved before Apollo sees the request; its own cache must not register others.
+    ...(trusted ? { persistedQueries: false as const } : {}),
     includeStacktraceInErrorResponses: false,
     // Batches are checked against QUERY_MAX_BATCH before they reach Apollo.
     allowBatchedHttpRequests: true,
     validationRules,
-    parseOptions: { maxTokens: limits.maxTokens },
+    parseOptions: checks ? { maxTokens: limits.maxTokens } : {},
     formatError: formatGatewayError,
-    plugins: [ApolloServerPluginLandingPageDisabled(), graphqlMetricsPlugin('gateway'), logMaskedErrors, costLimitPlugin(limits), subscriptions.httpPlugin],
+    plugins: [ApolloServerPluginLandingPageDisabled(), graphqlMetricsPlugin('gateway'), logMaskedErrors, ...(checks ? [costLimitPlugin(limits)] : []), ...(rateLimiter ? [rateLimitPlugin(rateLimiter)] : []), subscriptions.httpPlugin],
   });
   await apollo.start();
 
-  const graphql = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, state: RequestState) => {
+  const graphql = async (req: http.IncomingMessage, res: http.ServerResponse, requestUrl: URL, state: RequestState) => {
+    let url = requestUrl;
     const { requestId } = state;
     if (req.method !== 'GET' && req.method !== 'POST') {
       return sendJson(res, 405, graphqlErrorBody('BAD_REQUEST', 'Use GET or POST'), { allow: 'GET, POST' });
     }
-    const principal = await authenticator.authenticate(header(req, 'authorization'), requestId);
+    const { principal, facts } = await authenticator.authenticateRequest(header(req, 'authorization'), requestId);
     const context: GatewayContext = {
       requestId,
       principal,
+      facts,
       clientIp: clientIp(req, options.trustProxy ?? false),
       userAgent: userAgent(req),
       log: state.log.child(principalFields(principal)),
@@ -151,14 +198,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Request body is not valid JSON'));
       }
     }
-    const refused = checkRequest(req.method === 'POST' ? body : getOperation(url), limits);
+    if (trusted) {
+      const resolved = req.method === 'POST' ? resolveTrusted(body, trusted) : trustedGet(url, trusted);
+      if (resolved instanceof LimitError) return sendJson(res, resolved.status, resolved.toBody());
+      if (req.method === 'POST') body = resolved;
+      else url = resolved as URL;
+    }
+    const refused = checks ? checkRequest(req.method === 'POST' ? body : getOperation(url), limits) : undefined;
     if (refused) return sendJson(res, refused.status, refused.toBody());
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
       context: async () => context,
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
-    res.statusCode = result.status ?? 200;
+    res.statusCode = graphqlStatus(result);
     if (result.body.kind === 'complete') {
       res.end(result.body.string);
     } else {
@@ -179,13 +232,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         // Operation names are bounded labels and no series names a tenant (lib/src/metrics.ts).
         return serveMetrics(res);
       case '/readyz': {
-        const report = await checkReadiness(readinessTargets, options.databaseUrl);
-        const failed = Object.entries(report.checks).filter(([, status]) => status !== 'ok').map(([name]) => name);
+        const report = await runReadiness(readiness);
         if (!report.ready) requestLog.warn({ checks: report.checks }, 'not ready');
-        return sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'unavailable', checks: report.checks, ...(failed.length ? { failed } : {}) });
+        return sendReadiness(res, report);
       }
       case OAUTH_CALLBACK_PATH:
         return proxyOAuthCallback(req, res, internal.service('platforms', subgraphUrls.platforms), { requestId, clientIp: clientIp(req, options.trustProxy ?? false), userAgent: userAgent(req) });
+      case STRIPE_WEBHOOK_PATH:
+        if (!subgraphUrls.billing) return sendJson(res, 404, graphqlErrorBody('NOT_FOUND', 'No such route'));
+        return proxyStripeWebhook(req, res, internal.service('billing', subgraphUrls.billing), requestId);
       case '/.well-known/jwks.json':
         return sendJson(res, 200, await authenticator.publicJwks(requestId), { 'cache-control': 'public, max-age=300' });
       default: {
@@ -205,7 +260,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   };
 
-  const httpServer = http.createServer((req, res) => {
+  const tls = processTls();
+  const httpServer = createServer(tls, (req, res) => {
     const started = performance.now();
     const incoming = header(req, 'x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -217,7 +273,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (fields.path === '/healthz' || fields.path === '/readyz' || fields.path === '/metrics') requestLog.debug(fields, 'request');
       else requestLog.info(fields, 'request');
     });
-    handle(req, res, state).catch((error: unknown) => {
+    traceRequest('gateway', req, res, () => handle(req, res, state)).catch((error: unknown) => {
       if (res.headersSent) {
         requestLog.error({ err: error }, 'request failed after the response started');
         res.end();
@@ -251,7 +307,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
-  const url = `http://${publicHost(host)}:${port}/graphql`;
+  const url = `${serverScheme(tls)}://${publicHost(host)}:${port}/graphql`;
   log.info({ port, subgraphs: Object.keys(subgraphUrls) }, 'gateway listening');
 
   return {
@@ -265,10 +321,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       updateSupergraph!(supergraphSdl);
     },
     async close() {
+      await stopListening?.();
       await subscriptions.close();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await apollo.stop();
+      await rateLimiter?.close();
     },
   };
 }
@@ -284,6 +342,35 @@ function checkRequest(body: unknown, limits: QueryLimits): LimitError | undefine
     return undefined;
   }
   return checkOperation(body, limits);
+}
+
+/** A body's operations as the trusted documents say to run them (each one of a batch), or the first refusal. */
+function resolveTrusted(body: unknown, trusted: TrustedDocuments): unknown {
+  const resolve = (operation: unknown) => (operation !== null && typeof operation === 'object' && !Array.isArray(operation) ? trusted.resolve(operation as OperationRequest) : operation);
+  if (!Array.isArray(body)) return resolve(body);
+  const resolved = body.map(resolve);
+  return resolved.find((operation) => operation instanceof LimitError) ?? resolved;
+}
+
+/** A GET request rewritten to carry the trusted document's text in `query`, or its refusal. */
+function trustedGet(url: URL, trusted: TrustedDocuments): URL | LimitError {
+  const params = url.searchParams;
+  let extensions: unknown = params.get('extensions') ?? undefined;
+  if (typeof extensions === 'string') {
+    try {
+      extensions = JSON.parse(extensions);
+    } catch {
+      return new LimitError('BAD_REQUEST', 'The "extensions" parameter is not valid JSON');
+    }
+  }
+  const resolved = trusted.resolve({ query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions });
+  if (resolved instanceof LimitError) return resolved;
+  const next = new URL(url);
+  next.searchParams.delete('documentId');
+  if (typeof resolved.query === 'string') next.searchParams.set('query', resolved.query);
+  if (resolved.extensions === undefined) next.searchParams.delete('extensions');
+  else next.searchParams.set('extensions', JSON.stringify(resolved.extensions));
+  return next;
 }
 
 /** A GET request's operation, as far as the limits need it (Apollo parses the parameters itself). */

@@ -1,15 +1,14 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
-import type { DocumentNode, GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
+import type { DocumentNode, GraphQLFormattedError, GraphQLNamedType, GraphQLSchema, SelectionSetNode, ValidationContext, ValidationRule } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { z } from 'zod';
 import type { GatewayContext } from './context.ts';
 import { graphql } from './subscriptions/graphql.ts';
 
-const { getNamedType, getNullableType, GraphQLError, isListType, isObjectType, Lexer, Source, TokenKind } = graphql;
+const { getNamedType, getNullableType, GraphQLError, isInterfaceType, isListType, isObjectType, Kind, Lexer, Source, TokenKind } = graphql;
 
 /**
  * What one request to the gateway may ask for. The defaults are graphql-armor's, tuned so that every
@@ -93,10 +92,10 @@ export function limitsFromEnv(config: { [K in keyof typeof limitsEnv]: z.infer<(
   };
 }
 
-/** A request refused by a limit before it reaches GraphQL execution. */
+/** A request refused by a limit (or as untrusted, trusted-documents.ts) before it reaches GraphQL execution. */
 export class LimitError extends graphql.GraphQLError {
   readonly status: number;
-  constructor(code: (typeof LIMIT_CODES)[keyof typeof LIMIT_CODES], message: string, status = 400) {
+  constructor(code: string, message: string, status = 400) {
     super(message, { extensions: { code } });
     this.status = status;
   }
@@ -112,11 +111,68 @@ const reportAs =
     context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { nodes: [], extensions: { code } }));
   };
 
-/** graphql-armor's depth, alias and directive limits, as validation rules of the gateway's schema. */
+/**
+ * A connection's wrapper fields: `edges` and `pageInfo` of a `…Connection` type, `node` of a
+ * `…Edge` type. Paging a list wraps its items in them without nesting the data any deeper, so they
+ * add no level to the depth (the cost limit counts what a page fans out to).
+ */
+function isConnectionWrapper(parent: GraphQLNamedType | undefined, field: string): boolean {
+  if (!parent || !isObjectType(parent)) return false;
+  if (field === 'node') return parent.name.endsWith('Edge');
+  return (field === 'edges' || field === 'pageInfo') && parent.name.endsWith('Connection') && 'edges' in parent.getFields();
+}
+
+/**
+ * Nesting of an operation's fields, fragments followed without a level of their own, connection
+ * wrappers not counted, introspection (`__schema`) left to its own switch. Each fragment's depth is
+ * taken once, so fragments spread many times cost no more to check; a cycle (refused by
+ * graphql's own rule) counts nothing.
+ */
+function maxDepthRule(maxDepth: number): ValidationRule {
+  return (context: ValidationContext) => {
+    const schema = context.getSchema();
+    const fragments = new Map<string, number>();
+    const depthOf = (selectionSet: SelectionSetNode, type: GraphQLNamedType | undefined): number => {
+      let deepest = 0;
+      for (const selection of selectionSet.selections) {
+        let depth = 0;
+        if (selection.kind === Kind.FIELD) {
+          const name = selection.name.value;
+          if (name === '__schema') continue;
+          const field = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
+          const below = selection.selectionSet ? depthOf(selection.selectionSet, field && getNamedType(field.type)) : 0;
+          depth = (isConnectionWrapper(type, name) ? 0 : 1) + below;
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          depth = depthOf(selection.selectionSet, selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type);
+        } else {
+          const name = selection.name.value;
+          if (!fragments.has(name)) {
+            fragments.set(name, 0);
+            const fragment = context.getFragment(name);
+            if (fragment) fragments.set(name, depthOf(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value)));
+          }
+          depth = fragments.get(name)!;
+        }
+        deepest = Math.max(deepest, depth);
+      }
+      return deepest;
+    };
+    return {
+      OperationDefinition(operation) {
+        const depth = depthOf(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined);
+        if (depth > maxDepth) {
+          context.reportError(new GraphQLError(`Query depth limit of ${maxDepth} exceeded, found ${depth}.`, { nodes: [], extensions: { code: LIMIT_CODES.depth } }));
+        }
+      },
+    };
+  };
+}
+
+/** The depth limit, and graphql-armor's alias and directive limits, as validation rules of the gateway's schema. */
 export function limitRules(limits: QueryLimits): ValidationRule[] {
   const common = { exposeLimits: true, propagateOnRejection: false };
   return [
-    maxDepthRule({ ...common, n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, onReject: [reportAs(LIMIT_CODES.depth)] }),
+    maxDepthRule(limits.maxDepth),
     maxAliasesRule({ ...common, n: limits.maxAliases, onReject: [reportAs(LIMIT_CODES.aliases)] }),
     maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [reportAs(LIMIT_CODES.directives)] }),
   ];

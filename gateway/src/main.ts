@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import { commonEnv, parseConfig, port, runMain } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
+import { startTracing } from '@listbackup/lib/tracing';
 import { onShutdown } from '@listbackup/lib/process';
 import { readSupergraph } from '@listbackup/lib/supergraph';
 import { GATEWAY_PORT, SUBGRAPHS } from '@listbackup/lib/subgraphs';
 import { connectNatsBus } from '@listbackup/lib/events/connect';
 import { startGateway } from './index.ts';
 import { limitsEnv, limitsFromEnv } from './limits.ts';
+import { rateLimitsEnv, rateLimitsFromEnv } from './rate-limits.ts';
+import { subscriptionLimitsEnv, subscriptionLimitsFromEnv } from './subscriptions/caps.ts';
+import { trustedDocumentsEnv, trustedDocumentsFromEnv } from './trusted-documents.ts';
 
 const subgraphUrl = (fallbackPort: number) => z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${fallbackPort}/graphql`);
 const defaultPort = (name: string) => SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port;
@@ -17,9 +21,9 @@ const Config = z.object({
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   INTERNAL_TOKEN_SECRET: commonEnv.INTERNAL_TOKEN_SECRET,
   /** Live job status: subscriptions are fed by events from NATS. */
-  NATS_URL: z.url({ protocol: /^nats$/ }),
+  NATS_URL: z.url({ protocol: /^(nats|tls)$/ }),
   EVENTS_NAMESPACE: commonEnv.EVENTS_NAMESPACE,
-  /** Optional: /readyz then checks the database too. */
+  /** Optional: /readyz then checks the database too, and the rate limits are counted there (shared by every gateway). */
   DATABASE_URL: commonEnv.DATABASE_URL.optional(),
   TRUST_PROXY: z.stringbool().default(false),
   ACCOUNTS_URL: subgraphUrl(defaultPort('accounts')),
@@ -28,6 +32,9 @@ const Config = z.object({
   JOBS_URL: subgraphUrl(defaultPort('jobs')),
   BILLING_URL: subgraphUrl(defaultPort('billing')),
   ...limitsEnv,
+  ...rateLimitsEnv,
+  ...subscriptionLimitsEnv,
+  ...trustedDocumentsEnv,
 });
 
 /** A subgraph URL given as just its origin (http://accounts:4001) means its /graphql endpoint. */
@@ -39,7 +46,9 @@ function graphqlEndpoint(url: string): string {
 
 await runMain(async () => {
   const config = parseConfig(Config);
+  const trustedDocuments = trustedDocumentsFromEnv(config);
   const log = createLogger('gateway', config.LOG_LEVEL);
+  const tracing = await startTracing('gateway');
   const bus = await connectNatsBus(config.NATS_URL, config.EVENTS_NAMESPACE, log);
   const gateway = await startGateway({
     port: config.PORT,
@@ -57,9 +66,12 @@ await runMain(async () => {
     databaseUrl: config.DATABASE_URL,
     trustProxy: config.TRUST_PROXY,
     log,
-    subscriptions: { bus },
+    accessEvents: bus,
+    subscriptions: { bus, limits: subscriptionLimitsFromEnv(config) },
     limits: limitsFromEnv(config),
+    rateLimits: rateLimitsFromEnv(config),
+    trustedDocuments,
   });
   console.error(`gateway ready at ${gateway.url}`);
-  onShutdown(() => bus.close(), () => gateway.close());
+  onShutdown(async () => tracing?.shutdown(), () => bus.close(), () => gateway.close());
 });

@@ -1,39 +1,25 @@
 import pg from 'pg';
 import { systemCaller, type ServiceClient } from '@listbackup/lib/internal-client';
-
-export interface ReadinessReport {
-  ready: boolean;
-  checks: Record<string, 'ok' | string>;
-}
-
-const CHECK_TIMEOUT_MS = 3_000;
+import type { EventBus } from '@listbackup/lib/events/bus';
+import { eventsCheck, READINESS_TIMEOUT_MS, type ReadinessCheck } from '@listbackup/lib/readiness';
 
 /**
- * Ready means every subgraph answers its own /readyz (which checks its database) with 200, and
- * the gateway's database, when it was given one, accepts a query.
+ * What the gateway's /readyz checks: every subgraph answers its own /readyz with 200, the gateway's
+ * database (when it was given one) accepts a query, and its event bus (live subscriptions, access
+ * changes; when it has one) is connected.
  */
-export async function checkReadiness(subgraphs: Record<string, ServiceClient>, databaseUrl?: string): Promise<ReadinessReport> {
-  const checks: [string, Promise<void>][] = Object.entries(subgraphs).map(([name, subgraph]) => [name, subgraphReady(subgraph)]);
-  if (databaseUrl) checks.push(['database', databaseReady(databaseUrl)]);
-  const results = await Promise.allSettled(checks.map(([, check]) => check));
-  const report: ReadinessReport = { ready: true, checks: {} };
-  results.forEach((result, index) => {
-    const name = checks[index][0];
-    if (result.status === 'fulfilled') {
-      report.checks[name] = 'ok';
-    } else {
-      report.ready = false;
-      report.checks[name] = (result.reason as Error).message;
-    }
-  });
-  return report;
+export function gatewayReadiness(subgraphs: Record<string, ServiceClient>, databaseUrl?: string, bus?: EventBus): Record<string, ReadinessCheck> {
+  const checks: Record<string, ReadinessCheck> = Object.fromEntries(Object.entries(subgraphs).map(([name, subgraph]) => [name, () => subgraphReady(subgraph)]));
+  if (databaseUrl) checks.database = () => databaseReady(databaseUrl);
+  if (bus) checks.events = eventsCheck(bus);
+  return checks;
 }
 
 async function subgraphReady(subgraph: ServiceClient): Promise<void> {
   let status: number;
   try {
     // Not retried: readiness reports what it sees now.
-    const response = await subgraph.request({ method: 'GET', path: '/readyz', caller: systemCaller('readiness'), timeoutMs: CHECK_TIMEOUT_MS, idempotent: false });
+    const response = await subgraph.request({ method: 'GET', path: '/readyz', caller: systemCaller('readiness'), timeoutMs: READINESS_TIMEOUT_MS, idempotent: false });
     status = response.status;
     await response.body.dump();
   } catch (error) {
@@ -44,7 +30,7 @@ async function subgraphReady(subgraph: ServiceClient): Promise<void> {
 }
 
 async function databaseReady(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CHECK_TIMEOUT_MS, query_timeout: CHECK_TIMEOUT_MS });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: READINESS_TIMEOUT_MS, query_timeout: READINESS_TIMEOUT_MS });
   try {
     await client.connect();
     await client.query('select 1');

@@ -34,7 +34,8 @@ beforeEach(() => {
   accounts.keys = [key];
   accounts.failWith = undefined;
   accounts.apiKeys.clear();
-  accounts.calls = { jwks: 0, verify: 0, rejected: 0 };
+  accounts.endedSessions.clear();
+  accounts.calls = { jwks: 0, verify: 0, facts: 0, rejected: 0 };
 });
 
 describe('access tokens', () => {
@@ -112,12 +113,14 @@ describe('access tokens', () => {
     expect(error).toBeInstanceOf(AuthenticationUnavailableError);
   });
 
-  it('keeps verifying with the keys it has while accounts is down', async () => {
+  it('keeps verifying with the keys (and the facts) it has while accounts is down', async () => {
     const auth = authenticator({ jwksMaxAgeMs: 1_000 });
-    await auth.authenticate(`Bearer ${await issueAccessToken({ key })}`, 'r');
+    await auth.authenticate(`Bearer ${await issueAccessToken({ key, userId: 'still' })}`, 'r');
     accounts.failWith = 503;
     clock += 5_000;
     expect(await auth.authenticate(`Bearer ${await issueAccessToken({ key, userId: 'still' })}`, 'r')).toMatchObject({ userId: 'still' });
+    // A caller it has no facts for cannot be checked: unavailable, not anonymous and not let through.
+    expect(await rejection(auth.authenticate(`Bearer ${await issueAccessToken({ key, userId: 'new' })}`, 'r'))).toBeInstanceOf(AuthenticationUnavailableError);
   });
 
   it('serves only the public members of the keys', async () => {
@@ -143,19 +146,39 @@ describe('API keys', () => {
     expect(error.message).toMatch(/API key is invalid or has been revoked/);
   });
 
-  it('reuses a verdict for 30 s, so a revoked key stops working within that time', async () => {
+  it('reuses a verdict and its facts; a revoked key stops at once on its event, else at the facts TTL (15 s)', async () => {
     const s = apiSecret();
     accounts.apiKeys.set(s, { apiKeyId: 'k2', accountId: 'acc-1', scopes: [] });
     const auth = authenticator();
     await Promise.all([1, 2, 3].map(() => auth.authenticate(`Bearer ${s}`, 'r')));
-    expect(accounts.calls.verify).toBe(1);
+    expect(accounts.calls).toMatchObject({ verify: 1, facts: 1 });
 
     accounts.apiKeys.get(s)!.revoked = true;
-    clock += 29_999;
+    clock += 14_999;
     await auth.authenticate(`Bearer ${s}`, 'r');
     clock += 1;
-    expect(await rejection(auth.authenticate(`Bearer ${s}`, 'r'))).toBeInstanceOf(AuthenticationError);
-    expect(accounts.calls.verify).toBe(2);
+    expect((await rejection(auth.authenticate(`Bearer ${s}`, 'r'))).message).toBe('API key is invalid or has been revoked');
+    expect(accounts.calls).toMatchObject({ verify: 1, facts: 2 });
+
+    const other = apiSecret();
+    accounts.apiKeys.set(other, { apiKeyId: 'k4', accountId: 'acc-1', scopes: [] });
+    await auth.authenticate(`Bearer ${other}`, 'r');
+    accounts.apiKeys.get(other)!.revoked = true;
+    auth.accessChanged({ apiKeyIds: ['k4'] });
+    expect(await rejection(auth.authenticate(`Bearer ${other}`, 'r'))).toBeInstanceOf(AuthenticationError);
+  });
+
+  it('a signed-out session is refused at once on its event, and only that session', async () => {
+    const auth = authenticator();
+    const [ended, kept] = [await issueAccessToken({ key, userId: 'u', sessionId: 's-ended' }), await issueAccessToken({ key, userId: 'u', sessionId: 's-kept' })];
+    for (const token of [ended, kept]) await auth.authenticate(`Bearer ${token}`, 'r');
+    accounts.endedSessions.add('s-ended');
+    // Without an event the cached facts still hold (until the TTL)...
+    expect(await auth.authenticate(`Bearer ${ended}`, 'r')).toMatchObject({ sessionId: 's-ended' });
+    auth.accessChanged({ sessionIds: ['s-ended'] });
+    expect((await rejection(auth.authenticate(`Bearer ${ended}`, 'r'))).message).toBe('This session has ended. Sign in again.');
+    expect(await auth.authenticate(`Bearer ${kept}`, 'r')).toMatchObject({ sessionId: 's-kept' });
+    expect(accounts.calls.facts).toBe(3);
   });
 
   it('does not cache a failure of accounts itself', async () => {

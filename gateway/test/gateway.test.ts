@@ -135,8 +135,13 @@ describe('errors', () => {
 
   it('reports a bad query with its own code', async () => {
     const { status, body } = await post({ query: '{ whoami { nope } }' });
-    expect(status).toBe(400);
+    // GraphQL over HTTP: 200 for a client that accepts only application/json, 400 for graphql-response+json.
+    expect(status).toBe(200);
     expect(body.errors![0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const strict = await post({ query: '{ whoami { nope } }' }, { accept: 'application/graphql-response+json' });
+    expect(strict.status).toBe(400);
+    expect(strict.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    expect(strict.body.errors![0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(sent).toHaveLength(0);
   });
 

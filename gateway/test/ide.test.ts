@@ -129,6 +129,47 @@ describe.skipIf(!haveChromium)('the IDEs in a browser', () => {
     await page.context().close();
     expect(foreignRequests).toEqual([]);
   });
+  it('GraphiQL tells a user who has not signed in to paste a token before a subscription runs', async () => {
+    const query = 'subscription Watch($id: ID!) { jobUpdated(id: $id) { status } }';
+    const page = await open(`/graphiql?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ id: randomUUID() }))}`);
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(socket.url()));
+    await page.locator('.graphiql-execute-button').click();
+    const response = page.locator('.graphiql-response');
+    await expect.poll(() => textOf(response), { timeout: 20_000 }).toContain('Sign in first');
+    expect(await textOf(response)).toContain('UNAUTHENTICATED');
+    expect(sockets).toEqual([]);
+
+    // A token the server refuses: its reason is shown, not a bare event.
+    await page.locator('#lb-token').fill('not-a-token');
+    await page.locator('.graphiql-execute-button').click();
+    await expect.poll(() => textOf(response), { timeout: 20_000 }).toMatch(/closed the subscription socket \(4403\)\s*: Forbidden: \S/);
+    await page.context().close();
+  });
+
+  it('GraphQL Playground shows the sign-in hint, and the server\'s reason for a refused token, instead of "Could not connect"', async () => {
+    const page = await open('/playground');
+    await page.waitForSelector('.CodeMirror', { timeout: 30_000 });
+    await setEditor(page, 0, 'subscription Watch($id: ID!) {\n  jobUpdated(id: $id) { status }\n}\n');
+    await page.locator('span', { hasText: 'Query Variables' }).first().click();
+    await setEditor(page, 1, JSON.stringify({ id: randomUUID() }));
+    await page.locator('[title="Execute Query (Ctrl-Enter)"]').click();
+    const notice = page.locator('#lb-socket-notice');
+    await expect.poll(() => notice.isVisible().then((visible) => (visible ? notice.textContent() : '')), { timeout: 20_000 }).toContain('Sign in first');
+    await page.context().close();
+
+    const withBadToken = await open('/playground');
+    await withBadToken.waitForSelector('.CodeMirror', { timeout: 30_000 });
+    await setEditor(withBadToken, 0, 'subscription Watch($id: ID!) {\n  jobUpdated(id: $id) { status }\n}\n');
+    await withBadToken.locator('span', { hasText: 'Query Variables' }).first().click();
+    await setEditor(withBadToken, 1, JSON.stringify({ id: randomUUID() }));
+    await withBadToken.locator('span', { hasText: 'HTTP Headers' }).first().click();
+    await setEditor(withBadToken, 1, JSON.stringify({ Authorization: 'Bearer not-a-token' }));
+    await withBadToken.locator('[title="Execute Query (Ctrl-Enter)"]').click();
+    const refused = withBadToken.locator('#lb-socket-notice');
+    await expect.poll(() => refused.isVisible().then((visible) => (visible ? refused.textContent() : '')), { timeout: 20_000 }).toMatch(/refused the subscription socket: \S/);
+    await withBadToken.context().close();
+  });
 });
 
 /** What a locator shows, with Monaco's non-breaking spaces as plain ones. */

@@ -21,8 +21,8 @@ describe('through the gateway', () => {
     const created = await stack.graphql(CREATE_ACCOUNT, { name }, user.accessToken);
     expect(created.errors).toBeUndefined();
     expect(created.data.createAccount).toMatchObject({ name, myRole: 'OWNER' });
-    const listed = await stack.graphql('{ accounts { id name } }', {}, user.accessToken);
-    expect(listed.data.accounts).toContainEqual({ id: created.data.createAccount.id, name });
+    const listed = await stack.graphql('{ accounts { edges { node { id name } } } }', {}, user.accessToken);
+    expect(listed.data.accounts.edges).toContainEqual({ node: { id: created.data.createAccount.id, name } });
   });
 
   it('after logOut the same access token is refused by me and by createAccount', async () => {

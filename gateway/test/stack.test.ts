@@ -35,8 +35,8 @@ async function sql(text: string, values: unknown[] = []): Promise<pg.QueryResult
 async function waitForFreePlans(token: string, accountIds: string[]): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const result = await stack.graphql('{ accounts { id subscription { plan { code } } } }', {}, token);
-    const ready = new Set((result.data?.accounts ?? []).filter((a: any) => a.subscription?.plan.code === 'free').map((a: any) => a.id));
+    const result = await stack.graphql('{ accounts(first: 100) { edges { node { id subscription { plan { code } } } } } }', {}, token);
+    const ready = new Set((result.data?.accounts.edges ?? []).map((edge: any) => edge.node).filter((a: any) => a.subscription?.plan.code === 'free').map((a: any) => a.id));
     if (accountIds.every((id) => ready.has(id))) return;
     if (Date.now() > deadline) throw new Error(`accounts never got the Free plan: ${JSON.stringify(result)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -199,7 +199,7 @@ describe('one query across the five subgraphs', () => {
     stack.counters.reset();
 
     const result = await stack.graphql(
-      `{ me { memberships { account { id name myRole connections { edges { node { id } } } sources { edges { node { id } } } jobs { edges { node { id } } } subscription { plan { code } } } } } }`,
+      `{ me { memberships { edges { node { account { id name myRole connections { edges { node { id } } } sources { edges { node { id } } } jobs { edges { node { id } } } subscription { plan { code } } } } } } } }`,
       {},
       owner.accessToken,
     );
@@ -207,19 +207,23 @@ describe('one query across the five subgraphs', () => {
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({
       me: {
-        memberships: [
-          {
-            account: {
-              id: owner.accountId,
-              name: 'Owner',
-              myRole: 'OWNER',
-              connections: { edges: [{ node: { id: seeded.connectionId } }] },
-              sources: { edges: [{ node: { id: seeded.sourceId } }] },
-              jobs: { edges: [{ node: { id: seeded.jobId } }] },
-              subscription: { plan: { code: 'free' } },
+        memberships: {
+          edges: [
+            {
+              node: {
+                account: {
+                  id: owner.accountId,
+                  name: 'Owner',
+                  myRole: 'OWNER',
+                  connections: { edges: [{ node: { id: seeded.connectionId } }] },
+                  sources: { edges: [{ node: { id: seeded.sourceId } }] },
+                  jobs: { edges: [{ node: { id: seeded.jobId } }] },
+                  subscription: { plan: { code: 'free' } },
+                },
+              },
             },
-          },
-        ],
+          ],
+        },
       },
     });
     // accounts answers `me`, then one `_entities` fetch to each of the four other subgraphs, in parallel.
@@ -246,10 +250,11 @@ describe('a list of 50 accounts', () => {
     await waitForFreePlans(user.accessToken, [user.accountId, ...children]);
     stack.counters.reset();
 
-    const result = await stack.graphql(`{ accounts { id connections { edges { node { id } } } subscription { plan { code } } } }`, {}, user.accessToken);
+    const result = await stack.graphql(`{ accounts(first: 100) { edges { node { id connections(first: 5) { edges { node { id } } } subscription { plan { code } } } } } }`, {}, user.accessToken);
 
     expect(result.errors).toBeUndefined();
-    const accounts = result.data.accounts as { id: string; connections: { edges: { node: { id: string } }[] }; subscription: { plan: { code: string } } }[];
+    type Listed = { id: string; connections: { edges: { node: { id: string } }[] }; subscription: { plan: { code: string } } };
+    const accounts = (result.data.accounts.edges as { node: Listed }[]).map((edge) => edge.node);
     expect(accounts.map((account) => account.id).sort()).toEqual([user.accountId, ...children].sort());
     for (const account of accounts) {
       expect(account.subscription.plan.code).toBe('free');
@@ -269,9 +274,9 @@ describe('a list of 50 accounts', () => {
     expect(stack.counters.sql.billing).toHaveLength(2);
     // accounts: visible accounts, their rows, and one role look-up per asking subgraph — none per account.
     expect(stack.counters.sql.accounts.length).toBeLessThan(10);
-    // Each subgraph asks accounts for the caller's roles on all 51 accounts at once.
-    expect(stack.counters.accessCalls.platforms).toBe(1);
-    expect(stack.counters.accessCalls.billing).toBe(1);
+    // The caller's roles on all 51 accounts travel in the gateway's token: no subgraph asks accounts.
+    expect(stack.counters.accessCalls.platforms).toBe(0);
+    expect(stack.counters.accessCalls.billing).toBe(0);
   });
 });
 
@@ -304,10 +309,11 @@ describe('health', () => {
   });
 
   // Last: it stops a subgraph.
-  it('is ready while every subgraph is, and answers 503 naming the one that is down', async () => {
+  it('is ready while every subgraph and its event bus are, and answers 503 naming the subgraph that is down', async () => {
     const ready = await fetch(`${origin()}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: Object.fromEntries(names.map((name) => [name, 'ok'])) });
+    // The gateway's own event bus (live subscriptions, access changes) too.
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { ...Object.fromEntries(names.map((name) => [name, 'ok'])), events: 'ok' } });
 
     await stack.stopSubgraph('jobs');
     const down = await fetch(`${origin()}/readyz`);

@@ -48,6 +48,10 @@ class CountingBus implements EventBus {
       },
     };
   }
+  ready() {
+    return this.inner.ready();
+  }
+
   close() {
     return Promise.resolve();
   }
@@ -545,7 +549,7 @@ describe('sharing and releasing bus subscriptions', () => {
     expect(bus.open).toBe(1);
     first.stop();
     await waitFor(() => bus.open === 0, 'the bus subscription to be released');
-    expect(gateway.subscriptions.stats()).toEqual({ groups: 0, subscribers: 0, busSubscriptions: 0 });
+    expect(gateway.subscriptions.stats()).toMatchObject({ groups: 0, subscribers: 0, busSubscriptions: 0 });
 
     // Disconnecting releases it too.
     const second = subscribe(client, WATCH_JOB, { id: job.jobId });

@@ -2,9 +2,9 @@ import DataLoader from 'dataloader';
 import type { Principal } from './principal.ts';
 import { AppError, ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.ts';
 import { internalClient, type Caller, type ServiceClient } from './internal-client.ts';
+import { isAccountStatus, mergeAccessChanges, type AccessChange, type AccountStatus, type CarriedAccess, type Role, type VisibleFact } from './access-facts.ts';
 
-export const ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, isRole, ACCOUNT_STATUSES, isAccountStatus, type Role, type AccountStatus } from './access-facts.ts';
 
 export const ACTIONS = [
   'account:read',
@@ -52,25 +52,8 @@ export const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
 
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2, owner: 3 };
 
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
-}
-
 export function isAction(value: string): value is Action {
   return (ACTIONS as readonly string[]).includes(value);
-}
-
-/**
- * An account's standing, inherited down the tree (the worst of the account and its ancestors):
- * `suspended` (by billing for non-payment, or by an operator) reads but refuses what costs
- * resources or changes the account; `deleted` waits out its recovery window and only reads or
- * is restored.
- */
-export const ACCOUNT_STATUSES = ['active', 'suspended', 'deleted'] as const;
-export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
-
-export function isAccountStatus(value: unknown): value is AccountStatus {
-  return typeof value === 'string' && (ACCOUNT_STATUSES as readonly string[]).includes(value);
 }
 
 /** What a suspended account may still do besides reading: pay, leave, and keep people and keys safe. */
@@ -124,20 +107,33 @@ export interface VisibleAccount {
   path: string[];
 }
 
-/** Per-request access checks, batched: many `authorize` calls in one request make one lookup. */
+/**
+ * Per-request access checks, batched: many `authorize` calls in one request make one lookup. With
+ * facts carried by the gateway (access-facts.ts) they are answered from those, without a lookup.
+ */
 export class AccessChecker {
   readonly principal: Principal;
   readonly #facts: DataLoader<string, AccessFact | null>;
   readonly #resolver: AccessResolver;
+  readonly #live: boolean;
+  #carried?: Map<string, VisibleFact>;
   #visible?: Promise<VisibleAccount[]>;
+  #changes?: AccessChange;
 
-  constructor(principal: Principal, resolver: AccessResolver) {
+  constructor(principal: Principal, resolver: AccessResolver, carried?: CarriedAccess) {
     this.principal = principal;
     this.#resolver = resolver;
+    this.#live = principal.kind !== 'anonymous' && carried?.live === true;
+    if (this.#live && carried?.accounts) this.#carried = new Map(carried.accounts.map((fact) => [fact.accountId.toLowerCase(), fact]));
     this.#facts = new DataLoader(async (ids) => {
       if (resolver.factsOn) return resolver.factsOn(principal, ids);
       return (await resolver.rolesOn(principal, ids)).map((role) => (role ? { role, status: 'active' as const } : null));
     });
+  }
+
+  /** The gateway checked that the caller's session or API key is alive for this request. */
+  get vouchedLive(): boolean {
+    return this.#live;
   }
 
   async roleOn(accountId: string): Promise<Role | null> {
@@ -147,18 +143,37 @@ export class AccessChecker {
   /** The caller's role on the account and the account's status; null without a role. */
   factOn(accountId: string): Promise<AccessFact | null> {
     if (this.principal.kind === 'anonymous') return Promise.resolve(null);
+    if (this.#carried) {
+      const fact = this.#carried.get(String(accountId).toLowerCase());
+      return Promise.resolve(fact ? { role: fact.role, status: fact.status } : null);
+    }
     return this.#facts.load(accountId);
   }
 
   visibleAccounts(): Promise<VisibleAccount[]> {
     if (this.principal.kind === 'anonymous') return Promise.resolve([]);
+    if (this.#carried) return Promise.resolve([...this.#carried.values()].map(({ accountId, role, path }) => ({ accountId, role, path })));
     return (this.#visible ??= this.#resolver.visibleAccounts(this.principal));
   }
 
-  /** Forget cached answers after this request changed memberships or the account tree. */
+  /** Forget cached (and carried) answers after this request changed memberships or the account tree. */
   clear(): void {
     this.#facts.clearAll();
     this.#visible = undefined;
+    this.#carried = undefined;
+    const principal = this.principal;
+    if (principal.kind === 'user') this.noteChange({ userIds: [principal.userId] });
+    if (principal.kind === 'apiKey') this.noteChange({ apiKeyIds: [principal.apiKeyId] });
+  }
+
+  /** Records whose access this request changed, so the gateway that sent it drops their cached facts at once. */
+  noteChange(change: AccessChange): void {
+    this.#changes = mergeAccessChanges(this.#changes, change);
+  }
+
+  /** Whose access this request changed, if anyone's. */
+  get changes(): AccessChange | undefined {
+    return this.#changes;
   }
 }
 
@@ -202,13 +217,20 @@ export async function can(ctx: AuthContext, action: Action, accountId: string): 
  */
 export async function subtreeAccounts(ctx: AuthContext, action: Action, accountId: string): Promise<string[]> {
   await authorize(ctx, action, accountId);
-  const principal = ctx.access.principal;
-  const visible = await ctx.access.visibleAccounts();
-  const below = visible
+  const below = (await accountsAllowing(ctx, action))
     .filter((account) => account.accountId !== accountId && account.path.includes(accountId))
-    .filter((account) => ROLE_ACTIONS[account.role].has(action) && (principal.kind !== 'apiKey' || principal.scopes.includes(action)))
     .map((account) => account.accountId);
   return [accountId, ...below];
+}
+
+/**
+ * The caller's visible accounts where its role (and, for an API key, its scopes) allows `action`,
+ * statuses aside: a list filter for reads, which every status allows.
+ */
+export async function accountsAllowing(ctx: AuthContext, action: Action): Promise<VisibleAccount[]> {
+  const principal = ctx.access.principal;
+  if (principal.kind === 'apiKey' && !principal.scopes.includes(action)) return [];
+  return (await ctx.access.visibleAccounts()).filter((account) => ROLE_ACTIONS[account.role].has(action));
 }
 
 export const ACCESS_PATH = '/internal/access';

@@ -57,7 +57,7 @@ export const outboundEnv = { OUTBOUND_ALLOW: cidrList, OUTBOUND_DENY: cidrList }
 export const commonEnv = {
   ...outboundEnv,
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  NATS_URL: z.url({ protocol: /^nats$/ }).optional(),
+  NATS_URL: z.url({ protocol: /^(nats|tls)$/ }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The internal token keyring: comma-separated secrets, the first signs, all verify (rotation: `new,old`). */
   INTERNAL_TOKEN_SECRET: internalTokenSecret(),

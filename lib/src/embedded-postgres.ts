@@ -14,6 +14,8 @@
  *    parent (it is shut down cleanly) and a pid reused by an unrelated process.
  *  - Port in use: checked before starting, reported clearly.
  *  - `stop()` hanging forever when PostgreSQL had already exited.
+ *  - The parent killed with SIGKILL (no exit handler runs): a small detached watchdog process
+ *    shuts PostgreSQL down cleanly once the process that started it is gone.
  *
  * The server listens on 127.0.0.1 only (no Unix socket), with scram-sha-256 auth, a random
  * password generated at initdb time (kept in `<dataDir>/listbackup-password`, mode 0600),
@@ -24,7 +26,7 @@
  * failing test run's exit code. They are removed right after the import: whoever starts PostgreSQL
  * here stops it (`stop()`), in the order it chooses.
  */
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
@@ -134,6 +136,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     throw error;
   }
 
+  await startWatchdog(dataDir, log);
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -395,6 +398,28 @@ async function clearStalePidFile(dataDir: string, log: (line: string) => void): 
       throw new Error(`PostgreSQL (pid ${pid}) left running on ${dataDir} by a previous run did not stop.`);
     }
   }
+}
+
+/**
+ * A process of its own (it must outlive a SIGKILLed parent) that polls the parent and the
+ * postmaster; when the parent is gone it asks PostgreSQL for a fast shutdown (SIGINT), and when
+ * PostgreSQL is gone it exits. Node has no parent-death signal, hence the polling.
+ */
+async function startWatchdog(dataDir: string, log: (line: string) => void): Promise<void> {
+  const content = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const postmaster = Number.parseInt(content.split('\n')[0] ?? '', 10);
+  if (!Number.isInteger(postmaster) || postmaster <= 0) {
+    log('No postmaster.pid after start: PostgreSQL will not be stopped if this process is killed');
+    return;
+  }
+  const script = `
+    const [parent, postmaster] = process.argv.slice(1).map(Number);
+    const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+    setInterval(() => {
+      if (!alive(postmaster)) process.exit(0);
+      if (process.ppid !== parent || !alive(parent)) { try { process.kill(postmaster, 'SIGINT'); } catch {} process.exit(0); }
+    }, 500);`;
+  spawn(process.execPath, ['-e', script, String(process.pid), String(postmaster)], { detached: true, stdio: 'ignore' }).unref();
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HTTPGraphQLResponse } from '@apollo/server';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -60,4 +61,29 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function graphqlErrorBody(code: string, message: string): unknown {
   return { errors: [{ message, extensions: { code } }] };
+}
+
+
+/** Request errors of a well-formed request: the document or its variables, not the HTTP request. */
+const REQUEST_ERRORS = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE']);
+
+/**
+ * The status the GraphQL-over-HTTP spec asks for. Apollo answers 400 to a document that does not
+ * parse or validate, or whose variables do not coerce, whatever the client accepts; that is right
+ * for `application/graphql-response+json`, but a client that accepts only `application/json` reads
+ * every answer to a well-formed request as 200 and looks at `errors`. The gateway's calls to
+ * subgraphs are such clients: a subgraph's refusal of an argument reaches the caller with its code.
+ */
+export function graphqlStatus(response: HTTPGraphQLResponse): number {
+  const status = response.status ?? 200;
+  if (status !== 400 || response.body.kind !== 'complete') return status;
+  if (!/^application\/json\b/i.test(response.headers.get('content-type') ?? '')) return status;
+  let errors: unknown;
+  try {
+    errors = (JSON.parse(response.body.string) as { errors?: unknown }).errors;
+  } catch {
+    return status;
+  }
+  const requestErrors = Array.isArray(errors) && errors.length > 0 && errors.every((error) => REQUEST_ERRORS.has(String(error?.extensions?.code)));
+  return requestErrors ? 200 : status;
 }

@@ -2,8 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { ANONYMOUS, type Principal } from './principal.ts';
+import type { CarriedAccess } from './access-facts.ts';
 import { INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN_LIFETIME_SECONDS, internalKeyring, type InternalKeyring } from './internal-token.ts';
 import { metrics } from './metrics.ts';
+import { clientTlsOptions, processTls, type TlsSettings } from './tls.ts';
+import { injectTraceHeaders, SpanKind, tracingEnabled, withSpan } from './tracing.ts';
 
 /** The header that carries the caller's IP from the gateway to the services (throttling, audit). */
 export const CLIENT_IP_HEADER = 'x-listbackup-client-ip';
@@ -19,6 +22,8 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 export interface Caller {
   principal: Principal;
   requestId: string;
+  /** The gateway's checked facts about the caller (access-facts.ts), signed into every token of the request. */
+  facts?: CarriedAccess;
   clientIp?: string;
   userAgent?: string;
 }
@@ -104,6 +109,8 @@ export interface InternalClientOptions {
   retries?: number;
   /** First retry delay; doubles per attempt, with jitter. Default 25 ms. */
   retryDelayMs?: number;
+  /** TLS to the services: with a CA, calls go over https only, trusting that CA, and show `cert`/`key` when given. */
+  tls?: TlsSettings;
 }
 
 const RETRIED_STATUSES = new Set([502, 503, 504]);
@@ -133,6 +140,7 @@ export class InternalClient {
   readonly #tokens = new WeakMap<Caller, Map<string, CachedToken>>();
   readonly #pending = new Map<string, number>();
   readonly #connections: number;
+  readonly #tls: boolean;
 
   constructor(options: InternalClientOptions) {
     this.#keyring = internalKeyring(options.internalTokenSecret);
@@ -142,7 +150,13 @@ export class InternalClient {
     this.#retries = options.retries ?? 2;
     this.#retryDelayMs = options.retryDelayMs ?? 25;
     // Below the services' keep-alive timeout (65 s), so the pool never sends on a socket the server is closing.
-    this.#agent = new Agent({ connections: this.#connections, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 5_000 } });
+    this.#tls = Boolean(options.tls?.ca);
+    this.#agent = new Agent({
+      connections: this.#connections,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+      connect: { timeout: 5_000, ...(options.tls ? clientTlsOptions(options.tls) : {}) },
+    });
   }
 
   /** Adds a middleware around every attempt; the first added is the outermost. */
@@ -153,7 +167,9 @@ export class InternalClient {
 
   /** A client bound to one service: `name` is the token's audience, `url` any URL of the service (its origin is used). */
   service(name: string, url: string): ServiceClient {
-    return new ServiceClient(this, name, new URL(url).origin);
+    const parsed = new URL(url);
+    if (this.#tls && parsed.protocol !== 'https:') throw new Error(`${name} is at ${parsed.origin}, but with TLS_CA_FILE set calls between services go over https only`);
+    return new ServiceClient(this, name, parsed.origin);
   }
 
   /** The internal token for `caller` at `service`, signed once and reused while it has time left. */
@@ -163,7 +179,7 @@ export class InternalClient {
     const now = Date.now();
     const cached = byService.get(service);
     if (cached && cached.reuseUntil > now) return cached.token;
-    const token = this.#keyring.sign(service, { principal: caller.principal, requestId: caller.requestId }, now);
+    const token = this.#keyring.sign(service, { principal: caller.principal, requestId: caller.requestId, facts: caller.facts }, now);
     byService.set(service, { token, reuseUntil: now + INTERNAL_TOKEN_LIFETIME_SECONDS * 1000 - TOKEN_REUSE_MARGIN_MS });
     return token;
   }
@@ -282,7 +298,7 @@ export class ServiceClient {
   }
 
   /** A GraphQL operation on the service's /graphql as `caller`; the response body as it came (data and errors). */
-  async graphql<T = Record<string, any>>(caller: Caller, query: string, variables?: Record<string, unknown>, options: Pick<InternalRequest, 'timeoutMs' | 'signal'> = {}): Promise<GraphQLBody<T>> {
+  async graphql<T = Record<string, any>>(caller: Caller, query: string, variables?: Record<string, unknown>, options: Pick<InternalRequest, 'timeoutMs' | 'signal' | 'idempotent'> = {}): Promise<GraphQLBody<T>> {
     const path = '/graphql';
     const response = await this.request({ method: 'POST', path, caller, json: { query, variables }, ...options });
     const body = await readJsonBody(response);
@@ -335,14 +351,30 @@ export const metricsMiddleware: InternalMiddleware = async (call, next) => {
   }
 };
 
+/**
+ * Each attempt in a client span of the caller's trace, its `traceparent` sent along so the service
+ * continues it (lib/src/tracing.ts); nothing while tracing is off.
+ */
+export const traceMiddleware: InternalMiddleware = (call, next) => {
+  if (!tracingEnabled()) return next(call);
+  const attributes = { 'listbackup.service': call.service, 'http.request.method': call.method, 'url.path': call.url.pathname, 'server.address': call.url.hostname, 'http.request.resend_count': call.attempt - 1 };
+  return withSpan(`internal ${call.service} ${call.method} ${call.url.pathname}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    injectTraceHeaders(call.headers);
+    const response = await next(call);
+    span?.setAttribute('http.response.status_code', response.status);
+    return response;
+  });
+};
+
 const shared = new Map<string, InternalClient>();
 
 /**
  * The process's internal client for a keyring: every caller in a process shares its pool (and the
- * middleware added to it, metrics first), however many services the process runs.
+ * middleware added to it, metrics first, then traces), however many services the process runs. TLS comes from
+ * the process's environment (lib/src/tls.ts).
  */
 export function internalClient(internalTokenSecret: string): InternalClient {
   let client = shared.get(internalTokenSecret);
-  if (!client) shared.set(internalTokenSecret, (client = new InternalClient({ internalTokenSecret }).use(metricsMiddleware)));
+  if (!client) shared.set(internalTokenSecret, (client = new InternalClient({ internalTokenSecret, tls: processTls() }).use(metricsMiddleware).use(traceMiddleware)));
   return client;
 }

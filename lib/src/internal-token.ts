@@ -1,5 +1,6 @@
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Principal } from './principal.ts';
+import { compactCarriedAccess, parseCarriedAccess, type CarriedAccess } from './access-facts.ts';
 
 /**
  * The gateway's proof on every subgraph request: a JWT (HS256) for one subgraph (audience), valid
@@ -18,6 +19,8 @@ const MIN_SECRET_LENGTH = 32;
 export interface InternalClaims {
   principal: Principal;
   requestId: string;
+  /** What the gateway checked about the caller for this request (liveness, roles): see access.ts. */
+  facts?: CarriedAccess;
 }
 
 export const INTERNAL_TOKEN_HEADER = 'x-listbackup-internal';
@@ -73,7 +76,7 @@ export class InternalKeyring {
 
   sign(audience: string, claims: InternalClaims, nowMs = Date.now()): string {
     const iat = Math.floor(nowMs / 1000);
-    const payload = { iss: ISSUER, aud: audience, iat, exp: iat + INTERNAL_TOKEN_LIFETIME_SECONDS, principal: claims.principal, rid: claims.requestId };
+    const payload = { iss: ISSUER, aud: audience, iat, exp: iat + INTERNAL_TOKEN_LIFETIME_SECONDS, principal: claims.principal, rid: claims.requestId, acc: claims.facts && compactCarriedAccess(claims.facts) };
     const signingInput = `${this.#signing.header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
     return `${signingInput}.${createHmac('sha256', this.#signing.key).update(signingInput).digest('base64url')}`;
   }
@@ -107,7 +110,13 @@ export class InternalKeyring {
     if (!principal || typeof principal !== 'object' || !PRINCIPAL_KINDS.has(principal.kind)) {
       throw new InternalTokenError('gateway token carries no principal');
     }
-    return { principal, requestId: typeof payload.rid === 'string' ? payload.rid : 'unknown' };
+    const claims: InternalClaims = { principal, requestId: typeof payload.rid === 'string' ? payload.rid : 'unknown' };
+    if (payload.acc !== undefined && principal.kind !== 'anonymous') {
+      const facts = parseCarriedAccess(payload.acc);
+      if (!facts) throw new InternalTokenError('invalid gateway token: malformed access facts');
+      claims.facts = facts;
+    }
+    return claims;
   }
 }
 

@@ -1,7 +1,9 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import client from 'prom-client';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { callerVerified, createServer, processTls, serverScheme, type TlsSettings } from './tls.ts';
+import { runReadiness, sendReadiness, type ReadinessCheck } from './readiness.ts';
 
 /**
  * The process's Prometheus metrics, in one registry: every service a process runs (all of them
@@ -78,16 +80,17 @@ export const metrics = {
   dbPool: new SampledGauge('db_pool_connections', 'PostgreSQL pool connections, by pool (schema) and state (total, idle, waiting: callers waiting for one).', ['pool', 'state']),
   queueDepth: new SampledGauge('queue_jobs', 'pg-boss messages waiting, by queue and state (ready: may start now, deferred: waits for its start time, active: held by a worker).', ['queue', 'state']),
   queueOldest: new SampledGauge('queue_oldest_ready_age_seconds', 'Age of the oldest pg-boss message that may start now and has not, by queue.', ['queue']),
-  jobAttempts: counter('job_attempts_total', 'Job attempts settled by a worker, by kind, outcome (succeeded, failed, retrying, cancelled, requeued) and failure type.', ['kind', 'outcome', 'failure_type']),
+  jobAttempts: counter('job_attempts_total', 'Job attempts settled by a worker, by kind, outcome (succeeded, failed, retrying, deferred, cancelled, requeued) and failure type.', ['kind', 'outcome', 'failure_type']),
   jobsFinished: counter('jobs_finished_total', 'Jobs that reached a final status, by kind, status and failure type.', ['kind', 'status', 'failure_type']),
   jobItems: counter('job_items_total', 'Items processed by jobs (backed up, exported, restored, verified), by kind.', ['kind']),
   jobBytes: counter('job_bytes_total', 'Bytes processed by jobs, by kind.', ['kind']),
+  circuitTransitions: counter('connector_circuit_transitions_total', 'State changes of the circuit breakers around connector HTTP, by platform, scope (platform, connection) and state entered (open, half_open, closed).', ['platform', 'scope', 'state']),
   jobThroughput: histogram('job_attempt_throughput_bytes_per_second', 'Average throughput of a finished job attempt that moved bytes, by kind.', ['kind'], [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9]),
   outboxUnsent: new SampledGauge('outbox_unsent_events', 'Outbox events written but not yet published, by service (schema).', ['service']),
   outboxLag: new SampledGauge('outbox_lag_seconds', 'Age of the oldest outbox event not yet published, by service (schema); 0 when none waits.', ['service']),
   consumerPending: new SampledGauge('event_consumer_pending_messages', 'Durable NATS consumer lag: events in the stream not yet delivered to the consumer.', ['consumer']),
   consumerAckPending: new SampledGauge('event_consumer_ack_pending_messages', 'Events delivered to a durable NATS consumer and not yet acknowledged.', ['consumer']),
-  consumerEvents: counter('event_consumer_events_total', 'Events handled by durable consumers, by consumer and outcome (ok, failed).', ['consumer', 'outcome']),
+  consumerEvents: counter('event_consumer_events_total', 'Events handled by durable consumers, by consumer and outcome (ok, failed: delivered again later, dead: set aside as a dead letter).', ['consumer', 'outcome']),
   websocketConnections: new SampledGauge('websocket_connections', 'Open websocket connections on the gateway, by subprotocol.', ['protocol']),
   subscriptions: new SampledGauge('subscriptions_active', 'Open GraphQL subscriptions on the gateway.', []),
   notificationDeliveries: counter('notification_deliveries_total', 'Notification delivery attempts, by channel and outcome (delivered, retrying, dead).', ['channel', 'outcome']),
@@ -157,27 +160,54 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A process with no HTTP server of its own (a worker) serves `/metrics` and `/healthz` on `port`. */
-export async function startMetricsServer(port: number, host = '0.0.0.0'): Promise<MetricsServer> {
-  const server = http.createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://metrics').pathname;
-    if (path === '/metrics') {
-      serveMetrics(res).catch(() => {
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
-      });
-      return;
-    }
-    res.writeHead(path === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(path === '/healthz' ? { status: 'ok' } : { error: 'not found' }));
-  });
+export interface MetricsServerOptions {
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** Default: the process's (lib/src/tls.ts). */
+  tls?: TlsSettings;
+  /** With these, `/readyz` answers whether the process can work (its database, NATS, the queue, the store). */
+  readiness?: Record<string, ReadinessCheck>;
+}
+
+/**
+ * A process with no HTTP server of its own (a worker) serves `/metrics`, `/healthz` and, given its
+ * checks, `/readyz` on `port`. With the process's TLS settings (lib/src/tls.ts) it serves them over
+ * TLS 1.3 as a subgraph does: the probes to anyone (the kubelet shows no certificate), `/metrics`
+ * only to callers with a certificate from the services' CA.
+ */
+export async function startMetricsServer(port: number, options: MetricsServerOptions = {}): Promise<MetricsServer> {
+  const { host = '0.0.0.0', tls = processTls(), readiness } = options;
+  const server = createServer(
+    tls,
+    (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://metrics').pathname;
+      if (path === '/readyz' && readiness) {
+        runReadiness(readiness).then(
+          (report) => sendReadiness(res, report),
+          () => res.writeHead(500).end(),
+        );
+        return;
+      }
+      if (path === '/metrics' && callerVerified(tls, req)) {
+        serveMetrics(res).catch(() => {
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+        return;
+      }
+      const [status, body] = path === '/healthz' ? [200, { status: 'ok' }] : path === '/metrics' ? [403, { error: 'a certificate from the services CA is required' }] : [404, { error: 'not found' }];
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    },
+    { requireCallerCertificate: true },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const { port: actual } = server.address() as AddressInfo;
   return {
-    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}/metrics`,
+    url: `${serverScheme(tls)}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}/metrics`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

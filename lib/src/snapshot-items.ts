@@ -21,14 +21,28 @@ export interface ItemsPageRequest {
   search?: string | null;
 }
 
+/** Items a page holds when `first` is left out (at most 100, like every list). */
+export const ITEMS_PAGE_SIZE = 50;
+
+/** A cursor of one snapshot's items (its manifest key, which sources and jobs both know). */
+const itemsScope = (manifestKey: string) => ({ list: 'Snapshot.items', owner: manifestKey });
+
+/**
+ * The page asked for, checked by the rules of every list (BAD_PAGE_SIZE, BAD_CURSOR): the sources
+ * subgraph checks it before asking the subgraph that reads the manifest.
+ */
+export function itemsPage(manifestKey: string, request: ItemsPageRequest): { size: number; after: string | undefined; needle: string | null } {
+  const size = pageSize(request.first, ITEMS_PAGE_SIZE);
+  const after = decodeCursor(itemsScope(manifestKey), request.after, (key) => key.length === 1 && typeof key[0] === 'string')?.[0] as string | undefined;
+  return { size, after, needle: request.search?.trim().toLowerCase() || null };
+}
+
 /**
  * Pages through items in path order: the helper an ItemsReader over any item stream can use. Reads
  * the stream once, keeping only the page (memory does not grow with the snapshot).
  */
-export async function pageItems(items: Iterable<SnapshotItemRecord> | AsyncIterable<SnapshotItemRecord>, request: ItemsPageRequest): Promise<Page<SnapshotItemRecord>> {
-  const size = pageSize(request.first, 50, 500);
-  const after = decodeCursor(request.after, (key) => key.length === 1 && typeof key[0] === 'string')?.[0] as string | undefined;
-  const needle = request.search?.trim().toLowerCase() || null;
+export async function pageItems(items: Iterable<SnapshotItemRecord> | AsyncIterable<SnapshotItemRecord>, manifestKey: string, request: ItemsPageRequest): Promise<Page<SnapshotItemRecord>> {
+  const { size, after, needle } = itemsPage(manifestKey, request);
   // The `size + 1` smallest paths after the cursor, kept sorted.
   const page: SnapshotItemRecord[] = [];
   for await (const item of items) {
@@ -40,6 +54,6 @@ export async function pageItems(items: Iterable<SnapshotItemRecord> | AsyncItera
     if (page.length > size + 1) page.pop();
   }
   const nodes = page.slice(0, size);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor([node.path]), node }));
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(itemsScope(manifestKey), [node.path]), node }));
   return { edges, pageInfo: { hasNextPage: page.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
 }

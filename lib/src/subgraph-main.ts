@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonEnv, parseConfig, port, runMain } from './config.ts';
 import { createLogger } from './logger.ts';
+import { startTracing } from './tracing.ts';
 import { HttpAccessResolver } from './access.ts';
 import { connectNatsBus } from './events/connect.ts';
 import { onShutdown } from './process.ts';
@@ -13,7 +14,7 @@ import type { RunningService, ServiceRuntime } from './service.ts';
 export function runSubgraphProcess(name: string, defaultPort: number, start: (runtime: ServiceRuntime) => Promise<RunningService>): Promise<void> {
   const Config = z.object({
     ...commonEnv,
-    NATS_URL: z.url({ protocol: /^nats$/ }),
+    NATS_URL: z.url({ protocol: /^(nats|tls)$/ }),
     PORT: port(defaultPort),
     HOST: z.string().default('0.0.0.0'),
     ACCOUNTS_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:4001/graphql'),
@@ -21,6 +22,7 @@ export function runSubgraphProcess(name: string, defaultPort: number, start: (ru
   return runMain(async () => {
     const config = parseConfig(Config);
     const log = createLogger(name, config.LOG_LEVEL);
+    const tracing = await startTracing(name);
     const bus = await connectNatsBus(config.NATS_URL, config.EVENTS_NAMESPACE, log);
     const service = await start({
       databaseUrl: config.DATABASE_URL,
@@ -32,6 +34,6 @@ export function runSubgraphProcess(name: string, defaultPort: number, start: (ru
       host: config.HOST,
       durablePrefix: config.EVENTS_NAMESPACE,
     });
-    onShutdown(() => bus.close(), () => service.close());
+    onShutdown(async () => tracing?.shutdown(), () => bus.close(), () => service.close());
   });
 }

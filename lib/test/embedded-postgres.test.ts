@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -72,6 +74,37 @@ describe('startEmbeddedPostgres', () => {
     await expect(startEmbeddedPostgres({ dataDir: path.join(root, 'other'), port })).rejects.toThrow(/port \d+ .*already in use/);
     expect(await query(running.url, 'select 1 as one')).toEqual([{ one: 1 }]);
 
+    await running.stop();
+    running = undefined;
+  });
+
+  it('stops its PostgreSQL cleanly when the process that started it is killed with SIGKILL', { timeout: 120_000 }, async () => {
+    const dataDir = path.join(root ?? (root = await mkdtemp(path.join(os.tmpdir(), 'listbackup-embedded-pg-'))), 'killed');
+    const port = await freePort();
+    const module = new URL('../src/embedded-postgres.ts', import.meta.url).pathname;
+    const starter = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `const { startEmbeddedPostgres } = await import(${JSON.stringify(module)}); const pg = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)}, port: ${port} }); console.log(pg.url); setInterval(() => {}, 1000);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      starter.stdout.setEncoding('utf8').once('data', (line: string) => resolve(line.trim()));
+      starter.once('exit', (code) => reject(new Error(`the starting process exited with ${code}`)));
+    });
+    await query(url, `create table kept (note text); insert into kept values ('written before the kill')`);
+
+    starter.kill('SIGKILL');
+    // A clean shutdown removes postmaster.pid; a server left running keeps it.
+    const pidFile = path.join(dataDir, 'postmaster.pid');
+    for (let attempt = 0; attempt < 600 && existsSync(pidFile); attempt++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(existsSync(pidFile)).toBe(false);
+    await expect(query(url, 'select 1')).rejects.toThrow();
+
+    // Nothing was left running for the next start to clean up, and nothing written was lost.
+    const lines: string[] = [];
+    running = await startEmbeddedPostgres({ dataDir, port, log: (line) => lines.push(line) });
+    expect(lines.filter((line) => /left running|stale/.test(line))).toEqual([]);
+    expect(await query(running.url, 'select note from kept')).toEqual([{ note: 'written before the kill' }]);
     await running.stop();
     running = undefined;
   });

@@ -82,6 +82,22 @@ describe('internal tokens', () => {
     expect(during.signingKeyId).toBe(after.signingKeyId);
   });
 
+  it('rotate under a rolling restart without one refused call: add the new secret, then sign with it, then drop the old one', () => {
+    const [older, newer] = [secret(), secret()];
+    // The fleet moves through these configurations one process at a time; at any moment two neighbours run side by side.
+    const steps = [older, `${older},${newer}`, `${newer},${older}`, newer];
+    for (let step = 0; step + 1 < steps.length; step++) {
+      const running = [internalKeyring(steps[step]), internalKeyring(steps[step + 1])];
+      for (const signer of running) {
+        for (const verifier of running) {
+          for (const audience of ['accounts', 'jobs']) expect(verifier.verify(audience, signer.sign(audience, claims))).toEqual(claims);
+        }
+      }
+    }
+    // Skipping the middle step is what fails: a process still on the old secret cannot read the new one's tokens.
+    expect(() => internalKeyring(older).verify('accounts', internalKeyring(`${newer},${older}`).sign('accounts', claims))).toThrow(/unknown key/);
+  });
+
   it('need secrets of at least 32 characters each', () => {
     expect(keyringProblem('')).toMatch(/at least one/);
     expect(keyringProblem(`${secret()},short`)).toMatch(/at least 32/);

@@ -13,7 +13,7 @@ describe('metrics', () => {
 
   it('reads sampled gauges at scrape time: sources of one key count once, samples with the same labels add up, a failing source is left out', async () => {
     const gauge = new SampledGauge('test_sampled', 'A gauge of this test.', ['name']);
-    const server = await startMetricsServer(0, '127.0.0.1');
+    const server = await startMetricsServer(0, { host: '127.0.0.1' });
     try {
       let depth = 3;
       const stopFirst = gauge.add(() => [{ labels: { name: 'shared' }, value: depth }], 'one queue');
@@ -36,7 +36,7 @@ describe('metrics', () => {
   });
 
   it('serves counters of the process registry', async () => {
-    const server = await startMetricsServer(0, '127.0.0.1');
+    const server = await startMetricsServer(0, { host: '127.0.0.1' });
     try {
       metrics.jobItems.inc({ kind: 'TEST' }, 5);
       expect((await scrape(server.url)).value('listbackup_job_items_total', { kind: 'TEST' })).toBe(5);

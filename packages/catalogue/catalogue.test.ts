@@ -112,14 +112,16 @@ describe('resources come from the connectors', () => {
     expect(createConnectorRegistry({ baseUrls: { github: 'http://127.0.0.1:9' } }).get('github', undefined, own).http?.baseUrl).toBe('http://127.0.0.1:9');
   });
 
-  it('Platform.resources is what the connector implements, with its flags; none without a connector', () => {
+  it('Platform.resources is what the connector implements, with its flags; none for an unknown platform', () => {
     const drive = platformResources('google-drive');
     expect(drive.map((resource) => resource.name)).toEqual(registry.get('google-drive').resources.map((resource) => resource.name));
     expect(drive.find((resource) => resource.name === 'files')).toMatchObject({ incremental: true, binaryContent: true, restorable: false, webhookTriggered: false });
     expect(platformResources('postgresql')).toEqual([expect.objectContaining({ name: 'tables', incremental: true, restorable: true, binaryContent: false })]);
-    expect(platformResources('shopify')).toEqual([]);
+    expect(platformResources('shopify').find((resource) => resource.name === 'products')).toMatchObject({ incremental: true, restorable: true, binaryContent: false });
+    expect(platformResources('shopify').find((resource) => resource.name === 'orders')).toMatchObject({ incremental: true, restorable: false });
+    expect(platformResources('xero').find((resource) => resource.name === 'contacts')).toMatchObject({ incremental: true, restorable: false, binaryContent: false });
     expect(platformResources('no-such-platform')).toEqual([]);
-    expect(registry.has('shopify')).toBe(false);
-    expect(() => registry.get('shopify')).toThrow(ConfigError);
+    expect(registry.has('no-such-platform')).toBe(false);
+    expect(() => registry.get('no-such-platform')).toThrow(ConfigError);
   });
 });

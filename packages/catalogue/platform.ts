@@ -122,6 +122,8 @@ export interface OAuth2Spec {
   callbackParams: (ParameterSpec & { required: boolean })[];
   /** How the platform signs its redirect back to us; a callback without a valid signature changes nothing. */
   callbackSignature?: CallbackSignature;
+  /** Who the authorization server says it is (RFC 9207); a callback naming another changes nothing. */
+  issuer?: IssuerSpec;
   /** Token response fields to keep as connection parameters (not secrets): name, dot path, pattern. */
   tokenResponseParams: { name: string; path: string; pattern: string }[];
   /** Whether the platform issues refresh tokens (access tokens then expire). */
@@ -141,6 +143,18 @@ export interface OAuth2Spec {
 export interface CallbackSignature {
   scheme: 'hmac-sha256-sorted-query';
   param: string;
+}
+
+/**
+ * The authorization server's issuer identifier, as its metadata (RFC 8414 / OpenID discovery)
+ * names it. A callback's `iss` parameter (RFC 9207), when there is one, must equal it exactly:
+ * otherwise the code came from another server than the one the flow was started at (a mix-up).
+ * `inAuthorizationResponse` is the metadata's `authorization_response_iss_parameter_supported`:
+ * the server always sends `iss`, so a callback without it is refused too.
+ */
+export interface IssuerSpec {
+  identifier: string;
+  inAuthorizationResponse: boolean;
 }
 
 export interface ApiKeySpec {

@@ -24,11 +24,43 @@ function websocketUrl() {
   return url.toString();
 }
 
+function hasAuthorization(headers) {
+  return Object.entries(headers).some(([key, value]) => key.toLowerCase() === 'authorization' && String(value).trim() !== '');
+}
+
 function withToken(headers, token) {
   const merged = { ...(headers ?? {}) };
-  const hasAuthorization = Object.keys(merged).some((key) => key.toLowerCase() === 'authorization');
-  if (token && !hasAuthorization) merged.Authorization = /^bearer\s/i.test(token) ? token : `Bearer ${token}`;
+  if (token && !hasAuthorization(merged)) merged.Authorization = /^bearer\s/i.test(token) ? token : `Bearer ${token}`;
   return merged;
+}
+
+// Every subscription needs a principal: say so before opening a socket the server would refuse.
+function notSignedIn() {
+  return {
+    errors: [
+      {
+        message: 'Sign in first: subscriptions run as a user or an API key. Paste the accessToken from logIn or signUp (or an lbk_ API key) in the bar above, then run the subscription again.',
+        extensions: { code: 'UNAUTHENTICATED' },
+      },
+    ],
+  };
+}
+
+async function* once(result) {
+  yield result;
+}
+
+// A socket the server closes arrives as a CloseEvent; show its code and reason, not "[object Event]".
+async function* readable(results) {
+  try {
+    yield* results;
+  } catch (error) {
+    if (error && typeof error === 'object' && 'code' in error && 'reason' in error) {
+      yield { errors: [{ message: `The server closed the subscription socket (${error.code}): ${error.reason || 'no reason given'}` }] };
+      return;
+    }
+    throw error;
+  }
 }
 
 const clients = new Map();
@@ -51,8 +83,9 @@ function makeFetcher(getToken) {
       kind = getOperationAST(document, params.operationName)?.operation ?? 'query';
     } catch {}
     if (kind === 'subscription') {
+      if (!hasAuthorization(headers)) return once(notSignedIn());
       const client = wsClientFor(headers);
-      return client.iterate({ query: params.query, variables: params.variables ?? undefined, operationName: params.operationName ?? undefined });
+      return readable(client.iterate({ query: params.query, variables: params.variables ?? undefined, operationName: params.operationName ?? undefined }));
     }
     return fetch(config.endpoint, {
       method: 'POST',

@@ -61,34 +61,61 @@ export async function authenticateConnection(authenticator: Authenticator, paylo
   return { principal, expiresAt, authorization, log: log.child(principalFields(principal)) };
 }
 
+/** Null while the socket's credential holds, else why not (checked at each subscribe; answered from the cache). */
+export async function credentialProblem(session: SocketSession, authenticator: Authenticator): Promise<string | null> {
+  try {
+    await authenticator.authenticate(session.authorization, 'websocket-subscribe');
+    return null;
+  } catch (error) {
+    if (error instanceof AuthenticationError) return error.message;
+    throw error;
+  }
+}
+
 export interface SessionWatchOptions {
   authenticator: Authenticator;
-  /** How often an API key is checked again (revocation ends the socket). */
+  /** How often the credential is checked again without an event (the fallback for a lost one). */
   recheckMs: number;
   now?: () => number;
 }
 
 /**
- * Ends the socket when its credential stops holding: at the access token's expiry, or when a
- * periodic re-check of an API key fails. Returns the function that stops watching.
+ * Ends the socket when its credential stops holding: at the access token's expiry, as soon as an
+ * event says its session was signed out or its key revoked (or its user's password changed), and
+ * when a periodic re-check fails. Returns the function that stops watching.
  */
 export function watchSession(session: SocketSession, options: SessionWatchOptions, end: (reason: string) => void): () => void {
   const now = options.now ?? Date.now;
   const timers: NodeJS.Timeout[] = [];
+  let ended = false;
+  const finish = (reason: string) => {
+    if (ended) return;
+    ended = true;
+    stop();
+    end(reason);
+  };
+  const recheck = async () => {
+    try {
+      await options.authenticator.authenticate(session.authorization, 'websocket-recheck');
+    } catch (error) {
+      if (error instanceof AuthenticationError) finish(`Forbidden: ${error.message}`);
+    }
+  };
   if (session.expiresAt !== undefined) {
     const delay = Math.max(0, Math.min(session.expiresAt - now(), 2 ** 31 - 1));
-    timers.push(setTimeout(() => end('Forbidden: the access token has expired; reconnect with a fresh one'), delay).unref());
-  } else {
-    const interval = setInterval(async () => {
-      try {
-        await options.authenticator.authenticate(session.authorization, 'websocket-recheck');
-      } catch (error) {
-        if (error instanceof AuthenticationError) end(`Forbidden: ${error.message}`);
-      }
-    }, options.recheckMs).unref();
-    timers.push(interval);
+    timers.push(setTimeout(() => finish('Forbidden: the access token has expired; reconnect with a fresh one'), delay).unref());
   }
-  return () => {
+  timers.push(setInterval(recheck, options.recheckMs).unref());
+  const principal = session.principal;
+  const unlisten = options.authenticator.onAccessChange((change) => {
+    const touched =
+      (principal.kind === 'user' && (change.userIds?.includes(principal.userId) || change.sessionIds?.includes(principal.sessionId))) ||
+      (principal.kind === 'apiKey' && change.apiKeyIds?.includes(principal.apiKeyId));
+    if (touched) void recheck();
+  });
+  function stop() {
+    unlisten();
     for (const timer of timers) clearTimeout(timer);
-  };
+  }
+  return stop;
 }

@@ -1,16 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { GraphQLError as GraphQLErrorType, DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { AccessChange } from '@listbackup/lib/access-facts';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
 import type { Logger } from '@listbackup/lib/logger';
 import type { Principal } from '@listbackup/lib/principal';
 import type { GatewayContext } from '../context.ts';
 import { formatGatewayError, isExposed } from '../errors.ts';
-import { checkOperation, DEFAULT_QUERY_LIMITS, LIMIT_CODES, operationCost, type QueryLimits } from '../limits.ts';
+import { checkOperation, DEFAULT_QUERY_LIMITS, LIMIT_CODES, LimitError, operationCost, type QueryLimits } from '../limits.ts';
+import type { TrustedDocuments } from '../trusted-documents.ts';
+import { StartGate } from './start-gate.ts';
 import { EventRouter } from './event-router.ts';
 import { LiveDataSource, type LiveExecutionContext } from './live-data-source.ts';
-import { LIVE_FIELDS, type AskGateway, type LiveTopic } from './live-fields.ts';
+import { LIVE_FIELDS, type AskGateway, type LiveField, type LiveTopic } from './live-fields.ts';
 import { project, type State } from './projection.ts';
 import { LiveEndError, Subscriber, type LiveResult } from './subscriber.ts';
 import { LIVE_SERVICE, SupergraphState, type SubscriptionPlan } from './supergraph-state.ts';
@@ -31,11 +34,17 @@ export interface SubscriptionLimits {
   perSocket: number;
   /** Open subscriptions on the events of one account, across the sockets of this gateway. Default 1,000. */
   perAccount: number;
+  /** Open subscriptions of one user or API key, across the sockets of this gateway. Default 500. */
+  perPrincipal: number;
+  /** Open websockets of one user or API key at this gateway. Default 50. */
+  socketsPerPrincipal: number;
+  /** Subscription starts (authorization, current state) running at once; the others wait. Default 16. */
+  startConcurrency: number;
   /** Payloads held for one slow client (one per job: the latest state wins). Default 64. */
   buffered: number;
 }
 
-export const DEFAULT_LIMITS: SubscriptionLimits = { perSocket: 100, perAccount: 1_000, buffered: 64 };
+export const DEFAULT_LIMITS: SubscriptionLimits = { perSocket: 100, perAccount: 1_000, perPrincipal: 500, socketsPerPrincipal: 50, startConcurrency: 16, buffered: 64 };
 
 export interface SubscriptionEngineOptions {
   /** Where job events arrive; without it subscriptions are refused with a clear error. */
@@ -49,6 +58,10 @@ export interface SubscriptionEngineOptions {
   /** The gateway's query limits (tokens, nesting, cost) and its limit validation rules (depth, aliases, directives). */
   queryLimits?: QueryLimits;
   validationRules?: readonly ValidationRule[];
+  /** When given, only the operations registered in them run (a subscribe names one by hash, or sends its text). */
+  trustedDocuments?: TrustedDocuments;
+  /** Counts a subscription start against the caller's rate (caps.ts); its refusal is the subscription's error. */
+  admitSubscription?(principal: Principal): Promise<GraphQLFormattedError | undefined>;
 }
 
 /** Who opened the websocket, as verified at connection_init. */
@@ -67,6 +80,11 @@ export interface PreparedSubscription {
   readonly state: SupergraphState;
   readonly groupKey: string;
   readonly topic: LiveTopic;
+  /** The field and its arguments, to authorize again when the caller's access changes. */
+  readonly field: LiveField;
+  readonly args: Record<string, unknown>;
+  /** The engine's access epoch when its authorization began: a change since then means it is checked again. */
+  readonly accessEpoch: number;
   readonly plan: SubscriptionPlan;
   readonly rootField: FieldNode;
   readonly fragments: Record<string, FragmentDefinitionNode>;
@@ -85,6 +103,9 @@ export interface PreparedOperation {
 export type Prepared = PreparedSubscription | PreparedOperation;
 
 const internalError: GraphQLFormattedError = { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+/** Answers of an authorization that mean the caller may no longer read what it subscribed to. */
+const DENIED = new Set(['NOT_FOUND', 'FORBIDDEN']);
+const REAUTHORIZE_ATTEMPTS = 3;
 
 /**
  * Executes the supergraph's subscriptions in the gateway ("Live job status" in docs/architecture.md): validates and plans them
@@ -99,7 +120,14 @@ export class SubscriptionEngine {
   readonly #router?: EventRouter;
   readonly #groups = new Map<string, LiveGroup>();
   readonly #perAccount = new Map<string, number>();
+  readonly #perPrincipal = new Map<string, number>();
   readonly #serviceMap: ServiceMap;
+  readonly #gate: StartGate;
+  /** Authorizations in flight, by caller, field and arguments: a burst of identical subscriptions asks once. */
+  readonly #authorizing = new Map<string, Promise<LiveTopic | { errors: readonly GraphQLFormattedError[] }>>();
+  /** Counts the access changes heard (accessChanged). */
+  #accessEpoch = 0;
+  #reauthorized = 0;
   #state?: SupergraphState;
   #closed = false;
 
@@ -107,6 +135,7 @@ export class SubscriptionEngine {
     this.#options = options;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#router = options.bus ? new EventRouter(options.bus) : undefined;
+    this.#gate = new StartGate(this.#limits.startConcurrency);
     this.#serviceMap = Object.assign(Object.create(null), options.dataSources, {
       [LIVE_SERVICE]: new LiveDataSource((name) => options.dataSources[name]),
     });
@@ -117,10 +146,10 @@ export class SubscriptionEngine {
   }
 
   /** Counts for tests, metrics and the benchmark. */
-  stats(): { groups: number; subscribers: number; busSubscriptions: number } {
+  stats(): { groups: number; subscribers: number; busSubscriptions: number; reauthorized: number } {
     let subscribers = 0;
     for (const group of this.#groups.values()) subscribers += group.size;
-    return { groups: this.#groups.size, subscribers, busSubscriptions: this.#router?.openSubscriptions ?? 0 };
+    return { groups: this.#groups.size, subscribers, busSubscriptions: this.#router?.openSubscriptions ?? 0, reauthorized: this.#reauthorized };
   }
 
   /**
@@ -138,9 +167,15 @@ export class SubscriptionEngine {
   }
 
   /** Parses, validates, plans and authorizes one operation; errors are the protocol's `error` payload. */
-  async prepare(caller: LiveCaller, payload: OperationPayload, requestId: string = randomUUID()): Promise<Prepared | { errors: readonly GraphQLFormattedError[] }> {
+  async prepare(caller: LiveCaller, received: OperationPayload, requestId: string = randomUUID()): Promise<Prepared | { errors: readonly GraphQLFormattedError[] }> {
     const state = this.#state;
     if (!state || this.#closed) return { errors: [{ message: 'The gateway is not ready; try again shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] };
+    let payload = received;
+    if (this.#options.trustedDocuments) {
+      const trusted = this.#options.trustedDocuments.resolve(received);
+      if (trusted instanceof LimitError) return { errors: [{ message: trusted.message, extensions: { code: trusted.extensions.code } }] };
+      payload = trusted;
+    }
     if (typeof payload.query !== 'string' || !payload.query.trim()) return requestError('The operation must have a "query" string', 'BAD_REQUEST');
     if (payload.variables != null && (typeof payload.variables !== 'object' || Array.isArray(payload.variables))) return requestError('"variables" must be an object', 'BAD_REQUEST');
     if (payload.operationName != null && typeof payload.operationName !== 'string') return requestError('"operationName" must be a string', 'BAD_REQUEST');
@@ -184,11 +219,19 @@ export class SubscriptionEngine {
       return requestError('Live subscriptions are not available: this gateway has no event bus (start it with NATS_URL)', 'SERVICE_UNAVAILABLE');
     }
 
+    const principal = principalScope(caller.principal);
+    if ((this.#perPrincipal.get(principal) ?? 0) >= this.#limits.perPrincipal) {
+      return requestError(`Too many open subscriptions for this user or API key (at most ${this.#limits.perPrincipal}); complete some first`, 'TOO_MANY_SUBSCRIPTIONS');
+    }
+    const rateLimited = await this.#options.admitSubscription?.(caller.principal);
+    if (rateLimited) return { errors: [rateLimited] };
+
     const args = getArgumentValues(fieldDef, rootField, coerced.coerced);
+    const accessEpoch = this.#accessEpoch;
     const ask = this.#ask(context);
     let topic: LiveTopic | { errors: readonly GraphQLFormattedError[] };
     try {
-      topic = await live.authorize(args, ask);
+      topic = await this.#authorize(fieldName, live, args, caller.principal, ask);
     } catch (error) {
       context.log.error({ err: error }, 'subscription authorization failed');
       return { errors: [internalError] };
@@ -212,18 +255,19 @@ export class SubscriptionEngine {
       document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
     );
     const groupKey = [state.id, planKey, principalScope(caller.principal), stableJson(coerced.coerced)].join('|');
-    return { kind: 'subscription', document, state, groupKey, topic, plan, rootField, fragments, variables: rawVariables, context };
+    return { kind: 'subscription', document, state, groupKey, topic, field: live, args, accessEpoch, plan, rootField, fragments, variables: rawVariables, context };
   }
 
   /** Starts a prepared subscription: joins its group (creating it) and returns the client's iterator. */
   subscribe(prepared: PreparedSubscription): Subscriber {
     const accountId = prepared.topic.accountId;
-    this.#perAccount.set(accountId, (this.#perAccount.get(accountId) ?? 0) + 1);
+    const principal = principalScope(prepared.context.principal);
+    increment(this.#perAccount, accountId);
+    increment(this.#perPrincipal, principal);
     let group: LiveGroup | undefined;
     const subscriber = new Subscriber(this.#limits.buffered, (released) => {
-      const count = (this.#perAccount.get(accountId) ?? 1) - 1;
-      if (count > 0) this.#perAccount.set(accountId, count);
-      else this.#perAccount.delete(accountId);
+      decrement(this.#perAccount, accountId);
+      decrement(this.#perPrincipal, principal);
       group?.remove(released);
     });
     if (this.#closed || prepared.state !== this.#state) {
@@ -237,7 +281,22 @@ export class SubscriptionEngine {
       group.start();
     }
     group.add(subscriber);
+    // Authorized before an access change that this group's check may not have seen: check it now.
+    if (prepared.accessEpoch !== this.#accessEpoch) void this.#reauthorize(group);
     return subscriber;
+  }
+
+  /**
+   * Someone's access changed (a member removed or their role changed, an account deleted): every
+   * open subscription of a caller it touches, or on an account it names, is authorized again as at
+   * its start, and the ones that no longer pass end with that authorization's errors (NOT_FOUND,
+   * FORBIDDEN). The caller's other subscriptions, and the socket, go on.
+   */
+  accessChanged(change: AccessChange): void {
+    this.#accessEpoch++;
+    // An authorization in flight may have read the access before the change: later starts ask afresh.
+    this.#authorizing.clear();
+    for (const group of this.#groups.values()) if (touches(change, group.prepared)) void this.#reauthorize(group);
   }
 
   /** Runs a query or mutation sent over the websocket. */
@@ -261,6 +320,11 @@ export class SubscriptionEngine {
   /** @internal */
   listen(topic: LiveTopic, listener: (event: EventEnvelope) => void): Promise<() => void> {
     return this.#router!.listen(topic.accountId, topic.family, listener, topic.subject);
+  }
+
+  /** @internal */
+  gated<T>(task: () => Promise<T>): Promise<T> {
+    return this.#gate.run(task);
   }
 
   /** @internal */
@@ -321,6 +385,48 @@ export class SubscriptionEngine {
     return document;
   }
 
+  #authorize(fieldName: string, live: LiveField, args: Record<string, unknown>, principal: Principal, ask: AskGateway): Promise<LiveTopic | { errors: readonly GraphQLFormattedError[] }> {
+    // Only while in flight: a subscription started later is authorized afresh.
+    const key = `${fieldName}|${stableJson(principal)}|${stableJson(args)}`;
+    let pending = this.#authorizing.get(key);
+    if (!pending) {
+      const started = this.#gate.run(() => live.authorize(args, ask));
+      pending = started.finally(() => {
+        if (this.#authorizing.get(key) === pending) this.#authorizing.delete(key);
+      });
+      this.#authorizing.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Authorizes an open group again (counted in `stats().reauthorized`) and ends it with the errors a
+   * new start would get (NOT_FOUND, FORBIDDEN). A check that could not be made (a subgraph away, the
+   * credential just ended and its socket closing with 4403) is tried again a few times first, and a
+   * denial once.
+   */
+  async #reauthorize(group: LiveGroup, attempt = 1): Promise<void> {
+    const { field, args, topic, context } = group.prepared;
+    let verdict: LiveTopic | { errors: readonly GraphQLFormattedError[] };
+    try {
+      verdict = await this.#gate.run(() => field.authorize(args, this.#ask({ ...context, requestId: `${context.requestId}:reauthorize:${attempt}` })));
+    } catch (error) {
+      context.log.error({ err: error }, 'subscription re-authorization failed');
+      verdict = { errors: [{ message: 'Your access changed and could not be checked again; subscribe again', extensions: { code: 'SERVICE_UNAVAILABLE' } }] };
+    }
+    this.#reauthorized++;
+    if (group.ended || !('errors' in verdict)) return;
+    const denied = verdict.errors.some((error) => DENIED.has(String(error.extensions?.code)));
+    // A denial is confirmed once, a second later: when it comes from the caller's session ending,
+    // their socket closes meanwhile with 4403, which tells them more than NOT_FOUND would.
+    if (attempt < (denied ? 2 : REAUTHORIZE_ATTEMPTS)) {
+      setTimeout(() => void this.#reauthorize(group, attempt + 1), attempt * 1_000).unref();
+      return;
+    }
+    context.log.info({ accountId: topic.accountId, codes: verdict.errors.map((error) => error.extensions?.code) }, 'access changed: ending a subscription');
+    group.end(LiveEndError.of(verdict.errors));
+  }
+
   #ask(context: GatewayContext): AskGateway {
     return async (query, variables) => this.#options.executeOperation({ query, variables }, context);
   }
@@ -339,7 +445,7 @@ export class SubscriptionEngine {
  */
 class LiveGroup {
   readonly key: string;
-  readonly #prepared: PreparedSubscription;
+  readonly prepared: PreparedSubscription;
   readonly #engine: SubscriptionEngine;
   readonly #subscribers = new Set<Subscriber>();
   /** The last result per entity, for subscribers who join later (their "current state"). */
@@ -355,12 +461,16 @@ class LiveGroup {
 
   constructor(prepared: PreparedSubscription, engine: SubscriptionEngine) {
     this.key = prepared.groupKey;
-    this.#prepared = prepared;
+    this.prepared = prepared;
     this.#engine = engine;
   }
 
   get size(): number {
     return this.#subscribers.size;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
   }
 
   add(subscriber: Subscriber): void {
@@ -374,14 +484,14 @@ class LiveGroup {
   }
 
   start(): void {
-    const topic = this.#prepared.topic;
-    const log = this.#prepared.context.log;
+    const topic = this.prepared.topic;
+    const log = this.prepared.context.log;
     void (async () => {
       try {
         const stop = await this.#engine.listen(topic, (event) => this.#onEvent(event));
         if (this.#ended) return stop();
         this.#stopListening = stop;
-        const current = await topic.current(this.#engine.ask({ ...this.#prepared.context, requestId: `${this.#prepared.context.requestId}:current` }));
+        const current = await this.#engine.gated(() => topic.current(this.#engine.ask({ ...this.prepared.context, requestId: `${this.prepared.context.requestId}:current` })));
         if (this.#ended) return;
         for (const entity of current) {
           // An event that arrived meanwhile is newer than "current": keep it.
@@ -412,7 +522,7 @@ class LiveGroup {
 
   #onEvent(event: EventEnvelope): void {
     if (this.#ended) return;
-    const topic = this.#prepared.topic;
+    const topic = this.prepared.topic;
     const key = topic.keyOf(event);
     if (key === null || this.#finished.has(key)) return;
     // Durable events travel through the outbox, ephemeral ones directly: drop whatever is older than what we have.
@@ -437,12 +547,12 @@ class LiveGroup {
       while (!this.#ended && this.#pending.size > 0) {
         const [key, item] = this.#pending.entries().next().value!;
         this.#pending.delete(key);
-        const result = await this.#engine.run(this.#prepared, item.state, `${this.#prepared.context.requestId}:${this.#id}:${++this.#sequence}`);
+        const result = await this.#engine.run(this.prepared, item.state, `${this.prepared.context.requestId}:${this.#id}:${++this.#sequence}`);
         if (this.#ended) return;
         if (item.final) this.#latest.delete(key);
         else this.#latest.set(key, result);
         for (const subscriber of this.#subscribers) subscriber.push(key, result);
-        if (item.final && this.#prepared.topic.completesWhenFinal) {
+        if (item.final && this.prepared.topic.completesWhenFinal) {
           this.end();
           return;
         }
@@ -462,6 +572,16 @@ function withCode(error: GraphQLErrorType, code: string): GraphQLFormattedError 
   return { ...formatted, extensions: { ...formatted.extensions, code } };
 }
 
+/**
+ * Whether an access change concerns a subscription: its user (memberships), or the account it
+ * listens to. A signed-out session or a revoked key ends the whole socket instead (connection-auth.ts).
+ */
+function touches(change: AccessChange, prepared: PreparedSubscription): boolean {
+  const principal = prepared.context.principal;
+  if (change.accountIds?.includes(prepared.topic.accountId)) return true;
+  return principal.kind === 'user' && Boolean(change.userIds?.includes(principal.userId));
+}
+
 function principalScope(principal: Principal): string {
   switch (principal.kind) {
     case 'user':
@@ -471,6 +591,16 @@ function principalScope(principal: Principal): string {
     default:
       return 'anonymous';
   }
+}
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
 }
 
 function stableJson(value: unknown): string {

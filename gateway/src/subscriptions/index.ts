@@ -10,6 +10,9 @@ import { metrics } from '@listbackup/lib/metrics';
 import type { Authenticator } from '../auth.ts';
 import type { GatewayContext } from '../context.ts';
 import type { QueryLimits } from '../limits.ts';
+import type { RateLimiter } from '../rate-limits.ts';
+import type { TrustedDocuments } from '../trusted-documents.ts';
+import { ConnectionCaps } from './caps.ts';
 import { SubscriptionEngine, type SubscriptionLimits } from './engine.ts';
 import type { LiveResult } from './subscriber.ts';
 import { LEGACY_PROTOCOL, serveLegacyGraphqlWs } from './transport-legacy.ts';
@@ -24,7 +27,7 @@ export interface SubscriptionOptions {
   /** Where job events arrive (NATS or the in-process bus). Without it, subscriptions are refused with a clear error. */
   bus?: EventBus;
   limits?: Partial<SubscriptionLimits>;
-  /** How often a websocket authenticated by an API key checks the key again. Default 60 s. */
+  /** How often a websocket checks its credential again when no event said it changed (a lost event). Default 60 s. */
   apiKeyRecheckMs?: number;
   /** Keep-alive of the legacy protocol ("ka" messages). Default 12 s. */
   keepAliveMs?: number;
@@ -38,6 +41,10 @@ export interface SubscriptionServerDeps extends SubscriptionOptions {
   /** The gateway's query limits and their validation rules, applied to operations sent over the websocket too. */
   queryLimits: QueryLimits;
   validationRules: readonly ValidationRule[];
+  /** Counts websocket connects and subscription starts (rate-limits.ts); without it, only the caps apply. */
+  rateLimiter?: RateLimiter;
+  /** When given, only the operations registered in them run over the websocket too. */
+  trustedDocuments?: TrustedDocuments;
 }
 
 export interface SubscriptionServer {
@@ -56,13 +63,15 @@ export interface SubscriptionServer {
 export function createSubscriptionServer(deps: SubscriptionServerDeps): SubscriptionServer {
   const log = deps.log.child({ component: 'subscriptions' });
   let apollo: ApolloServer<GatewayContext> | undefined;
-  const engine = new SubscriptionEngine({
+  const engine: SubscriptionEngine = new SubscriptionEngine({
     bus: deps.bus,
     log,
     dataSources: deps.dataSources,
     limits: deps.limits,
     queryLimits: deps.queryLimits,
     validationRules: deps.validationRules,
+    trustedDocuments: deps.trustedDocuments,
+    admitSubscription: (principal) => caps.admitSubscription(principal),
     async executeOperation(request, context) {
       if (!apollo) throw new Error('The gateway is not started');
       const response = await apollo.executeOperation(request, { contextValue: context });
@@ -70,6 +79,9 @@ export function createSubscriptionServer(deps: SubscriptionServerDeps): Subscrip
       return response.body.singleResult as LiveResult;
     },
   });
+  const caps = new ConnectionCaps({ socketsPerPrincipal: engine.limits.socketsPerPrincipal, rateLimiter: deps.rateLimiter });
+  // A member removed or an account gone ends the subscriptions that no longer pass their authorization.
+  const stopHearingAccess = deps.authenticator.onAccessChange((change) => engine.accessChanged(change));
   deps.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => engine.onSchema(apiSchema, coreSupergraphSdl));
 
   const transportWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -108,6 +120,7 @@ export function createSubscriptionServer(deps: SubscriptionServerDeps): Subscrip
       const transportDeps = {
         engine,
         log,
+        caps,
         clientIp: options.clientIp,
         watch: { authenticator: deps.authenticator, recheckMs: deps.apiKeyRecheckMs ?? 60_000 },
       };
@@ -125,12 +138,21 @@ export function createSubscriptionServer(deps: SubscriptionServerDeps): Subscrip
           .map((protocol) => protocol.trim());
         // graphql-transport-ws wins when a client offers both; graphql-ws's server closes 4406 on anything else.
         const wss = !protocols.includes('graphql-transport-ws') && protocols.includes(LEGACY_PROTOCOL) ? legacyWss : transportWss;
-        wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+        caps.admitUpgrade(socket, options.clientIp(request)).then(
+          (admitted) => {
+            if (admitted) wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+          },
+          (error: unknown) => {
+            log.error({ err: error }, 'websocket admission failed');
+            socket.destroy();
+          },
+        );
       };
       httpServer.on('upgrade', onUpgrade);
     },
     async close() {
       for (const stop of unwatch) stop();
+      stopHearingAccess();
       engine.close();
       if (onUpgrade) httpServer?.off('upgrade', onUpgrade);
       for (const client of legacyWss.clients) client.close(1001, 'Going away');

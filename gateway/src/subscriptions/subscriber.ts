@@ -11,9 +11,15 @@ export class LiveEndError extends Error {
   override name = 'LiveEndError';
   readonly errors: readonly GraphQLFormattedError[];
 
-  constructor(message: string, code: string) {
+  constructor(message: string, code: string, errors?: readonly GraphQLFormattedError[]) {
     super(message);
-    this.errors = [{ message, extensions: { code } }];
+    this.errors = errors ?? [{ message, extensions: { code } }];
+  }
+
+  /** Ends with these errors, as they are (an authorization's answer). */
+  static of(errors: readonly GraphQLFormattedError[]): LiveEndError {
+    const first = errors[0];
+    return new LiveEndError(first?.message ?? 'The subscription ended', String(first?.extensions?.code ?? 'FORBIDDEN'), errors);
   }
 }
 

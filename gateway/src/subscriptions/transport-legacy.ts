@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
-import { authenticateConnection, ConnectionRefused, watchSession, type SocketSession } from './connection-auth.ts';
+import { authenticateConnection, ConnectionRefused, credentialProblem, watchSession, type SocketSession } from './connection-auth.ts';
 import type { OperationPayload } from './engine.ts';
 import { LiveEndError, type LiveResult } from './subscriber.ts';
 import { limitReason, type TransportDeps } from './transport-ws.ts';
@@ -54,6 +54,7 @@ class LegacyConnection {
   #initialising?: Promise<void>;
   #timers: NodeJS.Timeout[] = [];
   #unwatch?: () => void;
+  #release?: () => void;
 
   constructor(socket: WebSocket, request: http.IncomingMessage, deps: TransportDeps, options: LegacyOptions) {
     this.#socket = socket;
@@ -102,7 +103,15 @@ class LegacyConnection {
   async #init(payload: unknown, options: LegacyOptions): Promise<void> {
     const requestId = randomUUID();
     try {
-      this.#session = await authenticateConnection(this.#deps.watch.authenticator, payload, requestId, this.#deps.log.child({ requestId, protocol: LEGACY_PROTOCOL }));
+      const session = await authenticateConnection(this.#deps.watch.authenticator, payload, requestId, this.#deps.log.child({ requestId, protocol: LEGACY_PROTOCOL }));
+      const admitted = await this.#deps.caps.admitConnection(session.principal);
+      if ('closeCode' in admitted) {
+        this.#send({ type: GQL.CONNECTION_ERROR, payload: admitted.error }, () => this.#socket.close(admitted.closeCode, admitted.reason));
+        return;
+      }
+      if (this.#socket.readyState !== this.#socket.OPEN) return admitted.release();
+      this.#release = admitted.release;
+      this.#session = session;
     } catch (error) {
       const message = error instanceof ConnectionRefused ? error.message : 'Authentication is temporarily unavailable';
       if (!(error instanceof ConnectionRefused)) this.#deps.log.error({ err: error }, 'websocket authentication failed');
@@ -129,6 +138,12 @@ class LegacyConnection {
     }
     const operation: Operation = { stopped: false };
     this.#operations.set(id, operation);
+    const problem = await credentialProblem(session, this.#deps.watch.authenticator);
+    if (problem) {
+      this.#operations.delete(id);
+      return this.#sendErrors(id, [{ message: problem, extensions: { code: 'UNAUTHENTICATED' } }]);
+    }
+    if (operation.stopped) return;
     const prepared = await engine.prepare({ principal: session.principal, clientIp: this.#deps.clientIp(this.#request), log: session.log, operationId: id }, payload);
     if (operation.stopped) return;
     if ('errors' in prepared) {
@@ -170,6 +185,7 @@ class LegacyConnection {
   #onClose(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#unwatch?.();
+    this.#release?.();
     for (const id of [...this.#operations.keys()]) this.#stop(id);
   }
 

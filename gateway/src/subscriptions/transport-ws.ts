@@ -4,7 +4,8 @@ import type { GraphQLError as GraphQLErrorType, GraphQLFormattedError } from 'gr
 import { CloseCode, type Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { authenticateConnection, ConnectionRefused, watchSession, type SessionWatchOptions, type SocketSession } from './connection-auth.ts';
+import { authenticateConnection, ConnectionRefused, credentialProblem, watchSession, type SessionWatchOptions, type SocketSession } from './connection-auth.ts';
+import type { ConnectionCaps } from './caps.ts';
 import type { Prepared, PreparedOperation, PreparedSubscription, SubscriptionEngine } from './engine.ts';
 import { LiveEndError, type LiveResult } from './subscriber.ts';
 import type { Logger } from '@listbackup/lib/logger';
@@ -17,12 +18,15 @@ interface Extra extends Record<PropertyKey, unknown> {
   request: http.IncomingMessage;
   session?: SocketSession;
   unwatch?: () => void;
+  /** Gives the socket's place back under its principal's cap. */
+  release?: () => void;
 }
 
 export interface TransportDeps {
   engine: SubscriptionEngine;
   watch: SessionWatchOptions;
   log: Logger;
+  caps: ConnectionCaps;
   clientIp(request: http.IncomingMessage): string | undefined;
 }
 
@@ -41,6 +45,16 @@ export function serveGraphqlTransportWs(wss: WebSocketServer, deps: TransportDep
         const requestId = randomUUID();
         try {
           const session = await authenticateConnection(deps.watch.authenticator, ctx.connectionParams, requestId, log.child({ requestId, protocol: 'graphql-transport-ws' }));
+          const admitted = await deps.caps.admitConnection(session.principal);
+          if ('closeCode' in admitted) {
+            ctx.extra.socket.close(admitted.closeCode, admitted.reason);
+            return false;
+          }
+          if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) {
+            admitted.release();
+            return false;
+          }
+          ctx.extra.release = admitted.release;
           ctx.extra.session = session;
           ctx.extra.unwatch = watchSession(session, deps.watch, (reason) => ctx.extra.socket.close(CloseCode.Forbidden, reason));
           return true;
@@ -53,12 +67,15 @@ export function serveGraphqlTransportWs(wss: WebSocketServer, deps: TransportDep
       },
       onClose(ctx) {
         ctx.extra.unwatch?.();
+        ctx.extra.release?.();
       },
       async onSubscribe(ctx, id, payload) {
         const session = ctx.extra.session!;
         if (Object.keys(ctx.subscriptions).length > engine.limits.perSocket) {
           return asGraphQLErrors([{ message: `Too many subscriptions on this connection (at most ${engine.limits.perSocket}); complete one first`, extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } }]);
         }
+        const problem = await credentialProblem(session, deps.watch.authenticator);
+        if (problem) return asGraphQLErrors([{ message: problem, extensions: { code: 'UNAUTHENTICATED' } }]);
         const prepared = await engine.prepare({ principal: session.principal, clientIp: deps.clientIp(ctx.extra.request), log: session.log, operationId: id }, payload);
         if ('errors' in prepared) return asGraphQLErrors(prepared.errors);
         return {

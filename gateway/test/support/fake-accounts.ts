@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { INTERNAL_TOKEN_HEADER, verifyInternalToken } from '@listbackup/lib/internal-token';
 import { readJson, sendJson } from '@listbackup/lib/http';
+import type { Principal } from '@listbackup/lib/principal';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../../src/auth.ts';
 
 export interface SigningKey {
@@ -46,24 +47,28 @@ export interface ApiKeyRecord {
 }
 
 /**
- * Stands in for the two routes of the accounts subgraph the gateway calls — `GET /internal/jwks`
- * and `POST /internal/api-keys/verify` — behind the same internal-token check, counting calls.
+ * Stands in for the routes of the accounts subgraph the gateway calls — `GET /internal/jwks`,
+ * `POST /internal/api-keys/verify` and the facts form of `POST /internal/access` — behind the
+ * same internal-token check, counting calls.
  */
 export interface FakeAccounts {
   url: string;
   keys: SigningKey[];
   apiKeys: Map<string, ApiKeyRecord>;
-  calls: { jwks: number; verify: number; rejected: number };
+  /** Sessions signed out: their facts answer `live: false`. Every other session is alive and sees no account. */
+  endedSessions: Set<string>;
+  calls: { jwks: number; verify: number; facts: number; rejected: number };
   /** When set, every route answers with this HTTP status. */
   failWith?: number;
   close(): Promise<void>;
 }
 
 export async function startFakeAccounts(internalTokenSecret: string, keys: SigningKey[]): Promise<FakeAccounts> {
-  const fake: Omit<FakeAccounts, 'url' | 'close'> = { keys, apiKeys: new Map(), calls: { jwks: 0, verify: 0, rejected: 0 } };
+  const fake: Omit<FakeAccounts, 'url' | 'close'> = { keys, apiKeys: new Map(), endedSessions: new Set(), calls: { jwks: 0, verify: 0, facts: 0, rejected: 0 } };
   const server = http.createServer(async (req, res) => {
+    let principal: Principal;
     try {
-      await verifyInternalToken(internalTokenSecret, 'accounts', req.headers[INTERNAL_TOKEN_HEADER] as string | undefined);
+      ({ principal } = verifyInternalToken(internalTokenSecret, 'accounts', req.headers[INTERNAL_TOKEN_HEADER] as string | undefined));
     } catch {
       fake.calls.rejected++;
       return sendJson(res, 401, { errors: [{ message: 'gateway token required', extensions: { code: 'UNAUTHENTICATED' } }] });
@@ -79,6 +84,14 @@ export async function startFakeAccounts(internalTokenSecret: string, keys: Signi
       const record = fake.apiKeys.get(secret);
       if (!record || record.revoked) return sendJson(res, 401, { errors: [{ message: 'Invalid or revoked API key', extensions: { code: 'UNAUTHENTICATED' } }] });
       return sendJson(res, 200, { principal: { kind: 'apiKey', apiKeyId: record.apiKeyId, accountId: record.accountId, scopes: record.scopes } });
+    }
+    if (req.url === '/internal/access' && req.method === 'POST') {
+      const body = (await readJson(req)) as { facts?: boolean };
+      if (body.facts !== true) return sendJson(res, 400, { error: 'only the facts form is faked' });
+      fake.calls.facts++;
+      const live =
+        principal.kind === 'user' ? !fake.endedSessions.has(principal.sessionId) : principal.kind === 'apiKey' && [...fake.apiKeys.values()].some((key) => key.apiKeyId === principal.apiKeyId && !key.revoked);
+      return sendJson(res, 200, { live, accounts: live ? [] : null });
     }
     sendJson(res, 404, { error: 'no such route' });
   });

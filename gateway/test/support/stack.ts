@@ -4,6 +4,7 @@
  * `npm start` starts them — with counters of what each subgraph was asked and what SQL it ran.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import { HttpAccessResolver, type AccessResolver } from '@listbackup/lib/access';
 import type { EventBus } from '@listbackup/lib/events/bus';
@@ -62,6 +63,8 @@ export interface StackOptions {
   /** Gateway settings to override (for example `auth.now` to move the cache clock). */
   gateway?: Partial<Pick<GatewayOptions, 'auth' | 'trustProxy'>>;
   logLevel?: string;
+  /** The bus every service and the gateway use (NATS in tests that need it); default a fresh in-process bus. Not closed by the stack. */
+  bus?: EventBus;
 }
 
 const subgraphNames = SUBGRAPHS.map((subgraph) => subgraph.name);
@@ -76,7 +79,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const database = await createDatabase();
   const internalTokenSecret = randomBytes(32).toString('base64url');
   const log = createLogger('stack', options.logLevel ?? process.env.LOG_LEVEL ?? 'silent');
-  const bus = new InProcessEventBus();
+  const bus = options.bus ?? new InProcessEventBus();
   const durablePrefix = `lb_${randomBytes(4).toString('hex')}`;
 
   const requests = byName<SubgraphRequest[]>(() => []);
@@ -117,7 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const close = async () => {
     await gateway?.close();
     for (const service of started.reverse()) if (!stopped.has(service.name)) await service.close();
-    await bus.close();
+    if (!options.bus) await bus.close();
     await database.drop();
   };
 
@@ -125,20 +128,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const accounts = await startAccounts(runtime('accounts'));
     started.push(accounts);
     const accessFor = (name: SubgraphName) => countingAccess(new HttpAccessResolver(accounts.url, internalTokenSecret), () => accessCalls[name]++);
-    const others = await Promise.all(
-      (
-        [
-          ['platforms', startPlatforms],
-          ['sources', startSources],
-          ['jobs', startJobs],
-          ['billing', startBilling],
-        ] as const
-      ).map(async ([name, start]) => {
-        const service = await start({ ...runtime(name), access: accessFor(name) });
-        started.push(service);
-        return service;
-      }),
-    );
+    // Sources and jobs call each other, so their ports are chosen before either starts.
+    const [sourcesPort, jobsPort] = await Promise.all([freePort(), freePort()]);
+    const sourcesUrl = `http://127.0.0.1:${sourcesPort}/graphql`;
+    const jobsUrl = `http://127.0.0.1:${jobsPort}/graphql`;
+    const platformsService = await startPlatforms({ ...runtime('platforms'), access: accessFor('platforms') });
+    started.push(platformsService);
+    const others: RunningService[] = [platformsService];
+    for (const start of [
+      () => startSources({ ...runtime('sources'), port: sourcesPort, access: accessFor('sources') }, { platformsUrl: platformsService.url, jobsUrl, scheduler: false }),
+      () => startJobs({ ...runtime('jobs'), port: jobsPort, access: accessFor('jobs') }, { sourcesUrl, platformsUrl: platformsService.url }),
+      () => startBilling({ ...runtime('billing'), access: accessFor('billing') }, { jobsUrl, reconciliation: false }),
+    ]) {
+      const service = await start();
+      started.push(service);
+      others.push(service);
+    }
     const services = Object.fromEntries([accounts, ...others].map((service) => [service.name, service])) as Record<SubgraphName, RunningService>;
 
     gateway = await startGateway({
@@ -149,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       internalTokenSecret,
       log: log.child({ service: 'gateway' }),
       onSubgraphRequest: (request) => requests[request.subgraph as SubgraphName]?.push(request),
+      accessEvents: bus,
       subscriptions: { bus },
       ...options.gateway,
     });
@@ -201,12 +207,12 @@ export interface SignedUp {
 export async function signUp(stack: Pick<Stack, 'graphql'>, email = `user-${randomUUID()}@example.com`, name = 'Test User'): Promise<SignedUp> {
   const password = `correct horse battery ${randomBytes(4).toString('hex')}`;
   const result = await stack.graphql(
-    `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id memberships { account { id } } } } }`,
+    `mutation ($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id memberships { edges { node { account { id } } } } } } }`,
     { input: { email, password, name } },
   );
   if (result.errors || !result.data) throw new Error(`signUp failed: ${JSON.stringify(result.errors ?? result)}`);
   const { accessToken, refreshToken, user } = result.data.signUp;
-  return { email, password, userId: user.id, accessToken, refreshToken, accountId: user.memberships[0].account.id };
+  return { email, password, userId: user.id, accessToken, refreshToken, accountId: user.memberships.edges[0].node.account.id };
 }
 
 function countingAccess(inner: AccessResolver, count: () => void): AccessResolver {
@@ -226,6 +232,17 @@ function countingAccess(inner: AccessResolver, count: () => void): AccessResolve
       return inner.visibleAccounts(principal);
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {

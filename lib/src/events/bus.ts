@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './envelope.ts';
+import { contextFrom, SpanKind, tracingEnabled, withSpan } from '../tracing.ts';
 
 export type EventHandler = (event: EventEnvelope) => Promise<void> | void;
 
@@ -28,6 +29,8 @@ export interface EventBus {
   publishEphemeral(event: EventEnvelope): Promise<void>;
   /** `pattern` is a NATS subject pattern inside `lb.evt.`, e.g. `lb.evt.<accountId>.job.>` or `lb.evt.*.account.created`. */
   subscribe(pattern: string, handler: EventHandler, opts?: SubscribeOptions): Promise<EventSubscription>;
+  /** Resolves when the bus can store and deliver events now, else throws why not (readiness). */
+  ready(): Promise<void>;
   /** Unsubscribes everything and releases the connection. */
   close(): Promise<void>;
 }
@@ -43,4 +46,17 @@ export const silentLogger: EventLogger = { warn() {}, error() {} };
 /** How long a failing durable handler waits before its event is delivered again: grows, capped. */
 export function redeliveryDelayMs(failures: number, baseMs: number, maxMs: number = 30_000): number {
   return Math.min(baseMs * 2 ** Math.max(0, failures - 1), maxMs);
+}
+
+/**
+ * A durable consumer's handler that handles each event in a span continuing the trace the event
+ * carries (its `traceparent`: the code that created it, before the outbox); the handler itself
+ * while tracing is off. Both buses wrap durable handlers in it.
+ */
+export function tracedHandler(consumer: string, handler: EventHandler): EventHandler {
+  return (event) => {
+    if (!tracingEnabled()) return handler(event);
+    const attributes = { 'messaging.operation.type': 'process', 'messaging.consumer.group.name': consumer, 'messaging.message.id': event.id, 'listbackup.event.type': event.type };
+    return withSpan(`process ${event.type}`, { kind: SpanKind.CONSUMER, attributes, parent: contextFrom(event.traceparent) }, async () => handler(event));
+  };
 }

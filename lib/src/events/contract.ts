@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Principal } from '../principal.ts';
+import { PlanLimitsShape } from '../plan-limits.ts';
 import { assertValidEvent, uuidv7, type Actor, type EventEnvelope } from './envelope.ts';
+import { currentTraceparent } from '../tracing.ts';
 
 /**
  * Every event type of the product and the shape of its `data`: the one list publishers and
@@ -68,6 +70,8 @@ const JobState = z.object({
     bytesPerSecond: z.number().nullable(),
     etaSeconds: z.number().nullable(),
     percent: z.number().nullable(),
+    // Events published before the field existed carry no estimate.
+    totalsEstimated: z.boolean().default(false),
   }),
   failureType: nullableString,
   failureReason: nullableString,
@@ -125,6 +129,10 @@ const SourceChange = SourceData.extend({
       deletedAt: time.nullable(),
       /** On `source.created`: the platform of its connection, which never changes. */
       platform: z.object({ id, slug: z.string() }).optional(),
+      /** The shortest gap between two scheduled backups, in whole minutes; null for a manual schedule (billing checks a downgrade by it). */
+      backupIntervalMinutes: z.number().int().nullable().optional(),
+      /** How long the retention keeps a snapshot by its calendar rules, in days (billing checks a downgrade by it). */
+      retentionDays: z.number().int().optional(),
     })
     .optional(),
 });
@@ -162,9 +170,13 @@ export const EVENTS = {
   /** A wrong password or second factor for an existing user (unknown addresses belong to no account). */
   'user.login_failed': define(z.object({ userId: id, reason: z.enum(['password', 'second_factor']) })),
   'user.logout': define(z.object({ userId: id, sessionId: id })),
+  /** A session ended by accounts itself: its rotated refresh token was presented again (a stolen token). */
+  'user.session_revoked': define(z.object({ userId: id, sessionId: id, reason: z.literal('refresh_token_reused') })),
   'user.mfa_enabled': define(z.object({ userId: id, method: z.literal('totp') })),
   'user.mfa_disabled': define(z.object({ userId: id, method: z.literal('totp') })),
   'user.password_changed': define(z.object({ userId: id, method: z.enum(['change', 'reset']) })),
+  /** The user erased themself (`deleteMe`); `accountIds` were left without an owner and deleted with them. */
+  'user.deleted': define(z.object({ userId: id, accountIds: z.array(id) })),
 
   // accounts: tenancy
   'account.created': define(z.object({ name: z.string(), parentId: id.nullable() })),
@@ -204,6 +216,9 @@ export const EVENTS = {
       toPlan: z.string(),
       /** How long the new plan keeps the account's audit log (accounts prunes by it). */
       auditLogRetentionDays: z.number().int().positive(),
+      /** The new plan's name and limits, which sources, platforms and accounts enforce (absent on events from before limits). */
+      planName: z.string().optional(),
+      limits: PlanLimitsShape.optional(),
     }),
   ),
   'billing.quota_reached': define(
@@ -217,6 +232,8 @@ export const EVENTS = {
   ),
   'billing.payment_overdue': define(z.object({ accountId: id, invoiceId: id.nullable(), overdueSince: time })),
   'billing.payment_succeeded': define(z.object({ accountId: id, invoiceId: id.nullable() })),
+  /** An invoice's payment failed every retry: the account is told, and suspended at `overdueAt` unless it pays. */
+  'billing.payment_failed': define(z.object({ accountId: id, invoiceId: id, attempts: z.number().int().positive(), reason: z.string(), overdueAt: time })),
 
   // accounts: notifications
   /** A notification in one person's in-app list (feeds the gateway's `notificationAdded`). */
@@ -272,6 +289,8 @@ export const EVENTS = {
     }),
   ),
   'data.deleted': define(SourceData.extend({ snapshots: DeletedSnapshots })),
+  /** An export's archive was downloaded, whole (a download cut short is not one). */
+  'data.exported': define(SourceData.extend({ jobId: id, snapshotId: id.nullable(), format: z.string(), bytes: z.number().int().nonnegative() })),
   /**
    * Garbage collection freed stored bytes of an account (chunks are shared by every source of an
    * account, so the freed bytes belong to the account, not to a source). Billing meters it.
@@ -322,6 +341,7 @@ export interface CreateEventOptions {
 export function createEvent<T extends EventType>(type: T, accountId: string, subject: string, data: EventDataInput<T>, options: CreateEventOptions = {}): EventOf<T> {
   const parsed = EVENTS[type].data.safeParse(data);
   if (!parsed.success) throw new TypeError(`Event ${type} does not match its contract: ${z.prettifyError(parsed.error)}`);
+  const traceparent = currentTraceparent();
   const event = {
     id: uuidv7(),
     type,
@@ -330,6 +350,7 @@ export function createEvent<T extends EventType>(type: T, accountId: string, sub
     time: (options.time ?? new Date()).toISOString(),
     data: parsed.data as EventData<T>,
     ...(options.actor ? { actor: ActorShape.parse(options.actor) } : {}),
+    ...(traceparent ? { traceparent } : {}),
   };
   assertValidEvent(event);
   return event;

@@ -15,6 +15,8 @@ export interface EventEnvelope {
   data: Record<string, unknown>;
   /** Who caused it, when a caller did: see `actorOf` in contract.ts. */
   actor?: Actor;
+  /** W3C trace context of the code that created it, when tracing is on: a durable consumer continues that trace (lib/src/tracing.ts). */
+  traceparent?: string;
 }
 
 /** The user, API key, service or anonymous client behind an event, and where a request came from. */
@@ -55,7 +57,8 @@ export function parseEvent(json: string): EventEnvelope {
     typeof value !== 'object' || value === null ||
     typeof value.id !== 'string' || typeof value.subject !== 'string' || typeof value.time !== 'string' ||
     typeof value.data !== 'object' || value.data === null ||
-    (value.actor !== undefined && (typeof value.actor !== 'object' || value.actor === null))
+    (value.actor !== undefined && (typeof value.actor !== 'object' || value.actor === null)) ||
+    (value.traceparent !== undefined && typeof value.traceparent !== 'string')
   ) {
     throw new TypeError('Malformed event envelope');
   }

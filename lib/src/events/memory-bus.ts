@@ -3,6 +3,7 @@ import { subjectFor, type EventEnvelope } from './envelope.ts';
 import {
   redeliveryDelayMs,
   silentLogger,
+  tracedHandler,
   type EventBus,
   type EventHandler,
   type EventLogger,
@@ -84,7 +85,7 @@ export class InProcessEventBus implements EventBus {
   async subscribe(pattern: string, handler: EventHandler, opts: SubscribeOptions = {}): Promise<EventSubscription> {
     this.#assertOpen();
     assertEventPattern(pattern);
-    if (opts.durable !== undefined) return this.#subscribeDurable(opts.durable, pattern, handler);
+    if (opts.durable !== undefined) return this.#subscribeDurable(opts.durable, pattern, tracedHandler(opts.durable, handler));
 
     const live = { pattern, dispatcher: new LiveDispatcher(pattern, handler, this.#logger) };
     this.#live.add(live);
@@ -94,6 +95,10 @@ export class InProcessEventBus implements EventBus {
         this.#live.delete(live);
       },
     };
+  }
+
+  async ready(): Promise<void> {
+    this.#assertOpen();
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import {
   AckPolicy,
   connect,
   DeliverPolicy,
+  headers as natsHeaders,
   nanos,
   NatsError,
   StorageType,
@@ -17,6 +18,7 @@ import { parseEvent, subjectFor, type EventEnvelope } from './envelope.ts';
 import {
   redeliveryDelayMs,
   silentLogger,
+  tracedHandler,
   type EventBus,
   type EventHandler,
   type EventLogger,
@@ -26,6 +28,7 @@ import {
 import { DEDUP_WINDOW_MS, LiveDispatcher } from './dispatch.ts';
 import { assertEventPattern, withPrefix } from './subjects.ts';
 import { metrics } from '../metrics.ts';
+import { clientTlsOptions, processTls } from '../tls.ts';
 
 export interface NatsEventBusOptions {
   /** JetStream stream that keeps the durable events. */
@@ -42,12 +45,27 @@ export interface NatsEventBusOptions {
   retryDelayMs?: number;
   /** How long a delivered durable event may stay unacknowledged before the server redelivers it. */
   ackWaitMs?: number;
+  /** Deliveries of an event to a durable consumer whose handler keeps throwing before it is set aside as a dead letter. */
+  maxDeliveries?: number;
   logger?: EventLogger;
   /** Connection name shown by the NATS server. */
   name?: string;
 }
 
 const DAY_MS = 24 * 60 * 60_000;
+const MAX_ERROR_LENGTH = 500;
+
+/** An event a durable consumer's handler kept failing on, set aside in the dead-letter stream. */
+export interface DeadLetter {
+  /** Its sequence in the dead-letter stream: what `redrive` takes. */
+  seq: number;
+  consumer: string;
+  event: EventEnvelope;
+  /** The handler's last error message. */
+  error: string;
+  deliveries: number;
+  deadLetteredAt: Date;
+}
 const encoder = new TextEncoder();
 
 /** The event bus on NATS: durable events in a JetStream stream, durable consumers as pull consumers. */
@@ -60,11 +78,16 @@ export class NatsEventBus implements EventBus {
   readonly #livePrefix: string;
   readonly #retryDelayMs: number;
   readonly #ackWaitMs: number;
+  readonly #maxDeliveries: number;
+  readonly #deadPrefix: string;
+  readonly #redrivePrefix: string;
   readonly #logger: EventLogger;
   readonly #subscriptions = new Set<EventSubscription>();
   /** Durable delivery loops; close() lets a running handler finish and ack before draining. */
   readonly #durableLoops = new Set<Promise<void>>();
   #closed = false;
+  /** False between a lost connection and the reconnect (the client keeps trying for ever). */
+  #connected = true;
 
   private constructor(connection: NatsConnection, jsm: JetStreamManager, options: NatsEventBusOptions & { stream: string; namespace: string }) {
     this.connection = connection;
@@ -75,16 +98,31 @@ export class NatsEventBus implements EventBus {
     this.#livePrefix = `${options.namespace}.live`;
     this.#retryDelayMs = options.retryDelayMs ?? 1_000;
     this.#ackWaitMs = options.ackWaitMs ?? 60_000;
+    this.#maxDeliveries = options.maxDeliveries ?? 10;
+    this.#deadPrefix = `${options.namespace}.dlq`;
+    this.#redrivePrefix = `${options.namespace}.redrive`;
     this.#logger = options.logger ?? silentLogger;
+    void this.#watchConnection();
+  }
+
+  async #watchConnection(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') this.#connected = false;
+      else if (status.type === 'reconnect') this.#connected = true;
+    }
   }
 
   /** Connects and makes sure the stream exists (an existing stream's settings are left as they are). */
   static async connect(url: string | string[], options: NatsEventBusOptions = {}): Promise<NatsEventBus> {
     const settings = { ...options, stream: options.stream ?? 'LB_EVENTS', namespace: options.namespace ?? 'lb' };
-    const connection = await connect({ servers: url, name: options.name, maxReconnectAttempts: -1 });
+    // tls://host:port: the connection must be TLS, trusting the services' CA and showing this service's certificate.
+    const tls = [url].flat().some((server) => server.startsWith('tls://')) ? clientTlsOptions(processTls() ?? {}) : undefined;
+    const connection = await connect({ servers: url, name: options.name, maxReconnectAttempts: -1, ...(tls ? { tls } : {}) });
     try {
       const jsm = await connection.jetstreamManager();
-      await ensureStream(jsm, settings.stream, `${settings.namespace}.evt.>`, {
+      // Dead letters (`<ns>.dlq.<consumer>`) and redriven events (`<ns>.redrive.<consumer>`) are kept in the same stream.
+      const subjects = ['evt', 'dlq', 'redrive'].map((kind) => `${settings.namespace}.${kind}.>`);
+      await ensureStream(jsm, settings.stream, subjects, {
         maxAgeMs: options.maxAgeMs ?? 30 * DAY_MS,
         duplicateWindowMs: options.duplicateWindowMs ?? DEDUP_WINDOW_MS,
       });
@@ -116,7 +154,7 @@ export class NatsEventBus implements EventBus {
       // Resolve only once the server knows the subscription, so a publish from any connection after this reaches it.
       await this.connection.flush();
     } else {
-      subscription = await this.#subscribeDurable(opts.durable, pattern, handler);
+      subscription = await this.#subscribeDurable(opts.durable, pattern, tracedHandler(opts.durable, handler));
     }
     this.#subscriptions.add(subscription);
     return {
@@ -125,6 +163,16 @@ export class NatsEventBus implements EventBus {
         await subscription.unsubscribe();
       },
     };
+  }
+
+  async ready(): Promise<void> {
+    if (this.#closed || this.connection.isClosed()) throw new Error('the connection to NATS is closed');
+    if (!this.#connected) throw new Error(`disconnected from NATS (${this.connection.getServer()}); reconnecting`);
+    try {
+      await this.#jsm.streams.info(this.stream);
+    } catch (error) {
+      throw new Error(`JetStream stream ${this.stream} does not answer (${error instanceof Error ? error.message : String(error)})`);
+    }
   }
 
   async close(): Promise<void> {
@@ -166,13 +214,23 @@ export class NatsEventBus implements EventBus {
 
   async #subscribeDurable(name: string, pattern: string, handler: EventHandler): Promise<EventSubscription> {
     if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new TypeError(`Invalid durable name "${name}": use letters, digits, - and _`);
-    await this.#ensureConsumer(name, withPrefix(pattern, this.#storedPrefix));
-    const consumer = await this.#js.consumers.get(this.stream, name);
-    // A small batch: messages waiting in the client buffer count against ack_wait.
-    const messages = await consumer.consume({ max_messages: 10 });
-    const loop = this.#runDurable(name, messages, handler);
-    this.#durableLoops.add(loop);
-    void loop.finally(() => this.#durableLoops.delete(loop));
+    await this.#ensureConsumer(this.stream, name, withPrefix(pattern, this.#storedPrefix));
+    // Its redriven dead letters come on a consumer of their own (NATS 2.9: one filter per consumer).
+    const redriveName = `${name}__redrive`;
+    await this.#ensureConsumer(this.stream, redriveName, `${this.#redrivePrefix}.${name}`);
+    const feeds: ConsumerMessages[] = [];
+    for (const [stream, consumerName] of [
+      [this.stream, name],
+      [this.stream, redriveName],
+    ]) {
+      const consumer = await this.#js.consumers.get(stream, consumerName);
+      // A small batch: messages waiting in the client buffer count against ack_wait.
+      const messages = await consumer.consume({ max_messages: 10 });
+      feeds.push(messages);
+      const loop = this.#runDurable(name, messages, handler);
+      this.#durableLoops.add(loop);
+      void loop.finally(() => this.#durableLoops.delete(loop));
+    }
     // Read from the server at scrape time; replicas of a consumer report the same figures once.
     let info: Promise<{ num_pending: number; num_ack_pending: number }> | null = null;
     const read = () => {
@@ -187,7 +245,7 @@ export class NatsEventBus implements EventBus {
     return {
       unsubscribe: async () => {
         for (const stop of unwatch) stop();
-        messages.stop();
+        for (const messages of feeds) messages.stop();
       },
     };
   }
@@ -215,8 +273,14 @@ export class NatsEventBus implements EventBus {
       await handler(event);
       metrics.consumerEvents.inc({ consumer: name, outcome: 'ok' });
     } catch (error) {
-      metrics.consumerEvents.inc({ consumer: name, outcome: 'failed' });
       const failures = msg.info.redeliveryCount;
+      if (failures >= this.#maxDeliveries && (await this.#deadLetter(name, msg, event, error))) {
+        metrics.consumerEvents.inc({ consumer: name, outcome: 'dead' });
+        this.#logger.error({ err: error, consumer: name, eventId: event.id, failures }, 'durable event handler kept failing; event set aside as a dead letter');
+        msg.term();
+        return;
+      }
+      metrics.consumerEvents.inc({ consumer: name, outcome: 'failed' });
       const delayMs = redeliveryDelayMs(failures, this.#retryDelayMs);
       this.#logger.warn({ err: error, consumer: name, eventId: event.id, failures, delayMs }, 'durable event handler failed; will redeliver');
       msg.nak(delayMs);
@@ -230,8 +294,66 @@ export class NatsEventBus implements EventBus {
     }
   }
 
-  async #ensureConsumer(name: string, filterSubject: string): Promise<void> {
-    const existing = await this.#jsm.consumers.info(this.stream, name).catch((error: unknown) => {
+  /** Stores the event in the dead-letter stream; false (the event is redelivered instead) when that failed. */
+  async #deadLetter(consumer: string, msg: JsMsg, event: EventEnvelope, error: unknown): Promise<boolean> {
+    const h = natsHeaders();
+    h.set('Lb-Consumer', consumer);
+    h.set('Lb-Deliveries', String(msg.info.redeliveryCount));
+    h.set('Lb-Error', (error instanceof Error ? error.message : String(error)).replace(/[\r\n]+/g, ' ').slice(0, MAX_ERROR_LENGTH) || 'unknown error');
+    try {
+      // The id makes a retry of this step (the term below lost, the event delivered again) a no-op.
+      await this.#js.publish(`${this.#deadPrefix}.${consumer}`, encoder.encode(JSON.stringify(event)), { msgID: `${consumer}:${msg.info.stream}:${msg.seq}`, headers: h });
+      return true;
+    } catch (publishError) {
+      this.#logger.error({ err: publishError, consumer, eventId: event.id }, 'could not store a dead letter; will redeliver');
+      return false;
+    }
+  }
+
+  /** Dead letters waiting, oldest first (at most `limit`). */
+  async deadLetters(limit = 1000): Promise<DeadLetter[]> {
+    const filter = `${this.#deadPrefix}.>`;
+    const info = await this.#jsm.streams.info(this.stream, { subjects_filter: filter });
+    const waiting = Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
+    const letters: DeadLetter[] = [];
+    if (waiting === 0) return letters;
+    const reader = await this.#js.consumers.get(this.stream, { filterSubjects: filter });
+    try {
+      while (letters.length < Math.min(limit, waiting)) {
+        const msg = await reader.next({ expires: 5_000 });
+        if (!msg) break;
+        letters.push({
+          seq: msg.seq,
+          consumer: msg.headers?.get('Lb-Consumer') ?? '',
+          event: parseEvent(msg.string()),
+          error: msg.headers?.get('Lb-Error') ?? '',
+          deliveries: Number(msg.headers?.get('Lb-Deliveries') ?? 0),
+          deadLetteredAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
+        });
+        if (msg.info.pending === 0) break;
+      }
+    } finally {
+      await reader.delete().catch(() => {});
+    }
+    return letters;
+  }
+
+  /**
+   * Hands dead letters back to their consumer (only to it), which handles them like any event,
+   * and removes them from the dead letters. Answers the ones redriven.
+   */
+  async redrive(seqs?: number[]): Promise<DeadLetter[]> {
+    const wanted = seqs ? new Set(seqs) : null;
+    const letters = (await this.deadLetters(Number.MAX_SAFE_INTEGER)).filter((letter) => !wanted || wanted.has(letter.seq));
+    for (const letter of letters) {
+      await this.#js.publish(`${this.#redrivePrefix}.${letter.consumer}`, encoder.encode(JSON.stringify(letter.event)), { msgID: `redrive:${letter.seq}` });
+      await this.#jsm.streams.deleteMessage(this.stream, letter.seq);
+    }
+    return letters;
+  }
+
+  async #ensureConsumer(stream: string, name: string, filterSubject: string): Promise<void> {
+    const existing = await this.#jsm.consumers.info(stream, name).catch((error: unknown) => {
       if (isNotFound(error)) return null;
       throw error;
     });
@@ -239,7 +361,7 @@ export class NatsEventBus implements EventBus {
       // NATS 2.9 cannot change a consumer's filter; a silent mismatch would lose or misroute events.
       if (existing.config.filter_subject !== filterSubject) {
         throw new Error(
-          `Durable consumer "${name}" on stream ${this.stream} filters "${existing.config.filter_subject}", not "${filterSubject}"; delete it to change its subject`,
+          `Durable consumer "${name}" on stream ${stream} filters "${existing.config.filter_subject}", not "${filterSubject}"; delete it to change its subject`,
         );
       }
       return;
@@ -252,7 +374,7 @@ export class NatsEventBus implements EventBus {
       ack_wait: nanos(this.#ackWaitMs),
       max_ack_pending: 1_000,
     };
-    await this.#jsm.consumers.add(this.stream, config);
+    await this.#jsm.consumers.add(stream, config);
   }
 
   #assertOpen(): void {
@@ -263,18 +385,22 @@ export class NatsEventBus implements EventBus {
 async function ensureStream(
   jsm: JetStreamManager,
   name: string,
-  subject: string,
+  subjects: string | string[],
   limits: { maxAgeMs: number; duplicateWindowMs: number },
 ): Promise<void> {
+  const wanted = [subjects].flat();
   try {
-    await jsm.streams.info(name);
+    const { config } = await jsm.streams.info(name);
+    // Streams made before dead letters existed gain their subjects; other settings stay as they are.
+    const missing = wanted.filter((subject) => !config.subjects?.includes(subject));
+    if (missing.length) await jsm.streams.update(name, { subjects: [...(config.subjects ?? []), ...missing] });
     return;
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
   await jsm.streams.add({
     name,
-    subjects: [subject],
+    subjects: wanted,
     storage: StorageType.File,
     max_age: nanos(limits.maxAgeMs),
     duplicate_window: nanos(limits.duplicateWindowMs),

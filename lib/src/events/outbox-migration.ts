@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { outboxActorSql, outboxTablesSql } from './outbox.ts';
+import { outboxActorSql, outboxTablesSql, outboxTraceSql } from './outbox.ts';
 
 /** Creates the outbox and processed-events tables in the schema of the subgraph that lists it. */
 export class OutboxMigration extends Migration {
@@ -12,5 +12,12 @@ export class OutboxMigration extends Migration {
 export class OutboxActorMigration extends Migration {
   override up(): void {
     for (const statement of outboxActorSql()) this.addSql(statement);
+  }
+}
+
+/** Adds the envelope's `traceparent` to the outbox; listed after `OutboxActorMigration`. */
+export class OutboxTraceMigration extends Migration {
+  override up(): void {
+    for (const statement of outboxTraceSql()) this.addSql(statement);
   }
 }

@@ -16,6 +16,7 @@ export const OutboxEvent = defineEntity({
     subject: p.text(),
     data: p.json<Record<string, unknown>>(),
     actor: p.json<Actor>().nullable(),
+    traceparent: p.text().nullable(),
     time: p.datetime(),
     createdAt: p.datetime().onCreate(() => new Date()),
     sentAt: p.datetime().nullable(),
@@ -41,13 +42,13 @@ export type ProcessedEvent = InferEntity<typeof ProcessedEvent>;
 
 /**
  * DDL for the two tables, exactly as MikroORM generates it for the entities above, for a
- * subgraph's migrations: `OutboxMigration` first, `OutboxActorMigration` later (see
+ * subgraph's migrations: `OutboxMigration` first, `OutboxActorMigration` and `OutboxTraceMigration` later (see
  * outbox-migration.ts). Without `schema` the names are unqualified and land in the migration's
  * schema (the runner sets `search_path` when `migrations.schema` is configured); with it they are
  * qualified.
  */
 export function outboxMigrationSql(schema?: string): string[] {
-  return [...outboxTablesSql(schema), ...outboxActorSql(schema)];
+  return [...outboxTablesSql(schema), ...outboxActorSql(schema), ...outboxTraceSql(schema)];
 }
 
 const qualified = (schema: string | undefined, name: string) => (schema ? `"${schema}"."${name}"` : `"${name}"`);
@@ -67,6 +68,11 @@ export function outboxActorSql(schema?: string): string[] {
   return [`alter table ${qualified(schema, 'outbox_events')} add column "actor" jsonb null;`];
 }
 
+/** The envelope's trace context (lib/src/tracing.ts), added later. */
+export function outboxTraceSql(schema?: string): string[] {
+  return [`alter table ${qualified(schema, 'outbox_events')} add column "traceparent" text null;`];
+}
+
 /** Adds the event to the caller's unit of work, so it commits (or rolls back) with the state change. */
 export function enqueueEvent(em: EntityManager, event: EventEnvelope): OutboxEvent {
   assertValidEvent(event);
@@ -77,6 +83,7 @@ export function enqueueEvent(em: EntityManager, event: EventEnvelope): OutboxEve
     subject: event.subject,
     data: event.data,
     actor: event.actor ?? null,
+    traceparent: event.traceparent ?? null,
     time: new Date(event.time),
   });
   em.persist(row);
@@ -209,7 +216,8 @@ export class OutboxRelay {
     let delayMs = this.#intervalMs;
     while (this.#running) {
       try {
-        const { claimed, sent } = await this.#relayBatch();
+        // Most polls find nothing: one indexed read answers that, without a transaction and a locking, hydrating find.
+        const { claimed, sent } = (await this.#anyUnsent()) ? await this.#relayBatch() : { claimed: 0, sent: 0 };
         await this.#pruneNowAndThen();
         if (claimed === this.#batchSize && sent === claimed) continue; // more may be waiting
         // Back off while publishing fails, so an outage is not hammered.
@@ -227,6 +235,12 @@ export class OutboxRelay {
       });
       this.#wake = null;
     }
+  }
+
+  async #anyUnsent(): Promise<boolean> {
+    const schema = this.#orm.config.get('schema');
+    const rows = await this.#orm.em.getConnection().execute<unknown[]>(`select 1 from ${schema ? `"${schema}".` : ''}"outbox_events" where sent_at is null limit 1`);
+    return rows.length > 0;
   }
 
   async #relayBatch(): Promise<{ claimed: number; sent: number }> {
@@ -280,5 +294,6 @@ function toEnvelope(row: OutboxEvent): EventEnvelope {
     time: row.time.toISOString(),
     data: row.data,
     ...(row.actor ? { actor: row.actor } : {}),
+    ...(row.traceparent ? { traceparent: row.traceparent } : {}),
   };
 }

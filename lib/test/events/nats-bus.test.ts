@@ -32,11 +32,11 @@ describe.skipIf(!natsReachable)('NatsEventBus', () => {
 
   describeEventBusContract('NatsEventBus', { makeBus: connectBus, orm: () => db.orm });
 
-  it('creates the stream on lb.evt subjects with file storage, 30 days and a 2 minute dedup window', async () => {
+  it('creates the stream on lb.evt subjects (and the dead-letter and redrive subjects) with file storage, 30 days and a 2 minute dedup window', async () => {
     const bus = await connectBus();
     const info = await (await bus.connection.jetstreamManager()).streams.info(bus.stream);
     expect(info.config).toMatchObject({
-      subjects: [`${namespace}.evt.>`],
+      subjects: [`${namespace}.evt.>`, `${namespace}.dlq.>`, `${namespace}.redrive.>`],
       storage: 'file',
       max_age: 30 * 24 * 3600 * 1e9,
       duplicate_window: 120 * 1e9,

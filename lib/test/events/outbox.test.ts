@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { defineEntity, p } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { OutboxActorMigration, OutboxMigration } from '../../src/events/outbox-migration.ts';
+import { OutboxActorMigration, OutboxMigration, OutboxTraceMigration } from '../../src/events/outbox-migration.ts';
 import type { EventBus } from '../../src/events/bus.ts';
 import type { EventEnvelope } from '../../src/events/envelope.ts';
 import { InProcessEventBus } from '../../src/events/memory-bus.ts';
@@ -60,7 +61,7 @@ describe('outbox schema', () => {
     expect(await fresh.orm.schema.getUpdateSchemaSQL({ schema: fresh.schema })).toBe('');
   });
 
-  it('the migrations a subgraph lists (OutboxMigration, then OutboxActorMigration) land in the ORM schema and match the entities', async () => {
+  it('the migrations a subgraph lists (OutboxMigration, then OutboxActorMigration and OutboxTraceMigration) land in the ORM schema and match the entities', async () => {
     const schema = uniqueId('evt_test');
     const orm = await MikroORM.init({
       clientUrl: DATABASE_URL,
@@ -70,6 +71,7 @@ describe('outbox schema', () => {
       migrations: { migrationsList: [
           { name: '0001-outbox', class: OutboxMigration },
           { name: '0002-outbox-actor', class: OutboxActorMigration },
+          { name: '0003-outbox-trace', class: OutboxTraceMigration },
         ], schema, snapshot: false, silent: true },
     });
     onTestFinished(async () => {
@@ -186,6 +188,7 @@ for (const kind of busKinds) {
       const widgetId = uniqueId('widget');
       const actor = { kind: 'user', id: 'u1', ip: '203.0.113.7', userAgent: 'curl/8.5.0' } as const;
       const event = testEvent('widget.created', account, widgetId, { name: 'Gizmo', tags: ['a', 'b'] }, actor);
+      event.traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
       const write = db.orm.em.fork().transactional(async (tx) => {
         tx.create(Widget, { id: widgetId, name: 'Gizmo' });
         enqueueEvent(tx, event);
@@ -199,7 +202,7 @@ for (const kind of busKinds) {
 
     const unsentRows = (account: string) => db.orm.em.fork().find(OutboxEvent, { accountId: account, sentAt: null });
 
-    it('publishes an event committed with its state change, its actor included, and marks it sent', async () => {
+    it('publishes an event committed with its state change, its actor and trace context included, and marks it sent', async () => {
       const account = uniqueId('acct');
       const { received, startRelay, buses } = await setup(account);
       startRelay(buses.relayBuses[0]);
@@ -239,6 +242,9 @@ for (const kind of busKinds) {
         },
         publishEphemeral: async () => {},
         subscribe: async () => ({ unsubscribe: async () => {} }),
+        ready: async () => {
+          throw new Error('nats: connection refused');
+        },
         close: async () => {},
       };
 
@@ -294,6 +300,7 @@ function recordingPublishes(bus: EventBus, publishedIds: string[]): EventBus {
     },
     publishEphemeral: (event) => bus.publishEphemeral(event),
     subscribe: (pattern, handler, opts) => bus.subscribe(pattern, handler, opts),
+    ready: () => bus.ready(),
     close: () => bus.close(),
   };
 }

@@ -1,12 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `bases`: Bases and their schema.
- * - `records`: Records of every table, with attachments. Incremental by LAST_MODIFIED_TIME() when the table has one.
- * - `comments`: Record comments.
- */
 export const definition: PlatformDefinition = {
   slug: 'airtable',
   name: 'Airtable',
@@ -17,7 +10,8 @@ export const definition: PlatformDefinition = {
   oauth2: {
     authorizeUrl: 'https://airtable.com/oauth2/v1/authorize',
     tokenUrl: 'https://airtable.com/oauth2/v1/token',
-    scopes: ['data.records:read', 'data.recordComments:read', 'schema.bases:read', 'user.email:read'],
+    // Reading what is backed up; data.records:write is what restoring records needs.
+    scopes: ['data.records:read', 'data.records:write', 'schema.bases:read', 'user.email:read'],
     scopeSeparator: ' ',
     pkce: true,
     tokenEndpointAuthMethod: 'client_secret_basic',
@@ -33,7 +27,7 @@ export const definition: PlatformDefinition = {
   apiKey: {
     label: 'Personal access token',
     pattern: '^pat[A-Za-z0-9]{14}\\.[0-9a-f]{64}$',
-    hint: 'A personal access token (pat….…) with the data.records:read and schema.bases:read scopes, from airtable.com/create/tokens.',
+    hint: 'A personal access token (pat….…) with the data.records:read and schema.bases:read scopes (and data.records:write to restore), from airtable.com/create/tokens.',
     credential: bearer,
     identity: { method: 'GET', url: 'https://api.airtable.com/v0/meta/whoami', idPath: 'id', namePath: 'email' },
     docsUrl: 'https://airtable.com/developers/web/guides/personal-access-tokens',

@@ -1,13 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `files`: Files, versions and folders. Incremental by events stream_position.
- * - `collaborations`: Who has access to what.
- * - `comments`: Comments on files.
- * - `metadata`: Metadata instances on files.
- */
 export const definition: PlatformDefinition = {
   slug: 'box',
   name: 'Box',
@@ -19,6 +11,7 @@ export const definition: PlatformDefinition = {
     authorizeUrl: 'https://account.box.com/api/oauth2/authorize',
     tokenUrl: 'https://api.box.com/oauth2/token',
     revocation: { style: 'rfc7009', url: 'https://api.box.com/oauth2/revoke', token: 'access_token', clientAuth: 'client_secret_post' },
+    // Read-only access to every file and folder the user can reach.
     scopes: ['root_readonly'],
     scopeSeparator: ' ',
     pkce: false,

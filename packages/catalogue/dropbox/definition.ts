@@ -1,11 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `files`: Files and folders with their content. Incremental by list_folder/continue cursor.
- * - `shared_links`: Shared links.
- */
 export const definition: PlatformDefinition = {
   slug: 'dropbox',
   name: 'Dropbox',
@@ -15,6 +9,8 @@ export const definition: PlatformDefinition = {
   apiBaseUrl: 'https://api.dropboxapi.com/2',
   oauth2: {
     authorizeUrl: 'https://www.dropbox.com/oauth2/authorize',
+    // Its discovery document's issuer; it does not advertise authorization_response_iss_parameter_supported.
+    issuer: { identifier: 'https://www.dropbox.com', inAuthorizationResponse: false },
     tokenUrl: 'https://api.dropboxapi.com/oauth2/token',
     revocation: { style: 'bearer', url: 'https://api.dropboxapi.com/2/auth/token/revoke', method: 'POST' },
     scopes: ['account_info.read', 'files.metadata.read', 'files.content.read', 'sharing.read'],

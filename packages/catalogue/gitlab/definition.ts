@@ -1,14 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `projects`: Repositories, mirrored. Incremental by last_activity_after, then git fetch.
- * - `issues`: Issues and notes. Incremental by updated_after.
- * - `merge_requests`: Merge requests and discussions. Incremental by updated_after.
- * - `wikis`: Project wikis.
- * - `snippets`: Snippets.
- */
 export const definition: PlatformDefinition = {
   slug: 'gitlab',
   name: 'GitLab',
@@ -18,6 +9,8 @@ export const definition: PlatformDefinition = {
   apiBaseUrl: 'https://gitlab.com/api/v4',
   oauth2: {
     authorizeUrl: 'https://gitlab.com/oauth/authorize',
+    // Its discovery document's issuer; it does not advertise authorization_response_iss_parameter_supported.
+    issuer: { identifier: 'https://gitlab.com', inAuthorizationResponse: false },
     tokenUrl: 'https://gitlab.com/oauth/token',
     revocation: { style: 'rfc7009', url: 'https://gitlab.com/oauth/revoke', token: 'access_token', clientAuth: 'client_secret_post' },
     scopes: ['read_api', 'read_user', 'read_repository'],

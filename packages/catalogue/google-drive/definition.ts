@@ -9,6 +9,8 @@ export const definition: PlatformDefinition = {
   apiBaseUrl: 'https://www.googleapis.com/drive/v3',
   oauth2: {
     authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+    // Its discovery document's issuer; it does not advertise authorization_response_iss_parameter_supported.
+    issuer: { identifier: 'https://accounts.google.com', inAuthorizationResponse: false },
     tokenUrl: 'https://oauth2.googleapis.com/token',
     revocation: { style: 'rfc7009', url: 'https://oauth2.googleapis.com/revoke', token: 'refresh_token', clientAuth: 'none' },
     scopes: ['https://www.googleapis.com/auth/drive.readonly'],

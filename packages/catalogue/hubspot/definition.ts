@@ -1,16 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `contacts`: Contacts with all properties. Incremental by lastmodifieddate (search API).
- * - `companies`: Companies. Incremental by hs_lastmodifieddate (search API).
- * - `deals`: Deals and pipelines. Incremental by hs_lastmodifieddate (search API).
- * - `tickets`: Service tickets. Incremental by hs_lastmodifieddate (search API).
- * - `products`: Products and line items. Incremental by hs_lastmodifieddate (search API).
- * - `engagements`: Calls, emails, meetings, notes and tasks. Incremental by hs_lastmodifieddate (search API).
- * - `owners`: Owners (users who own records).
- */
 export const definition: PlatformDefinition = {
   slug: 'hubspot',
   name: 'HubSpot',
@@ -22,7 +11,8 @@ export const definition: PlatformDefinition = {
     authorizeUrl: 'https://app.hubspot.com/oauth/authorize',
     tokenUrl: 'https://api.hubapi.com/oauth/v1/token',
     revocation: { style: 'token-in-path', url: 'https://api.hubapi.com/oauth/v1/refresh-tokens/{token}', token: 'refresh_token' },
-    scopes: ['oauth', 'crm.objects.contacts.read', 'crm.objects.companies.read', 'crm.objects.deals.read', 'crm.objects.owners.read', 'tickets', 'e-commerce'],
+    // The two write scopes are what restoring contacts and companies needs.
+    scopes: ['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.objects.companies.read', 'crm.objects.companies.write', 'crm.objects.deals.read', 'crm.objects.owners.read', 'tickets', 'e-commerce'],
     scopeSeparator: ' ',
     pkce: false,
     tokenEndpointAuthMethod: 'client_secret_post',

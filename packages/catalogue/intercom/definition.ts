@@ -1,14 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `contacts`: Users and leads. Incremental by search updated_at.
- * - `companies`: Companies.
- * - `conversations`: Conversations with their parts. Incremental by search updated_at.
- * - `tickets`: Tickets. Incremental by search updated_at.
- * - `articles`: Help center articles.
- */
 export const definition: PlatformDefinition = {
   slug: 'intercom',
   name: 'Intercom',

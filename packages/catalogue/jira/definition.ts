@@ -1,14 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `issues`: Issues with fields, comments and history. Incremental by JQL updated >= last run.
- * - `projects`: Projects and their configuration.
- * - `worklogs`: Work logs. Incremental by worklog/updated since.
- * - `attachments`: Issue attachments. Incremental by with their issue.
- * - `users`: Users.
- */
 export const definition: PlatformDefinition = {
   slug: 'jira',
   name: 'Jira',
@@ -20,7 +11,8 @@ export const definition: PlatformDefinition = {
     authorizeUrl: 'https://auth.atlassian.com/authorize',
     tokenUrl: 'https://auth.atlassian.com/oauth/token',
     // Atlassian has no revocation endpoint for 3LO: users remove the app under Connected apps.
-    scopes: ['read:jira-work', 'read:jira-user', 'offline_access'],
+    // write:jira-work is what restoring issues needs.
+    scopes: ['read:jira-work', 'write:jira-work', 'read:jira-user', 'offline_access'],
     scopeSeparator: ' ',
     pkce: false,
     tokenEndpointAuthMethod: 'client_secret_post',

@@ -1,15 +1,5 @@
 import type { PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `lists`: Audiences and their settings.
- * - `members`: Audience members. Incremental by since_last_changed.
- * - `campaigns`: Campaigns and their content. Incremental by since_create_time.
- * - `templates`: Templates. Incremental by since_date_created.
- * - `automations`: Classic automations.
- * - `reports`: Campaign reports.
- */
 export const definition: PlatformDefinition = {
   slug: 'mailchimp',
   name: 'Mailchimp',

@@ -1,13 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `pages`: Pages and their blocks. Incremental by search sorted by last_edited_time.
- * - `databases`: Databases, their schema and rows. Incremental by last_edited_time filter.
- * - `comments`: Comments.
- * - `users`: Workspace members.
- */
 export const definition: PlatformDefinition = {
   slug: 'notion',
   name: 'Notion',

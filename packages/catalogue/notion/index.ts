@@ -1,4 +1,5 @@
 import type { CataloguePlatform } from '../platform.ts';
+import { createNotionConnector } from './connector.ts';
 import { definition } from './definition.ts';
 
-export default { definition } satisfies CataloguePlatform;
+export default { definition, connector: createNotionConnector } satisfies CataloguePlatform;

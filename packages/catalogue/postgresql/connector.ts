@@ -178,9 +178,10 @@ async function restoreTables(items: AsyncIterable<RestoreItem>, ctx: RestoreCont
   let rows = 0;
   try {
     await query(client, 'begin');
-    for await (const item of items) {
+    const tables: { item: RestoreItem; table: ReturnType<typeof tableOf> }[] = [];
+    for await (const item of items) tables.push({ item, table: tableOf(item, options.schema) });
+    for (const { item, table } of await referencedFirst(client, tables)) {
       if (ctx.signal.aborted) throw abortReason(ctx.signal);
-      const table = tableOf(item, options.schema);
       const relation = `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
       await query(client, `create schema if not exists ${quoteIdent(table.schema)}`);
       const existing = await query(client, 'select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2', [table.schema, table.table]);
@@ -218,6 +219,35 @@ async function restoreTables(items: AsyncIterable<RestoreItem>, ctx: RestoreCont
     await client.end().catch(() => {});
   }
   return { restored, units: rows };
+}
+
+/**
+ * The tables in an order their existing foreign keys accept: a table the target database already
+ * has with a key to another restored table comes after it (a cycle keeps the snapshot's order).
+ */
+async function referencedFirst<T extends { table: { schema: string; table: string } }>(client: pg.Client, tables: T[]): Promise<T[]> {
+  const name = (t: { schema: string; table: string }) => `${t.schema}.${t.table}`;
+  const keys = await query<{ from: string; to: string }>(
+    client,
+    `select fn.nspname || '.' || fc.relname as "from", tn.nspname || '.' || tc.relname as "to"
+       from pg_constraint k join pg_class fc on fc.oid = k.conrelid join pg_namespace fn on fn.oid = fc.relnamespace
+       join pg_class tc on tc.oid = k.confrelid join pg_namespace tn on tn.oid = tc.relnamespace
+      where k.contype = 'f' and k.conrelid <> k.confrelid`,
+  );
+  const restoring = new Set(tables.map((t) => name(t.table)));
+  const needs = new Map<string, Set<string>>();
+  for (const key of keys.rows) if (restoring.has(key.from) && restoring.has(key.to)) needs.set(key.from, (needs.get(key.from) ?? new Set()).add(key.to));
+  const ordered: T[] = [];
+  const placed = new Set<string>();
+  let left = [...tables];
+  while (left.length) {
+    const ready = left.filter((t) => [...(needs.get(name(t.table)) ?? [])].every((to) => placed.has(to)));
+    const next = ready.length ? ready : left;
+    for (const t of next) placed.add(name(t.table));
+    ordered.push(...next);
+    left = left.filter((t) => !next.includes(t));
+  }
+  return ordered;
 }
 
 function tableOf(item: RestoreItem, schemaOverride: string | undefined): { schema: string; table: string; columns: ColumnInfo[]; primaryKey: string[] } {

@@ -1,18 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `Customer`: Customers. Incremental by ChangeDataCapture (30 days) or MetaData.LastUpdatedTime.
- * - `Invoice`: Invoices. Incremental by ChangeDataCapture or MetaData.LastUpdatedTime.
- * - `Payment`: Payments received. Incremental by ChangeDataCapture or MetaData.LastUpdatedTime.
- * - `Bill`: Bills. Incremental by ChangeDataCapture or MetaData.LastUpdatedTime.
- * - `Vendor`: Vendors. Incremental by ChangeDataCapture or MetaData.LastUpdatedTime.
- * - `Item`: Products and services. Incremental by ChangeDataCapture or MetaData.LastUpdatedTime.
- * - `Account`: Chart of accounts. Incremental by ChangeDataCapture or MetaData.LastUpdatedTime.
- * - `JournalEntry`: Journal entries. Incremental by ChangeDataCapture or MetaData.LastUpdatedTime.
- * - `reports`: Profit and loss, balance sheet (point-in-time).
- */
 export const definition: PlatformDefinition = {
   slug: 'quickbooks',
   name: 'QuickBooks Online',

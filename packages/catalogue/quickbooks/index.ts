@@ -1,4 +1,5 @@
 import type { CataloguePlatform } from '../platform.ts';
+import { createQuickBooksConnector } from './connector.ts';
 import { definition } from './definition.ts';
 
-export default { definition } satisfies CataloguePlatform;
+export default { definition, connector: createQuickBooksConnector } satisfies CataloguePlatform;

@@ -1,17 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `Account`: Accounts. Incremental by SystemModstamp.
- * - `Contact`: Contacts. Incremental by SystemModstamp.
- * - `Lead`: Leads. Incremental by SystemModstamp.
- * - `Opportunity`: Opportunities. Incremental by SystemModstamp.
- * - `Case`: Cases. Incremental by SystemModstamp.
- * - `Task`: Tasks and activities. Incremental by SystemModstamp.
- * - `ContentVersion`: Files. Incremental by SystemModstamp.
- * - `custom_objects`: Every custom object (__c) the user can read. Incremental by SystemModstamp.
- */
 export const definition: PlatformDefinition = {
   slug: 'salesforce',
   name: 'Salesforce',

@@ -49,6 +49,15 @@ describe('connector SDK: HTTP client', () => {
   });
   afterAll(() => server.close());
 
+  it('asks for JSON on a JSON call unless the connector names another type, and sets no type on a stream', async () => {
+    server.requests.length = 0;
+    await context().ctx.http.json('echo');
+    const github: Connector = { ...connector, http: { platform: 'Probe', baseUrl: `${server.url}/api`, headers: { accept: 'application/vnd.github+json' } } };
+    await createConnectorContext(github, { ...tokenCredentials('apiKey', 'k_valid'), retry: FAST_RETRY }).http.json('echo');
+    for await (const _ of context().ctx.http.stream('echo')) void _;
+    expect(server.requests.map((r) => r.headers.accept)).toEqual(['application/json', 'application/vnd.github+json', '*/*']);
+  });
+
   it('waits out a 429 for the Retry-After seconds the server named', async () => {
     server.requests.length = 0;
     server.failNext({ status: 429, headers: { 'retry-after': '1' } });

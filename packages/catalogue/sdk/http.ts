@@ -1,6 +1,7 @@
 import type { Logger } from '@listbackup/lib/logger';
 import { OutboundError, outboundFetch } from '@listbackup/lib/outbound';
 import { AuthError, ConfigError, ConnectorError, PlatformError, RateLimitedError, TransientError } from './errors.ts';
+import { type BreakerOutcome, type BreakerPolicy, DEFAULT_BREAKER_POLICY, throughBreakers } from './breaker.ts';
 import { holdScope, pace, pacingScope, type RateSpec } from './pacing.ts';
 import { abortReason, backoffDelay, sleep, throwIfAborted } from './timing.ts';
 import type { Credentials } from './types.ts';
@@ -51,7 +52,7 @@ export interface HttpClientConfig {
   quota?: (response: ResponseInfo) => number | undefined;
 }
 
-export interface RetryPolicy {
+export interface RetryPolicy extends BreakerPolicy {
   /** Attempts for one request that fails transiently (5xx, network), the first included. */
   maxAttempts: number;
   baseDelayMs: number;
@@ -79,6 +80,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   requestTimeoutMs: 60_000,
   idleTimeoutMs: 120_000,
   random: Math.random,
+  ...DEFAULT_BREAKER_POLICY,
 };
 
 export type QueryValue = string | number | boolean | undefined | null | readonly (string | number)[];
@@ -119,7 +121,14 @@ export interface HttpClientDeps {
   signal: AbortSignal;
   log: Logger;
   policy?: Partial<RetryPolicy>;
+  /** Names the connection's circuit breaker (its id); without it, the credentials' pacing scope does. */
+  connection?: string;
 }
+
+type Attempt =
+  | (BreakerOutcome & { kind: 'answer'; response: Response })
+  | (BreakerOutcome & { kind: 'refused'; info: ResponseInfo; verdict: Verdict; statusText: string })
+  | (BreakerOutcome & { kind: 'error'; error: unknown });
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -128,7 +137,8 @@ const ERROR_BODY_LIMIT = 64 * 1024;
  * The HTTP client every connector uses. It owns the rules for a platform's bad days:
  * 429 and rate-limit reset headers wait as long as the platform says, 5xx and network errors back
  * off exponentially with jitter, a 401 refreshes the credentials once, and every wait ends at once
- * when the job's signal fires.
+ * when the job's signal fires. Every request goes through the connection's and the platform's
+ * circuit breakers (breaker.ts): an open one ends the request at once with an UnavailableError.
  */
 export class HttpClient {
   readonly config: HttpClientConfig;
@@ -154,8 +164,9 @@ export class HttpClient {
     return url;
   }
 
+  /** A JSON call: `accept: application/json` unless the connector's headers or the call name another. */
   async json<T = unknown>(pathOrUrl: string, options: RequestOptions = {}): Promise<JsonResponse<T>> {
-    return this.#withRetries(pathOrUrl, options, async (response, timer) => {
+    return this.#withRetries(pathOrUrl, options, 'application/json', async (response, timer) => {
       try {
         const text = await response.text();
         const data = (text.length === 0 ? undefined : parseJson(text, this.config.platform, response.url)) as T;
@@ -172,7 +183,7 @@ export class HttpClient {
     let received = 0;
     let resumes = 0;
     let validator: string | undefined;
-    let current = await this.#withRetries(pathOrUrl, options, async (response, timer) => ({ response, timer }));
+    let current = await this.#withRetries(pathOrUrl, options, undefined, async (response, timer) => ({ response, timer }));
     validator = current.response.headers.get('etag') ?? current.response.headers.get('last-modified') ?? undefined;
     for (;;) {
       const { response, timer } = current;
@@ -193,7 +204,7 @@ export class HttpClient {
         await sleep(backoffDelay(resumes, this.policy), signal);
         const headers: Record<string, string> = { ...options.headers, range: `bytes=${received}-` };
         if (validator) headers['if-range'] = validator;
-        current = await this.#withRetries(pathOrUrl, { ...options, headers }, async (r, t) => ({ response: r, timer: t }));
+        current = await this.#withRetries(pathOrUrl, { ...options, headers }, undefined, async (r, t) => ({ response: r, timer: t }));
         const start = /^bytes (\d+)-/.exec(current.response.headers.get('content-range') ?? '')?.[1];
         if (current.response.status !== 206 || Number(start) !== received) {
           current.timer.clear();
@@ -204,7 +215,7 @@ export class HttpClient {
     }
   }
 
-  async #withRetries<R>(pathOrUrl: string, options: RequestOptions, onSuccess: (response: Response, timer: RequestTimer) => Promise<R>): Promise<R> {
+  async #withRetries<R>(pathOrUrl: string, options: RequestOptions, accept: string | undefined, onSuccess: (response: Response, timer: RequestTimer) => Promise<R>): Promise<R> {
     const { signal, log } = this.#deps;
     const method = (options.method ?? 'GET').toUpperCase();
     const idempotent = options.idempotent ?? IDEMPOTENT_METHODS.has(method);
@@ -220,19 +231,19 @@ export class HttpClient {
       throwIfAborted(signal);
       const timer = new RequestTimer(signal, this.policy.requestTimeoutMs);
       const version = this.#deps.credentialsVersion?.();
-      let response: Response;
-      let scope = '';
-      let answered = () => {};
+      let attempt: Attempt;
       try {
         const auth = sendsCredentials ? (this.config.authorize ?? bearer)(await this.#deps.credentials()) : {};
-        const headers = this.#headers(options, auth);
-        scope = pacingScope(this.#base.href, auth);
-        answered = await pace(scope, this.config.rate?.({ method, url }), { signal, maxWaitMs: this.policy.maxRateLimitWaitMs, platform: this.config.platform });
-        // Every hop, redirects included, connects only to an address the outbound policy allows.
-        response = await outboundFetch(url, { method, headers, body: requestBody(options), signal: timer.signal, redirect: 'follow' });
-        answered();
+        const headers = this.#headers(options, auth, accept);
+        const scope = pacingScope(this.#base.href, auth);
+        const names = { platform: this.config.platform, apiRoot: this.#base.href, connection: this.#deps.connection ?? scope };
+        attempt = await throughBreakers(names, this.policy, () => this.#attempt(scope, method, url, headers, options, timer), describeAttempt);
       } catch (error) {
-        answered();
+        timer.clear();
+        throw error;
+      }
+      if (attempt.kind === 'error') {
+        const { error } = attempt;
         timer.clear();
         if (signal.aborted) throw abortReason(signal);
         if (error instanceof ConnectorError) throw error;
@@ -247,8 +258,8 @@ export class HttpClient {
         continue;
       }
 
-      if (response.status < 400) {
-        holdScope(scope, (this.config.quota ?? defaultQuota)({ status: response.status, headers: response.headers, body: undefined, url: response.url, serverNow: serverNow(response.headers) }) ?? 0);
+      if (attempt.kind === 'answer') {
+        const { response } = attempt;
         try {
           return await onSuccess(response, timer);
         } catch (error) {
@@ -264,21 +275,12 @@ export class HttpClient {
         }
       }
 
-      let body: unknown;
-      try {
-        body = await readErrorBody(response);
-      } catch {
-        body = undefined;
-      } finally {
-        timer.clear();
-      }
       if (signal.aborted) throw abortReason(signal);
-      const info: ResponseInfo = { status: response.status, headers: response.headers, body, url: response.url, serverNow: serverNow(response.headers) };
-      holdScope(scope, (this.config.quota ?? defaultQuota)(info) ?? 0);
-      const verdict = this.config.classify?.(info) ?? defaultClassify(info);
+      const { info, verdict } = attempt;
+      const { body, status } = info;
       const platformCode = this.config.errorCode?.(body) ?? defaultErrorCode(body);
-      const message = `${this.config.platform} answered ${response.status}: ${this.config.errorMessage?.(body) ?? defaultErrorMessage(body) ?? response.statusText}`;
-      const details = { status: response.status, platformCode };
+      const message = `${this.config.platform} answered ${status}: ${this.config.errorMessage?.(body) ?? defaultErrorMessage(body) ?? attempt.statusText}`;
+      const details = { status, platformCode };
 
       switch (verdict.kind) {
         case 'success':
@@ -300,7 +302,7 @@ export class HttpClient {
           if (rateLimitWaits > this.policy.maxRateLimitWaits || wait > this.policy.maxRateLimitWaitMs) {
             throw new RateLimitedError(message, { ...details, retryAfterMs: wait, attempts: rateLimitWaits });
           }
-          log.warn({ platform: this.config.platform, path: url.pathname, status: response.status, waitMs: wait, waits: rateLimitWaits }, 'rate limited, waiting');
+          log.warn({ platform: this.config.platform, path: url.pathname, status, waitMs: wait, waits: rateLimitWaits }, 'rate limited, waiting');
           await sleep(wait, signal);
           continue;
         }
@@ -311,7 +313,7 @@ export class HttpClient {
           }
           const named = verdict.retryAfterMs === undefined ? 0 : verdict.retryAfterMs + this.policy.rateLimitCushionMs;
           const wait = Math.max(named, backoffDelay(failures, this.policy));
-          log.warn({ platform: this.config.platform, path: url.pathname, status: response.status, attempt: failures, waitMs: wait }, 'transient failure, retrying');
+          log.warn({ platform: this.config.platform, path: url.pathname, status, attempt: failures, waitMs: wait }, 'transient failure, retrying');
           await sleep(wait, signal);
           continue;
         }
@@ -323,8 +325,42 @@ export class HttpClient {
     }
   }
 
-  #headers(options: RequestOptions, auth: Record<string, string>): Record<string, string> {
-    const headers: Record<string, string> = { ...this.config.headers };
+  /** One request and the platform's verdict on it; never throws, so the breakers see every outcome. */
+  async #attempt(scope: string, method: string, url: URL, headers: Record<string, string>, options: RequestOptions, timer: RequestTimer): Promise<Attempt> {
+    const { signal } = this.#deps;
+    let answered = () => {};
+    let response: Response;
+    try {
+      answered = await pace(scope, this.config.rate?.({ method, url }), { signal, maxWaitMs: this.policy.maxRateLimitWaitMs, platform: this.config.platform });
+      // Every hop, redirects included, connects only to an address the outbound policy allows.
+      response = await outboundFetch(url, { method, headers, body: requestBody(options), signal: timer.signal, redirect: 'follow' });
+      answered();
+    } catch (error) {
+      answered();
+      // Our own refusals and the job's abort say nothing about the platform's health.
+      const counted = !signal.aborted && !(error instanceof ConnectorError) && !(error instanceof OutboundError && error.code === 'TARGET_NOT_ALLOWED');
+      return { kind: 'error', error, counted };
+    }
+    if (response.status < 400) {
+      holdScope(scope, (this.config.quota ?? defaultQuota)({ status: response.status, headers: response.headers, body: undefined, url: response.url, serverNow: serverNow(response.headers) }) ?? 0);
+      return { kind: 'answer', response, counted: false };
+    }
+    let body: unknown;
+    try {
+      body = await readErrorBody(response);
+    } catch {
+      body = undefined;
+    } finally {
+      timer.clear();
+    }
+    const info: ResponseInfo = { status: response.status, headers: response.headers, body, url: response.url, serverNow: serverNow(response.headers) };
+    holdScope(scope, (this.config.quota ?? defaultQuota)(info) ?? 0);
+    const verdict = this.config.classify?.(info) ?? defaultClassify(info);
+    return { kind: 'refused', info, verdict, statusText: response.statusText, counted: verdict.kind === 'transient' && !signal.aborted };
+  }
+
+  #headers(options: RequestOptions, auth: Record<string, string>, accept: string | undefined): Record<string, string> {
+    const headers: Record<string, string> = { ...(accept ? { accept } : {}), ...this.config.headers };
     if (options.json !== undefined) headers['content-type'] = 'application/json';
     return { ...headers, ...auth, ...options.headers };
   }
@@ -490,4 +526,10 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   const code = cause && typeof cause === 'object' && 'code' in cause ? ` (${String((cause as { code: unknown }).code)})` : '';
   return `${error.message}${code}`;
+}
+
+function describeAttempt(attempt: Attempt): string {
+  if (attempt.kind === 'error') return describe(attempt.error);
+  if (attempt.kind === 'refused') return `HTTP ${attempt.info.status}`;
+  return `HTTP ${attempt.response.status}`;
 }

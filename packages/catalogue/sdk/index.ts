@@ -10,6 +10,7 @@ import { HttpClient, type RetryPolicy } from './http.ts';
 import { throwIfAborted } from './timing.ts';
 import type { Connector, ConnectorContext, ConnectorItem, Credentials, Cursor, FetchContext, RestoreContext, RestoreItem, RestoreResult } from './types.ts';
 
+export * from './breaker.ts';
 export * from './errors.ts';
 export * from './high-water.ts';
 export * from './http.ts';
@@ -27,8 +28,10 @@ export interface ConnectorRunInit {
   settings?: unknown;
   signal?: AbortSignal;
   log?: Logger;
-  /** Retry policy overrides (tests shorten the backoff). */
+  /** Retry and circuit breaker policy overrides (tests shorten the backoff). */
   retry?: Partial<RetryPolicy>;
+  /** The connection's id: runs of one connection share its circuit breaker (see breaker.ts). */
+  connection?: string;
 }
 
 export interface FetchRunInit extends ConnectorRunInit {
@@ -78,6 +81,7 @@ export function createConnectorContext<S>(connector: Connector<S>, init: Connect
     signal,
     log,
     policy: init.retry,
+    connection: init.connection,
   });
   return { credentials, refreshCredentials, settings, signal, http, log };
 }
@@ -151,6 +155,30 @@ export async function readAll(content: AsyncIterable<Uint8Array>): Promise<Buffe
   const chunks: Uint8Array[] = [];
   for await (const chunk of content) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/**
+ * A backed-up JSON record handed back for restore, at most `maxBytes` (16 MiB by default): an item
+ * too large, not JSON, or (with `object`) not a JSON object, is a ConfigError naming the item
+ * (`noun` says what it should have been, e.g. "an issue").
+ */
+export async function readRestoreJson(item: RestoreItem, platform: string, noun: string, options: { maxBytes?: number; object?: boolean } = {}): Promise<any> {
+  const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of item.content()) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new ConfigError(`${platform}: ${item.path} is larger than ${noun} can be`);
+    chunks.push(chunk);
+  }
+  let record: unknown;
+  try {
+    record = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ConfigError(`${platform}: ${item.path} is not ${noun}`);
+  }
+  if (options.object && (!record || typeof record !== 'object' || Array.isArray(record))) throw new ConfigError(`${platform}: ${item.path} is not ${noun}`);
+  return record;
 }
 
 export function canRestore(connector: Connector, resource: string): boolean {

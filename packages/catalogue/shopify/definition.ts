@@ -1,17 +1,5 @@
 import type { PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `products`: Products, variants and images. Incremental by updated_at_min.
- * - `orders`: Orders (the last 60 days unless read_all_orders is granted). Incremental by updated_at_min.
- * - `customers`: Customers and addresses. Incremental by updated_at_min.
- * - `inventory_levels`: Inventory per location. Incremental by updated_at_min.
- * - `collections`: Custom and smart collections. Incremental by updated_at_min.
- * - `pages`: Online store pages and blog articles. Incremental by updated_at_min.
- * - `price_rules`: Price rules and discount codes. Incremental by updated_at_min.
- * - `locations`: Locations.
- */
 export const definition: PlatformDefinition = {
   slug: 'shopify',
   name: 'Shopify',

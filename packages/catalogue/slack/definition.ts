@@ -9,6 +9,8 @@ export const definition: PlatformDefinition = {
   apiBaseUrl: 'https://slack.com/api',
   oauth2: {
     authorizeUrl: 'https://slack.com/oauth/v2/authorize',
+    // Its discovery document's issuer; it does not advertise authorization_response_iss_parameter_supported.
+    issuer: { identifier: 'https://slack.com', inAuthorizationResponse: false },
     tokenUrl: 'https://slack.com/api/oauth.v2.access',
     revocation: { style: 'bearer', url: 'https://slack.com/api/auth.revoke', method: 'POST' },
     scopes: ['channels:read', 'channels:history', 'groups:read', 'groups:history', 'users:read', 'files:read', 'team:read'],

@@ -11,7 +11,7 @@ describe('Stripe connector', () => {
 
   beforeAll(async () => {
     await stripe.start();
-    connector = createStripeConnector({ baseUrl: stripe.url });
+    connector = createStripeConnector({ baseUrl: `${stripe.url}/v1` });
     for (let i = 0; i < 250; i++) {
       if (i % 50 === 0) stripe.advance(1000);
       stripe.add('customers');

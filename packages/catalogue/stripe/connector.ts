@@ -21,7 +21,7 @@ import {
   type Verdict,
 } from '../sdk/index.ts';
 
-export const STRIPE_API_URL = 'https://api.stripe.com';
+export const STRIPE_API_URL = 'https://api.stripe.com/v1';
 
 const EVENTS_RETENTION_SECONDS = 29 * 24 * 3600;
 
@@ -95,7 +95,7 @@ async function* fetchList(resource: string, spec: ListSpec, ctx: FetchContext<St
   const yielded = new Set<string>();
   let serverStart: number | undefined;
 
-  const listing = paginateCursor<StripeObject>(ctx.http, `v1/${resource}`, {
+  const listing = paginateCursor<StripeObject>(ctx.http, resource, {
     headers,
     limit: 100,
     query: { ...spec.query, 'created[gte]': created.since },
@@ -118,7 +118,7 @@ async function* fetchList(resource: string, spec: ListSpec, ctx: FetchContext<St
   // Objects created before the mark but changed since: the newest event carries their state.
   const events = new HighWaterMark<number>(previous?.events ?? { at: serverStart - 1, ids: [] });
   if (previous?.events) {
-    const changes = paginateCursor<StripeEvent>(ctx.http, 'v1/events', {
+    const changes = paginateCursor<StripeEvent>(ctx.http, 'events', {
       headers,
       limit: 100,
       query: { type: `${spec.eventType}.*`, 'created[gte]': events.since },

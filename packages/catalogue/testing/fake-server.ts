@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FakeAccount } from './fake-account.ts';
 
 export interface RecordedRequest {
   seq: number;
@@ -55,6 +56,8 @@ export abstract class FakeServer {
   #seq = 0;
   /** Server clock time before which any request is answered as rate limited. */
   protected blockedUntil = 0;
+  /** The platform's OAuth and identity endpoints, when a test connects through them (`fake-account.ts`). */
+  account: FakeAccount | undefined;
 
   now(): number {
     return Date.now() + this.clockOffsetMs;
@@ -145,6 +148,7 @@ export abstract class FakeServer {
     };
     if (this.requests.some((r) => r.retryAllowedAt !== undefined && r.retryAllowedAt > request.at)) request.early = true;
     this.requests.push(request);
+    if (this.account?.route(request, (status, body, headers) => void this.answer(request, res, status, body, headers))) return;
 
     if (request.at < this.blockedUntil) {
       const answer = this.rateLimitAnswer(request);

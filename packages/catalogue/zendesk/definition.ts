@@ -1,14 +1,5 @@
 import { bearer, type PlatformDefinition } from '../platform.ts';
 
-/**
- * No connector yet: until one is added beside this file, the platform can be connected but offers
- * nothing to back up. What its connector is to back up, as first surveyed:
- * - `tickets`: Tickets with comments and attachments. Incremental by incremental export (start_time / cursor).
- * - `users`: End users and agents. Incremental by incremental export.
- * - `organizations`: Organizations. Incremental by incremental export.
- * - `articles`: Help center articles. Incremental by incremental articles export.
- * - `macros`: Macros, triggers, automations and views.
- */
 export const definition: PlatformDefinition = {
   slug: 'zendesk',
   name: 'Zendesk',
@@ -23,7 +14,8 @@ export const definition: PlatformDefinition = {
     authorizeUrl: 'https://{subdomain}.zendesk.com/oauth/authorizations/new',
     tokenUrl: 'https://{subdomain}.zendesk.com/oauth/tokens',
     revocation: { style: 'bearer', url: 'https://{subdomain}.zendesk.com/api/v2/oauth/tokens/current.json', method: 'DELETE' },
-    scopes: ['read'],
+    // read: everything backed up; tickets:write: what restoring tickets needs.
+    scopes: ['read', 'tickets:write'],
     scopeSeparator: ' ',
     pkce: true,
     tokenEndpointAuthMethod: 'client_secret_post',

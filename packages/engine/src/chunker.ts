@@ -110,6 +110,7 @@ export class Chunker {
   finish(): Uint8Array | null {
     if (this.len === 0) return null;
     const last = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.len);
+    if (last !== this.pieces[0]) copies.add(last);
     this.pieces = [];
     this.len = 0;
     this.h = 0;
@@ -161,10 +162,19 @@ export class Chunker {
     }
     this.pieces.push(tail);
     const chunk = Buffer.concat(this.pieces, this.len + tail.length);
+    copies.add(chunk);
     this.pieces = [];
     this.len = 0;
     return chunk;
   }
+}
+
+/** Chunks the chunker copied together from several pieces; the others are views of the caller's bytes. */
+const copies = new WeakSet<Uint8Array>();
+
+/** Whether `chunk` is the chunker's own copy (nothing else references it), not a view of the bytes it was given. */
+export function isChunkCopy(chunk: Uint8Array): boolean {
+  return copies.has(chunk);
 }
 
 /** Chunks of a byte stream, in order; memory stays under one maximum-size chunk plus the source's own buffers. */

@@ -4,9 +4,11 @@
  * time to save nothing. Compressing a chunk of some size runs on libuv's thread pool, so a backup
  * uses every core while the calling thread chunks and hashes the next bytes.
  */
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { constants as zc, zstdCompress, zstdCompressSync } from 'node:zlib';
 import type { Sealer } from './crypto.ts';
+import { ByteBudget, freeBuffer } from './streams.ts';
 
 export const FLAG_ZSTD = 1;
 
@@ -17,6 +19,13 @@ const MAX_ENTROPY_BITS = 7.5;
 const INLINE_LIMIT = 16 * 1024;
 
 const zstdCompressAsync = promisify(zstdCompress);
+
+/**
+ * Chunks compressed or decoded on libuv's thread pool at once, across the process: one per core
+ * keeps every core busy; more only hold more buffers and zstd contexts (a larger peak RSS).
+ * Acquire and release one slot each.
+ */
+export const poolSlots = new ByteBudget(Math.max(2, availableParallelism()));
 
 /** A sealed chunk as the pieces it is written from (header and IV, ciphertext, tag): never copied into one buffer. */
 export type SealedParts = readonly Uint8Array[];
@@ -58,8 +67,21 @@ export function looksCompressible(plaintext: Uint8Array): boolean {
 export async function encodeChunk(sealer: Sealer, address: string, plaintext: Uint8Array, level: number): Promise<SealedParts> {
   if (looksCompressible(plaintext)) {
     const options = zstdOptions(plaintext, level);
-    const compressed = plaintext.length < INLINE_LIMIT ? zstdCompressSync(plaintext, options) : await zstdCompressAsync(plaintext, options);
-    if (compressed.length < plaintext.length) return sealer.sealChunkParts(address, compressed, FLAG_ZSTD);
+    const compressed = plaintext.length < INLINE_LIMIT ? zstdCompressSync(plaintext, options) : await compressOnPool(plaintext, options);
+    try {
+      if (compressed.length < plaintext.length) return sealer.sealChunkParts(address, compressed, FLAG_ZSTD);
+    } finally {
+      freeBuffer(compressed); // sealing copied it
+    }
   }
   return sealer.sealChunkParts(address, plaintext, 0);
+}
+
+async function compressOnPool(plaintext: Uint8Array, options: Parameters<typeof zstdCompressSync>[1]): Promise<Buffer> {
+  await poolSlots.acquire(1);
+  try {
+    return await zstdCompressAsync(plaintext, options);
+  } finally {
+    poolSlots.release(1);
+  }
 }

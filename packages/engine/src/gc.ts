@@ -51,6 +51,13 @@ export interface GcOptions {
    * (default 0: every unreferenced chunk goes; raise it to trade stored bytes for fewer rewrites).
    */
   repackUnusedShare?: number;
+  /** Called as snapshots are marked and packs planned (a snapshot or a pack is one step). */
+  onProgress?: (progress: GcProgress) => void;
+}
+
+export interface GcProgress {
+  stepsDone: number;
+  steps: number;
 }
 
 export interface GcResult {
@@ -85,9 +92,17 @@ export async function collectGarbage(account: AccountRepository, options: GcOpti
 
   const marked = new Set<string>();
   const snapshots = await listSnapshots(account);
+  const packs = await account.listPacks();
+  const progress: GcProgress = { stepsDone: 0, steps: snapshots.length + packs.length };
+  const step = () => {
+    progress.stepsDone++;
+    options.onProgress?.(progress);
+  };
+  options.onProgress?.(progress);
   for (const header of snapshots) {
     signal?.throwIfAborted();
     for await (const chunk of snapshotChunks(account, header)) marked.add(chunk.address);
+    step();
   }
 
   const discarded: string[] = [];
@@ -118,13 +133,13 @@ export async function collectGarbage(account: AccountRepository, options: GcOpti
     repackedPacks: 0,
     partialPacks: 0,
   };
-  const packs = await account.listPacks();
   const known = new Set(packs.map((pack) => pack.id));
   const deadPacks: string[] = [];
   const repackFrom: string[] = [];
   const keep: string[] = [];
   for (const pack of packs) {
     signal?.throwIfAborted();
+    step();
     const live: string[] = [];
     let unusedBytes = 0;
     let unused = 0;
@@ -167,10 +182,14 @@ export async function collectGarbage(account: AccountRepository, options: GcOpti
       signal?.throwIfAborted();
       const id = packIdOfKey(object.key);
       if (!id || known.has(id) || now - object.lastModified.getTime() < graceMs) continue;
+      // Its index may have been written since the packs were listed.
+      if (await account.store.exists(layout.packIndex(account.accountId, id))) continue;
       result.deletedPacks++;
       result.deletedBytes += object.size;
       if (!dryRun) await window.add(() => account.store.delete(object.key));
     }
+    // Temporary files of writes a crash cut short (listings do not show them).
+    if (!dryRun) await account.store.removeStaleTemporaryFiles?.(graceMs, now, layout.account(account.accountId));
     if (!dryRun && repackFrom.length > 0) await account.repack(repackFrom, keep);
     for (const id of deadPacks) {
       signal?.throwIfAborted();

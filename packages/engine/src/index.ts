@@ -11,7 +11,7 @@ export { AccountKeys, rewrapDataKey, Sealer, unwrapDataKey, type WrappedDataKey,
 export { EnvelopeError, generateDataKey, type Kek, Keyring } from './envelope.ts';
 export * from './errors.ts';
 export { exportSnapshot, type ExportFormat, type ExportOptions, type ExportStream, snapshotEntries } from './export.ts';
-export { type ApplyRetentionOptions, applyRetention, collectGarbage, type GcOptions, type GcResult } from './gc.ts';
+export { type ApplyRetentionOptions, applyRetention, collectGarbage, type GcOptions, type GcProgress, type GcResult } from './gc.ts';
 export { type DataKeyProvider, StaticKeyProvider, StoreKeyProvider } from './keys.ts';
 export { layout } from './layout.ts';
 export { type BackupHooks, type BackupOptions, type BackupProgress, type BackupResult, type CarriedItem, fileChangeMarker, type RejectedItem, runBackup, type SourceItem } from './pipeline.ts';
@@ -24,6 +24,7 @@ export {
   type WriteItemOptions,
   type WriteItemResult,
 } from './repository.ts';
+export { type PurgeOptions, type PurgeResult, purgeAccountData } from './purge.ts';
 export { DirectoryTarget, itemContent, type RestoreOptions, type RestoreResult, type RestoreTarget, restoreSnapshot } from './restore.ts';
 export { type Dated, type PruneDecision, prune, type RetentionPolicy, validateRetention } from './retention.ts';
 export {
@@ -44,4 +45,5 @@ export {
 } from './snapshot.ts';
 export { LocalDirectoryStore, type LocalDirectoryStoreOptions, type ObjectInfo, type ObjectStore, readAll, STORAGE_TIERS, type StorageTier } from './store.ts';
 export { applyTiering, DEFAULT_TIERING, type TieringPolicy, tierFor } from './tiering.ts';
+export { mapLimit } from './streams.ts';
 export { type ChunkProblemReport, type VerifyOptions, type VerifyReport, verify } from './verify.ts';

@@ -137,6 +137,8 @@ export async function runBackup(repository: Repository, options: BackupOptions):
   const { signal, hooks = {} } = options;
   signal?.throwIfAborted();
   const account = await repository.account(options.accountId);
+  // Garbage collection in another process may have deleted packs this process still knows.
+  await account.refreshIndex();
 
   if (options.snapshotId && (await account.store.exists(layout.snapshot(account.accountId, options.snapshotId)))) {
     const snapshot = await readSnapshot(account, options.snapshotId);

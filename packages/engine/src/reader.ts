@@ -13,7 +13,7 @@ import { ContentHash } from './crypto.ts';
 import { ChunkIntegrityError, ItemIntegrityError, ObjectNotFoundError } from './errors.ts';
 import { layout } from './layout.ts';
 import type { AccountRepository, ChunkLocation, ChunkRef, DecodedChunk } from './repository.ts';
-import { ByteBudget, TaskWindow } from './streams.ts';
+import { ByteBudget, freeBuffer, TaskWindow } from './streams.ts';
 
 export interface ReaderOptions {
   signal?: AbortSignal;
@@ -21,6 +21,12 @@ export interface ReaderOptions {
   readAheadBytes?: number;
   /** Ranged reads in flight at once (default 4). */
   parallelReads?: number;
+  /**
+   * Free each chunk's memory as soon as its consumer asks for the next one (or stops), instead of
+   * leaving it to the garbage collector: for consumers done with a chunk by then (that wrote and
+   * awaited it, or hashed it), never for one that keeps chunks or passes them on to a stream.
+   */
+  freeConsumed?: boolean;
 }
 
 /** A ranged read covers at most this much of a pack. */
@@ -82,6 +88,7 @@ class Wakeup {
 export class ChunkReader {
   private readonly account: AccountRepository;
   private readonly signal?: AbortSignal;
+  private readonly freeConsumed: boolean;
   private readonly budget: ByteBudget;
   private readonly reads: TaskWindow;
   private pending: Request[] = [];
@@ -93,6 +100,7 @@ export class ChunkReader {
   constructor(account: AccountRepository, options: ReaderOptions = {}) {
     this.account = account;
     this.signal = options.signal;
+    this.freeConsumed = options.freeConsumed ?? false;
     this.budget = new ByteBudget(options.readAheadBytes ?? 4 * 1024 * 1024);
     this.reads = new TaskWindow(options.parallelReads ?? 4);
   }
@@ -184,11 +192,13 @@ export class ChunkReader {
         const chunk = await reads.requested[next];
         next++;
         contentHash?.update(chunk.digest);
+        const { length } = chunk.plaintext;
         try {
           yield chunk.plaintext;
         } finally {
           // Counted until the consumer is done with it (it asks for the next one, or stops).
-          this.budget.release(chunk.plaintext.length);
+          if (this.freeConsumed) freeBuffer(chunk.plaintext);
+          this.budget.release(length);
         }
       }
       if (contentHash && contentHash.hex() !== reads.contentHash) throw new ItemIntegrityError(reads.id ?? '(stream)', `content hash differs from ${reads.contentHash}`);
@@ -205,7 +215,11 @@ export class ChunkReader {
     this.pump();
     for (let i = from; i < reads.requested.length; i++) {
       const result = await reads.requested[i].then(
-        (chunk) => chunk.plaintext.length,
+        (chunk) => {
+          const { length } = chunk.plaintext;
+          freeBuffer(chunk.plaintext); // decoded for nobody
+          return length;
+        },
         () => null,
       );
       this.budget.release(result ?? 0);
@@ -323,11 +337,8 @@ export class ChunkReader {
         request.reject(new ChunkIntegrityError(request.ref.address, 'corrupt', `its pack ${packId} is truncated`));
         continue;
       }
-      try {
-        request.resolve(this.account.decode(request.ref, sealed));
-      } catch (error) {
-        request.reject(error);
-      }
+      // Authenticated now (the range buffer is reused); decompressed and hashed on the thread pool.
+      this.account.decode(request.ref, sealed).then(request.resolve, request.reject);
     }
   }
 }

@@ -12,9 +12,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { zstdDecompressSync } from 'node:zlib';
-import { type ChunkingParams, chunkStream, DEFAULT_CHUNKING, validateChunkingParams } from './chunker.ts';
-import { encodeChunk, FLAG_ZSTD, type SealedParts, sealedLength } from './codec.ts';
+import { promisify } from 'node:util';
+import { zstdDecompress, zstdDecompressSync } from 'node:zlib';
+import { type ChunkingParams, chunkStream, DEFAULT_CHUNKING, isChunkCopy, validateChunkingParams } from './chunker.ts';
+import { encodeChunk, FLAG_ZSTD, poolSlots, type SealedParts, sealedLength } from './codec.ts';
 import { AccountKeys, chunkDigest, ContentHash } from './crypto.ts';
 import { ChunkIntegrityError, DecryptionError, EngineConfigError, ObjectNotFoundError } from './errors.ts';
 import type { DataKeyProvider } from './keys.ts';
@@ -23,7 +24,7 @@ import { assertAddress, assertId, layout, packIdOfKey } from './layout.ts';
 import { ChunkIndex, type ChunkLocation, type PackEntry } from './chunk-index.ts';
 import { ChunkReader } from './reader.ts';
 import { createObjectWriter, type ObjectInfo, type ObjectStore, type ObjectWriter } from './store.ts';
-import { ByteBudget, type ByteSource, bytesOf, TaskWindow } from './streams.ts';
+import { ByteBudget, type ByteSource, bytesOf, freeBuffer, TaskWindow } from './streams.ts';
 
 export interface ChunkRef {
   /** HMAC-SHA256 of the plaintext's SHA-256 under the account's address key, hex. */
@@ -242,11 +243,32 @@ export interface DecodedChunk {
 }
 
 
-/** zstd decompression into one buffer of the expected size (no second copy). */
-function decompress(compressed: Buffer, size: number): Buffer {
+/**
+ * zstd decompression into one buffer (no second copy). One byte more than expected: zlib allocates
+ * a spare output buffer whenever the last one came back full.
+ */
+function decompressOptions(size: number): Parameters<typeof zstdDecompressSync>[1] {
   const expected = Math.max(1, size);
-  return zstdDecompressSync(compressed, { maxOutputLength: expected, chunkSize: Math.max(64, expected) } as Parameters<typeof zstdDecompressSync>[1]);
+  return { maxOutputLength: expected, chunkSize: Math.max(64, expected + 1) } as Parameters<typeof zstdDecompressSync>[1];
 }
+
+function decompress(compressed: Buffer, size: number): Buffer {
+  return zstdDecompressSync(compressed, decompressOptions(size));
+}
+
+const zstdDecompressAsync = promisify(zstdDecompress);
+
+async function decompressOnPool(compressed: Buffer, size: number): Promise<Buffer> {
+  await poolSlots.acquire(1);
+  try {
+    return await zstdDecompressAsync(compressed, decompressOptions(size));
+  } finally {
+    poolSlots.release(1);
+  }
+}
+
+/** Chunks from this size on are decompressed on libuv's thread pool; a smaller one costs less than the trip. */
+const OFF_THREAD_BYTES = 16 * 1024;
 
 /** One account's chunks. Obtain it from Repository.account(). */
 export class AccountRepository {
@@ -301,6 +323,8 @@ export class AccountRepository {
             } finally {
               release();
             }
+            // Hashed, compressed and sealed: a copy of the chunker's is needed no more.
+            if (isChunkCopy(plaintext)) freeBuffer(plaintext);
             if (stored.isNew) {
               result.newChunks++;
               result.newBytes += size;
@@ -335,8 +359,9 @@ export class AccountRepository {
     const work = (async (): Promise<StoredChunk> => {
       if (await this.isStored(address)) return REUSED;
       const sealed = await encodeChunk(this.keys.sealer, address, plaintext, this.repository.options.compressionLevel);
+      const storedBytes = sealedLength(sealed);
       await this.append(address, sealed);
-      return { isNew: true, storedBytes: sealedLength(sealed) };
+      return { isNew: true, storedBytes };
     })();
     this.writing.set(address, work);
     const clear = () => this.writing.delete(address);
@@ -394,15 +419,25 @@ export class AccountRepository {
     this.indexLoaded = true;
   }
 
-  /** Reads the pack indexes not read yet (other processes may have written packs since). */
+  /**
+   * Reads the pack indexes not read yet (other processes may have written packs since) and forgets
+   * the packs whose index is gone (garbage collection in another process deleted them), so no
+   * write deduplicates against a chunk that is no longer stored.
+   */
   refreshIndex(): Promise<void> {
     this.indexRefresh ??= (async () => {
       try {
+        const known = this.index.packs().map((pack) => pack.id);
+        const listed = new Set<string>();
         const fresh: string[] = [];
         for await (const info of this.store.list(layout.packIndexes(this.accountId))) {
           const id = packIdOfKey(info.key);
-          if (id && !this.index.hasPack(id)) fresh.push(id);
+          if (!id) continue;
+          listed.add(id);
+          if (!this.index.hasPack(id)) fresh.push(id);
         }
+        // Only packs known before the listing: one this process committed meanwhile may be missing from it.
+        for (const id of known) if (!listed.has(id)) this.index.removePack(id);
         const window = new TaskWindow(16);
         try {
           for (const id of fresh) {
@@ -448,6 +483,8 @@ export class AccountRepository {
     const written = pack.writer.write(sealed);
     if (pack.writer.size >= this.repository.options.packSize) this.rotate();
     await written;
+    // Written: the writer keeps no reference, and the sealed pieces are this repository's own.
+    for (const part of sealed) freeBuffer(part);
   }
 
   private newPack(): OpenPack {
@@ -536,53 +573,61 @@ export class AccountRepository {
   async repack(replace: readonly string[], keep: readonly string[]): Promise<{ packs: number; bytes: number }> {
     let pack = this.newPack();
     const written = { packs: 0, bytes: 0 };
-    const write = async () => {
-      if (pack.entries.length === 0) {
-        await pack.writer.abort();
-        return;
+    // Each new pack holds a temporary object open: one is started only when chunks are left for it.
+    const write = async (more: boolean) => {
+      if (pack.entries.length === 0) await pack.writer.abort();
+      else {
+        const info = await this.commitPack(pack);
+        written.packs++;
+        written.bytes += info.bytes;
       }
-      const info = await this.commitPack(pack);
-      written.packs++;
-      written.bytes += info.bytes;
-      pack = this.newPack();
+      if (more) pack = this.newPack();
     };
     try {
-      for (const address of keep) {
+      for (const [i, address] of keep.entries()) {
         const sealed = await this.readSealed(address);
         pack.entries.push([address, pack.writer.size, sealed.length]);
         await pack.writer.write(sealed);
-        if (pack.writer.size >= this.repository.options.packSize) await write();
+        if (pack.writer.size >= this.repository.options.packSize && i < keep.length - 1) await write(true);
       }
     } catch (error) {
       await pack.writer.abort().catch(() => {});
       throw error;
     }
-    await write();
+    await write(false);
     await this.store.flush?.();
     // The new packs hold the kept chunks: the old ones can go.
     for (const id of replace) await this.deletePack(id);
     return written;
   }
 
-  /** Opens a sealed chunk and checks it (see readChunk). */
-  decode(ref: ChunkRef, sealed: Buffer): DecodedChunk {
+  /**
+   * Opens a sealed chunk and checks it (see readChunk). Authentication runs here, so `sealed` may
+   * be reused once this returns; decompressing a chunk of some size runs on libuv's thread pool,
+   * so a restore decodes on every core while this thread reads, hashes and writes.
+   */
+  decode(ref: ChunkRef, sealed: Buffer): Promise<DecodedChunk> {
     let opened: ReturnType<AccountKeys['openChunk']>;
     try {
       opened = this.keys.openChunk(ref.address, sealed);
     } catch (cause) {
-      throw new ChunkIntegrityError(ref.address, 'corrupt', 'does not authenticate', { cause });
+      return Promise.reject(new ChunkIntegrityError(ref.address, 'corrupt', 'does not authenticate', { cause }));
     }
-    let plaintext: Buffer;
+    return this.check(ref, opened);
+  }
+
+  private async check(ref: ChunkRef, opened: ReturnType<AccountKeys['openChunk']>): Promise<DecodedChunk> {
+    let plaintext = opened.plaintext;
     if (opened.flags & FLAG_ZSTD) {
       try {
-        plaintext = decompress(opened.plaintext, ref.size);
+        plaintext = ref.size < OFF_THREAD_BYTES ? decompress(opened.plaintext, ref.size) : await decompressOnPool(opened.plaintext, ref.size);
       } catch (cause) {
         throw new ChunkIntegrityError(ref.address, 'corrupt', 'does not decompress to its recorded size', { cause });
       }
-    } else {
-      plaintext = opened.plaintext;
+      freeBuffer(opened.plaintext); // decrypted here, decompressed now
     }
     if (plaintext.length !== ref.size) throw new ChunkIntegrityError(ref.address, 'corrupt', `holds ${plaintext.length} bytes, expected ${ref.size}`);
+    // Hashed here: WebCrypto's digest on the thread pool copies the chunk first, which costs more.
     const digest = chunkDigest(plaintext);
     if (!this.keys.matches(ref.address, digest)) throw new ChunkIntegrityError(ref.address, 'corrupt', 'does not hash to its address');
     return { plaintext, digest };

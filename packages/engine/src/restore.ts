@@ -48,13 +48,16 @@ export async function restoreSnapshot(account: AccountRepository, snapshotId: st
   const snapshot = await readSnapshot(account, snapshotId);
   const ids = options.itemIds ? new Set(options.itemIds) : undefined;
   const result: RestoreResult = { itemsRestored: 0, bytesRestored: 0 };
-  const reader = new ChunkReader(account, { signal, readAheadBytes: options.readAheadBytes });
+  // A DirectoryTarget writes each chunk before it asks for the next, so each is freed once written;
+  // another target gets a stream, which reads ahead.
+  const direct = target instanceof DirectoryTarget ? target : null;
+  const reader = new ChunkReader(account, { signal, readAheadBytes: options.readAheadBytes, freeConsumed: direct !== null });
   const writes = new TaskWindow(options.concurrency ?? 4);
   try {
     for await (const { item, chunks } of reader.items(snapshotItems(account, snapshot, { ids }))) {
       signal?.throwIfAborted();
       await writes.add(async () => {
-        await target.write(item, Readable.from(chunks, { objectMode: false, highWaterMark: 1 }));
+        await (direct ? direct.writeChunks(item, chunks) : target.write(item, Readable.from(chunks, { objectMode: false, highWaterMark: 1 })));
         result.itemsRestored++;
         result.bytesRestored += item.size;
         options.onProgress?.({ itemsDone: result.itemsRestored, bytesDone: result.bytesRestored });
@@ -108,13 +111,18 @@ export class DirectoryTarget implements RestoreTarget {
     return made;
   }
 
-  async write(item: SnapshotItem, content: Readable): Promise<void> {
+  write(item: SnapshotItem, content: Readable): Promise<void> {
+    return this.writeChunks(item, content);
+  }
+
+  /** As write(), from the item's chunks: each is written before the next is asked for. */
+  async writeChunks(item: SnapshotItem, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.pathOf(item);
     await this.mkdir(dirname(path));
     const tmp = join(dirname(path), `.restore-${randomBytes(6).toString('hex')}`);
     const handle = await open(tmp, 'wx');
     try {
-      for await (const piece of content) await handle.write(piece);
+      for await (const piece of chunks) await handle.write(piece);
       await handle.close();
     } catch (error) {
       await handle.close().catch(() => {});

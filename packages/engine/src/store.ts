@@ -7,8 +7,8 @@
  * lives in its own file so that loading the engine does not load the AWS SDK.
  */
 import { randomBytes } from 'node:crypto';
-import { close as closeCb, type Dirent, fdatasync as fdatasyncCb, open as openCb, read as readCb, stat as statCb, write as writeCb, writev as writevCb } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { close as closeCb, constants as fsConstants, type Dirent, fdatasync as fdatasyncCb, open as openCb, read as readCb, stat as statCb, write as writeCb, writev as writevCb } from 'node:fs';
+import { access, link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -47,6 +47,8 @@ export interface ObjectStore {
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   setTier(key: string, tier: StorageTier): Promise<void>;
+  /** Resolves when the store can be read and written now; else throws why not, naming no path or bucket (readiness probes). */
+  check(): Promise<void>;
   /**
    * Durability barrier: objects stored before the call survive a crash once it returns. The
    * engine calls it before writing anything that references earlier objects (a manifest page
@@ -60,13 +62,22 @@ export interface ObjectStore {
    * get bufferedWriter (the pieces are kept until commit, then stored with one putIfAbsent).
    */
   createWriter?(key: string): ObjectWriter;
+  /**
+   * Backends whose writers leave temporary objects that listings do not show (LocalDirectoryStore's
+   * `.tmp-*` files) delete those older than `olderThanMs` under `prefix`.
+   */
+  removeStaleTemporaryFiles?(olderThanMs: number, now?: number, prefix?: string): Promise<number>;
 }
 
 /** Builds one immutable object from appended pieces; see ObjectStore.createWriter. */
 export interface ObjectWriter {
   /** Bytes appended so far (including writes still in flight). */
   readonly size: number;
-  /** Appends `body` (one buffer, or pieces written one after the other) at the current end; calls may overlap, pieces land in call order. */
+  /**
+   * Appends `body` (one buffer, or pieces written one after the other) at the current end; calls
+   * may overlap, pieces land in call order. Once the promise settles the writer keeps no reference
+   * to `body`: the caller may free it.
+   */
   write(body: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /** Waits for the writes, then stores the object unless one exists (false then). Nothing is visible before. */
   commit(): Promise<boolean>;
@@ -85,7 +96,7 @@ export function createObjectWriter(store: ObjectStore, key: string): ObjectWrite
     },
     async write(body) {
       for (const part of piecesOf(body)) {
-        parts.push(part);
+        parts.push(Buffer.from(part)); // a copy: the caller may free its pieces
         size += part.length;
       }
     },
@@ -172,6 +183,15 @@ export class LocalDirectoryStore implements ObjectStore {
   constructor(root: string, options: LocalDirectoryStoreOptions = {}) {
     this.root = root;
     this.durable = options.durable ?? true;
+  }
+
+  async check(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      await access(this.root, fsConstants.W_OK);
+    } catch (error) {
+      throw new Error(`the storage directory cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
   }
 
   private path(key: string): string {
@@ -444,8 +464,8 @@ export class LocalDirectoryStore implements ObjectStore {
     if (!(await this.exists(key))) throw new ObjectNotFoundError(key);
   }
 
-  /** Deletes `.tmp-*` files older than `olderThanMs` left by a crash mid-write; returns how many. */
-  async removeStaleTemporaryFiles(olderThanMs: number, now = Date.now()): Promise<number> {
+  /** Deletes `.tmp-*` files older than `olderThanMs` left by a crash mid-write (under `prefix`, a key prefix ending in `/`); returns how many. */
+  async removeStaleTemporaryFiles(olderThanMs: number, now = Date.now(), prefix = ''): Promise<number> {
     let removed = 0;
     const visit = async (dir: string): Promise<void> => {
       let entries: Dirent[];
@@ -466,7 +486,7 @@ export class LocalDirectoryStore implements ObjectStore {
         }
       }
     };
-    await visit(this.root);
+    await visit(prefix ? join(this.root, ...prefix.split('/').filter(Boolean)) : this.root);
     return removed;
   }
 }

@@ -9,6 +9,24 @@ export async function* bytesOf(source: ByteSource): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** Buffers under this are left to the garbage collector: freeing them early gains little. */
+const FREE_MIN_BYTES = 64 * 1024;
+
+/**
+ * Gives the memory of a buffer back at once instead of at V8's next full collection. V8 runs one
+ * for external memory (where large buffers live) only after some 64 MiB of it piled up, so a
+ * pipeline that allocates a buffer or two per chunk (decrypted, decompressed, sealed) holds that
+ * much garbage at its peak. Only for a buffer its caller made (a copy, zlib's or a cipher's output)
+ * that nothing else references any more: its whole ArrayBuffer goes, and every view of it becomes
+ * empty. A view that does not start its ArrayBuffer, and small or pooled buffers, are left alone.
+ */
+export function freeBuffer(view: Uint8Array): void {
+  const { buffer } = view;
+  if (view.byteOffset !== 0 || !(buffer instanceof ArrayBuffer) || buffer.detached) return;
+  if (buffer.byteLength < FREE_MIN_BYTES || buffer.byteLength <= Buffer.poolSize) return;
+  buffer.transfer(0);
+}
+
 /**
  * A bounded set of concurrent tasks. add() waits while the window is full, so a producer cannot
  * run ahead of its consumers (memory stays at `limit` tasks). The first failure is remembered and

@@ -208,6 +208,28 @@ describe('backup and restore', () => {
     await expect(verify(account, { share: 0 })).rejects.toThrow(/share/);
   });
 
+  it('verifies a share of the packs when asked (at least one), every referenced chunk of each chosen pack, the same packs for the same seed', async () => {
+    const r = repo({ packSize: 1024 * 1024 });
+    await runBackup(r.repository, { accountId: r.accountId, sourceId: 'src', items: [{ id: 'f', path: 'f.bin', content: () => piecesOf(randomBuffer('packs', 8 * 1024 * 1024)) }] });
+    const account = await r.repository.account(r.accountId);
+    const all = await verify(account, { by: 'pack' });
+    expect(all).toMatchObject({ ok: true, by: 'pack', checkedPacks: all.referencedPacks, checkedChunks: all.referencedChunks });
+    expect(all.referencedPacks).toBeGreaterThanOrEqual(6);
+    const half = await verify(account, { by: 'pack', share: 0.5, seed: 'fixed' });
+    expect(half.checkedPacks).toBe(Math.round(all.referencedPacks / 2));
+    expect(half.checkedChunks).toBeLessThan(all.referencedChunks);
+    expect((await verify(account, { by: 'pack', share: 0.5, seed: 'fixed' })).checkedChunks).toBe(half.checkedChunks);
+    expect((await verify(account, { by: 'pack', share: 0.001 })).checkedPacks).toBe(1);
+    // A pack gone from the store: a sample that reads it names each of its chunks, with the pack.
+    const [item] = await collect(snapshotItems(account, (await listSnapshots(account))[0]));
+    const { packId } = (await account.locate(item.chunks[0].address))!;
+    await r.store.delete(layout.pack(r.accountId, packId));
+    const broken = await verify(account, { by: 'pack' });
+    expect(broken.ok).toBe(false);
+    expect(broken.problems.length).toBeGreaterThan(0);
+    expect(broken.problems.every((p) => p.problem === 'missing' && p.packId === packId)).toBe(true);
+  });
+
   it('refuses a wrong data key with DecryptionError and leaves the store and the restore target as they were', async () => {
     const r = repo();
     await runBackup(r.repository, { accountId: r.accountId, sourceId: 'src', items: [{ id: 'f', path: 'ledger.csv', content: () => [jsonRecords('ledger', 500)] }] });

@@ -132,3 +132,67 @@ describe('in-flight budget', () => {
     expect(other).toBe(true);
   });
 });
+
+describe('buffers freed once used', () => {
+  const big = randomBuffer('big', 3 * 1024 * 1024);
+  const records = jsonRecords('freed', 20_000);
+  const items = (): SourceItem[] => [
+    // One piece: each chunk is a view of the caller's buffer.
+    { id: 'whole', path: 'whole.bin', content: () => [big] },
+    // Small pieces: each chunk is the chunker's copy, freed once stored.
+    { id: 'pieces', path: 'pieces.bin', content: () => Array.from({ length: big.length / 16384 }, (_, i) => big.subarray(i * 16384, (i + 1) * 16384)) },
+    { id: 'records', path: 'records.ndjson', content: () => [records] },
+  ];
+  const expected = new Map([
+    ['whole', sha256(big)],
+    ['pieces', sha256(big)],
+    ['records', sha256(records)],
+  ]);
+
+  it('leaves the bytes given to a backup as they were, whether its chunks were views of them or copies', async () => {
+    const before = [sha256(big), sha256(records)];
+    const { account, snapshot } = await backedUp(items());
+    expect([big.length, records.length]).toEqual([3 * 1024 * 1024, records.length]);
+    expect([sha256(big), sha256(records)]).toEqual(before);
+    const target = dir('restore');
+    await restoreSnapshot(account, snapshot.id, new DirectoryTarget(target));
+    for (const [id, path] of [['whole', 'whole.bin'], ['pieces', 'pieces.bin'], ['records', 'records.ndjson']]) {
+      expect(sha256(readFileSync(join(target, path)))).toBe(expected.get(id));
+    }
+  });
+
+  it('lets a restore target other than a directory keep every chunk it was given', async () => {
+    const { account, snapshot } = await backedUp(items());
+    const kept = new Map<string, Buffer[]>();
+    await restoreSnapshot(account, snapshot.id, {
+      async write(item, content) {
+        const pieces: Buffer[] = [];
+        for await (const piece of content) pieces.push(piece as Buffer);
+        kept.set(item.id, pieces);
+      },
+    });
+    expect(kept.size).toBe(3);
+    for (const [id, pieces] of kept) expect(sha256(Buffer.concat(pieces))).toBe(expected.get(id));
+  });
+
+  it('frees a chunk once its consumer asks for the next when told to, and otherwise leaves it to the consumer', async () => {
+    const { account, snapshot } = await backedUp(items());
+    const header = await readSnapshot(account, snapshot.id);
+    const consume = async (freeConsumed: boolean) => {
+      const reader = new ChunkReader(account, { freeConsumed });
+      const lengths: number[][] = [];
+      for await (const { chunks } of reader.items(snapshotItems(account, header))) {
+        const pieces: Buffer[] = [];
+        for await (const piece of chunks) pieces.push(piece);
+        lengths.push(pieces.map((piece) => piece.length));
+      }
+      return lengths.flat();
+    };
+    const kept = await consume(false);
+    expect(kept.reduce((sum, n) => sum + n, 0)).toBe(2 * big.length + records.length);
+    // Freed: every chunk of a MiB or so is empty once the consumer went on (small ones are left to the collector).
+    const freed = await consume(true);
+    expect(freed.filter((n) => n > 0).every((n) => n < 64 * 1024)).toBe(true);
+    expect(freed.filter((n) => n === 0).length).toBeGreaterThan(kept.length / 2);
+  });
+});

@@ -12,6 +12,7 @@ import { NotificationEndpointSchema } from './entities/notification-endpoint.ts'
 import { DeliveryAttemptSchema, DeliverySchema } from './entities/notification-delivery.ts';
 import { UserTokenSchema } from './entities/user-token.ts';
 import { OutboxEvent, ProcessedEvent } from '@listbackup/lib/events/outbox';
+import { AccountPlanRecord } from '@listbackup/lib/events/account-plans';
 import { migrations } from './migrations/index.ts';
 
 export const database = {
@@ -36,6 +37,7 @@ export const database = {
     DeliverySchema,
     DeliveryAttemptSchema,
     UserTokenSchema,
+    AccountPlanRecord,
     OutboxEvent,
     ProcessedEvent,
   ],

@@ -1,9 +1,10 @@
 import { openDatabase } from '@listbackup/lib/db';
+import { eventsCheck } from '@listbackup/lib/readiness';
 import { startSubgraph } from '@listbackup/lib/subgraph';
 import { subgraphSdl } from '@listbackup/lib/supergraph';
 import { OutboxRelay } from '@listbackup/lib/events/outbox';
 import type { EventSubscription } from '@listbackup/lib/events/bus';
-import { linkKey } from '@listbackup/lib/signed-links';
+import { linkKeys } from '@listbackup/lib/signed-links';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
 import { database } from './database.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -12,6 +13,7 @@ import { LocalAccessResolver, accessInternalRoutes } from './services/access.ts'
 import { identityInternalRoutes } from './services/auth-service.ts';
 import { consumeAuditEvents } from './events/audit-consumer.ts';
 import { consumeBillingEvents } from './events/billing-consumer.ts';
+import { consumeAccountPlans } from '@listbackup/lib/events/account-plans';
 import { purgeDeletedAccounts } from './services/account-lifecycle.ts';
 import { AUDIT_EXPORT_ROUTE, auditExportRoute } from './services/audit-export.ts';
 import { pruneAuditLog } from './services/audit-log.ts';
@@ -38,9 +40,10 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
   const orm = await openDatabase({ url: runtime.databaseUrl, onQuery: runtime.onQuery, ...database });
   const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log });
   relay.start();
-  const auditLinkKey = linkKey(runtime.internalTokenSecret, 'audit-export');
+  const auditLinkKeys = linkKeys(runtime.internalTokenSecret, 'audit-export');
   let audit: EventSubscription | undefined;
   let billing: EventSubscription | undefined;
+  let plans: EventSubscription | undefined;
   const retention = setInterval(() => {
     pruneAuditLog(orm).catch((error: unknown) => log.error({ err: error }, 'audit log retention failed'));
     purgeDeletedAccounts(orm)
@@ -51,6 +54,7 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
   try {
     audit = await consumeAuditEvents(orm, runtime.bus, log, runtime.durablePrefix);
     billing = await consumeBillingEvents(orm, runtime.bus, log, runtime.durablePrefix);
+    plans = await consumeAccountPlans(orm, runtime.bus, log, 'accounts', runtime.durablePrefix);
     const subgraph = await startSubgraph(
       {
         name: 'accounts',
@@ -60,14 +64,15 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
         access: new LocalAccessResolver(orm),
         internalTokenSecret: runtime.internalTokenSecret,
         log,
+        readiness: { events: eventsCheck(runtime.bus) },
         extendContext: contextExtender({
-          auditLinks: { key: auditLinkKey, publicUrl: options.publicUrl ?? process.env.PUBLIC_URL ?? 'http://localhost:4000' },
+          auditLinks: { key: auditLinkKeys[0], publicUrl: options.publicUrl ?? process.env.PUBLIC_URL ?? 'http://localhost:4000' },
           notifications: { fetch: options.notificationFetch ?? outboundFetch, requireHttps: options.requireHttps ?? process.env.NODE_ENV === 'production' },
         }),
         internalRoutes: {
           ...accessInternalRoutes(orm),
           ...identityInternalRoutes(orm),
-          [AUDIT_EXPORT_ROUTE]: auditExportRoute({ orm, key: auditLinkKey, log }),
+          [AUDIT_EXPORT_ROUTE]: auditExportRoute({ orm, keys: auditLinkKeys, log }),
           [VERIFY_EMAIL_ROUTE]: verifyEmailRoute(orm),
         },
       },
@@ -83,6 +88,7 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
         await subgraph.close();
         await audit?.unsubscribe();
         await billing?.unsubscribe();
+        await plans?.unsubscribe();
         await relay.stop();
         await orm.close();
       },
@@ -91,6 +97,7 @@ export async function startAccounts(runtime: Omit<ServiceRuntime, 'access'>, opt
     clearInterval(retention);
     await audit?.unsubscribe();
     await billing?.unsubscribe();
+    await plans?.unsubscribe();
     await relay.stop();
     await orm.close();
     throw error;

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { commonEnv, parseConfig, port, runMain } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
+import { startTracing } from '@listbackup/lib/tracing';
+import { databaseCheck, eventsCheck } from '@listbackup/lib/readiness';
 import { connectNatsBus } from '@listbackup/lib/events/connect';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import { openDatabase } from '@listbackup/lib/db';
@@ -28,6 +30,7 @@ const Config = z.object({
 await runMain(async () => {
   const config = parseConfig(Config);
   const log = createLogger('notifications-worker', config.LOG_LEVEL);
+  const tracing = await startTracing('notifications-worker');
   if (!config.NATS_URL) log.warn('NATS_URL is not set: this worker sees only events published in this process');
   const bus = config.NATS_URL ? await connectNatsBus(config.NATS_URL, config.EVENTS_NAMESPACE, log) : new InProcessEventBus();
   const orm = await openDatabase({ url: config.DATABASE_URL, ...database });
@@ -43,9 +46,10 @@ await runMain(async () => {
     durablePrefix: config.EVENTS_NAMESPACE,
   });
   await worker.start();
-  const metricsServer = await startMetricsServer(config.METRICS_PORT);
+  const metricsServer = await startMetricsServer(config.METRICS_PORT, { readiness: { database: databaseCheck(orm), events: eventsCheck(bus) } });
   log.info({ metrics: metricsServer.url }, 'notifications worker ready');
   onShutdown(
+    async () => tracing?.shutdown(),
     () => metricsServer.close(),
     () => bus.close(),
     () => orm.close(),

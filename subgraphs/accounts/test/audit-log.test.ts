@@ -215,6 +215,9 @@ describe('tenant isolation', () => {
     const key = await api.gql(alice.principal, 'mutation ($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }', { i: { accountId: alice.account.id, name: 'reader', scopes: ['JOBS_READ'] } });
     const keyPrincipal: Principal = { kind: 'apiKey', apiKeyId: key.data!.createApiKey.apiKey.id, accountId: alice.account.id, scopes: ['jobs:read'] };
     expect(errorCode(await api.gql(keyPrincipal, LOG, { id: alice.account.id }))).toBe('FORBIDDEN');
+    // The log records both asynchronously; the export below counts every entry.
+    await waitForEntry(alice.account.id, 'member.added');
+    await waitForEntry(alice.account.id, 'apikey.created', 2);
   });
 
   it('through _entities too', async () => {

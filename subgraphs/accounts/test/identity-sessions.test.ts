@@ -110,7 +110,7 @@ describe('logOut', () => {
     expect(ok(await api.gql(principalOf(a.accessToken), 'mutation { logOut }')).logOut).toBe(true);
 
     // The ended session's access token is still signed, but holds no role anywhere; the other session does.
-    const [membership] = ok(await api.gql(principalOf(b.accessToken), '{ me { memberships { account { id myRole } } } }')).me.memberships;
+    const [{ node: membership }] = ok(await api.gql(principalOf(b.accessToken), '{ me { memberships { edges { node { account { id myRole } } } } } }')).me.memberships.edges;
     expect(membership.account.myRole).toBe('OWNER');
     const ended = await api.gql(principalOf(a.accessToken), 'query ($id: ID!) { account(id: $id) { id myRole } }', { id: membership.account.id });
     expect(errorOf(ended).code).toBe('NOT_FOUND');

@@ -38,9 +38,9 @@ describe('signUp', () => {
     expect(payload.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(new Date(payload.accessTokenExpiresAt).getTime()).toBeGreaterThan(Date.now() + 14 * 60_000);
 
-    const me = ok(await api.gql(principalOf(payload.accessToken), '{ me { id email name totpEnabled memberships { role pending account { name } } } }'));
+    const me = ok(await api.gql(principalOf(payload.accessToken), '{ me { id email name totpEnabled memberships { edges { node { role pending account { name } } } } } }'));
     expect(me.me).toMatchObject({ id: payload.user.id, email, name: 'Ada Lovelace', totpEnabled: false });
-    expect(me.me.memberships).toEqual([{ role: 'OWNER', pending: false, account: { name: expect.stringContaining('Ada Lovelace') } }]);
+    expect(me.me.memberships.edges).toEqual([{ node: { role: 'OWNER', pending: false, account: { name: expect.stringContaining('Ada Lovelace') } } }]);
 
     const [user] = await rows(api.harness.orm, 'select email, password_hash from accounts.users where id = ?', [payload.user.id]);
     expect(user.email).toBe(email);
@@ -51,10 +51,10 @@ describe('signUp', () => {
   });
 
   it('answers nested fields of the payload as the new user', async () => {
-    const response = await api.gql(ANON, `mutation ($input: SignUpInput!) { signUp(input: $input) { user { memberships { role account { name myRole } } } } }`, {
+    const response = await api.gql(ANON, `mutation ($input: SignUpInput!) { signUp(input: $input) { user { memberships { edges { node { role account { name myRole } } } } } } }`, {
       input: { email: uniqueEmail('nested'), password: GOOD_PASSWORD, name: 'Grace Hopper' },
     });
-    expect(ok(response).signUp.user.memberships).toEqual([{ role: 'OWNER', account: { name: expect.stringContaining('Grace Hopper'), myRole: 'OWNER' } }]);
+    expect(ok(response).signUp.user.memberships.edges).toEqual([{ node: { role: 'OWNER', account: { name: expect.stringContaining('Grace Hopper'), myRole: 'OWNER' } } }]);
   });
 
   it('writes user.created and account.created to the outbox in the same transaction, filed under the personal account', async () => {

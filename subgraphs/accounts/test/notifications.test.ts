@@ -331,7 +331,18 @@ describe('tenant isolation', () => {
     expect(errorCode(await api.gql(stranger.principal, entities, { r: [{ __typename: 'Notification', id: item.id }] }))).toBe('NOT_FOUND');
     expect(errorCode(await api.gql(operator.principal, entities, { r: [{ __typename: 'Notification', id: item.id }] }))).toBe('NOT_FOUND');
     expect((await api.gql(owner.principal, entities, { r: [{ __typename: 'Notification', id: item.id }] })).data!._entities[0].title).toBeTruthy();
-    expect(await api.gql(stranger.principal, 'mutation ($ids: [ID!]) { markNotificationsRead(ids: $ids) }', { ids: [item.id] })).toMatchObject({ data: { markNotificationsRead: 0 } });
+    const mark = 'mutation ($ids: [ID!]) { markNotificationsRead(ids: $ids) }';
+    const [strangerItem] = await rows<{ id: string }>(harness.orm, 'insert into accounts.notification_inbox (id, notification_id, account_id, user_id, created_at) select gen_random_uuid(), notification_id, account_id, ?, now() from accounts.notification_inbox where id = ? returning id', [stranger.user.id, item.id]);
+    const unread = async () => (await rows<{ id: string }>(harness.orm, 'select id from accounts.notification_inbox where read_at is null and id in (?, ?)', [item.id, strangerItem.id])).length;
+    expect(await unread()).toBe(2);
+    // Another person's id, alone or beside one's own, an unknown and a malformed id: NOT_FOUND, and nothing is marked.
+    for (const ids of [[item.id], [strangerItem.id, item.id], [randomUUID()], ['not-an-id']]) {
+      expect(errorCode(await api.gql(stranger.principal, mark, { ids }))).toBe('NOT_FOUND');
+    }
+    expect(await unread()).toBe(2);
+    expect(await api.gql(stranger.principal, mark, { ids: [strangerItem.id] })).toMatchObject({ data: { markNotificationsRead: 1 } });
+    expect(await unread()).toBe(1);
+    await rows(harness.orm, 'delete from accounts.notification_inbox where id = ?', [strangerItem.id]);
     expect((await api.gql(stranger.principal, '{ me { notifications { edges { cursor } } } }')).data!.me.notifications.edges).toEqual([]);
     expect(errorCode(await api.gql(stranger.principal, `{ me { notifications(accountId: "${account}") { edges { cursor } } } }`))).toBe('NOT_FOUND');
   });

@@ -119,8 +119,8 @@ describe('API key principals', () => {
     const visible = await api.post('/internal/access', asKey, { visible: true });
     expect(visible.body.visible.map((v: { accountId: string }) => v.accountId).sort()).toEqual([child, grandchild].sort());
 
-    const read = await api.gql(asKey, `{ account(id: "${child}") { myRole members { role } } }`);
-    expect(read.data?.account).toEqual({ myRole: 'ADMIN', members: [] });
+    const read = await api.gql(asKey, `{ account(id: "${child}") { myRole members { edges { node { role } } } } }`);
+    expect(read.data?.account).toEqual({ myRole: 'ADMIN', members: { edges: [] } });
     const outOfScope = await api.gql(asKey, `{ account(id: "${child}") { apiKeys { id } } }`);
     expect(errorCode(outOfScope)).toBe('FORBIDDEN');
     const parent = await api.gql(asKey, `{ account(id: "${owner.account.id}") { id } }`);
@@ -133,11 +133,11 @@ describe('API key principals', () => {
     const owner = await seedUser(harness.orm, 'key-noread');
     const key = await createKey(owner, owner.account.id, ['jobs:read']);
     const jobsOnly: Principal = { kind: 'apiKey', apiKeyId: key.id, accountId: owner.account.id, scopes: ['jobs:read'] };
-    const refused = await api.gql(jobsOnly, '{ accounts { id } }');
+    const refused = await api.gql(jobsOnly, '{ accounts { edges { node { id } } } }');
     expect(errorCode(refused)).toBe('FORBIDDEN');
     expect(refused.errors![0].message).toContain('ACCOUNT_READ');
     const reader: Principal = { ...jobsOnly, scopes: ['account:read'] };
-    expect((await api.gql(reader, '{ accounts { id } }')).data?.accounts).toEqual([{ id: owner.account.id }]);
+    expect((await api.gql(reader, '{ accounts { edges { node { id } } } }')).data?.accounts).toEqual({ edges: [{ node: { id: owner.account.id } }] });
   });
 });
 

@@ -65,7 +65,7 @@ describe('root fields', () => {
   it('account(id) of B, of B’s child, and of a random id all answer the same NOT_FOUND', async () => {
     for (const query of [
       `query($id: ID!) { account(id: $id) { id name } }`,
-      `query($id: ID!) { account(id: $id) { id name parent { id } children { id } members { id } apiKeys { id } } }`,
+      `query($id: ID!) { account(id: $id) { id name parent { id } children { edges { node { id } } } members { edges { node { id } } } apiKeys { id } } }`,
     ]) {
       const missing = await api.gql(a.principal, query, { id: randomUUID() });
       expect(missing.data).toBeNull();
@@ -75,8 +75,9 @@ describe('root fields', () => {
   });
 
   it('accounts lists only A’s tree', async () => {
-    const response = await api.gql(a.principal, `{ accounts { id name } }`);
-    expect(response.data!.accounts.map((x: { id: string }) => x.id).sort()).toEqual([a.account.id, aChild].sort());
+    const response = await api.gql(a.principal, `{ accounts { edges { node { id name } } totalCount } }`);
+    expect(response.data!.accounts.edges.map((edge: { node: { id: string } }) => edge.node.id).sort()).toEqual([a.account.id, aChild].sort());
+    expect(response.data!.accounts.totalCount).toBe(2);
   });
 
   it('every mutation on B’s records fails like one on a missing record and changes nothing', async () => {
@@ -145,10 +146,10 @@ describe('nested fields', () => {
     // B's owner joins A as a viewer: A may now see that person, but not their other accounts.
     const add = await api.gql(a.principal, `mutation($e: String!) { addMember(input: {accountId: "${a.account.id}", email: $e, role: VIEWER}) { id } }`, { e: b.email });
     expect(add.errors).toBeUndefined();
-    const response = await api.gql(a.principal, `{ account(id: "${a.account.id}") { members { email user { memberships { account { id name } } } } } }`);
+    const response = await api.gql(a.principal, `{ account(id: "${a.account.id}") { members { edges { node { email user { memberships { edges { node { account { id name } } } totalCount } } } } } } }`);
     expect(response.errors).toBeUndefined();
-    const shared = response.data!.account.members.find((m: { email: string }) => m.email === b.email);
-    expect(shared.user.memberships).toEqual([{ account: { id: a.account.id, name: a.account.name } }]);
+    const shared = response.data!.account.members.edges.map((edge: { node: unknown }) => edge.node).find((m: { email: string }) => m.email === b.email);
+    expect(shared.user.memberships).toEqual({ edges: [{ node: { account: { id: a.account.id, name: a.account.name } } }], totalCount: 1 });
     expect(JSON.stringify(response)).not.toContain(b.account.id);
 
     // And B, a viewer of A, gets no more than a viewer's reach into A.
@@ -160,7 +161,7 @@ describe('nested fields', () => {
   });
 
   it('a child of A never lists, nor climbs to, anything of B', async () => {
-    const response = await api.gql(a.principal, `{ account(id: "${aChild}") { parent { id children { id } } ancestors { id } } }`);
-    expect(response.data!.account).toEqual({ parent: { id: a.account.id, children: [{ id: aChild }] }, ancestors: [{ id: a.account.id }] });
+    const response = await api.gql(a.principal, `{ account(id: "${aChild}") { parent { id children { edges { node { id } } } } ancestors { id } } }`);
+    expect(response.data!.account).toEqual({ parent: { id: a.account.id, children: { edges: [{ node: { id: aChild } }] } }, ancestors: [{ id: a.account.id }] });
   });
 });

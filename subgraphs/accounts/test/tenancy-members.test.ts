@@ -17,7 +17,7 @@ afterAll(async () => {
 const ADD = `mutation($i: AddMemberInput!) { addMember(input: $i) { id email role pending user { id } account { id } } }`;
 const CHANGE = `mutation($id: ID!, $role: Role!) { changeMemberRole(membershipId: $id, role: $role) { id role } }`;
 const REMOVE = `mutation($id: ID!) { removeMember(membershipId: $id) }`;
-const MEMBERS = `query($id: ID!) { account(id: $id) { members { id email role pending user { id } } } }`;
+const MEMBERS = `query($id: ID!) { account(id: $id) { members { edges { node { id email role pending user { id } } } } } }`;
 
 async function addMember(by: SeededUser, accountId: string, email: string, role: string): Promise<string> {
   const response = await api.gql(by.principal, ADD, { i: { accountId, email, role } });
@@ -44,7 +44,7 @@ describe('adding members', () => {
     const asBob = await api.gql(bob.principal, `{ account(id: "${owner.account.id}") { myRole } }`);
     expect(asBob.data?.account).toEqual({ myRole: 'ADMIN' });
     const list = await api.gql(bob.principal, MEMBERS, { id: owner.account.id });
-    expect(list.data!.account.members).toEqual([
+    expect(list.data!.account.members.edges.map((edge: { node: unknown }) => edge.node)).toEqual([
       { id: expect.any(String), email: owner.email, role: 'OWNER', pending: false, user: { id: owner.user.id } },
       { id: response.data!.addMember.id, email: bob.email, role: 'ADMIN', pending: false, user: { id: bob.user.id } },
     ]);
@@ -57,13 +57,13 @@ describe('adding members', () => {
     expect(invited.data!.addMember).toMatchObject({ email, role: 'ADMIN', pending: true, user: null });
     const signUp = await api.gql(
       { kind: 'anonymous' },
-      `mutation($i: SignUpInput!) { signUp(input: $i) { user { id emailVerified memberships { role pending account { id } } } } }`,
+      `mutation($i: SignUpInput!) { signUp(input: $i) { user { id emailVerified memberships { edges { node { role pending account { id } } } } } } }`,
       { i: { email, password: 'correct horse battery staple 42', name: 'New person' } },
     );
     expect(signUp.errors).toBeUndefined();
     const user = signUp.data!.signUp.user;
     // Whoever signs up first with an invited address gets no role by it: only their own account.
-    expect(user).toMatchObject({ emailVerified: false, memberships: [{ role: 'OWNER', pending: false, account: { id: expect.any(String) } }] });
+    expect(user).toMatchObject({ emailVerified: false, memberships: { edges: [{ node: { role: 'OWNER', pending: false, account: { id: expect.any(String) } } }] } });
     const session = await signedIn(harness.orm, user.id);
     expect((await api.post('/internal/access', session, { accountIds: [owner.account.id] })).body).toEqual({ roles: [null] });
     expect((await membershipsOf(owner.account.id)).find((m) => m.email === email)).toMatchObject({ user_id: null });
@@ -78,9 +78,9 @@ describe('adding members', () => {
     expect((await follow(token)).status).toBe(200);
     expect((await follow(token)).status).toBe(410);
     expect((await api.post('/internal/access', session, { accountIds: [owner.account.id] })).body).toEqual({ roles: ['admin'] });
-    const me = await api.gql(session, '{ me { emailVerified memberships { role account { id } } } }');
+    const me = await api.gql(session, '{ me { emailVerified memberships { edges { node { role account { id } } } } } }');
     expect(me.data!.me.emailVerified).toBe(true);
-    expect(me.data!.me.memberships).toEqual(expect.arrayContaining([{ role: 'ADMIN', account: { id: owner.account.id } }]));
+    expect(me.data!.me.memberships.edges).toEqual(expect.arrayContaining([{ node: { role: 'ADMIN', account: { id: owner.account.id } } }]));
     expect(errorCode(await api.gql({ kind: 'anonymous' }, 'mutation ($t: String!) { verifyEmail(token: $t) { id } }', { t: token }))).toBe('INVALID_TOKEN');
   });
 
@@ -255,18 +255,19 @@ describe('User.memberships', () => {
     expect(secret.errors).toBeUndefined();
     await addMember(owner, owner.account.id, bob.email, 'VIEWER');
 
-    const response = await api.gql(bob.principal, `query($id: ID!) { account(id: $id) { members { email user { id memberships { role account { id } } } } } }`, {
+    const response = await api.gql(bob.principal, `query($id: ID!) { account(id: $id) { members { edges { node { email user { id memberships { edges { node { role account { id } } } totalCount } } } } } } }`, {
       id: owner.account.id,
     });
     expect(response.errors).toBeUndefined();
-    const byEmail = new Map(response.data!.account.members.map((m: { email: string; user: unknown }) => [m.email, m.user]));
+    const byEmail = new Map(response.data!.account.members.edges.map(({ node: m }: { node: { email: string; user: unknown } }) => [m.email, m.user]));
     expect(byEmail.get(bob.email)).toEqual({
       id: bob.user.id,
-      memberships: [
-        { role: 'OWNER', account: { id: bob.account.id } },
-        { role: 'VIEWER', account: { id: owner.account.id } },
-      ],
+      memberships: {
+        edges: [{ node: { role: 'OWNER', account: { id: bob.account.id } } }, { node: { role: 'VIEWER', account: { id: owner.account.id } } }],
+        totalCount: 2,
+      },
     });
-    expect(byEmail.get(owner.email)).toEqual({ id: owner.user.id, memberships: [{ role: 'OWNER', account: { id: owner.account.id } }] });
+    // The owner's second root account is neither listed nor counted to bob.
+    expect(byEmail.get(owner.email)).toEqual({ id: owner.user.id, memberships: { edges: [{ node: { role: 'OWNER', account: { id: owner.account.id } } }], totalCount: 1 } });
   });
 });

@@ -36,8 +36,8 @@ describe('personal account at sign-up', () => {
     );
     expect(events).toEqual([{ type: 'account.created', subject: alice.account.id, data: { name: alice.account.name, parentId: null } }]);
 
-    const response = await api.gql(alice.principal, `{ account(id: "${alice.account.id}") { id name myRole parent { id } children { id } ancestors { id } } }`);
-    expect(response.data?.account).toEqual({ id: alice.account.id, name: alice.account.name, myRole: 'OWNER', parent: null, children: [], ancestors: [] });
+    const response = await api.gql(alice.principal, `{ account(id: "${alice.account.id}") { id name myRole parent { id } children { edges { node { id } } } ancestors { id } } }`);
+    expect(response.data?.account).toEqual({ id: alice.account.id, name: alice.account.name, myRole: 'OWNER', parent: null, children: { edges: [] }, ancestors: [] });
   });
 });
 
@@ -54,13 +54,13 @@ describe('account tree', () => {
 
     const response = await api.gql(
       owner.principal,
-      `query($id: ID!) { account(id: $id) { name myRole parent { id name } ancestors { id } children { id } } root: account(id: "${root}") { children { id name } } }`,
+      `query($id: ID!) { account(id: $id) { name myRole parent { id name } ancestors { id } children { edges { node { id } } } } root: account(id: "${root}") { children { edges { node { id name } } } } }`,
       { id: dept },
     );
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({
-      account: { name: 'Department', myRole: 'OWNER', parent: { id: client1, name: 'Client one' }, ancestors: [{ id: client1 }, { id: root }], children: [] },
-      root: { children: [{ id: client2, name: 'Another client' }, { id: client1, name: 'Client one' }] },
+      account: { name: 'Department', myRole: 'OWNER', parent: { id: client1, name: 'Client one' }, ancestors: [{ id: client1 }, { id: root }], children: { edges: [] } },
+      root: { children: { edges: [{ node: { id: client2, name: 'Another client' } }, { node: { id: client1, name: 'Client one' } }] } },
     });
 
     const events = await rows<{ type: string; data: Record<string, unknown> }>(harness.orm, `select type, data from accounts.outbox_events where account_id = ?`, [dept]);
@@ -75,8 +75,8 @@ describe('account tree', () => {
     const id = response.data!.createAccount.id;
     const members = await rows(harness.orm, `select user_id, role from accounts.memberships where account_id = ?`, [id]);
     expect(members).toEqual([{ user_id: user.user.id, role: 'owner' }]);
-    const list = await api.gql(user.principal, `{ accounts { id } }`);
-    expect(list.data!.accounts.map((a: { id: string }) => a.id).sort()).toEqual([user.account.id, id].sort());
+    const list = await api.gql(user.principal, `{ accounts { edges { node { id } } } }`);
+    expect(list.data!.accounts.edges.map((edge: { node: { id: string } }) => edge.node.id).sort()).toEqual([user.account.id, id].sort());
   });
 
   it('a role on an account applies to every descendant, and only there', async () => {
@@ -94,18 +94,19 @@ describe('account tree', () => {
     // Readable: mid and leaf (inherited). Not: the root above, nor the sibling.
     const leafView = await api.gql(viewer.principal, `{ account(id: "${leaf}") { myRole parent { id } ancestors { id } } }`);
     expect(leafView.data?.account).toEqual({ myRole: 'VIEWER', parent: { id: mid }, ancestors: [{ id: mid }] });
-    const midView = await api.gql(viewer.principal, `{ account(id: "${mid}") { parent { id } children { id } } }`);
-    expect(midView.data?.account).toEqual({ parent: null, children: [{ id: leaf }] });
+    const midView = await api.gql(viewer.principal, `{ account(id: "${mid}") { parent { id } children { edges { node { id } } } } }`);
+    expect(midView.data?.account).toEqual({ parent: null, children: { edges: [{ node: { id: leaf } }] } });
     for (const hidden of [root, sibling]) {
       const response = await api.gql(viewer.principal, `{ account(id: "${hidden}") { id } }`);
       expect(errorCode(response)).toBe('NOT_FOUND');
       expect(response.data).toBeNull();
     }
-    const list = await api.gql(viewer.principal, `{ accounts { id myRole } }`);
-    expect(list.data!.accounts).toEqual(
-      expect.arrayContaining([{ id: mid, myRole: 'VIEWER' }, { id: leaf, myRole: 'VIEWER' }, { id: viewer.account.id, myRole: 'OWNER' }]),
-    );
-    expect(list.data!.accounts).toHaveLength(3);
+    const list = await api.gql(viewer.principal, `{ accounts { edges { node { id myRole } } totalCount } }`);
+    // The top of the tree first: the viewer's own root, then mid (depth 2), then leaf (depth 3).
+    expect(list.data!.accounts).toEqual({
+      edges: [{ node: { id: viewer.account.id, myRole: 'OWNER' } }, { node: { id: mid, myRole: 'VIEWER' } }, { node: { id: leaf, myRole: 'VIEWER' } }],
+      totalCount: 3,
+    });
 
     // A viewer cannot create below or rename: FORBIDDEN (it can see the account), nothing written.
     const child = await api.gql(viewer.principal, CREATE, { input: { name: 'Nope', parentId: leaf } });
@@ -155,8 +156,8 @@ describe('account tree', () => {
     const user = await seedUser(harness.orm, 'anon');
     const response = await api.gql({ kind: 'anonymous' }, `{ account(id: "${user.account.id}") { id } }`);
     expect(errorCode(response)).toBe('UNAUTHENTICATED');
-    const list = await api.gql({ kind: 'anonymous' }, `{ accounts { id } }`);
-    expect(list.data).toEqual({ accounts: [] });
+    const list = await api.gql({ kind: 'anonymous' }, `{ accounts { edges { node { id } } totalCount } }`);
+    expect(list.data).toEqual({ accounts: { edges: [], totalCount: 0 } });
     // Existing and missing ids answer alike, before any look-up.
     const [membership] = await rows<{ id: string }>(harness.orm, `select id from accounts.memberships where account_id = ?`, [user.account.id]);
     for (const id of [membership.id, randomUUID()]) {

@@ -2,12 +2,20 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@listbackup/lib/subgraph';
 import type { Em } from '@listbackup/lib/db';
 import { byId, groupBy } from '@listbackup/lib/loaders';
+import { parentPageLoader } from '@listbackup/lib/pagination';
 import { Plan } from './entities/plan.ts';
 import { PlanSubscription } from './entities/plan-subscription.ts';
+import { Invoice } from './entities/invoice.ts';
 import { isUuid } from '@listbackup/lib/ids';
+import { INVOICES_OF_ACCOUNT } from './services/invoice-service.ts';
+import type { InvoiceLinks } from './services/invoice-documents.ts';
+import type { StripePayments } from './services/payments.ts';
 
 export interface BillingContext extends SubgraphContext {
   loaders: ReturnType<typeof createLoaders>;
+  invoiceLinks: InvoiceLinks;
+  /** Null when payments are off (no Stripe configured). */
+  payments: StripePayments | null;
 }
 
 // Ids come from clients and other subgraphs; a malformed one is simply not found (Postgres would reject it).
@@ -19,7 +27,11 @@ export function createLoaders(em: Em) {
     subscriptionByAccount: new DataLoader<string, PlanSubscription | null>(async (accountIds) =>
       groupBy(accountIds, await em.find(PlanSubscription, { accountId: { $in: uuids(accountIds) } }), (s) => s.accountId).map((rows) => rows[0] ?? null),
     ),
+    invoice: new DataLoader<string, Invoice | undefined>(async (ids) => byId(ids, await em.find(Invoice, { id: { $in: uuids(ids) } }))),
+    invoicePages: parentPageLoader(em, INVOICES_OF_ACCOUNT, Invoice),
   };
 }
 
-export const extendContext = (base: SubgraphContext): BillingContext => ({ ...base, loaders: createLoaders(base.em) });
+export const contextExtender =
+  (deps: { invoiceLinks: InvoiceLinks; payments: StripePayments | null }) =>
+  (base: SubgraphContext): BillingContext => ({ ...base, ...deps, loaders: createLoaders(base.em) });

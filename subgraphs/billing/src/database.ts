@@ -5,5 +5,10 @@ import { migrations } from './migrations/index.ts';
 import { StorageChangeSchema } from './entities/storage-change.ts';
 import { MeteredSnapshotSchema } from './entities/metered-snapshot.ts';
 import { MeteredAccountSchema } from './entities/metered-account.ts';
+import { PlanChangeSchema } from './entities/plan-change.ts';
+import { InvoiceNumberSchema, InvoiceSchema } from './entities/invoice.ts';
+import { BillingCustomerSchema } from './entities/billing-customer.ts';
+import { InvoiceCollectionSchema, StripeEventSchema } from './entities/invoice-collection.ts';
+import { PlanUsageItemSchema } from './entities/plan-usage-item.ts';
 
-export const database = { schema: 'billing', entities: [PlanSchema, PlanSubscriptionSchema, StorageChangeSchema, MeteredSnapshotSchema, MeteredAccountSchema, OutboxEvent, ProcessedEvent], migrations };
+export const database = { schema: 'billing', entities: [PlanSchema, PlanSubscriptionSchema, StorageChangeSchema, MeteredSnapshotSchema, MeteredAccountSchema, PlanChangeSchema, PlanUsageItemSchema, InvoiceSchema, InvoiceNumberSchema, BillingCustomerSchema, InvoiceCollectionSchema, StripeEventSchema, OutboxEvent, ProcessedEvent], migrations };

@@ -27,7 +27,7 @@ import {
 } from '../../jobs/test/support/subgraph-harness.ts';
 
 const GIB = 1024 ** 3;
-const SUBSCRIPTION = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id subscription { id status startedAt plan { id code name includedStorageBytes monthlyPriceCents } } } } }`;
+const SUBSCRIPTION = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Account { id subscription { id status startedAt trialEndsAt plan { id code name includedStorageBytes monthlyPriceCents extraGbMonthPriceCents trialDays auditLogRetentionDays } } } } }`;
 
 const accountCreated = (accountId: string) => createEvent('account.created', accountId, accountId, { name: 'Acme', parentId: null });
 

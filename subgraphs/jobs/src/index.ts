@@ -1,5 +1,6 @@
 import { openDatabase } from '@listbackup/lib/db';
 import { OutboxRelay } from '@listbackup/lib/events/outbox';
+import { eventsCheck } from '@listbackup/lib/readiness';
 import { startSubgraph } from '@listbackup/lib/subgraph';
 import { subgraphSdl } from '@listbackup/lib/supergraph';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
@@ -14,16 +15,22 @@ import { JobWorker, type JobWorkerOptions } from './worker/job-worker.ts';
 import type { JobHandlerRegistry } from './worker/registry.ts';
 import { buildRegistry } from './worker/index.ts';
 import type { BackupSettings } from './backup/settings.ts';
+import { assertRetiredStorageKeysUnused } from './backup/key-rotation.ts';
 import { createRepository } from './backup/engine-runtime.ts';
 import { DOWNLOAD_PATH, downloadRoute } from './backup/downloads.ts';
 import { STORAGE_USAGE_PATH, storageUsageRoute } from './backup/storage-usage.ts';
 import { SnapshotLookup } from './backup/snapshot-lookup.ts';
+import { PlatformsClient } from '@listbackup/lib/platforms-client';
 import { consumeAnalyticsEvents } from './events/analytics-consumer.ts';
+import { consumeMaintenanceEvents } from './events/maintenance-consumer.ts';
+import { DEFAULT_GC_DELAY_MS, scheduleMaintenance } from './services/maintenance.ts';
 import type { EventSubscription } from '@listbackup/lib/events/bus';
 
 export interface JobsOptions {
   /** Base URL of the sources subgraph (triggerSync asks it about the source). */
   sourcesUrl: string;
+  /** Base URL of the platforms subgraph: triggerSync and a PLATFORM restore check their connection there before queueing (without it, backups are queued unchecked and such restores are unavailable). */
+  platformsUrl?: string;
   /**
    * Backup storage, keys and connection credentials (see backup/settings.ts). With them the embedded
    * worker runs the product's handlers, exports are downloadable and export/restore/verify
@@ -32,6 +39,8 @@ export interface JobsOptions {
   backup?: BackupSettings;
   /** The public origin (the gateway) that download links point at. Default http://localhost:4000. */
   publicUrl?: string;
+  /** How often due scheduled maintenance (daily GC and TIER, weekly VERIFY) is looked for (default 10 minutes; 0: never, for tests that queue it themselves). */
+  maintenanceIntervalMs?: number;
   /** See JobQueueOptions.leaseSeconds. */
   leaseSeconds?: number;
   superviseIntervalSeconds?: number;
@@ -52,9 +61,9 @@ export interface JobsService extends RunningService {
   worker: JobWorker | null;
 }
 
-/** Defaults for a subgraph started from the environment (`SOURCES_URL`, else sources' default port). */
+/** Defaults for a subgraph started from the environment (`SOURCES_URL`, `PLATFORMS_URL`, else their default ports). */
 export function jobsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JobsOptions {
-  return { sourcesUrl: env.SOURCES_URL ?? 'http://127.0.0.1:4003' };
+  return { sourcesUrl: env.SOURCES_URL ?? 'http://127.0.0.1:4003', platformsUrl: env.PLATFORMS_URL ?? 'http://127.0.0.1:4002' };
 }
 
 export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = jobsOptionsFromEnv()): Promise<JobsService> {
@@ -62,6 +71,7 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   const orm = await openDatabase({ url: runtime.databaseUrl, onQuery: runtime.onQuery, ...database });
   let queue: JobQueue;
   try {
+    if (options.backup) await assertRetiredStorageKeysUnused(orm, options.backup.keyring);
     queue = await JobQueue.start({
       databaseUrl: runtime.databaseUrl,
       log,
@@ -80,12 +90,17 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   const backup = options.backup && { ...options.backup, repository: options.backup.repository ?? createRepository(options.backup) };
   const snapshotJobs = backup && {
     lookup: new SnapshotLookup(options.sourcesUrl, runtime.internalTokenSecret),
-    downloadKey: backup.downloadKey,
+    repository: backup.repository,
+    downloadKeys: backup.downloadKeys,
     publicUrl: options.publicUrl ?? 'http://localhost:4000',
   };
+  const connections = options.platformsUrl ? new PlatformsClient(options.platformsUrl, runtime.internalTokenSecret) : undefined;
   let worker: JobWorker | null = null;
+  let maintenance: EventSubscription[] = [];
+  let scheduled: NodeJS.Timeout | null = null;
   const stopAll = async () => {
-    for (const subscription of analytics) await subscription.unsubscribe();
+    if (scheduled) clearInterval(scheduled);
+    for (const subscription of [...analytics, ...maintenance]) await subscription.unsubscribe();
     await worker?.stop();
     await relay.stop();
     await queue.stop();
@@ -93,6 +108,26 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   };
   try {
     analytics = await consumeAnalyticsEvents(orm, runtime.bus, log, runtime.durablePrefix);
+    if (backup) {
+      maintenance = await consumeMaintenanceEvents(orm, queue, runtime.bus, log, backup.gcDelayMs ?? DEFAULT_GC_DELAY_MS, runtime.durablePrefix);
+      const every = options.maintenanceIntervalMs ?? 10 * 60 * 1000;
+      let ticking = false;
+      const tick = async () => {
+        if (ticking) return;
+        ticking = true;
+        try {
+          await scheduleMaintenance(orm, queue);
+        } catch (error) {
+          log.error({ err: error }, 'queueing the scheduled maintenance jobs failed');
+        } finally {
+          ticking = false;
+        }
+      };
+      if (every > 0) {
+        scheduled = setInterval(() => void tick(), every);
+        scheduled.unref();
+      }
+    }
     const subgraph = await startSubgraph(
       {
         name: 'jobs',
@@ -102,12 +137,13 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
         access: runtime.access,
         internalTokenSecret: runtime.internalTokenSecret,
         log,
-        extendContext: contextExtender({ queue, sources, snapshotJobs }),
+        extendContext: contextExtender({ queue, sources, connections, snapshotJobs }),
+        readiness: { events: eventsCheck(runtime.bus), queue: () => queue.ready(), ...(backup ? { store: () => backup.store.check() } : {}) },
         internalRoutes: {
           ...jobsInternalRoutes(orm, queue),
           ...(backup
             ? {
-                [DOWNLOAD_PATH]: downloadRoute({ orm, repository: backup.repository, key: backup.downloadKey, access: runtime.access, log }),
+                [DOWNLOAD_PATH]: downloadRoute({ orm, repository: backup.repository, keys: backup.downloadKeys, access: runtime.access, log }),
                 [SNAPSHOT_ITEMS_PATH]: snapshotItemsRoute(backup.repository),
                 [STORAGE_USAGE_PATH]: storageUsageRoute(backup.repository),
               }

@@ -6,9 +6,7 @@ import { jobsOptionsFromEnv, startJobs } from './index.ts';
 // The jobs subgraph reads the backup store too (exports, verify results): STORAGE_KEYS and
 // STORAGE_DIR or STORAGE_S3_* must be the workers' (see backup/settings.ts).
 await runSubgraphProcess('jobs', 4004, async (runtime) => {
-  const backup = await backupSettingsFromEnv(process.env, {
-    internalTokenSecret: runtime.internalTokenSecret,
-    platformsUrl: process.env.PLATFORMS_URL ?? 'http://127.0.0.1:4002/graphql',
-  });
-  return startJobs(runtime, { ...jobsOptionsFromEnv(), backup: { ...backup, repository: createRepository(backup) }, publicUrl: process.env.PUBLIC_URL });
+  const options = jobsOptionsFromEnv();
+  const backup = await backupSettingsFromEnv(process.env, { internalTokenSecret: runtime.internalTokenSecret, platformsUrl: options.platformsUrl! });
+  return startJobs(runtime, { ...options, backup: { ...backup, repository: createRepository(backup) }, publicUrl: process.env.PUBLIC_URL });
 });

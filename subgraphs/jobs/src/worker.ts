@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { commonEnv, parseConfig, port, runMain } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
+import { startTracing } from '@listbackup/lib/tracing';
 import { connectNatsBus } from '@listbackup/lib/events/connect';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
 import { onShutdown } from '@listbackup/lib/process';
@@ -31,6 +32,7 @@ const Config = z.object({
 await runMain(async () => {
   const config = parseConfig(Config);
   const log = createLogger('jobs-worker', config.LOG_LEVEL);
+  const tracing = await startTracing('jobs-worker');
   if (!config.NATS_URL) log.warn('NATS_URL is not set: events stay in this process (the outbox keeps durable ones until a relay with NATS sends them)');
   const bus = config.NATS_URL ? await connectNatsBus(config.NATS_URL, config.EVENTS_NAMESPACE, log) : new InProcessEventBus();
   // Storage and keys (STORAGE_KEYS, STORAGE_DIR or STORAGE_S3_*; see backup/settings.ts).
@@ -55,7 +57,7 @@ await runMain(async () => {
     pollIntervalMs: config.JOB_POLL_INTERVAL_MS,
     ...(config.JOB_RETRY_BASE_DELAY_MS ? { retryPolicy: { baseDelayMs: config.JOB_RETRY_BASE_DELAY_MS } } : {}),
   });
-  const metricsServer = await startMetricsServer(config.METRICS_PORT);
+  const metricsServer = await startMetricsServer(config.METRICS_PORT, { readiness: running.readiness });
   log.info({ metrics: metricsServer.url }, 'worker ready');
-  onShutdown(() => bus.close(), () => running.close(), () => metricsServer.close());
+  onShutdown(async () => tracing?.shutdown(), () => bus.close(), () => running.close(), () => metricsServer.close());
 });

@@ -22,7 +22,7 @@ import {
 } from './support/subgraph-harness.ts';
 
 const JOB = `query($id: ID!) { job(id: $id) { id kind status attempts createdAt startedAt finishedAt failureType failureReason partialSuccess cancelRequested nextAttemptAt
-  progress { itemsDone itemsTotal bytesDone bytesTotal itemsPerSecond bytesPerSecond etaSeconds percent } triggeredBy { kind id } account { id } source { id } } }`;
+  progress { itemsDone itemsTotal bytesDone bytesTotal itemsPerSecond bytesPerSecond etaSeconds percent totalsEstimated } triggeredBy { kind id } account { id } source { id } } }`;
 const ACCOUNT_JOBS = `query($reps: [_Any!]!, $first: Int, $after: String, $status: [JobStatus!], $kind: [JobKind!]) {
   _entities(representations: $reps) { ... on Account { id jobs(first: $first, after: $after, status: $status, kind: $kind) { edges { cursor node { id kind } } pageInfo { hasNextPage endCursor } } } } }`;
 const SOURCE_JOBS = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Source { id jobs { edges { node { id kind status } } } } } }`;
@@ -86,7 +86,7 @@ describe('jobs subgraph', () => {
         partialSuccess: false,
         cancelRequested: false,
         nextAttemptAt: null,
-        progress: { itemsDone: 0, itemsTotal: null, bytesDone: 0, bytesTotal: null, itemsPerSecond: null, bytesPerSecond: null, etaSeconds: null, percent: null },
+        progress: { itemsDone: 0, itemsTotal: null, bytesDone: 0, bytesTotal: null, itemsPerSecond: null, bytesPerSecond: null, etaSeconds: null, percent: null, totalsEstimated: false },
         triggeredBy: { kind: 'SYSTEM', id: null },
         account: { id: accountA },
         source: { id: sourceA },
@@ -100,7 +100,7 @@ describe('jobs subgraph', () => {
       running.progress = { itemsDone: 25, itemsTotal: 100, bytesDone: 1_000, bytesTotal: 4_000, itemsPerSecond: 5, bytesPerSecond: 100 };
       await em.flush();
       const result = await subgraph.query(alice, JOB, { id: running.id });
-      expect(result.data!.job.progress).toEqual({ itemsDone: 25, itemsTotal: 100, bytesDone: 1000, bytesTotal: 4000, itemsPerSecond: 5, bytesPerSecond: 100, etaSeconds: 30, percent: 25 });
+      expect(result.data!.job.progress).toEqual({ itemsDone: 25, itemsTotal: 100, bytesDone: 1000, bytesTotal: 4000, itemsPerSecond: 5, bytesPerSecond: 100, etaSeconds: 30, percent: 25, totalsEstimated: false });
       await em.nativeDelete(Job, { id: running.id });
     });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backoffMs, decideRetry, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../src/worker/retry-policy.ts';
 import { classifyFailure, JobFailure } from '../src/worker/errors.ts';
 
-const policy: RetryPolicy = { maxFailuresWithoutProgress: 3, maxFailures: 8, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRetryAfterMs: 3_600_000 };
+const policy: RetryPolicy = { maxFailuresWithoutProgress: 3, maxFailures: 8, baseDelayMs: 1_000, maxDelayMs: 60_000, maxRetryAfterMs: 3_600_000, maxDeferralMs: 3_600_000 };
 
 describe('retry policy', () => {
   it('retries only transient and rate-limited failures', () => {

@@ -6,7 +6,10 @@ import { startJobs } from '../src/index.ts';
 import { JobHandlerRegistry } from '../src/worker/registry.ts';
 import type { Principal } from '@listbackup/lib/principal';
 import { newUser, startTestSubgraph, type TestSubgraph } from './support/subgraph-harness.ts';
-import { JOBS_CHANNEL } from '../src/queue/job-queue.ts';
+import { JOBS_CHANNEL, type JobQueue } from '../src/queue/job-queue.ts';
+import { JobWorker } from '../src/worker/job-worker.ts';
+import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
+import { createLogger } from '@listbackup/lib/logger';
 import { enqueue, jobRow, jobsService, waitForStatus } from './support/jobs-support.ts';
 import { TEST_KIND, testHandler } from './support/test-handlers.ts';
 
@@ -95,5 +98,36 @@ describe('jobs worker: new jobs start at once', () => {
     }
     for (const job of busy) await waitForStatus(subgraph, job.id, ['CANCELLED']);
     expect((await waitForStatus(subgraph, waiting.id, ['SUCCEEDED', 'FAILED'])).status).toBe('SUCCEEDED');
+  });
+  it('looks first at the queue of the kind a notification names, not at every other kind before it', async () => {
+    const queue = jobsService(subgraph).queue;
+    const fetched: string[] = [];
+    // The subgraph's queue, with this worker's fetches written down.
+    const recording: JobQueue = Object.create(queue);
+    recording.fetch = (kind, batchSize) => {
+      fetched.push(kind);
+      return queue.fetch(kind, batchSize);
+    };
+    const registry = new JobHandlerRegistry();
+    const kinds = ['PRUNE', 'TIER', 'GC', 'EXPORT'] as const;
+    for (const kind of kinds) registry.register(kind, async () => ({}));
+    const bus = new InProcessEventBus();
+    const worker = new JobWorker({ orm: subgraph.service.orm, queue: recording, bus, registry, databaseUrl: subgraph.databaseUrl, log: createLogger('test', 'silent'), pollIntervalMs: 3_600_000 });
+    const notifier = new pg.Client({ connectionString: subgraph.databaseUrl });
+    await notifier.connect();
+    try {
+      await worker.start();
+      // Its first look at the queue covers every kind once, finds nothing, and it sleeps for an hour.
+      await expect.poll(() => fetched.length, { timeout: 30_000 }).toBe(kinds.length);
+      fetched.length = 0;
+      // Its next look starts the rotation at the second kind, so the first kind would be looked at last.
+      await notifier.query('select pg_notify($1, $2)', [JOBS_CHANNEL, `enqueued:${kinds[0]}`]);
+      await expect.poll(() => fetched.includes(kinds[0]), { timeout: 30_000 }).toBe(true);
+      expect(fetched[0]).toBe(kinds[0]);
+    } finally {
+      await notifier.end();
+      await worker.stop();
+      await bus.close();
+    }
   });
 });

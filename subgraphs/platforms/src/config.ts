@@ -6,7 +6,14 @@ import { PLATFORM_DEFINITIONS, envStem, type PlatformDefinition } from '@listbac
 /** OAuth client credentials of one platform, registered by the operator of this deployment. */
 export interface OAuthClient {
   clientId: string;
+  /** The secret the platform is called with. */
   clientSecret: string;
+  /**
+   * Older secrets still accepted during a rollover (`OAUTH_<SLUG>_CLIENT_SECRET=new,old`): a call the
+   * platform refuses as `invalid_client` is made again with the next one, and a callback signed with
+   * any of them is valid.
+   */
+  previousClientSecrets?: readonly string[];
 }
 
 /**
@@ -19,6 +26,12 @@ export interface EndpointOverrides {
   revokeUrl?: string;
   /** The identity endpoint `testConnection` calls (for both auth types). */
   identityUrl?: string;
+  /**
+   * The issuer of the authorization server `authorizeUrl` points at, which sends it as `iss` (RFC
+   * 9207). Without it, an overridden `authorizeUrl` drops the definition's issuer: another server
+   * names itself differently.
+   */
+  issuer?: string;
 }
 
 export interface PlatformsOptions {
@@ -52,8 +65,11 @@ const httpUrl = () => z.url({ protocol: /^https?$/ });
  * - `OAUTH_REDIRECT_URL`: the public callback URL (default `http://localhost:4000/oauth/callback`).
  * - `APP_URL`: the web app, linked from the OAuth result page.
  * - `OAUTH_<SLUG>_CLIENT_ID` and `OAUTH_<SLUG>_CLIENT_SECRET`, both or neither, per OAuth platform
- *   (`<SLUG>` is the slug in capitals with `_` for `-`: `OAUTH_GOOGLE_DRIVE_CLIENT_ID`).
- * - `PLATFORM_<SLUG>_AUTHORIZE_URL`, `_TOKEN_URL`, `_REVOKE_URL`, `_IDENTITY_URL`: endpoint overrides.
+ *   (`<SLUG>` is the slug in capitals with `_` for `-`: `OAUTH_GOOGLE_DRIVE_CLIENT_ID`). During a
+ *   rollover of the client secret at the platform, `new,old` (see OAuthClient.previousClientSecrets).
+ * - `PLATFORM_<SLUG>_AUTHORIZE_URL`, `_TOKEN_URL`, `_REVOKE_URL`, `_IDENTITY_URL`: endpoint overrides;
+ *   `PLATFORM_<SLUG>_ISSUER`: the issuer identifier of that authorization server, which then must
+ *   send it as `iss` with every authorization response (RFC 9207).
  */
 export function platformsOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
@@ -72,6 +88,7 @@ export function platformsOptionsFromEnv(
       shape[`OAUTH_${stem}_CLIENT_SECRET`] = z.string().min(1).optional();
     }
     for (const endpoint of ['AUTHORIZE', 'TOKEN', 'REVOKE', 'IDENTITY']) shape[`PLATFORM_${stem}_${endpoint}_URL`] = httpUrl().optional();
+    if (platform.oauth2) shape[`PLATFORM_${stem}_ISSUER`] = httpUrl().optional();
   }
   // Every problem is listed, not just those of the first check that fails.
   const result = z.object(shape).safeParse(env);
@@ -89,11 +106,12 @@ export function platformsOptionsFromEnv(
     const stem = envStem(platform.slug);
     const id = env[`OAUTH_${stem}_CLIENT_ID`];
     const secret = env[`OAUTH_${stem}_CLIENT_SECRET`];
+    if (secret !== undefined && splitSecrets(secret).length === 0) problems.push(`OAUTH_${stem}_CLIENT_SECRET: no secret in it (new,old during a rollover)`);
     if (Boolean(id) !== Boolean(secret)) problems.push(`OAUTH_${stem}_CLIENT_${id ? 'SECRET' : 'ID'}: is required with OAUTH_${stem}_CLIENT_${id ? 'ID' : 'SECRET'}`);
   }
   // A typo in a platform name would otherwise silently leave it unconfigured.
   for (const name of Object.keys(env)) {
-    const match = /^(?:OAUTH_(.+)_CLIENT_(?:ID|SECRET)|PLATFORM_(.+)_(?:AUTHORIZE|TOKEN|REVOKE|IDENTITY)_URL)$/.exec(name);
+    const match = /^(?:OAUTH_(.+)_CLIENT_(?:ID|SECRET)|PLATFORM_(.+)_(?:(?:AUTHORIZE|TOKEN|REVOKE|IDENTITY)_URL|ISSUER))$/.exec(name);
     if (match && !known.has(match[1] ?? match[2])) problems.push(`${name}: no platform of that name (known: ${[...known].join(', ')})`);
   }
   if (problems.length || !result.success) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
@@ -104,13 +122,14 @@ export function platformsOptionsFromEnv(
   for (const platform of definitions) {
     const stem = envStem(platform.slug);
     const clientId = values[`OAUTH_${stem}_CLIENT_ID`];
-    const clientSecret = values[`OAUTH_${stem}_CLIENT_SECRET`];
-    if (clientId && clientSecret) oauthClients[platform.slug] = { clientId, clientSecret };
+    const [clientSecret, ...previousClientSecrets] = splitSecrets(values[`OAUTH_${stem}_CLIENT_SECRET`]);
+    if (clientId && clientSecret) oauthClients[platform.slug] = { clientId, clientSecret, ...(previousClientSecrets.length ? { previousClientSecrets } : {}) };
     const overrides: EndpointOverrides = {
       authorizeUrl: values[`PLATFORM_${stem}_AUTHORIZE_URL`],
       tokenUrl: values[`PLATFORM_${stem}_TOKEN_URL`],
       revokeUrl: values[`PLATFORM_${stem}_REVOKE_URL`],
       identityUrl: values[`PLATFORM_${stem}_IDENTITY_URL`],
+      issuer: values[`PLATFORM_${stem}_ISSUER`],
     };
     if (Object.values(overrides).some(Boolean)) endpointOverrides[platform.slug] = overrides;
   }
@@ -122,3 +141,10 @@ export function platformsOptionsFromEnv(
     endpointOverrides,
   };
 }
+
+/** `new,old` → `['new', 'old']`, blanks dropped. */
+const splitSecrets = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter(Boolean);

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@listbackup/lib/subgraph';
 import type { Em } from '@listbackup/lib/db';
 import { byId } from '@listbackup/lib/loaders';
-import { selectParentPages, type ParentList, type ParentPageKey } from '@listbackup/lib/pagination';
+import { parentPageLoader, type ParentList } from '@listbackup/lib/pagination';
 import { Platform } from './entities/platform.ts';
 import { Connection } from './entities/connection.ts';
 import type { PlatformsRuntime } from './runtime.ts';
@@ -23,10 +23,7 @@ export function createLoaders(em: Em) {
   return {
     platform: new DataLoader<string, Platform | undefined>(async (ids) => byId(ids, await em.find(Platform, { id: { $in: uuids(ids) } }))),
     connection: new DataLoader<string, Connection | undefined>(async (ids) => byId(ids, await em.find(Connection, { id: { $in: uuids(ids) } }))),
-    connectionPages: new DataLoader<ParentPageKey, Connection[], string>(
-      async (keys) => (await selectParentPages(em, CONNECTIONS_BY_ACCOUNT, keys)).map((rows) => rows.map((row) => em.map(Connection, row))),
-      { cacheKeyFn: (key) => JSON.stringify(key) },
-    ),
+    connectionPages: parentPageLoader(em, CONNECTIONS_BY_ACCOUNT, Connection),
   };
 }
 

@@ -1,5 +1,8 @@
 import { openDatabase } from '@listbackup/lib/db';
+import { consumeAccountPlans } from '@listbackup/lib/events/account-plans';
+import type { EventSubscription } from '@listbackup/lib/events/bus';
 import { OutboxRelay } from '@listbackup/lib/events/outbox';
+import { eventsCheck } from '@listbackup/lib/readiness';
 import { startSubgraph } from '@listbackup/lib/subgraph';
 import { subgraphSdl } from '@listbackup/lib/supergraph';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
@@ -39,7 +42,9 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
   const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log, intervalMs: options.outboxIntervalMs });
   relay.start();
   let subgraph: Awaited<ReturnType<typeof startSubgraph>>;
+  let plans: EventSubscription | undefined;
   try {
+    plans = await consumeAccountPlans(orm, runtime.bus, log, 'platforms', runtime.durablePrefix);
     subgraph = await startSubgraph(
       {
         name: 'platforms',
@@ -49,6 +54,7 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
         access: runtime.access,
         internalTokenSecret: runtime.internalTokenSecret,
         log,
+        readiness: { events: eventsCheck(runtime.bus) },
         extendContext: contextExtender(platforms),
         internalRoutes: { [OAUTH_CALLBACK_PATH]: oauthCallbackRoute(platforms, orm), [CREDENTIALS_PATH]: credentialsRoute(platforms, orm) },
       },
@@ -56,6 +62,7 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
       runtime.host,
     );
   } catch (error) {
+    await plans?.unsubscribe();
     await relay.stop();
     await orm.close();
     throw error;
@@ -68,6 +75,7 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
     keyring: platforms.vault.keyring,
     getAccessToken: (accountId, connectionId, tokenOptions) => getAccessToken(platforms, orm, { accountId, connectionId }, tokenOptions),
     async close() {
+      await plans?.unsubscribe();
       await subgraph.close();
       await relay.stop();
       await orm.close();

@@ -1,4 +1,5 @@
 import { hkdfSync } from 'node:crypto';
+import { keyringSecrets } from '@listbackup/lib/internal-token';
 import type { AccessResolver } from '@listbackup/lib/access';
 import type { Logger } from '@listbackup/lib/logger';
 import { Keyring, generateKek } from '@listbackup/lib/vault';
@@ -13,7 +14,10 @@ export interface PlatformsRuntime {
   clients: Readonly<Record<string, OAuthClient>>;
   overrides: Readonly<Record<string, EndpointOverrides>>;
   /** HMAC key of OAuth `state` values. */
+  /** Signs OAuth states. */
   stateKey: Buffer;
+  /** Verify OAuth states: one per secret of INTERNAL_TOKEN_SECRET, so a state outlives its rotation (stateKey is the first). */
+  stateKeys: readonly Buffer[];
   appUrl?: string;
   httpTimeoutMs: number;
   now(): number;
@@ -29,13 +33,15 @@ export function createPlatformsRuntime(options: PlatformsOptions, deps: { intern
     deps.log.warn('no vault keys configured: credentials are encrypted under a temporary key and unreadable after a restart');
     keyring = new Keyring([generateKek('ephemeral')]);
   }
+  // Keys of their own, derived from each service secret, so a state is never mistaken for another token.
+  const stateKeys = keyringSecrets(deps.internalTokenSecret).map((secret) => Buffer.from(hkdfSync('sha256', secret, 'listbackup-platforms', 'oauth-state-v1', 32)));
   return {
     vault: new CredentialVault(keyring),
     redirectUrl: options.oauthRedirectUrl ?? DEFAULT_REDIRECT_URL,
     clients: options.oauthClients ?? {},
     overrides: options.endpointOverrides ?? {},
-    // A key of its own, derived from the service secret, so a state is never mistaken for another token.
-    stateKey: Buffer.from(hkdfSync('sha256', deps.internalTokenSecret, 'listbackup-platforms', 'oauth-state-v1', 32)),
+    stateKey: stateKeys[0],
+    stateKeys,
     appUrl: options.appUrl,
     httpTimeoutMs: options.httpTimeoutMs ?? 15_000,
     now: options.now ?? Date.now,
@@ -55,6 +61,7 @@ export function effectiveOAuth(runtime: PlatformsRuntime, platform: PlatformDefi
     authorizeUrl: override.authorizeUrl ?? spec.authorizeUrl,
     tokenUrl: override.tokenUrl ?? spec.tokenUrl,
     revocation,
+    issuer: override.issuer ? { identifier: override.issuer, inAuthorizationResponse: true } : override.authorizeUrl ? undefined : spec.issuer,
     identity: withIdentityOverride(spec.identity, override),
   };
 }

@@ -16,6 +16,9 @@ const CREATE = `mutation($input: CreateApiKeyConnectionInput!) {
 const TEST = `mutation($id: ID!) { testConnection(id: $id) { ok errorCode message connection { id status lastError lastErrorCode lastTestedAt externalAccountName } } }`;
 const RENAME = `mutation($id: ID!, $name: String!) { renameConnection(id: $id, name: $name) { id name updatedAt } }`;
 const REVOKE = `mutation($id: ID!) { revokeConnection(id: $id) { revokedAtPlatform message connection { id status revokedAt } } }`;
+const REPLACE = `mutation($id: ID!, $apiKey: String!) {
+  replaceConnectionApiKey(id: $id, apiKey: $apiKey) { id status externalAccountId externalAccountName lastErrorCode lastTestedAt }
+}`;
 
 const stripeKey = (mode: 'live' | 'test' = 'test', kind: 'sk' | 'rk' = 'sk') => `${kind}_${mode}_${randomBytes(18).toString('hex')}`;
 
@@ -28,6 +31,8 @@ describe('API-key connections', () => {
     h = await startPlatformsHarness();
     alice = newUser();
     h.subgraph.access.grant(alice, account, 'admin');
+    // More connections than the Free plan allows (plan-limits.test.ts covers the limit).
+    await h.putOnPlan('business', account);
   });
   afterAll(async () => {
     await h?.close();
@@ -210,6 +215,69 @@ describe('API-key connections', () => {
       const started = await h.subgraph.query(alice, START, { input: { accountId: account, platformSlug: 'gitlab' } });
       const id = started.data!.startOAuthConnection.connection.id;
       expect(errorCodes(await h.subgraph.query(alice, TEST, { id }))).toEqual(['CONNECTION_NOT_AUTHORIZED']);
+    });
+  });
+
+  describe('replaceConnectionApiKey', () => {
+    it('swaps a rolled Stripe key into the same connection: checked with Stripe, sealed, used from then on', async () => {
+      const oldKey = stripeKey('live', 'rk');
+      h.api.stripeKeys.set(oldKey, { id: 'acct_Roll', name: 'Roll Co' });
+      const id = (await h.subgraph.query(alice, CREATE, { input: { accountId: account, platformSlug: 'stripe', apiKey: oldKey } })).data!.createApiKeyConnection.id;
+      // Stripe's "Roll key": the old key stops working (here at once), the new one is for the same account.
+      h.api.stripeKeys.delete(oldKey);
+      expect((await h.subgraph.query(alice, TEST, { id })).data!.testConnection).toMatchObject({ ok: false, connection: { status: 'FAILED' } });
+      const newKey = stripeKey('live', 'rk');
+      h.api.stripeKeys.set(newKey, { id: 'acct_Roll', name: 'Roll Co' });
+
+      const result = await h.subgraph.query(alice, REPLACE, { id, apiKey: `  ${newKey}  ` });
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.replaceConnectionApiKey).toMatchObject({ id, status: 'AUTHORIZED', externalAccountId: 'acct_Roll', lastErrorCode: null });
+      expect(JSON.stringify(result)).not.toContain(newKey);
+      expect(h.api.requests.findLast((request) => request.path === '/v1/account')!.headers.authorization).toBe(`Bearer ${newKey}`);
+      expect((await h.service.getAccessToken(account, id)).token).toBe(newKey);
+      expect(await em().count(Connection, { id })).toBe(1);
+      await expect.poll(() => h.events.filter((event) => event.subject === id && event.type === 'connection.authorized').length, { timeout: 30_000 }).toBe(2);
+    });
+
+    it('refuses a key of another Stripe account, a malformed or rejected key, and an OAuth or revoked connection, changing nothing', async () => {
+      const key = stripeKey();
+      h.api.stripeKeys.set(key, { id: 'acct_Keep', name: 'Keep Co' });
+      const id = (await h.subgraph.query(alice, CREATE, { input: { accountId: account, platformSlug: 'stripe', apiKey: key } })).data!.createApiKeyConnection.id;
+      const sealed = async () => Buffer.from((await em().findOneOrFail(ConnectionSecret, { connectionId: id })).credentials!).toString('base64');
+      const state = async () => ({ ...(await snapshot()), sealed: await sealed(), row: JSON.stringify(await em().findOneOrFail(Connection, { id })) });
+      const before = await state();
+
+      const otherAccount = stripeKey();
+      h.api.stripeKeys.set(otherAccount, { id: 'acct_Other', name: 'Other Co' });
+      const unreachable = stripeKey();
+      h.api.stripeKeys.set(unreachable, { id: 'acct_Keep', name: 'Keep Co' });
+      const cases: [string, string][] = [
+        [otherAccount, 'API_KEY_OTHER_ACCOUNT'],
+        [`pk_live_${randomBytes(12).toString('hex')}`, 'INVALID_API_KEY_FORMAT'],
+        ['', 'INVALID_API_KEY_FORMAT'],
+        [stripeKey(), 'API_KEY_REJECTED'],
+      ];
+      for (const [apiKey, code] of cases) {
+        const result = await h.subgraph.query(alice, REPLACE, { id, apiKey });
+        expect({ data: result.data, codes: errorCodes(result) }).toEqual({ data: null, codes: [code] });
+        if (apiKey) expect(result.errors![0].message).not.toContain(apiKey);
+      }
+      expect((await h.subgraph.query(alice, REPLACE, { id, apiKey: otherAccount })).errors![0].message).toContain('Other Co at Stripe, not to Keep Co');
+      h.api.down = true;
+      try {
+        expect(errorCodes(await h.subgraph.query(alice, REPLACE, { id, apiKey: unreachable }))).toEqual(['PLATFORM_UNAVAILABLE']);
+      } finally {
+        h.api.down = false;
+      }
+      expect(await state()).toEqual(before);
+      expect((await h.service.getAccessToken(account, id)).token).toBe(key);
+
+      const oauth = (await h.subgraph.query(alice, START, { input: { accountId: account, platformSlug: 'gitlab' } })).data!.startOAuthConnection.connection.id;
+      expect(errorCodes(await h.subgraph.query(alice, REPLACE, { id: oauth, apiKey: stripeKey() }))).toEqual(['WRONG_AUTH_TYPE']);
+      await h.subgraph.query(alice, REVOKE, { id });
+      const revoked = await h.subgraph.query(alice, REPLACE, { id, apiKey: unreachable });
+      expect(errorCodes(revoked)).toEqual(['CONNECTION_REVOKED']);
+      expect(await em().findOne(ConnectionSecret, { connectionId: id })).toBeNull();
     });
   });
 

@@ -20,12 +20,23 @@ describe('platforms configuration from the environment', () => {
       OAUTH_GOOGLE_DRIVE_CLIENT_ID: 'gd-id.apps.googleusercontent.com',
       OAUTH_GOOGLE_DRIVE_CLIENT_SECRET: 'gd-secret',
       PLATFORM_QUICKBOOKS_IDENTITY_URL: 'https://sandbox-quickbooks.api.intuit.com/v3/company/{realmId}/companyinfo/{realmId}',
+      PLATFORM_GITLAB_AUTHORIZE_URL: 'https://gitlab.acme.example/oauth/authorize',
+      PLATFORM_GITLAB_ISSUER: 'https://gitlab.acme.example',
       OAUTH_REDIRECT_URL: 'https://api.listbackup.example/oauth/callback',
     });
     expect((options.vault as Keyring).ids).toEqual(['k2', 'k1']);
     expect(options.oauthClients).toEqual({ gitlab: { clientId: 'gl-id', clientSecret: 'gl-secret' }, 'google-drive': { clientId: 'gd-id.apps.googleusercontent.com', clientSecret: 'gd-secret' } });
-    expect(options.endpointOverrides).toEqual({ quickbooks: { identityUrl: 'https://sandbox-quickbooks.api.intuit.com/v3/company/{realmId}/companyinfo/{realmId}' } });
+    expect(options.endpointOverrides).toEqual({
+      quickbooks: { identityUrl: 'https://sandbox-quickbooks.api.intuit.com/v3/company/{realmId}/companyinfo/{realmId}' },
+      gitlab: { authorizeUrl: 'https://gitlab.acme.example/oauth/authorize', issuer: 'https://gitlab.acme.example' },
+    });
     expect(options.oauthRedirectUrl).toBe('https://api.listbackup.example/oauth/callback');
+  });
+
+  it('reads a client secret in rollover as new,old: the first is sent, the others still accepted', () => {
+    const options = platformsOptionsFromEnv({ VAULT_KEYS, OAUTH_GITLAB_CLIENT_ID: 'gl-id', OAUTH_GITLAB_CLIENT_SECRET: 'gl-new, gl-old' });
+    expect(options.oauthClients).toEqual({ gitlab: { clientId: 'gl-id', clientSecret: 'gl-new', previousClientSecrets: ['gl-old'] } });
+    expect(() => platformsOptionsFromEnv({ VAULT_KEYS, OAUTH_GITLAB_CLIENT_ID: 'gl-id', OAUTH_GITLAB_CLIENT_SECRET: ' , ' })).toThrow(/OAUTH_GITLAB_CLIENT_SECRET: no secret in it/);
   });
 
   it('defaults the redirect URL to the local gateway and needs no OAuth client at all', () => {

@@ -48,6 +48,8 @@ describe('credential vault', () => {
     alice = newUser();
     bob = newUser();
     h.subgraph.access.grant(alice, accountA, 'admin').grant(bob, accountB, 'admin');
+    // More connections than the Free plan allows (plan-limits.test.ts covers the limit).
+    await h.putOnPlan('business', accountA, accountB);
   });
   afterAll(async () => {
     await h?.close();

@@ -35,6 +35,8 @@ describe('OAuth 2 connections against a real authorization server', () => {
     alice = newUser();
     bob = newUser();
     h.subgraph.access.grant(alice, accountA, 'admin').grant(bob, accountB, 'owner');
+    // More connections than the Free plan allows (plan-limits.test.ts covers the limit).
+    await h.putOnPlan('business', accountA, accountB);
   });
   afterAll(async () => {
     await h?.close();
@@ -189,6 +191,37 @@ describe('OAuth 2 connections against a real authorization server', () => {
       const connection = (await h.subgraph.query(alice, CONNECTION, { id: connectionId })).data!.connection;
       expect(connection).toMatchObject({ status: 'AUTHORIZED', externalAccountId: '548380009', externalAccountName: 'Acme Store' });
       expect(await credentialsOf(connectionId)).toMatchObject({ kind: 'oauth2', accessToken: expect.stringMatching(/^shpat_/) });
+    });
+
+    it('accepts a redirect only from the issuer the flow was started at (RFC 9207 iss): another, or none from a server that always sends it, changes nothing', async () => {
+      const codeGrants = h.oauth.grants.authorization_code;
+      const { connectionId, redirect } = await h.approve(alice, { accountId: accountA, platformSlug: 'gitlab' });
+      expect(redirect.searchParams.get('iss')).toBe(h.oauth.issuer);
+      const refused = [
+        (url: URL) => url.searchParams.delete('iss'),
+        (url: URL) => url.searchParams.set('iss', 'https://gitlab.attacker.example'),
+        (url: URL) => url.searchParams.set('iss', `${h.oauth.issuer}/`),
+        // A forged refusal would otherwise mark the connection FAILED.
+        (url: URL) => {
+          url.searchParams.delete('code');
+          url.searchParams.set('error', 'access_denied');
+          url.searchParams.set('iss', 'https://gitlab.attacker.example');
+        },
+      ];
+      for (const change of refused) {
+        const url = new URL(redirect);
+        change(url);
+        const page = await h.callback(url);
+        expect(page, url.search).toMatchObject({ status: 400, outcome: 'CALLBACK_ISSUER_MISMATCH' });
+        expect(page.html).toContain('GitLab');
+      }
+      expect(await row(connectionId)).toMatchObject({ status: 'PENDING', lastError: null });
+      expect(await credentialsOf(connectionId)).toBeNull();
+      expect(h.oauth.grants.authorization_code).toBe(codeGrants);
+
+      // The genuine redirect still completes: the refused ones used up nothing.
+      expect((await h.callback(redirect)).outcome).toBe('AUTHORIZED');
+      expect(h.oauth.grants.authorization_code).toBe(codeGrants + 1);
     });
 
     it('marks the connection FAILED when the user declines (access_denied)', async () => {

@@ -266,11 +266,13 @@ describe('platforms subgraph', () => {
       expect(new Set(seen).size).toBe(expected.length);
     });
 
-    it('cuts a larger `first` to 100 and refuses a zero or negative one and a forged cursor, showing nothing', async () => {
-      expect(nodes((await page(pager, big, 5000)).data!._entities[0].connections)).toHaveLength(45);
+    it('refuses a `first` above 100, zero or negative, and a forged cursor, showing nothing', async () => {
+      expect(nodes((await page(pager, big, 100)).data!._entities[0].connections)).toHaveLength(45);
       const cases: { first: number; after?: string; reason: string }[] = [
         { first: 0, reason: 'BAD_PAGE_SIZE' },
         { first: -1, reason: 'BAD_PAGE_SIZE' },
+        { first: 101, reason: 'BAD_PAGE_SIZE' },
+        { first: 5000, reason: 'BAD_PAGE_SIZE' },
         { first: 5, after: 'garbage', reason: 'BAD_CURSOR' },
         { first: 5, after: Buffer.from(JSON.stringify(['yesterday', randomUUID()])).toString('base64url'), reason: 'BAD_CURSOR' },
       ];
@@ -283,15 +285,19 @@ describe('platforms subgraph', () => {
       }
     });
 
-    it('reads another account’s cursor only as a position in the caller’s own list, and keeps the list from strangers', async () => {
+    it('refuses another account’s cursor with BAD_CURSOR, and keeps the list from strangers', async () => {
       const theirs = (await page(stranger, other, 1)).data!._entities[0].connections;
       expect(names(theirs)).toEqual(['X0']);
-      const mine = nodes<{ account: { id: string } }>((await page(pager, big, 100, theirs.pageInfo.endCursor)).data!._entities[0].connections);
-      expect(mine).toHaveLength(45 - 12);
-      expect(mine.every((c) => c.account.id === big)).toBe(true);
-      const refused = await page(stranger, big, 5, theirs.pageInfo.endCursor);
-      expect(errorCodes(refused)).toEqual(['NOT_FOUND']);
-      expect(JSON.stringify(refused)).not.toContain('C0');
+      const mine = await page(pager, big, 100, theirs.pageInfo.endCursor);
+      expect(errorCodes(mine)).toEqual(['BAD_USER_INPUT']);
+      expect(mine.errors![0].extensions).toMatchObject({ reason: 'BAD_CURSOR' });
+      expect(JSON.stringify(mine)).not.toContain('C0');
+      const bigs = (await page(pager, big, 1)).data!._entities[0].connections.pageInfo.endCursor;
+      for (const after of [null, bigs]) {
+        const refused = await page(stranger, big, 5, after);
+        expect(errorCodes(refused)).toEqual(['NOT_FOUND']);
+        expect(JSON.stringify(refused)).not.toContain('C0');
+      }
     });
   });
 

@@ -1,4 +1,4 @@
-// Account B must not see, test, refresh, rename, revoke or read any field of account A's
+// Account B must not see, test, refresh, rename, revoke, re-key or read any field of account A's
 // connections, through any entry point; and roles and API-key scopes limit what A's own people do.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ const MUTATIONS = {
   test: `mutation($id: ID!) { testConnection(id: $id) { ok connection { ${FIELDS} } } }`,
   rename: `mutation($id: ID!) { renameConnection(id: $id, name: "mine now") { ${FIELDS} } }`,
   revoke: `mutation($id: ID!) { revokeConnection(id: $id) { connection { ${FIELDS} } } }`,
+  replaceApiKey: `mutation($id: ID!) { replaceConnectionApiKey(id: $id, apiKey: "sk_live_${'b'.repeat(32)}") { ${FIELDS} } }`,
   reauthorize: `mutation($id: ID!, $accountId: ID!) { startOAuthConnection(input: { accountId: $accountId, connectionId: $id }) { authorizationUrl } }`,
 };
 
@@ -75,7 +76,7 @@ describe('tenant isolation of connections', () => {
     expect(mine.data!._entities[0].connections.edges.map((edge: { node: { id: string } }) => edge.node.id).sort()).toEqual([stripeA, gitlabA].sort());
   });
 
-  it('lets B neither test, rename, revoke nor re-authorize A’s connections, and changes nothing', async () => {
+  it('lets B neither test, rename, revoke, re-key nor re-authorize A’s connections, and changes nothing', async () => {
     const before = await stateOf();
     const calls = h.api.requests.length;
     for (const id of [stripeA, gitlabA]) {

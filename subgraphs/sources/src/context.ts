@@ -2,13 +2,12 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@listbackup/lib/subgraph';
 import type { Em } from '@listbackup/lib/db';
 import { byId } from '@listbackup/lib/loaders';
-import { selectParentPages, type ParentList, type ParentPageKey } from '@listbackup/lib/pagination';
+import { parentPageLoader, type ParentList } from '@listbackup/lib/pagination';
 import { Source } from './entities/source.ts';
 import { Snapshot } from './entities/snapshot.ts';
-import type { PlatformsClient } from './clients/platforms-client.ts';
+import type { PlatformsClient } from '@listbackup/lib/platforms-client';
 import type { ItemsReader } from './services/items-reader.ts';
 import { isUuid } from '@listbackup/lib/ids';
-import { loadSnapshotPages, type SnapshotListKey } from './services/snapshot-lists.ts';
 
 /** What the sources services need beyond the request. */
 export interface SourcesDeps {
@@ -23,21 +22,21 @@ export interface SourcesContext extends SubgraphContext, SourcesDeps {
 /** An account's live sources by name (the index `sources_account_name_idx` serves it). */
 const SOURCES_BY_ACCOUNT: ParentList = { table: '"sources"."sources"', parent: 'account_id', order: ['name', 'id'], where: '"deleted_at" is null' };
 
+/** A source's snapshots, newest first. */
+const SNAPSHOTS_OF_SOURCE: ParentList = { table: '"sources"."snapshots"', parent: 'source_id', order: ['created_at', 'id'], descending: true };
+
 export function createLoaders(em: Em) {
   return {
     /** Including deleted sources (lists leave them out; references to them remain). */
     source: new DataLoader<string, Source | undefined>(async (ids) => byId(ids, await em.find(Source, { id: { $in: ids.filter(isUuid) } }))),
-    sourcePages: new DataLoader<ParentPageKey, Source[], string>(
-      async (keys) => (await selectParentPages(em, SOURCES_BY_ACCOUNT, keys)).map((rows) => rows.map((row) => em.map(Source, row))),
-      { cacheKeyFn: (key) => JSON.stringify(key) },
-    ),
+    sourcePages: parentPageLoader(em, SOURCES_BY_ACCOUNT, Source),
     snapshot: new DataLoader<string, Snapshot | undefined>(async (ids) => byId(ids, await em.find(Snapshot, { id: { $in: ids.filter(isUuid) } }))),
     snapshotByJob: new DataLoader<string, Snapshot | undefined>(async (jobIds) => {
       const rows = await em.find(Snapshot, { jobId: { $in: jobIds.filter(isUuid) } });
       const byJob = new Map(rows.map((row) => [row.jobId, row]));
       return jobIds.map((id) => byJob.get(id));
     }),
-    snapshotPages: new DataLoader<SnapshotListKey, Snapshot[], string>((keys) => loadSnapshotPages(em, keys), { cacheKeyFn: (key) => JSON.stringify(key) }),
+    snapshotPages: parentPageLoader(em, SNAPSHOTS_OF_SOURCE, Snapshot),
   };
 }
 

@@ -1,15 +1,19 @@
 import { openDatabase } from '@listbackup/lib/db';
 import { OutboxRelay } from '@listbackup/lib/events/outbox';
+import { eventsCheck } from '@listbackup/lib/readiness';
 import { startSubgraph } from '@listbackup/lib/subgraph';
 import { subgraphSdl } from '@listbackup/lib/supergraph';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
 import { database } from './database.ts';
 import { resolvers } from './resolvers/index.ts';
 import { contextExtender } from './context.ts';
-import { PlatformsClient } from './clients/platforms-client.ts';
+import { PlatformsClient } from '@listbackup/lib/platforms-client';
 import { JobsClient, JobsItemsReader } from './clients/jobs-client.ts';
 import { sourcesInternalRoutes } from './internal-routes.ts';
 import { SourceScheduler } from './scheduler.ts';
+import { consumeAccountEvents } from './events/account-holds.ts';
+import { consumeAccountPlans } from '@listbackup/lib/events/account-plans';
+import type { EventSubscription } from '@listbackup/lib/events/bus';
 import type { ItemsReader } from './services/items-reader.ts';
 
 export interface SourcesOptions {
@@ -45,7 +49,10 @@ export async function startSources(runtime: ServiceRuntime, options: SourcesOpti
     options.scheduler === false
       ? null
       : new SourceScheduler({ orm, jobs: new JobsClient(options.jobsUrl, runtime.internalTokenSecret), log, intervalMs: options.scheduler?.intervalMs });
+  const subscriptions: EventSubscription[] = [];
   try {
+    subscriptions.push(await consumeAccountEvents(orm, runtime.bus, log, runtime.durablePrefix));
+    subscriptions.push(await consumeAccountPlans(orm, runtime.bus, log, 'sources', runtime.durablePrefix));
     const subgraph = await startSubgraph(
       {
         name: 'sources',
@@ -55,6 +62,7 @@ export async function startSources(runtime: ServiceRuntime, options: SourcesOpti
         access: runtime.access,
         internalTokenSecret: runtime.internalTokenSecret,
         log,
+        readiness: { events: eventsCheck(runtime.bus) },
         extendContext: contextExtender({
           platforms: new PlatformsClient(options.platformsUrl, runtime.internalTokenSecret),
           items: options.items ?? new JobsItemsReader(options.jobsUrl, runtime.internalTokenSecret),
@@ -72,12 +80,14 @@ export async function startSources(runtime: ServiceRuntime, options: SourcesOpti
       scheduler,
       async close() {
         await scheduler?.stop();
+        for (const subscription of subscriptions) await subscription.unsubscribe();
         await subgraph.close();
         await relay.stop();
         await orm.close();
       },
     };
   } catch (error) {
+    for (const subscription of subscriptions) await subscription.unsubscribe();
     await relay.stop();
     await orm.close();
     throw error;

@@ -5,6 +5,7 @@ import { Source } from './entities/source.ts';
 import type { JobsClient } from './clients/jobs-client.ts';
 import { scheduleOf } from './services/source-service.ts';
 import { nextRun } from './services/schedule.ts';
+import { heldAccounts } from './events/account-holds.ts';
 
 export interface SchedulerOptions {
   orm: Orm;
@@ -54,13 +55,13 @@ export class SourceScheduler {
   async tick(now: Date = new Date()): Promise<number> {
     let total = 0;
     for (;;) {
-      const { claimed, enqueued } = await this.#batch(now);
+      const { claimed, enqueued, held } = await this.#batch(now);
       total += enqueued;
-      if (claimed < this.#o.batchSize || enqueued < claimed) return total;
+      if (claimed < this.#o.batchSize || enqueued + held < claimed) return total;
     }
   }
 
-  async #batch(now: Date): Promise<{ claimed: number; enqueued: number }> {
+  async #batch(now: Date): Promise<{ claimed: number; enqueued: number; held: number }> {
     return this.#o.orm.em.fork().transactional(async (tx) => {
       const due = await tx.find(
         Source,
@@ -68,9 +69,17 @@ export class SourceScheduler {
         // The poll is background noise in query logs (and in tests counting a request's queries).
         { orderBy: { nextRunAt: 'asc' }, limit: this.#o.batchSize, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, logging: { enabled: false } },
       );
+      const heldIds = await heldAccounts(tx, [...new Set(due.map((source) => source.accountId))]);
       let enqueued = 0;
+      let held = 0;
       for (const source of due) {
         const occurrence = source.nextRunAt!;
+        if (heldIds.has(source.accountId)) {
+          // A suspended or deleted account's backups do not run; its schedule moves on without them.
+          source.nextRunAt = nextRun(scheduleOf(source), occurrence > now ? occurrence : now);
+          held++;
+          continue;
+        }
         try {
           await this.#o.jobs.enqueueScheduledBackup({ accountId: source.accountId, sourceId: source.id, idempotencyKey: `schedule:${source.id}:${occurrence.toISOString()}` });
           enqueued++;
@@ -80,7 +89,7 @@ export class SourceScheduler {
           this.#o.log.warn({ err: error, sourceId: source.id }, 'could not enqueue a scheduled backup');
         }
       }
-      return { claimed: due.length, enqueued };
+      return { claimed: due.length, enqueued, held };
     });
   }
 }

@@ -10,7 +10,9 @@ import { SourceScheduler } from '../src/scheduler.ts';
 import { createSourceRecord } from '../src/services/source-service.ts';
 import { startJobs } from '../../jobs/src/index.ts';
 import { Job } from '../../jobs/src/entities/job.ts';
-import { newSecret, startTestSubgraph, type TestSubgraph } from '../../jobs/test/support/subgraph-harness.ts';
+import { newSecret, startTestSubgraph, waitFor, type TestSubgraph } from '../../jobs/test/support/subgraph-harness.ts';
+import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
+import { createEvent } from '@listbackup/lib/events/contract';
 
 const HOURLY = { kind: 'CRON' as const, cron: '0 * * * *', timeZone: 'UTC' };
 
@@ -20,6 +22,7 @@ describe('the scheduler', () => {
   let databaseUrl: string;
   let secondOrm: Orm;
   let schedulers: SourceScheduler[];
+  const bus = new InProcessEventBus();
   const log = createLogger('test', 'silent');
 
   const jobsOf = (sourceId: string) => jobs.service.orm.em.fork().find(Job, { sourceId }, { orderBy: { createdAt: 'asc' } });
@@ -44,7 +47,7 @@ describe('the scheduler', () => {
         databaseUrl = runtime.databaseUrl;
         return startSources(runtime, { platformsUrl: 'http://127.0.0.1:9/graphql', jobsUrl: jobs.url, scheduler: false });
       },
-      { secret },
+      { secret, bus },
     );
     // Two schedulers as two processes would run them: each with its own connection pool.
     secondOrm = await openDatabase({ url: databaseUrl, ...database });
@@ -55,6 +58,7 @@ describe('the scheduler', () => {
     await secondOrm?.close();
     await sources?.close();
     await jobs?.close();
+    await bus.close();
   });
 
   const tickBoth = async (rounds = 3) => {
@@ -121,5 +125,43 @@ describe('the scheduler', () => {
     expect((await sourceRow(source.id)).nextRunAt!.getTime()).toBeLessThan(Date.now());
     expect(await tickBoth(1)).toBe(1);
     expect(await jobsOf(source.id)).toHaveLength(1);
+  });
+
+  it('runs no backup of a suspended or deleted account (its sub-accounts too) until it is resumed or restored', async () => {
+    const holds = (accountId: string) =>
+      sources.service.orm.em.fork().getConnection().execute<{ reason: string }[]>(`select reason from "sources"."account_holds" where account_id = ?`, [accountId]);
+    const parent = await dueSource();
+    const child = await dueSource();
+    const other = await dueSource();
+    const suspendedAt = new Date();
+    await bus.publish(createEvent('account.suspended', parent.accountId, parent.accountId, { accountId: parent.accountId, accountIds: [parent.accountId, child.accountId], by: 'billing', reason: 'payment overdue' }, { time: suspendedAt }));
+    await waitFor(async () => (await holds(child.accountId)).length === 1, 'the hold to be recorded');
+
+    expect(await tickBoth()).toBe(1);
+    expect(await jobsOf(parent.id)).toEqual([]);
+    expect(await jobsOf(child.id)).toEqual([]);
+    expect(await jobsOf(other.id)).toHaveLength(1);
+    // The skipped occurrence is passed, not kept due: the schedule moves on without it.
+    expect((await sourceRow(parent.id)).nextRunAt!.getTime()).toBeGreaterThan(Date.now());
+
+    // A resumption older than the suspension (delivered late) lifts nothing.
+    await bus.publish(createEvent('account.resumed', parent.accountId, parent.accountId, { accountId: parent.accountId, accountIds: [parent.accountId, child.accountId], by: 'billing' }, { time: new Date(suspendedAt.getTime() - 60_000) }));
+    await bus.publish(createEvent('account.deleted', child.accountId, child.accountId, { accountId: child.accountId, accountIds: [child.accountId], name: 'Child', purgeAfter: new Date(Date.now() + 30 * 86_400_000).toISOString() }));
+    await waitFor(async () => (await holds(child.accountId)).length === 2, 'the deletion hold');
+    expect(await holds(parent.accountId)).toEqual([{ reason: 'suspended' }]);
+
+    await bus.publish(createEvent('account.resumed', parent.accountId, parent.accountId, { accountId: parent.accountId, accountIds: [parent.accountId, child.accountId], by: 'billing' }));
+    await waitFor(async () => (await holds(parent.accountId)).length === 0, 'the hold to be lifted');
+    expect(await holds(child.accountId)).toEqual([{ reason: 'deleted' }]);
+    for (const source of [parent, child]) await sources.service.orm.em.fork().nativeUpdate(Source, { id: source.id }, { nextRunAt: new Date(Date.now() - 1_000) });
+    expect(await tickBoth()).toBe(1);
+    expect(await jobsOf(parent.id)).toHaveLength(1);
+    expect(await jobsOf(child.id)).toEqual([]);
+
+    await bus.publish(createEvent('account.restored', child.accountId, child.accountId, { accountId: child.accountId, accountIds: [child.accountId] }));
+    await waitFor(async () => (await holds(child.accountId)).length === 0, 'the deletion hold to be lifted');
+    await sources.service.orm.em.fork().nativeUpdate(Source, { id: child.id }, { nextRunAt: new Date(Date.now() - 1_000) });
+    expect(await tickBoth()).toBe(1);
+    expect(await jobsOf(child.id)).toHaveLength(1);
   });
 });

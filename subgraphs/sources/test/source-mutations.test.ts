@@ -135,13 +135,13 @@ describe('sources: creating and changing sources', () => {
       });
     }
 
-    it('refuses what the platform lists but its connector does not implement, storing nothing', async () => {
-      // Shopify can be connected, but until it has a connector it offers nothing to back up.
-      const shopify = await connection(account, 'AUTHORIZED', 'shopify');
+    it("refuses a resource the connection's platform connector does not implement, storing nothing", async () => {
+      // QuickBooks' connector backs up invoices, not reports.
+      const quickbooks = await connection(account, 'AUTHORIZED', 'quickbooks');
       const before = await stored();
-      const result = await sources.query(owner, CREATE, { input: valid({ connectionId: shopify.id, resources: ['products'] }) });
+      const result = await sources.query(owner, CREATE, { input: valid({ connectionId: quickbooks.id, resources: ['invoices', 'reports'] }) });
       expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
-      expect(result.errors![0].extensions).toMatchObject({ reason: 'UNKNOWN_RESOURCE', field: 'resources', unknown: ['products'], available: [] });
+      expect(result.errors![0].extensions).toMatchObject({ reason: 'UNKNOWN_RESOURCE', field: 'resources', unknown: ['reports'], available: expect.arrayContaining(['invoices', 'customers']) });
       expect(await stored()).toEqual(before);
     });
 

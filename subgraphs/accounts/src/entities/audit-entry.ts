@@ -33,6 +33,16 @@ export const AuditEntrySchema = defineEntity({
     hash: p.text(),
   },
   uniques: [{ name: 'audit_entries_account_sequence_unique', properties: ['accountId', 'sequence'] }],
+  // Declared so the schema comparison knows it (its function, and the truncate trigger, which
+  // PostgreSQL does not list among a table's triggers, come from migration 0006).
+  triggers: [
+    {
+      name: 'audit_entries_append_only',
+      timing: 'before',
+      events: ['update', 'delete'],
+      expression: 'create trigger "audit_entries_append_only" before update or delete on "audit_entries" for each row execute function "audit_entries_append_only"();',
+    },
+  ],
 });
 
 export class AuditEntry extends AuditEntrySchema.class {}
@@ -47,9 +57,9 @@ export const AuditChainSchema = defineEntity({
   tableName: 'audit_chains',
   properties: {
     accountId: p.uuid().primary(),
-    sequence: p.bigint('number').default(0),
+    sequence: p.bigint('number').defaultRaw('0'),
     hash: p.text(),
-    prunedThrough: p.bigint('number').default(0),
+    prunedThrough: p.bigint('number').defaultRaw('0'),
     prunedHash: p.text(),
     /** How long entries are kept, from the account's plan (billing's `account.upgraded`); null: the default. */
     retentionDays: p.integer().nullable(),

@@ -7,6 +7,10 @@ export const MembershipSchema = defineEntity({
   name: 'Membership',
   tableName: 'memberships',
   uniques: [{ properties: ['accountId', 'email'] }],
+  indexes: [
+    { name: 'memberships_account_created_idx', properties: ['accountId', 'createdAt', 'id'] },
+    { name: 'memberships_user_created_idx', properties: ['userId', 'createdAt', 'id'] },
+  ],
   properties: {
     id: p.uuid().primary().onCreate(() => uuidv7()),
     accountId: p.uuid().index(),

@@ -38,6 +38,7 @@ export const DeliverySchema = defineEntity({
     deliveredAt: p.datetime().nullable(),
     createdAt: p.datetime(),
   },
+  indexes: [{ name: 'notification_deliveries_due_index', properties: ['nextAttemptAt'], where: "status in ('PENDING', 'RETRYING')" }],
 });
 export class Delivery extends DeliverySchema.class {}
 DeliverySchema.setClass(Delivery);

@@ -2,6 +2,8 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { User as UserEntity } from '../entities/user.ts';
 import type { Account as AccountEntity } from '../entities/account.ts';
 import type { Membership as MembershipEntity } from '../entities/membership.ts';
+import type { MembershipPage as MembershipPageEntity } from '../services/membership-service.ts';
+import type { AccountPage as AccountPageEntity } from '../services/account-service.ts';
 import type { ApiKey as ApiKeyEntity } from '../entities/api-key.ts';
 import type { AuditEntry as AuditEntryEntity } from '../entities/audit-entry.ts';
 import type { NotificationEndpoint as NotificationEndpointEntity } from '../entities/notification-endpoint.ts';
@@ -46,14 +48,21 @@ export type Account = {
    * and none moved. Needs `audit:read`.
    */
   auditLogVerification: AuditLogVerification;
-  /** Direct sub-accounts. */
-  children: Array<Account>;
+  /**
+   * Direct sub-accounts, by name. `first` is 1 to 100 (default 20); `after` is a
+   * page's `endCursor`. Errors (BAD_USER_INPUT, with `extensions.reason`): BAD_PAGE_SIZE, BAD_CURSOR.
+   */
+  children: AccountConnection;
   createdAt: Scalars['DateTime']['output'];
   /** When an owner deleted the account itself. */
   deletedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
-  /** People with a role granted directly on this account. */
-  members: Array<Membership>;
+  /**
+   * People with a role granted directly on this account, oldest first. `first` is 1 to 100 (default
+   * 20); `after` is a page's `endCursor`. Errors (BAD_USER_INPUT, with
+   * `extensions.reason`): BAD_PAGE_SIZE, BAD_CURSOR.
+   */
+  members: MembershipConnection;
   /** The caller's role here, held directly or inherited from an ancestor. */
   myRole: Role;
   name: Scalars['String']['output'];
@@ -95,9 +104,44 @@ export type AccountAuditLogArgs = {
  * An organisation, client or department whose SaaS data is backed up. Accounts form a tree: a role
  * held on an account applies to all of its descendants.
  */
+export type AccountChildrenArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * An organisation, client or department whose SaaS data is backed up. Accounts form a tree: a role
+ * held on an account applies to all of its descendants.
+ */
+export type AccountMembersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * An organisation, client or department whose SaaS data is backed up. Accounts form a tree: a role
+ * held on an account applies to all of its descendants.
+ */
 export type AccountNotificationDeadLettersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A page of accounts. */
+export type AccountConnection = {
+  __typename?: 'AccountConnection';
+  edges: Array<AccountEdge>;
+  pageInfo: PageInfo;
+  /** How many accounts the whole list holds. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type AccountEdge = {
+  __typename?: 'AccountEdge';
+  cursor: Scalars['String']['output'];
+  node: Account;
 };
 
 /** An account's standing. */
@@ -342,6 +386,21 @@ export type Membership = {
   user?: Maybe<User>;
 };
 
+/** A page of memberships, oldest first. */
+export type MembershipConnection = {
+  __typename?: 'MembershipConnection';
+  edges: Array<MembershipEdge>;
+  pageInfo: PageInfo;
+  /** How many memberships the whole list holds. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type MembershipEdge = {
+  __typename?: 'MembershipEdge';
+  cursor: Scalars['String']['output'];
+  node: Membership;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   addMember: Membership;
@@ -361,6 +420,14 @@ export type Mutation = {
    * sources, snapshots, jobs and stored backups are purged.
    */
   deleteAccount: Account;
+  /**
+   * Erases the signed-in user for good, confirmed by their password (INVALID_CREDENTIALS otherwise):
+   * their sessions, the API keys they made, memberships, notification settings and profile go, and
+   * the address is free again. An account left without an owner (none on it or above it) is deleted
+   * with them, without a recovery window: it and its sub-accounts are purged with their connections,
+   * sources, jobs and backups by the next purge pass.
+   */
+  deleteMe: Scalars['Boolean']['output'];
   deleteNotificationEndpoint: Scalars['Boolean']['output'];
   /** Turns TOTP off; needs a current code or a recovery code. */
   disableTotp: Scalars['Boolean']['output'];
@@ -371,7 +438,11 @@ export type Mutation = {
   logIn: AuthPayload;
   /** Ends the current session (its refresh token stops working). */
   logOut: Scalars['Boolean']['output'];
-  /** Marks the caller's notifications read (or unread): those named, else all (of one account when given). Returns how many changed. */
+  /**
+   * Marks the caller's notifications read (or unread): those named (at most 100), else all (of one
+   * account when given). Returns how many changed. NOT_FOUND, and nothing changes, when a named id is
+   * not one of the caller's notifications.
+   */
   markNotificationsRead: Scalars['Int']['output'];
   /** Sends a delivery again now (a dead letter included), with the same id. */
   redeliverNotification: NotificationDelivery;
@@ -451,6 +522,11 @@ export type MutationCreateNotificationEndpointArgs = {
 export type MutationDeleteAccountArgs = {
   confirmName: Scalars['String']['input'];
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteMeArgs = {
+  currentPassword: Scalars['String']['input'];
 };
 
 
@@ -750,8 +826,12 @@ export type Query = {
   __typename?: 'Query';
   /** An account the caller can see. */
   account: Account;
-  /** Every account the caller can see: those with a role and all their descendants. */
-  accounts: Array<Account>;
+  /**
+   * Every account the caller can see: those with a role and all their descendants, the top of the
+   * tree first, then by name. `first` is 1 to 100 (default 20); `after` is a
+   * page's `endCursor`. Errors (BAD_USER_INPUT, with `extensions.reason`): BAD_PAGE_SIZE, BAD_CURSOR.
+   */
+  accounts: AccountConnection;
   /** The signed-in user. */
   me: User;
 };
@@ -759,6 +839,12 @@ export type Query = {
 
 export type QueryAccountArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryAccountsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** What a member may do. Each role includes everything of the roles below it. */
@@ -835,8 +921,13 @@ export type User = {
   id: Scalars['ID']['output'];
   /** BCP 47 language tag, e.g. `fr-FR`. */
   locale?: Maybe<Scalars['String']['output']>;
-  /** The accounts where this user holds a role directly (roles also apply to their sub-accounts). */
-  memberships: Array<Membership>;
+  /**
+   * The accounts where this user holds a role directly (roles also apply to their sub-accounts),
+   * oldest first: all of them to the user themself, to anyone else only those on accounts whose
+   * members they may read. `first` is 1 to 100 (default 20); `after` is a page's
+   * `endCursor`. Errors (BAD_USER_INPUT, with `extensions.reason`): BAD_PAGE_SIZE, BAD_CURSOR.
+   */
+  memberships: MembershipConnection;
   name: Scalars['String']['output'];
   /** The person's choice of channels per kind of notification, in every account. */
   notificationPreferences: Array<NotificationPreference>;
@@ -847,6 +938,13 @@ export type User = {
   /** Whether a TOTP code is required at login. */
   totpEnabled: Scalars['Boolean']['output'];
   unreadNotificationCount: Scalars['Int']['output'];
+};
+
+
+/** A person who signs in to ListBackup. */
+export type UserMembershipsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -965,6 +1063,8 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AccountConnection: ResolverTypeWrapper<AccountPageEntity>;
+  AccountEdge: ResolverTypeWrapper<Omit<AccountEdge, 'node'> & { node: ResolversTypes['Account'] }>;
   AccountStatus: AccountStatus;
   AddMemberInput: AddMemberInput;
   ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
@@ -989,6 +1089,8 @@ export type ResolversTypes = ResolversObject<{
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LogInInput: LogInInput;
   Membership: ResolverTypeWrapper<MembershipEntity>;
+  MembershipConnection: ResolverTypeWrapper<MembershipPageEntity>;
+  MembershipEdge: ResolverTypeWrapper<Omit<MembershipEdge, 'node'> & { node: ResolversTypes['Membership'] }>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Notification: ResolverTypeWrapper<InboxItemEntity>;
   NotificationChannel: NotificationChannel;
@@ -1024,6 +1126,8 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
+  AccountConnection: AccountPageEntity;
+  AccountEdge: Omit<AccountEdge, 'node'> & { node: ResolversParentTypes['Account'] };
   AddMemberInput: AddMemberInput;
   ApiKey: ApiKeyEntity;
   AuditActor: AuditActor;
@@ -1044,6 +1148,8 @@ export type ResolversParentTypes = ResolversObject<{
   JSON: Scalars['JSON']['output'];
   LogInInput: LogInInput;
   Membership: MembershipEntity;
+  MembershipConnection: MembershipPageEntity;
+  MembershipEdge: Omit<MembershipEdge, 'node'> & { node: ResolversParentTypes['Membership'] };
   Mutation: Record<PropertyKey, never>;
   Notification: InboxItemEntity;
   NotificationChannelsInput: NotificationChannelsInput;
@@ -1074,11 +1180,11 @@ export type AccountResolvers<ContextType = AccountsContext, ParentType extends R
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, Partial<AccountAuditLogArgs>>;
   auditLogVerification?: Resolver<ResolversTypes['AuditLogVerification'], ParentType, ContextType>;
-  children?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
+  children?: Resolver<ResolversTypes['AccountConnection'], ParentType, ContextType, RequireFields<AccountChildrenArgs, 'first'>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   deletedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  members?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
+  members?: Resolver<ResolversTypes['MembershipConnection'], ParentType, ContextType, RequireFields<AccountMembersArgs, 'first'>>;
   myRole?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   notificationDeadLetters?: Resolver<ResolversTypes['NotificationDeliveryConnection'], ParentType, ContextType, Partial<AccountNotificationDeadLettersArgs>>;
@@ -1089,6 +1195,17 @@ export type AccountResolvers<ContextType = AccountsContext, ParentType extends R
   status?: Resolver<ResolversTypes['AccountStatus'], ParentType, ContextType>;
   suspendedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   suspensionReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type AccountConnectionResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AccountConnection'] = ResolversParentTypes['AccountConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['AccountEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type AccountEdgeResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AccountEdge'] = ResolversParentTypes['AccountEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
 }>;
 
 export type ApiKeyResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = ResolversObject<{
@@ -1181,6 +1298,17 @@ export type MembershipResolvers<ContextType = AccountsContext, ParentType extend
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
 }>;
 
+export type MembershipConnectionResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['MembershipConnection'] = ResolversParentTypes['MembershipConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['MembershipEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type MembershipEdgeResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['MembershipEdge'] = ResolversParentTypes['MembershipEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Membership'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addMember?: Resolver<ResolversTypes['Membership'], ParentType, ContextType, RequireFields<MutationAddMemberArgs, 'input'>>;
   changeEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangeEmailArgs, 'currentPassword' | 'newEmail'>>;
@@ -1191,6 +1319,7 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createNotificationEndpoint?: Resolver<ResolversTypes['NotificationEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateNotificationEndpointArgs, 'input'>>;
   deleteAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<MutationDeleteAccountArgs, 'confirmName' | 'id'>>;
+  deleteMe?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteMeArgs, 'currentPassword'>>;
   deleteNotificationEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationEndpointArgs, 'id'>>;
   disableTotp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDisableTotpArgs, 'code'>>;
   enrollTotp?: Resolver<ResolversTypes['TotpEnrollment'], ParentType, ContextType>;
@@ -1311,7 +1440,7 @@ export type PageInfoResolvers<ContextType = AccountsContext, ParentType extends 
 
 export type QueryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<QueryAccountArgs, 'id'>>;
-  accounts?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
+  accounts?: Resolver<ResolversTypes['AccountConnection'], ParentType, ContextType, RequireFields<QueryAccountsArgs, 'first'>>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
@@ -1337,7 +1466,7 @@ export type UserResolvers<ContextType = AccountsContext, ParentType extends Reso
   emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   locale?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  memberships?: Resolver<Array<ResolversTypes['Membership']>, ParentType, ContextType>;
+  memberships?: Resolver<ResolversTypes['MembershipConnection'], ParentType, ContextType, RequireFields<UserMembershipsArgs, 'first'>>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   notificationPreferences?: Resolver<Array<ResolversTypes['NotificationPreference']>, ParentType, ContextType>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<UserNotificationsArgs>>;
@@ -1348,6 +1477,8 @@ export type UserResolvers<ContextType = AccountsContext, ParentType extends Reso
 
 export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
+  AccountConnection?: AccountConnectionResolvers<ContextType>;
+  AccountEdge?: AccountEdgeResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   AuditActor?: AuditActorResolvers<ContextType>;
   AuditEntry?: AuditEntryResolvers<ContextType>;
@@ -1361,6 +1492,8 @@ export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   JSON?: GraphQLScalarType;
   Membership?: MembershipResolvers<ContextType>;
+  MembershipConnection?: MembershipConnectionResolvers<ContextType>;
+  MembershipEdge?: MembershipEdgeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Notification?: NotificationResolvers<ContextType>;
   NotificationConnection?: NotificationConnectionResolvers<ContextType>;

@@ -1,6 +1,7 @@
 import type { Resolvers } from '../generated/resolvers.ts';
 import {
   changePassword,
+  deleteMe,
   confirmTotp,
   currentUser,
   disableTotp,
@@ -28,6 +29,7 @@ export const identityResolvers = {
     refreshSession: (_, { refreshToken }, ctx) => refreshSession(ctx, refreshToken),
     logOut: (_, __, ctx) => logOut(ctx),
     changePassword: (_, { currentPassword, newPassword }, ctx) => changePassword(ctx, currentPassword, newPassword),
+    deleteMe: (_, { currentPassword }, ctx) => deleteMe(ctx, currentPassword),
     enrollTotp: (_, __, ctx) => enrollTotp(ctx),
     confirmTotp: (_, { code }, ctx) => confirmTotp(ctx, code),
     disableTotp: (_, { code }, ctx) => disableTotp(ctx, code),

@@ -27,7 +27,7 @@ const scopeFromGraphQL = (scope: ApiKeyScope): string => ACTION_OF_SCOPE.get(sco
 export const tenancyResolvers = {
   Query: {
     account: (_, { id }, ctx) => getAccount(ctx, id),
-    accounts: (_, __, ctx) => listVisibleAccounts(ctx),
+    accounts: (_, { first, after }, ctx) => listVisibleAccounts(ctx, first, after),
   },
   Mutation: {
     createAccount: (_, { input }, ctx) => createAccount(ctx, { name: input.name, parentId: input.parentId }),
@@ -41,14 +41,14 @@ export const tenancyResolvers = {
     revokeApiKey: (_, { id }, ctx) => revokeApiKey(ctx, id),
   },
   User: {
-    memberships: (user, _, ctx) => membershipsOfUser(ctx, user.id),
+    memberships: (user, { first, after }, ctx) => membershipsOfUser(ctx, user.id, first, after),
   },
   Account: {
     __resolveReference: ({ id }, ctx) => getAccount(ctx, id),
     parent: (account, _, ctx) => parentOf(ctx, account),
-    children: (account, _, ctx) => childrenOf(ctx, account),
+    children: (account, { first, after }, ctx) => childrenOf(ctx, account, first, after),
     ancestors: (account, _, ctx) => ancestorsOf(ctx, account),
-    members: (account, _, ctx) => listMembers(ctx, account.id),
+    members: (account, { first, after }, ctx) => listMembers(ctx, account.id, first, after),
     apiKeys: (account, _, ctx) => listApiKeys(ctx, account.id),
     myRole: async (account, _, ctx) => toGraphQL(await myRoleOn(ctx, account)),
     status: async (account, _, ctx) => (await accountStatus(ctx, account)).toUpperCase() as AccountStatus,

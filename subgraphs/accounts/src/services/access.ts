@@ -2,6 +2,7 @@ import { isUuid } from '@listbackup/lib/ids';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ROLE_RANK, isAccountStatus, isRole, type AccessFact, type AccessResolver, type AccountStatus, type Role, type VisibleAccount } from '@listbackup/lib/access';
+import type { VisibleFact } from '@listbackup/lib/access-facts';
 import type { Em, Orm } from '@listbackup/lib/db';
 import { graphqlErrorBody, readJson, sendJson } from '@listbackup/lib/http';
 import type { Principal } from '@listbackup/lib/principal';
@@ -132,6 +133,29 @@ export class LocalAccessResolver implements AccessResolver {
     return [...roles].map(([accountId, role]) => ({ accountId, role, path: paths.get(accountId) ?? [accountId] }));
   }
 
+  /**
+   * What the gateway carries for a caller: whether its session (or API key) is alive and, when it
+   * sees at most `max` accounts, each of them with role, status and path (else null: too many to carry).
+   */
+  async principalFacts(principal: Principal, max: number): Promise<{ live: boolean; accounts: VisibleFact[] | null }> {
+    let live = false;
+    if (principal.kind === 'user' && isUuid(principal.userId) && isUuid(principal.sessionId)) {
+      const rows = await this.#em().execute<{ live: boolean }[]>(
+        `select exists (select 1 from ${this.#sessions} s where s.id = ? and s.user_id = ? and s.revoked_at is null and s.expires_at > now()) as live`,
+        [principal.sessionId, principal.userId],
+      );
+      live = rows[0]?.live === true;
+    } else if (principal.kind === 'apiKey' && isUuid(principal.apiKeyId)) {
+      const rows = await this.#em().execute<{ live: boolean }[]>(`select exists (select 1 from ${this.#apiKeys} k where k.id = ? and k.revoked_at is null) as live`, [principal.apiKeyId]);
+      live = rows[0]?.live === true;
+    }
+    if (!live) return { live: false, accounts: null };
+    const visible = await this.visibleAccounts(principal);
+    if (visible.length > max) return { live: true, accounts: null };
+    const statuses = await this.factsOn(principal, visible.map((account) => account.accountId));
+    return { live: true, accounts: visible.map((account, index) => ({ ...account, status: statuses[index]?.status ?? 'active' })) };
+  }
+
   #em(): Em {
     return this.#orm.em.fork();
   }
@@ -142,22 +166,27 @@ export const ACCESS_ROUTE_PATH = '/internal/access';
 const AccessRequest = z.union([
   z.object({ accountIds: z.array(z.string().max(100)).max(1000), withStatus: z.literal(true).optional() }).strict(),
   z.object({ visible: z.literal(true) }).strict(),
+  z.object({ facts: z.literal(true), max: z.number().int().min(0).max(1000) }).strict(),
 ]);
 
 /**
  * `POST /internal/access` answers for the principal of the verified internal token (never for one
  * named in the body): `{accountIds}` → `{roles}` in the same order; with `withStatus: true` also
- * `statuses` (`active`, `suspended` or `deleted`, null where there is no role); `{visible: true}` → `{visible}`.
+ * `statuses` (`active`, `suspended` or `deleted`, null where there is no role); `{visible: true}` → `{visible}`;
+ * `{facts: true, max}` → `{live, accounts}` for the gateway (LocalAccessResolver.principalFacts).
  */
-export function accessRoute(resolver: AccessResolver): InternalRoute {
+export function accessRoute(resolver: LocalAccessResolver): InternalRoute {
   return async (req: IncomingMessage, res: ServerResponse, claims) => {
     if (req.method !== 'POST') return sendJson(res, 405, graphqlErrorBody('BAD_REQUEST', 'Use POST'), { allow: 'POST' });
     const parsed = AccessRequest.safeParse(await readJson(req));
-    if (!parsed.success) return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Expected {"accountIds": [...]} or {"visible": true}'));
+    if (!parsed.success) return sendJson(res, 400, graphqlErrorBody('BAD_REQUEST', 'Expected {"accountIds": [...]}, {"visible": true} or {"facts": true, "max": n}'));
     if ('accountIds' in parsed.data) {
-      if (!parsed.data.withStatus || !resolver.factsOn) return sendJson(res, 200, { roles: await resolver.rolesOn(claims.principal, parsed.data.accountIds) });
+      if (!parsed.data.withStatus) return sendJson(res, 200, { roles: await resolver.rolesOn(claims.principal, parsed.data.accountIds) });
       const facts = await resolver.factsOn(claims.principal, parsed.data.accountIds);
       return sendJson(res, 200, { roles: facts.map((fact) => fact?.role ?? null), statuses: facts.map((fact) => fact?.status ?? null) });
+    }
+    if ('facts' in parsed.data) {
+      return sendJson(res, 200, await resolver.principalFacts(claims.principal, parsed.data.max));
     }
     return sendJson(res, 200, { visible: await resolver.visibleAccounts(claims.principal) });
   };
@@ -168,7 +197,7 @@ export function accessRoute(resolver: AccessResolver): InternalRoute {
  * verification for the gateway. `startSubgraph` only lets through requests carrying a valid
  * internal token addressed to `accounts`.
  */
-export function accessInternalRoutes(orm: Orm, resolver: AccessResolver = new LocalAccessResolver(orm)): Record<string, InternalRoute> {
+export function accessInternalRoutes(orm: Orm, resolver = new LocalAccessResolver(orm)): Record<string, InternalRoute> {
   return {
     [ACCESS_ROUTE_PATH]: accessRoute(resolver),
     [API_KEY_VERIFY_PATH]: apiKeyVerifyRoute(orm),

@@ -1,4 +1,5 @@
 import type { Em } from '@listbackup/lib/db';
+import { accessChangeOf } from '@listbackup/lib/access-facts';
 import { actorOf, createEvent, type EventDataInput, type EventType } from '@listbackup/lib/events/contract';
 import type { Actor } from '@listbackup/lib/events/envelope';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
@@ -7,7 +8,11 @@ import { Membership } from '../entities/membership.ts';
 
 /** Writes an event to the outbox in `em`'s unit of work, by the caller of the request (or `actor`). */
 export function recordEvent<T extends EventType>(em: Em, ctx: SubgraphContext | { actor: Actor }, type: T, accountId: string, subject: string, data: EventDataInput<T>): void {
-  enqueueEvent(em, createEvent(type, accountId, subject, data, { actor: 'actor' in ctx ? ctx.actor : actorOf(ctx) }));
+  const event = createEvent(type, accountId, subject, data, { actor: 'actor' in ctx ? ctx.actor : actorOf(ctx) });
+  enqueueEvent(em, event);
+  // Every gateway hears of it from the event; the one that sent this request also from the answer (lib/src/subgraph.ts).
+  const change = 'access' in ctx ? accessChangeOf(event) : null;
+  if (change) (ctx as SubgraphContext).access.noteChange(change);
 }
 
 /**

@@ -138,6 +138,34 @@ export async function restoreAccount(ctx: AccountsContext, accountId: string): P
   return account;
 }
 
+/**
+ * Deletes, for the next purge pass and without a recovery window, every account that `userId`
+ * owns and that has no other owner on it or above it: nobody would be left to restore or run it.
+ * Part of the user's erasure (`deleteMe`), in its transaction. Returns the accounts deleted.
+ */
+export async function deleteAccountsLeftWithoutOwner(tx: Em, ctx: AccountsContext, userId: string, now: Date): Promise<string[]> {
+  const owned = await tx.execute<{ id: string }[]>(
+    `select a.id from "accounts"."accounts" a join "accounts"."memberships" m on m.account_id = a.id
+      where m.user_id = ? and m.role = 'owner' and (a.purge_after is null or a.purge_after > ?)
+        and not exists (select 1 from "accounts"."memberships" o where o.account_id::text = any(a.path) and o.role = 'owner' and o.user_id is not null and o.user_id <> ?)
+      order by cardinality(a.path)`,
+    [userId, now, userId],
+  );
+  const deleted: string[] = [];
+  for (const { id } of owned) {
+    const account = await lockAccount(tx, id);
+    if (!account || deleted.includes(account.id)) continue;
+    const ids = await subtreeIds(tx, account);
+    account.deletedAt ??= now;
+    account.deletedBy = userId;
+    account.purgeAfter = now;
+    recordEvent(tx, ctx, 'account.deleted', account.id, account.id, { accountId: account.id, accountIds: ids, name: account.name, purgeAfter: now.toISOString() });
+    deleted.push(...ids);
+  }
+  await tx.flush();
+  return deleted;
+}
+
 const PURGED_TABLES = [
   'memberships',
   'api_keys',

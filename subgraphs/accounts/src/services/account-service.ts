@@ -1,10 +1,14 @@
-import { authorize, can } from '@listbackup/lib/access';
+import { accountsAllowing, authorize, can } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '@listbackup/lib/errors';
 import { uuidv7, type Actor } from '@listbackup/lib/events/envelope';
 import { actorOf, createEvent } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
+import { normalizeName } from '@listbackup/lib/text';
+import { decodeCursor, decodeNameCursor, encodeCursor, nameCursor, pageSize, principalKey, rowReader, toPage, type CountedPage } from '@listbackup/lib/pagination';
+import { isUuid } from '@listbackup/lib/ids';
 import type { AccountsContext } from '../context.ts';
+import { normalizeEmail } from './identity-email.ts';
 import { recordEvent } from './account-events.ts';
 import { requireActiveSession } from './auth-service.ts';
 import { Account } from '../entities/account.ts';
@@ -13,16 +17,12 @@ import type { User } from '../entities/user.ts';
 
 export const MAX_NAME_LENGTH = 200;
 
-/** Trimmed, 1..200 characters. */
+/** Plain text (lib/src/text.ts), NFC, trimmed, 1..200 characters. */
 export function validName(value: string, field = 'name'): string {
-  const name = value.trim();
+  const name = normalizeName(value, field);
   if (name.length === 0) throw new ValidationError(`The ${field} must not be empty`, field);
   if (name.length > MAX_NAME_LENGTH) throw new ValidationError(`The ${field} must be at most ${MAX_NAME_LENGTH} characters`, field);
   return name;
-}
-
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
 }
 
 /** Adds a new account to the unit of work, with its `account.created` event in the outbox. */
@@ -65,24 +65,45 @@ async function readable(ctx: AccountsContext, ids: readonly string[]): Promise<A
   return accounts.filter((account): account is Account => account !== null);
 }
 
-/** Every account the caller can see: those where it holds a role and everything below them. */
-export async function listVisibleAccounts(ctx: AccountsContext): Promise<Account[]> {
+/** Query.accounts's order: shallowest first, then by name (the cursor holds all three keys). */
+const VISIBLE_ORDER = 'cardinality(t."path"), t."name", t."id"';
+
+/** A page of every account the caller can see: those where it holds a role and everything below them. */
+export async function listVisibleAccounts(ctx: AccountsContext, first?: number | null, after?: string | null): Promise<AccountPage> {
+  const size = pageSize(first);
+  const scope = { list: 'Query.accounts', owner: principalKey(ctx.principal) };
+  const cursor = decodeCursor(scope, after, (k) => k.length === 3 && Number.isInteger(k[0]) && (k[0] as number) > 0 && typeof k[1] === 'string' && typeof k[2] === 'string' && isUuid(k[2]));
   // A key that may not read accounts is told so, rather than shown an empty list.
   if (ctx.principal.kind === 'apiKey' && !ctx.principal.scopes.includes('account:read')) {
     throw new ForbiddenError('This API key does not have the ACCOUNT_READ scope, which listing accounts needs');
   }
-  const visible = await ctx.access.visibleAccounts();
-  const accounts = await readable(ctx, visible.map((entry) => entry.accountId));
-  return accounts.sort((a, b) => a.path.length - b.path.length || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const ids = `{${(await accountsAllowing(ctx, 'account:read')).map((account) => account.accountId).filter(isUuid).join(',')}}`;
+  const rows = await ctx.em.execute<Record<string, unknown>[]>(
+    `select t.* from "accounts"."accounts" t where t."id" = any(?::uuid[])${cursor ? ` and (${VISIBLE_ORDER}) > (?, ?, ?)` : ''} order by ${VISIBLE_ORDER} limit ?`,
+    [ids, ...(cursor ?? []), size + 1],
+  );
+  const page = toPage(rows.map(rowReader(ctx.em, Account)), size, (account) => encodeCursor(scope, [account.path.length, account.name, account.id]));
+  const totalCount = async () => {
+    const [{ count }] = await ctx.em.execute<{ count: string }[]>('select count(*) as count from "accounts"."accounts" t where t."id" = any(?::uuid[])', [ids]);
+    return Number(count);
+  };
+  return { ...page, totalCount };
 }
 
 export async function parentOf(ctx: AccountsContext, account: Account): Promise<Account | null> {
   return account.parentId ? findReadableAccount(ctx, account.parentId) : null;
 }
 
-export async function childrenOf(ctx: AccountsContext, account: Account): Promise<Account[]> {
+export type AccountPage = CountedPage<Account>;
+
+/** A page of the account's direct sub-accounts, by name: whoever reads an account reads what is below it. */
+export async function childrenOf(ctx: AccountsContext, account: Account, first?: number | null, after?: string | null): Promise<AccountPage> {
+  const size = pageSize(first);
+  const scope = { list: 'Account.children', owner: account.id };
+  const cursor = decodeNameCursor(scope, after);
   await authorize(ctx, 'account:read', account.id);
-  return readable(ctx, (await ctx.loaders.childrenOfAccount.load(account.id)).map((child) => child.id));
+  const rows = await ctx.loaders.childPages.load({ parentId: account.id, limit: size + 1, after: cursor && [cursor.name, cursor.id] });
+  return { ...toPage(rows, size, (child) => nameCursor(scope, child.name, child.id)), totalCount: () => ctx.loaders.childCounts.load({ parentId: account.id }) };
 }
 
 /** The accounts above this one that the caller can see, nearest first. */
@@ -129,7 +150,8 @@ export async function createAccount(ctx: AccountsContext, input: NewAccount): Pr
   }
   ctx.access.clear();
   ctx.loaders.account.prime(account.id, account);
-  if (account.parentId) ctx.loaders.childrenOfAccount.clear(account.parentId);
+  ctx.loaders.childPages.clearAll();
+  ctx.loaders.childCounts.clearAll();
   return account;
 }
 

@@ -11,6 +11,8 @@ import type { InternalRoute } from '@listbackup/lib/subgraph';
 import type { AccountsContext } from '../context.ts';
 import { ApiKey } from '../entities/api-key.ts';
 import { validName } from './account-service.ts';
+import { lockAccountPlan } from '@listbackup/lib/events/account-plans';
+import { assertRoomFor } from '@listbackup/lib/plan-limits';
 
 export const API_KEY_PREFIX = 'lbk_';
 /** Characters of the secret kept in clear (`lbk_` plus 8), to tell keys apart in lists. */
@@ -59,17 +61,20 @@ export async function createApiKey(ctx: AccountsContext, input: NewApiKey): Prom
   }
 
   const secret = API_KEY_PREFIX + randomBytes(32).toString('base64url');
-  const apiKey = ctx.em.create(ApiKey, {
-    accountId: input.accountId,
-    name,
-    prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
-    secretHash: hashApiKeySecret(secret),
-    scopes: scopes as Action[],
-    createdBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
+  const apiKey = await ctx.em.transactional(async (tx) => {
+    const plan = await lockAccountPlan(tx, 'accounts', input.accountId);
+    assertRoomFor(plan, 'apiKeys', await tx.count(ApiKey, { accountId: input.accountId, revokedAt: null }));
+    const created = tx.create(ApiKey, {
+      accountId: input.accountId,
+      name,
+      prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
+      secretHash: hashApiKeySecret(secret),
+      scopes: scopes as Action[],
+      createdBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
+    });
+    recordEvent(tx, ctx, 'apikey.created', created.accountId, created.id, { apiKeyId: created.id, name, prefix: created.prefix, scopes });
+    return created;
   });
-  ctx.em.persist(apiKey);
-  recordEvent(ctx.em, ctx, 'apikey.created', apiKey.accountId, apiKey.id, { apiKeyId: apiKey.id, name, prefix: apiKey.prefix, scopes });
-  await ctx.em.flush();
   ctx.loaders.apiKeysOfAccount.clear(input.accountId);
   return { apiKey, secret };
 }

@@ -85,10 +85,10 @@ function csvCell(value: unknown): string {
 }
 
 /** Streams the export a link names, to a caller with `audit:read` on its account; records that it was downloaded. */
-export function auditExportRoute(deps: { orm: Orm; key: Buffer; log: Logger }): InternalRoute {
+export function auditExportRoute(deps: { orm: Orm; keys: readonly Buffer[]; log: Logger }): InternalRoute {
   return async (req: IncomingMessage, res: ServerResponse, claims: InternalClaims) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
-    const link = claimsOf(verifyLink(deps.key, new URL(req.url ?? '/', 'http://accounts').searchParams.get('token') ?? ''));
+    const link = claimsOf(verifyLink(deps.keys, new URL(req.url ?? '/', 'http://accounts').searchParams.get('token') ?? ''));
     const notFound = () => sendJson(res, 404, { code: 'NOT_FOUND', message: 'No such download' });
     if (!link) return notFound();
     const access = new AccessChecker(claims.principal, new LocalAccessResolver(deps.orm));

@@ -57,7 +57,7 @@ export function entryContent(event: EventEnvelope): EntryContent | null {
   if (event.type === 'job.progress' || event.type === 'notification.created' || !isUuid(event.accountId)) return null;
   const { before, after, ...details } = event.data as Record<string, unknown>;
   const family = event.type.split('.')[0];
-  const data = readEvent(event, 'data.deleted') ?? readEvent(event, 'data.synced');
+  const data = readEvent(event, 'data.deleted') ?? readEvent(event, 'data.synced') ?? readEvent(event, 'data.exported');
   const time = new Date(event.time);
   return {
     accountId: event.accountId.toLowerCase(),
@@ -165,17 +165,17 @@ export function auditQuery(accountId: string, filter: AuditLogFilter): Record<st
   return query;
 }
 
-const sequenceCursor = (entry: AuditEntry) => encodeCursor([entry.sequence]);
 
 /** The account's entries, newest first, for roles with `audit:read`. */
 export async function listAuditEntries(ctx: AccountsContext, accountId: string, filter: AuditLogFilter = {}, first?: number | null, after?: string | null): Promise<Page<AuditEntry>> {
   await authorize(ctx, 'audit:read', accountId);
   const size = pageSize(first);
-  const cursor = decodeCursor(after, (key) => key.length === 1 && Number.isSafeInteger(key[0]) && (key[0] as number) > 0);
+  const scope = { list: 'Account.auditLog', owner: accountId };
+  const cursor = decodeCursor(scope, after, (key) => key.length === 1 && Number.isSafeInteger(key[0]) && (key[0] as number) > 0);
   const query = auditQuery(accountId, filter);
   if (cursor) query.sequence = { $lt: cursor[0] };
   const rows = await ctx.em.find(AuditEntry, query, { orderBy: { sequence: 'desc' }, limit: size + 1 });
-  return toPage(rows, size, sequenceCursor);
+  return toPage(rows, size, (entry) => encodeCursor(scope, [entry.sequence]));
 }
 
 /** Entries in chain order, a batch at a time: for export and verification. */

@@ -3,6 +3,7 @@ import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { AccessChecker, can } from '@listbackup/lib/access';
 import type { Em, Orm } from '@listbackup/lib/db';
 import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '@listbackup/lib/errors';
+import { assertPlainText } from '@listbackup/lib/text';
 import { uuidv7 } from '@listbackup/lib/events/envelope';
 import { actorOf, createEvent } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
@@ -12,7 +13,13 @@ import type { Principal } from '@listbackup/lib/principal';
 import type { InternalRoute } from '@listbackup/lib/subgraph';
 import { generateTotpSecret, totpUri } from '@listbackup/lib/totp';
 import type { AccountsContext } from '../context.ts';
+import { ApiKey } from '../entities/api-key.ts';
+import { Membership } from '../entities/membership.ts';
+import { InboxItem, NotificationPreference } from '../entities/notification.ts';
+import { Delivery } from '../entities/notification-delivery.ts';
 import { RecoveryCode } from '../entities/recovery-code.ts';
+import { UserToken } from '../entities/user-token.ts';
+import { deleteAccountsLeftWithoutOwner } from './account-lifecycle.ts';
 import { Session } from '../entities/session.ts';
 import { User } from '../entities/user.ts';
 import { LocalAccessResolver } from './access.ts';
@@ -114,6 +121,8 @@ export async function getUser(ctx: AccountsContext, id: string): Promise<User> {
  */
 export async function requireActiveSession(ctx: AccountsContext): Promise<{ userId: string; sessionId: string }> {
   const { userId, sessionId } = requireUserPrincipal(ctx);
+  // The gateway checked it for this request, and drops its answer on the session's revocation event.
+  if (ctx.access.vouchedLive) return { userId, sessionId };
   const session = await ctx.em.fork().findOne(Session, { id: sessionId, userId });
   if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) {
     throw new UnauthenticatedError('This session has ended. Sign in again.');
@@ -123,7 +132,7 @@ export async function requireActiveSession(ctx: AccountsContext): Promise<{ user
 
 /**
  * After signing in, the rest of this request (the payload's nested fields) runs as the new user,
- * so `signUp { user { memberships { account { name } } } }` answers like a later `me` would.
+ * so `signUp { user { memberships { edges { node { account { name } } } } } }` answers like a later `me` would.
  */
 function actAs(ctx: AccountsContext, principal: Principal): void {
   const orm = { config: ctx.em.config, em: ctx.em } as unknown as Orm; // all LocalAccessResolver uses
@@ -135,7 +144,7 @@ function actAs(ctx: AccountsContext, principal: Principal): void {
 // Sign-up, sign-in, sessions
 
 export function validUserName(value: string): string {
-  const name = String(value ?? '').normalize('NFKC').trim().replace(/\s+/g, ' ');
+  const name = assertPlainText(String(value ?? ''), 'name').normalize('NFKC').trim().replace(/\s+/g, ' ');
   if (name.length === 0 || name.length > MAX_USER_NAME_LENGTH || /\p{Cc}/u.test(name)) {
     throw new ValidationError(`Enter your name (1 to ${MAX_USER_NAME_LENGTH} characters).`, 'name');
   }
@@ -314,6 +323,7 @@ export async function refreshSession(ctx: AccountsContext, refreshToken: string)
       if (family && !family.revokedAt) {
         family.revokedAt = now;
         family.revokedReason = 'refresh_token_reused';
+        recordEvent(tx, ctx, 'user.session_revoked', await userTenant(tx, family.userId), family.userId, { userId: family.userId, sessionId: family.id, reason: 'refresh_token_reused' });
         return { reused: family };
       }
       return { reused: null };
@@ -368,6 +378,51 @@ export async function changePassword(ctx: AccountsContext, currentPassword: stri
     recordEvent(tx, ctx, 'user.password_changed', await userTenant(tx, userId), userId, { userId, method: 'change' });
   });
   ctx.log.info({ userId }, 'password changed; other sessions revoked');
+  return true;
+}
+
+/**
+ * Erases the signed-in user (GDPR), confirmed by their password: every session, the API keys they
+ * made, their memberships (each `member.removed`), tokens, recovery codes, notification settings,
+ * in-app notifications and unsent email, and the profile. The accounts they leave without an
+ * owner are deleted with them and purged by the next pass, with their data. `user.deleted` last.
+ */
+export async function deleteMe(ctx: AccountsContext, currentPassword: string): Promise<boolean> {
+  const { userId } = await requireActiveSession(ctx);
+  const user = await ctx.em.fork().findOneOrFail(User, userId, { populate: ['passwordHash'] });
+  const keys = throttleKeys(user.email, ctx.clientIp);
+  await assertNotThrottled(ctx.em, keys);
+  if (!(await verifyPassword(user.passwordHash, String(currentPassword ?? '')))) {
+    await recordFailure(ctx.em, keys);
+    throw new InvalidCredentialsError('The password is incorrect.');
+  }
+  await ctx.em.fork().transactional(async (tx) => {
+    const now = new Date();
+    const tenant = await userTenant(tx, userId);
+    const accountIds = await deleteAccountsLeftWithoutOwner(tx, ctx, userId, now);
+    for (const membership of await tx.find(Membership, { userId })) {
+      recordEvent(tx, ctx, 'member.removed', membership.accountId, membership.id, { membershipId: membership.id, accountId: membership.accountId, email: membership.email, userId, role: membership.role });
+    }
+    for (const key of await tx.find(ApiKey, { createdBy: userId, revokedAt: null })) {
+      recordEvent(tx, ctx, 'apikey.revoked', key.accountId, key.id, { apiKeyId: key.id, name: key.name });
+    }
+    await tx.nativeDelete(ApiKey, { createdBy: userId });
+    await tx.nativeDelete(Membership, { userId });
+    // Invitations the user sent stay with their accounts, without naming who sent them.
+    await tx.nativeUpdate(Membership, { invitedBy: userId }, { invitedBy: null });
+    await tx.nativeDelete(Session, { userId });
+    await tx.nativeDelete(RecoveryCode, { userId });
+    await tx.nativeDelete(UserToken, { userId });
+    await tx.nativeDelete(NotificationPreference, { userId });
+    await tx.nativeDelete(InboxItem, { userId });
+    await tx.execute(`delete from "accounts"."notification_delivery_attempts" where delivery_id in (select id from "accounts"."notification_deliveries" where user_id = ? and status <> 'DELIVERED')`, [userId]);
+    await tx.nativeDelete(Delivery, { userId, status: { $ne: 'DELIVERED' } });
+    await tx.nativeUpdate(Delivery, { userId }, { userId: null, recipient: 'erased' });
+    await tx.nativeDelete(User, { id: userId });
+    recordEvent(tx, ctx, 'user.deleted', tenant, userId, { userId, accountIds });
+  });
+  ctx.access.clear();
+  ctx.log.info({ userId }, 'user deleted themself');
   return true;
 }
 

@@ -1,8 +1,9 @@
 import { AppError } from '@listbackup/lib/errors';
+import { assertPlainText } from '@listbackup/lib/text';
 
-/** The form every email is stored and compared in: NFKC, trimmed, lower-case. */
-export function normalizeEmail(email: string): string {
-  return String(email ?? '').normalize('NFKC').trim().toLowerCase();
+/** The form every email is stored and compared in: plain text (lib/src/text.ts), NFKC, trimmed, lower-case. */
+export function normalizeEmail(email: string, field = 'email'): string {
+  return assertPlainText(String(email ?? ''), field).normalize('NFKC').trim().toLowerCase();
 }
 
 // Deliberately simple (RFC 5322 allows far more than any mail provider does): one @, a local part
@@ -30,7 +31,7 @@ export class InvalidEmailError extends AppError {
 
 /** The normalized address, or INVALID_EMAIL. */
 export function parseEmail(email: string, field = 'email'): string {
-  const normalized = normalizeEmail(email);
+  const normalized = normalizeEmail(email, field);
   if (!isValidEmail(normalized)) throw new InvalidEmailError(field);
   return normalized;
 }

@@ -1,11 +1,14 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
-import { authorize, can, type Role } from '@listbackup/lib/access';
+import { lockAccountPlan } from '@listbackup/lib/events/account-plans';
+import { assertRoomFor } from '@listbackup/lib/plan-limits';
+import { accountsAllowing, authorize, type Role } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { AppError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '@listbackup/lib/errors';
 import type { AccountsContext } from '../context.ts';
 import { Membership } from '../entities/membership.ts';
 import { User } from '../entities/user.ts';
-import { normalizeEmail } from './account-service.ts';
+import { normalizeEmail } from './identity-email.ts';
+import { pageSize, principalKey, timeCursor, timeKey, toPage, type CountedPage } from '@listbackup/lib/pagination';
 import { recordEvent } from './account-events.ts';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -22,21 +25,31 @@ export class LastOwnerError extends AppError {
   }
 }
 
-/** People with a role granted directly on the account (inherited roles show on the ancestor). */
-export async function listMembers(ctx: AccountsContext, accountId: string): Promise<Membership[]> {
+export type MembershipPage = CountedPage<Membership>;
+
+/** A page of the people with a role granted directly on the account (inherited roles show on the ancestor), oldest first. */
+export async function listMembers(ctx: AccountsContext, accountId: string, first?: number | null, after?: string | null): Promise<MembershipPage> {
+  const size = pageSize(first);
+  const scope = { list: 'Account.members', owner: accountId };
+  const cursor = timeKey(scope, after);
   await authorize(ctx, 'members:read', accountId);
-  return ctx.loaders.membershipsOfAccount.load(accountId);
+  const rows = await ctx.loaders.memberPages.load({ parentId: accountId, limit: size + 1, after: cursor });
+  return { ...toPage(rows, size, timeCursor(scope)), totalCount: () => ctx.loaders.memberCounts.load({ parentId: accountId }) };
 }
 
 /**
- * A user's memberships: all of them for the user themself; for anyone else only those on
- * accounts whose members the caller may read.
+ * A page of a user's memberships, oldest first: all of them for the user themself; for anyone
+ * else only those on accounts whose members the caller may read.
  */
-export async function membershipsOfUser(ctx: AccountsContext, userId: string): Promise<Membership[]> {
-  const memberships = await ctx.loaders.membershipsOfUser.load(userId);
-  if (ctx.principal.kind === 'user' && ctx.principal.userId === userId) return memberships;
-  const allowed = await Promise.all(memberships.map((m) => can(ctx, 'members:read', m.accountId)));
-  return memberships.filter((_, i) => allowed[i]);
+export async function membershipsOfUser(ctx: AccountsContext, userId: string, first?: number | null, after?: string | null): Promise<MembershipPage> {
+  const size = pageSize(first);
+  // Bound to the reader too: someone else sees only some of the user's memberships.
+  const scope = { list: 'User.memberships', owner: `${userId}:${principalKey(ctx.principal)}` };
+  const cursor = timeKey(scope, after);
+  const self = ctx.principal.kind === 'user' && ctx.principal.userId === userId;
+  const filters = self ? undefined : { account_id: (await accountsAllowing(ctx, 'members:read')).map((account) => account.accountId) };
+  const rows = await ctx.loaders.userMembershipPages.load({ parentId: userId, limit: size + 1, after: cursor, filters });
+  return { ...toPage(rows, size, timeCursor(scope)), totalCount: () => ctx.loaders.userMembershipCounts.load({ parentId: userId, filters }) };
 }
 
 async function loadMembership(ctx: AccountsContext, id: string): Promise<Membership> {
@@ -77,8 +90,11 @@ const memberData = (membership: Membership) => ({
 });
 
 function forgetMemberships(ctx: AccountsContext, membership: Membership): void {
-  ctx.loaders.membershipsOfAccount.clear(membership.accountId);
+  ctx.loaders.memberPages.clearAll();
+  ctx.loaders.memberCounts.clearAll();
   if (membership.userId) ctx.loaders.membershipsOfUser.clear(membership.userId);
+  ctx.loaders.userMembershipPages.clearAll();
+  ctx.loaders.userMembershipCounts.clearAll();
   ctx.access.clear();
 }
 
@@ -105,16 +121,22 @@ export async function addMember(ctx: AccountsContext, input: NewMember): Promise
   });
   if (existing > 0) throw new AlreadyMemberError();
 
-  const membership = ctx.em.create(Membership, {
-    accountId: input.accountId,
-    userId: user?.id ?? null,
-    email,
-    role: input.role,
-    invitedBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
-  });
-  recordEvent(ctx.em, ctx, membership.userId ? 'member.added' : 'member.invited', membership.accountId, membership.id, memberData(membership));
+  let membership: Membership;
   try {
-    await ctx.em.flush();
+    membership = await ctx.em.transactional(async (tx) => {
+      // Pending invitations hold a place: accepting one must not take the account over its plan.
+      const plan = await lockAccountPlan(tx, 'accounts', input.accountId);
+      assertRoomFor(plan, 'members', await tx.count(Membership, { accountId: input.accountId }));
+      const created = tx.create(Membership, {
+        accountId: input.accountId,
+        userId: user?.id ?? null,
+        email,
+        role: input.role,
+        invitedBy: ctx.principal.kind === 'user' ? ctx.principal.userId : null,
+      });
+      recordEvent(tx, ctx, created.userId ? 'member.added' : 'member.invited', created.accountId, created.id, memberData(created));
+      return created;
+    });
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) {
       ctx.em.clear();

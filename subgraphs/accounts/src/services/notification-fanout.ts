@@ -43,7 +43,7 @@ interface Draft {
   body: string;
 }
 
-const KIND_NAMES: Record<string, string> = { BACKUP: 'backup', EXPORT: 'export', RESTORE: 'restore', VERIFY: 'verification', PRUNE: 'retention run', TIER: 'tiering run' };
+const KIND_NAMES: Record<string, string> = { BACKUP: 'backup', EXPORT: 'export', RESTORE: 'restore', VERIFY: 'verification', PRUNE: 'retention run', TIER: 'tiering run', GC: 'storage clean-up' };
 
 /**
  * What to tell about an event, or null when it is not news. Job outcomes go through the source's

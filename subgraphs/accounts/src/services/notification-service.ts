@@ -1,8 +1,9 @@
 import { authorize } from '@listbackup/lib/access';
 import { AppError, NotFoundError, UnauthenticatedError, ValidationError } from '@listbackup/lib/errors';
+import { normalizeName } from '@listbackup/lib/text';
 import { uuidv7 } from '@listbackup/lib/events/envelope';
 import { isUuid } from '@listbackup/lib/ids';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '@listbackup/lib/pagination';
+import { decodeTimeCursor, pageSize, timeCursor, toPage, type CursorScope, type Page } from '@listbackup/lib/pagination';
 import type { AccountsContext } from '../context.ts';
 import { InboxItem, Notification, NotificationPreference, NotificationRule, NOTIFICATION_EVENTS, type NotificationEvent } from '../entities/notification.ts';
 import { NotificationEndpoint, type EndpointKind } from '../entities/notification-endpoint.ts';
@@ -65,8 +66,8 @@ export interface NewEndpoint {
 }
 
 function validName(value: string): string {
-  const name = String(value ?? '').trim();
-  if (!name || name.length > MAX_NAME || /\p{Cc}/u.test(name)) throw new ValidationError(`Name the endpoint (1 to ${MAX_NAME} characters)`, 'name');
+  const name = normalizeName(value);
+  if (!name || name.length > MAX_NAME) throw new ValidationError(`Name the endpoint (1 to ${MAX_NAME} characters)`, 'name');
   return name;
 }
 
@@ -225,35 +226,32 @@ export async function deleteEndpoint(ctx: AccountsContext, id: string): Promise<
 // -------------------------------------------------------------------------------------------------
 // Deliveries
 
-const createdCursor = (row: { createdAt: Date; id: string }) => encodeCursor([row.createdAt.toISOString(), row.id]);
-const decodeCreated = (after: string | null | undefined) =>
-  decodeCursor(after, (key) => key.length === 2 && typeof key[0] === 'string' && !Number.isNaN(Date.parse(key[0])) && typeof key[1] === 'string' && isUuid(key[1]));
-
-function pageWhere(after: string | null | undefined): Record<string, unknown> {
-  const cursor = decodeCreated(after);
+function pageWhere(scope: CursorScope, after: string | null | undefined): Record<string, unknown> {
+  const cursor = decodeTimeCursor(scope, after);
   if (!cursor) return {};
-  const createdAt = new Date(cursor[0] as string);
-  return { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, id: { $lt: cursor[1] } }] };
+  return { $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }] };
 }
 
 /** The delivery log of an endpoint, newest first. */
 export async function endpointDeliveries(ctx: AccountsContext, endpoint: NotificationEndpoint, args: { first?: number | null; after?: string | null; status?: DeliveryStatus[] | null }): Promise<Page<Delivery>> {
   await authorize(ctx, 'notifications:manage', endpoint.accountId);
   const size = pageSize(args.first);
+  const scope = { list: 'NotificationEndpoint.deliveries', owner: endpoint.id };
   const rows = await ctx.em.find(
     Delivery,
-    { endpointId: endpoint.id, accountId: endpoint.accountId, ...(args.status?.length ? { status: { $in: args.status } } : {}), ...pageWhere(args.after) },
+    { endpointId: endpoint.id, accountId: endpoint.accountId, ...(args.status?.length ? { status: { $in: args.status } } : {}), ...pageWhere(scope, args.after) },
     { orderBy: { createdAt: 'desc', id: 'desc' }, limit: size + 1 },
   );
-  return toPage(rows, size, createdCursor);
+  return toPage(rows, size, timeCursor(scope));
 }
 
 /** What could not be delivered, every channel: the account's dead letters, newest first. */
 export async function deadLetters(ctx: AccountsContext, accountId: string, args: { first?: number | null; after?: string | null }): Promise<Page<Delivery>> {
   await authorize(ctx, 'notifications:manage', accountId);
   const size = pageSize(args.first);
-  const rows = await ctx.em.find(Delivery, { accountId, status: 'DEAD', ...pageWhere(args.after) }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: size + 1 });
-  return toPage(rows, size, createdCursor);
+  const scope = { list: 'Account.notificationDeadLetters', owner: accountId };
+  const rows = await ctx.em.find(Delivery, { accountId, status: 'DEAD', ...pageWhere(scope, args.after) }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: size + 1 });
+  return toPage(rows, size, timeCursor(scope));
 }
 
 export async function attemptsOf(ctx: AccountsContext, delivery: Delivery): Promise<DeliveryAttempt[]> {
@@ -301,12 +299,13 @@ export async function listInbox(ctx: AccountsContext, args: InboxArgs): Promise<
   const { userId } = requireUserPrincipal(ctx);
   if (args.accountId) await authorize(ctx, 'account:read', args.accountId);
   const size = pageSize(args.first);
+  const scope = { list: 'User.notifications', owner: userId };
   const rows = await ctx.em.find(
     InboxItem,
-    { userId, ...(args.accountId ? { accountId: args.accountId } : {}), ...(args.unreadOnly ? { readAt: null } : {}), ...pageWhere(args.after) },
+    { userId, ...(args.accountId ? { accountId: args.accountId } : {}), ...(args.unreadOnly ? { readAt: null } : {}), ...pageWhere(scope, args.after) },
     { orderBy: { createdAt: 'desc', id: 'desc' }, limit: size + 1 },
   );
-  return toPage(rows, size, createdCursor);
+  return toPage(rows, size, timeCursor(scope));
 }
 
 export async function unreadCount(ctx: AccountsContext): Promise<number> {
@@ -324,15 +323,18 @@ export async function getInboxItem(ctx: AccountsContext, id: string): Promise<In
 
 const MAX_MARKED = 100;
 
-/** Marks the caller's notifications read: those named, or all of them (of one account when named). */
+/** Marks the caller's notifications read: those named (NOT_FOUND unless every one is theirs), or all of them (of one account when named). */
 export async function markRead(ctx: AccountsContext, args: { ids?: string[] | null; accountId?: string | null; read?: boolean | null }): Promise<number> {
   const { userId } = requireUserPrincipal(ctx);
   const read = args.read ?? true;
   if (args.ids) {
     if (args.ids.length > MAX_MARKED) throw new ValidationError(`Mark at most ${MAX_MARKED} notifications at a time`, 'ids');
-    const ids = args.ids.filter(isUuid);
+    const ids = [...new Set(args.ids)];
     if (ids.length === 0) return 0;
-    return ctx.em.nativeUpdate(InboxItem, { userId, id: { $in: ids } }, { readAt: read ? new Date() : null });
+    // All or none: an id that is not one of the caller's notifications (another person's, unknown, malformed) changes nothing.
+    const owned = ids.every(isUuid) ? await ctx.em.count(InboxItem, { userId, id: { $in: ids } }) : 0;
+    if (owned !== ids.length) throw new NotFoundError('Notification');
+    return ctx.em.nativeUpdate(InboxItem, { userId, id: { $in: ids }, readAt: read ? null : { $ne: null } }, { readAt: read ? new Date() : null });
   }
   if (args.accountId) await authorize(ctx, 'account:read', args.accountId);
   return ctx.em.nativeUpdate(InboxItem, { userId, readAt: read ? null : { $ne: null }, ...(args.accountId ? { accountId: args.accountId } : {}) }, { readAt: read ? new Date() : null });

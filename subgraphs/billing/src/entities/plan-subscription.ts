@@ -13,6 +13,8 @@ export const PlanSubscriptionSchema = defineEntity({
     planId: p.uuid().index(),
     status: p.enum(SUBSCRIPTION_STATUSES).default('ACTIVE'),
     startedAt: p.datetime().onCreate(() => new Date()),
+    /** When the current plan's trial ends; null: no trial on this plan. */
+    trialEndsAt: p.datetime().nullable(),
   },
 });
 

@@ -1,5 +1,6 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import type { PlanLimits } from '@listbackup/lib/plan-limits';
 
 /** A price plan; the rows mirror `catalogue.ts`, upserted at start. */
 export const PlanSchema = defineEntity({
@@ -12,6 +13,11 @@ export const PlanSchema = defineEntity({
     // A JS number is exact up to 2^53 bytes (8 PiB), far beyond any plan.
     includedStorageBytes: p.bigint('number'),
     monthlyPriceCents: p.integer(),
+    storageOverage: p.boolean(),
+    extraGbMonthPriceCents: p.integer(),
+    trialDays: p.integer().nullable(),
+    auditLogRetentionDays: p.integer(),
+    limits: p.json<PlanLimits>(),
   },
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Em } from '@listbackup/lib/db';
-import type { EventOf } from '@listbackup/lib/events/contract';
+import { createEvent, systemActor, type EventOf } from '@listbackup/lib/events/contract';
+import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import { MeteredAccount } from '../entities/metered-account.ts';
 import { MeteredSnapshot } from '../entities/metered-snapshot.ts';
 import { StorageChange, type StorageChangeReason } from '../entities/storage-change.ts';
@@ -48,9 +49,36 @@ export async function applySynced(tx: Em, event: EventOf<'data.synced'>): Promis
     .execute('run');
   if (inserted.affectedRows === 0) return;
   const change = { eventId: event.id, accountId, sourceId, storedDelta: storedBytes, logicalDelta: logicalBytes };
+  if (!deletedAt) await announceQuota(tx, accountId, storedBytes, at);
   addChanges(tx, [{ ...change, at, reason: 'SYNCED' }]);
   // Announced late, after the account's deletion: it counts until then, and no longer.
   if (deletedAt) addChanges(tx, [{ ...change, at: deletedAt, storedDelta: -storedBytes, logicalDelta: -logicalBytes, reason: 'ACCOUNT_DELETED' }]);
+}
+
+/** The shares of the plan's included storage whose crossing is announced (`billing.quota_reached`). */
+export const QUOTA_THRESHOLDS = [80, 100] as const;
+
+/**
+ * Announces each threshold of the plan's included storage that `addedBytes` makes the account's
+ * stored total cross upwards, in the transaction that records them (a total that fell back under
+ * one and rises again is announced again). No plan yet, no announcement.
+ */
+async function announceQuota(tx: Em, accountId: string, addedBytes: number, at: Date): Promise<void> {
+  if (addedBytes <= 0) return;
+  const [plan] = await tx.execute<{ quota: string }[]>(
+    `select p.included_storage_bytes::text as quota from billing.plan_subscriptions s join billing.plans p on p.id = s.plan_id where s.account_id = ?`,
+    [accountId],
+  );
+  const quotaBytes = Number(plan?.quota ?? 0);
+  if (!quotaBytes) return;
+  const before = (await balancesBySource(tx, accountId)).reduce((sum, balance) => sum + balance.storedBytes, 0);
+  const after = before + addedBytes;
+  for (const threshold of QUOTA_THRESHOLDS) {
+    const line = (quotaBytes * threshold) / 100;
+    if (before < line && after >= line) {
+      enqueueEvent(tx, createEvent('billing.quota_reached', accountId, accountId, { accountId, threshold, usedBytes: after, quotaBytes }, { actor: systemActor('billing'), time: at }));
+    }
+  }
 }
 
 /**
@@ -171,12 +199,13 @@ export async function ledgerSteps(em: Em, accountId: string, from: Date, to: Dat
   };
 }
 
-/** Byte-milliseconds of stored bytes over [from, to): the exact integral of the step function. */
+/** Byte-milliseconds of stored bytes over [from, to): the exact integral of the step function (steps from `to` on do not count). */
 export function storedByteMs(ledger: LedgerSteps, from: Date, to: Date): bigint {
   let balance = ledger.opening.stored;
   let since = from.getTime();
   let total = 0n;
   for (const step of ledger.steps) {
+    if (step.at >= to.getTime()) break;
     total += balance * BigInt(step.at - since);
     balance += step.stored;
     since = step.at;

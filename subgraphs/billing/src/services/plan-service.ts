@@ -12,7 +12,7 @@ export async function syncPlanCatalogue(em: Em, catalogue: readonly PlanDefiniti
     .createQueryBuilder(Plan)
     .insert(catalogue.map((plan) => ({ id: randomUUID(), ...plan })))
     .onConflict('code')
-    .merge(['name', 'includedStorageBytes', 'monthlyPriceCents'])
+    .merge(['name', 'includedStorageBytes', 'storageOverage', 'monthlyPriceCents', 'extraGbMonthPriceCents', 'trialDays', 'auditLogRetentionDays', 'limits'])
     .execute();
 }
 

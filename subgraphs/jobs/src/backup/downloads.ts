@@ -1,12 +1,15 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { AccessChecker, type AccessResolver, can } from '@listbackup/lib/access';
 import type { Orm } from '@listbackup/lib/db';
 import { sendJson } from '@listbackup/lib/http';
+import { signLink, verifyLink } from '@listbackup/lib/signed-links';
 import type { InternalClaims } from '@listbackup/lib/internal-token';
 import type { Logger } from '@listbackup/lib/logger';
-import type { InternalRoute } from '@listbackup/lib/subgraph';
+import { CLIENT_IP_HEADER, USER_AGENT_HEADER, type InternalRoute } from '@listbackup/lib/subgraph';
+import { actorOf, createEvent } from '@listbackup/lib/events/contract';
+import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import { Job } from '../entities/job.ts';
 import type { AccountRepository, Repository } from '@listbackup/engine';
 
@@ -98,28 +101,16 @@ export interface DownloadClaims {
   exp: number;
 }
 
-/** `<payload>.<hmac>`, both base64url: a link that names one export of one account until `exp`. */
+/** A signed link (`@listbackup/lib/signed-links`) that names one export of one account until `exp`. */
 export function signDownloadToken(key: Buffer, claims: DownloadClaims): string {
-  const payload = Buffer.from(JSON.stringify({ j: claims.jobId, a: claims.accountId, e: claims.exp })).toString('base64url');
-  return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`;
+  return signLink(key, { j: claims.jobId, a: claims.accountId, e: claims.exp });
 }
 
-/** The claims of a well-signed token (expired or not), or null. */
-export function verifyDownloadToken(key: Buffer, token: string): DownloadClaims | null {
-  const [payload, mac, extra] = token.split('.');
-  if (!payload || !mac || extra !== undefined) return null;
-  // Compared as text: base64url decoding ignores the spare low bits of the last character, so
-  // comparing decoded bytes would accept several spellings of one signature.
-  const expected = Buffer.from(createHmac('sha256', key).update(payload).digest('base64url'));
-  const given = Buffer.from(mac);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  try {
-    const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { j?: unknown; a?: unknown; e?: unknown };
-    if (typeof body.j !== 'string' || typeof body.a !== 'string' || typeof body.e !== 'number') return null;
-    return { jobId: body.j, accountId: body.a, exp: body.e };
-  } catch {
-    return null;
-  }
+/** The claims of a token signed with one of `keys` (expired or not), or null. */
+export function verifyDownloadToken(keys: readonly Buffer[], token: string): DownloadClaims | null {
+  const body = verifyLink(keys, token);
+  if (!body || typeof body.j !== 'string' || typeof body.a !== 'string' || typeof body.e !== 'number') return null;
+  return { jobId: body.j, accountId: body.a, exp: body.e };
 }
 
 /** The link a job's `download` field shows. */
@@ -129,16 +120,29 @@ export function downloadLink(key: Buffer, publicUrl: string, job: { id: string; 
   return { path, url: new URL(path, publicUrl).toString() };
 }
 
+/** `data.exported` for the audit log: who downloaded which export, from where. */
+async function recordExported(orm: Orm, req: IncomingMessage, claims: InternalClaims, job: Job, download: StoredDownload): Promise<void> {
+  const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : null);
+  const actor = actorOf({ principal: claims.principal, clientIp: header(CLIENT_IP_HEADER), userAgent: header(USER_AGENT_HEADER) });
+  const params = job.params as { snapshotId?: string; format?: string };
+  const em = orm.em.fork();
+  enqueueEvent(
+    em,
+    createEvent('data.exported', job.accountId, job.id, { accountId: job.accountId, sourceId: job.sourceId!, jobId: job.id, snapshotId: params.snapshotId ?? null, format: params.format ?? download.contentType, bytes: download.bytes }, { actor }),
+  );
+  await em.flush();
+}
+
 /**
  * Serves an export. The link alone is not enough: the caller (whose identity the gateway forwards)
  * must be able to read the account's jobs, so a link of account A is "not found" for anyone else.
  * A bad or foreign link is 404; an expired one 410.
  */
-export function downloadRoute(deps: { orm: Orm; repository: Repository; key: Buffer; access: AccessResolver; log: Logger }): InternalRoute {
+export function downloadRoute(deps: { orm: Orm; repository: Repository; keys: readonly Buffer[]; access: AccessResolver; log: Logger }): InternalRoute {
   return async (req: IncomingMessage, res: ServerResponse, claims: InternalClaims) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
     const token = new URL(req.url ?? '/', 'http://jobs').searchParams.get('token') ?? '';
-    const link = verifyDownloadToken(deps.key, token);
+    const link = verifyDownloadToken(deps.keys, token);
     const notFound = () => sendJson(res, 404, { code: 'NOT_FOUND', message: 'No such download' });
     if (!link) return notFound();
     if (!(await can({ access: new AccessChecker(claims.principal, deps.access) }, 'jobs:read', link.accountId))) return notFound();
@@ -160,6 +164,7 @@ export function downloadRoute(deps: { orm: Orm; repository: Repository; key: Buf
         if (!res.write(part)) await new Promise<void>((resolve) => res.once('drain', resolve));
       }
       res.end();
+      await recordExported(deps.orm, req, claims, job, download).catch((error: unknown) => deps.log.error({ err: error, jobId: job.id }, 'recording the download in the audit log failed'));
     } catch (error) {
       deps.log.error({ err: error, jobId: job.id, requestId: claims.requestId }, 'download failed midway');
       res.destroy(error as Error);

@@ -1,5 +1,5 @@
 import { ChunkIntegrityError, DecryptionError, EngineConfigError, EngineError, type Json, layout, Repository, SnapshotNotFoundError, type SourceItem, StoreKeyProvider } from '@listbackup/engine';
-import { ConnectorError, type ConnectorItem } from '@listbackup/catalogue/sdk';
+import { ConnectorError, type ConnectorItem, UnavailableError } from '@listbackup/catalogue/sdk';
 import { JobFailure } from '../worker/errors.ts';
 import type { BackupSettings } from './settings.ts';
 
@@ -65,7 +65,7 @@ export function itemMetadata(metadata: Json): ItemMetadata | null {
 /**
  * Turns what the connectors and the engine throw into the job runtime's failure types: a refused
  * credential or a setting is CONFIG (no retry), a rate limit is RATE_LIMITED with the platform's
- * wait, an outage TRANSIENT; data that does not decrypt or verify is CONFIG with a plain message.
+ * wait, an outage TRANSIENT; data that does not decrypt is CONFIG, a damaged chunk DAMAGED, with a plain message.
  * Aborts pass through untouched (the worker knows why it aborted).
  */
 export function asJobFailure(error: unknown, signal: AbortSignal): unknown {
@@ -73,12 +73,12 @@ export function asJobFailure(error: unknown, signal: AbortSignal): unknown {
   if (error instanceof JobFailure) return error;
   if (error instanceof ConnectorError) {
     if (error.failureType === 'INTERNAL') return error;
-    return new JobFailure(error.failureType, error.message, { retryAfterMs: error.retryAfterMs, cause: error });
+    return new JobFailure(error.failureType, error.message, { retryAfterMs: error.retryAfterMs, cause: error, deferred: error instanceof UnavailableError });
   }
   if (error instanceof DecryptionError) {
     return new JobFailure('CONFIG', 'The stored data does not decrypt with this server’s storage keys; nothing was changed', { cause: error });
   }
-  if (error instanceof ChunkIntegrityError) return new JobFailure('CONFIG', `Stored data is damaged: ${error.message}`, { cause: error });
+  if (error instanceof ChunkIntegrityError) return new JobFailure('DAMAGED', `Stored data is damaged: ${error.message}`, { cause: error });
   if (error instanceof SnapshotNotFoundError) return new JobFailure('CONFIG', 'The snapshot’s stored data is gone (it may have been pruned)', { cause: error });
   if (error instanceof EngineConfigError) return new JobFailure('CONFIG', error.message, { cause: error });
   if (error instanceof EngineError) return error;

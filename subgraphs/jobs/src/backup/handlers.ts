@@ -1,13 +1,9 @@
 import type { Readable } from 'node:stream';
-import { createEvent } from '@listbackup/lib/events/contract';
-import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import { createConnectorRegistry, type ConnectorRegistry } from '@listbackup/catalogue';
 import { canRestore, type Credentials, fetchResource, type RestoreItem, restoreResource } from '@listbackup/catalogue/sdk';
 import {
   type AccountRepository,
-  applyTiering,
   type CarriedItem,
-  collectGarbage,
   deleteSnapshot,
   exportSnapshot,
   type ExportFormat,
@@ -20,7 +16,7 @@ import {
   type SnapshotItem,
   snapshotItems,
   type SourceItem,
-  verify,
+  layout,
 } from '@listbackup/engine';
 import { type BackupJobParams, enqueueJob } from '../services/job-service.ts';
 import { JobFailure } from '../worker/errors.ts';
@@ -28,13 +24,17 @@ import type { WorkerDeps } from '../worker/index.ts';
 import type { JobContext, JobHandler, JobHandlerRegistry, JobOutcome } from '../worker/registry.ts';
 import type { SourceInfo } from '../clients/sources-client.ts';
 import type { ConnectionCredentials } from './credentials.ts';
-import { deleteExpiredDownloads, type StoredDownload, storeDownload } from './downloads.ts';
+import { type StoredDownload, storeDownload } from './downloads.ts';
 import { asJobFailure, createRepository, itemMetadata, manifestKeyOf, resourceOf, toSourceItem } from './engine-runtime.ts';
 import { type BackupState, DEFAULT_FULL_RUN_EVERY_MS, planResource, publishedState, readBackupState, recordResource } from './incremental.ts';
 import type { BackupSettings } from './settings.ts';
 import { snapshotChanges } from './changes.ts';
 import { SourceStats } from '../entities/source-stats.ts';
 import { changeHistory, detectAnomaly } from '../services/anomaly.ts';
+import { DEFAULT_GC_DELAY_MS, requestGc } from '../services/maintenance.ts';
+import type { JobKind } from '../entities/job.ts';
+import { AccountLocks } from './account-lock.ts';
+import { runGc, runTier, runVerify } from './maintenance.ts';
 
 /** What EXPORT, RESTORE and VERIFY jobs carry in `params` (set by the mutations in services/snapshot-jobs.ts). */
 export interface SnapshotJobParams {
@@ -53,30 +53,51 @@ export interface SnapshotJobParams {
   /** PLATFORM restores: connector options (e.g. PostgreSQL `existing`, `schema`). */
   options?: Record<string, unknown>;
   sample?: number;
+  /** What `sample` is a share of: chunks (a snapshot's verify) or packs (the weekly verify of the account). */
+  sampleBy?: 'CHUNKS' | 'PACKS';
 }
 
 const DEFAULT_DOWNLOAD_TTL_SECONDS = 24 * 60 * 60;
 
-/** Registers BACKUP, PRUNE, EXPORT, RESTORE, VERIFY and TIER. Returns the repository (to close with the worker). */
+/** Kinds that read the account's chunks: they re-read the pack indexes first, as a GC elsewhere may have rewritten packs. */
+const READS_CHUNKS: ReadonlySet<JobKind> = new Set(['EXPORT', 'RESTORE', 'VERIFY', 'TIER']);
+/** Kinds that can work on the whole of an account's stored data (without a source). GC checks for itself: it also purges. */
+const ACCOUNT_WIDE: ReadonlySet<JobKind> = new Set(['VERIFY', 'TIER']);
+
+/** Registers BACKUP, PRUNE, EXPORT, RESTORE, VERIFY, TIER and GC. Returns the repository (to close with the worker). */
 export function registerBackupHandlers(registry: JobHandlerRegistry, deps: WorkerDeps, settings: BackupSettings): Repository {
   const repository = settings.repository ?? createRepository(settings);
   const connectors = createConnectorRegistry(settings.connectors);
   const h = new Handlers(deps, settings, repository, connectors);
+  const locks = new AccountLocks(deps.databaseUrl);
   const wrap =
-    (fn: (ctx: JobContext) => Promise<JobOutcome>): JobHandler =>
+    (kind: JobKind, fn: (ctx: JobContext) => Promise<JobOutcome>): JobHandler =>
     async (ctx) => {
+      const mode = kind === 'GC' ? 'exclusive' : 'shared';
+      const onWait = () => ctx.log(mode === 'exclusive' ? 'Waiting for the jobs using the account’s stored data to finish' : 'Waiting for the maintenance of the account’s stored data to finish');
+      let signal = ctx.signal;
       try {
-        return await fn(ctx);
+        return await locks.hold(ctx.job.accountId, mode, ctx.signal, onWait, async (held) => {
+          signal = AbortSignal.any([ctx.signal, held.signal]);
+          // An account's maintenance (TIER, the weekly VERIFY) may come after it stored nothing yet, or after its purge: opening it would create it.
+          if (ACCOUNT_WIDE.has(kind) && !ctx.job.sourceId && !(await repository.store.exists(layout.config(ctx.job.accountId)))) {
+            ctx.log('The account has no stored data');
+            return { result: {} };
+          }
+          if (READS_CHUNKS.has(kind)) await (await repository.account(ctx.job.accountId)).refreshIndex();
+          return fn({ ...ctx, signal });
+        });
       } catch (error) {
-        throw asJobFailure(error, ctx.signal);
+        throw asJobFailure(error, signal);
       }
     };
-  registry.register('BACKUP', wrap((ctx) => h.backup(ctx)));
-  registry.register('PRUNE', wrap((ctx) => h.prune(ctx)));
-  registry.register('EXPORT', wrap((ctx) => h.export(ctx)));
-  registry.register('RESTORE', wrap((ctx) => h.restore(ctx)));
-  registry.register('VERIFY', wrap((ctx) => h.verify(ctx)));
-  registry.register('TIER', wrap((ctx) => h.tier(ctx)));
+  registry.register('BACKUP', wrap('BACKUP', (ctx) => h.backup(ctx)));
+  registry.register('PRUNE', wrap('PRUNE', (ctx) => h.prune(ctx)));
+  registry.register('EXPORT', wrap('EXPORT', (ctx) => h.export(ctx)));
+  registry.register('RESTORE', wrap('RESTORE', (ctx) => h.restore(ctx)));
+  registry.register('VERIFY', wrap('VERIFY', (ctx) => h.verify(ctx)));
+  registry.register('TIER', wrap('TIER', async (ctx) => runTier(ctx, await h.account(ctx.job.accountId), settings)));
+  registry.register('GC', wrap('GC', (ctx) => runGc(ctx, deps, settings, repository)));
   return repository;
 }
 
@@ -118,6 +139,7 @@ class Handlers {
         signal: ctx.signal,
         log: this.deps.log.child({ jobId: job.id }),
         retry: this.settings.connectorRetry,
+        connection: connectionId,
       },
     };
   }
@@ -140,6 +162,8 @@ class Handlers {
     const account = await this.account(job.accountId);
     const parent = (await listSnapshots(account, { sourceId: source.id })).at(-1) ?? null;
     const previous = readBackupState(parent);
+    // A source rarely changes size much between backups: the last snapshot's item count is the estimate.
+    if (parent) ctx.progress({ itemsTotal: parent.totals.items, totalsEstimated: true });
     const next: BackupState = { version: 1, resources: {} };
     const fullRunEveryMs = this.settings.fullRunEveryMs ?? DEFAULT_FULL_RUN_EVERY_MS;
     const params = (job.params ?? {}) as BackupJobParams;
@@ -223,7 +247,7 @@ class Handlers {
       },
       `job-${job.id}`,
     );
-    ctx.progress({ itemsDone: snapshot.totals.items, bytesDone: snapshot.totals.logicalBytes });
+    ctx.progress({ itemsDone: snapshot.totals.items, itemsTotal: snapshot.totals.items, bytesDone: snapshot.totals.logicalBytes });
     ctx.log(
       `Snapshot stored: ${snapshot.totals.items} items, ${snapshot.totals.logicalBytes} bytes, ${snapshot.totals.newBytes} new bytes after deduplication (${snapshot.totals.storedBytes} bytes written)`,
     );
@@ -250,7 +274,7 @@ class Handlers {
     };
   }
 
-  /** Applies the source's retention: the catalogue forgets the dropped snapshots first, then the engine deletes them and unreferenced chunks. */
+  /** Applies the source's retention: the catalogue forgets the dropped snapshots first, then the engine; a GC job then frees their data. */
   async prune(ctx: JobContext): Promise<JobOutcome> {
     const { job } = ctx;
     const source = await this.source(ctx);
@@ -271,18 +295,15 @@ class Handlers {
         ctx.signal.throwIfAborted();
         await deleteSnapshot(account, snapshot.id);
       }
-      ctx.log(`Retention dropped ${dropIds.size} snapshot(s), kept ${decision.keep.length}`);
+      const { job: gc } = await requestGc(this.deps.orm.em, this.deps.queue, {
+        accountId: job.accountId,
+        forget: [...dropIds],
+        trigger: { kind: 'SYSTEM' },
+        delayMs: this.settings.gcDelayMs ?? DEFAULT_GC_DELAY_MS,
+      });
+      ctx.log(`Retention dropped ${dropIds.size} snapshot(s), kept ${decision.keep.length}; GC job ${gc.id} frees their data`);
     }
-    const gc = await collectGarbage(account, { signal: ctx.signal, graceMs: this.settings.gcGraceMs });
-    if (gc.deletedBytes > 0 && !ctx.signal.aborted) {
-      // Billing meters what the store really holds: freed bytes leave the account's stored total.
-      const em = this.deps.orm.em.fork();
-      enqueueEvent(em, createEvent('data.garbage_collected', job.accountId, job.id, { accountId: job.accountId, jobId: job.id, deletedBytes: gc.deletedBytes, deletedChunks: gc.deletedChunks }));
-      await em.flush();
-    }
-    const expired = await deleteExpiredDownloads(account, this.deps.orm);
-    ctx.log(`Removed ${gc.deletedChunks} unreferenced chunk(s) (${gc.deletedBytes} bytes)${expired ? ` and ${expired} expired export(s)` : ''}`);
-    return { result: { dropped: dropIds.size, kept: decision.keep.length, deletedChunks: gc.deletedChunks, deletedBytes: gc.deletedBytes } };
+    return { result: { dropped: dropIds.size, kept: decision.keep.length } };
   }
 
   async snapshotOf(ctx: JobContext): Promise<{ params: SnapshotJobParams; account: AccountRepository; header: SnapshotHeader; itemIds?: string[] }> {
@@ -370,37 +391,7 @@ class Handlers {
   }
 
   async verify(ctx: JobContext): Promise<JobOutcome> {
-    const params = ctx.job.params as unknown as SnapshotJobParams;
-    const account = await this.account(ctx.job.accountId);
-    const report = await verify(account, {
-      snapshotIds: params.engineSnapshotId ? [params.engineSnapshotId] : undefined,
-      share: params.sample ?? 1,
-      signal: ctx.signal,
-      onProgress: (p) => ctx.progress({ itemsDone: p.checkedChunks, itemsTotal: p.totalChunks, bytesDone: p.checkedBytes }),
-    });
-    for (const problem of report.problems) ctx.log(`Chunk ${problem.address} is ${problem.problem}`, 'ERROR');
-    for (const problem of report.manifestProblems) ctx.log(`The manifest of snapshot ${problem.snapshotId} could not be read`, 'ERROR');
-    ctx.log(report.ok ? `Verified ${report.checkedChunks} of ${report.referencedChunks} chunks: all intact` : `${report.problems.length} chunk(s) missing or corrupt`, report.ok ? 'INFO' : 'ERROR');
-    return {
-      result: {
-        verification: {
-          ok: report.ok,
-          share: report.share,
-          referencedChunks: report.referencedChunks,
-          checkedChunks: report.checkedChunks,
-          checkedBytes: report.checkedBytes,
-          problems: report.problems.map((p) => ({ address: p.address, problem: p.problem.toUpperCase() })),
-          manifestProblems: report.manifestProblems.length,
-        },
-      },
-    };
-  }
-
-  async tier(ctx: JobContext): Promise<JobOutcome> {
-    const account = await this.account(ctx.job.accountId);
-    const result = await applyTiering(account, { signal: ctx.signal });
-    ctx.log(`Tiering: ${result.scanned} chunks scanned, ${result.moved.warm} to warm, ${result.moved.cold} to cold`);
-    return { result: { scanned: result.scanned, moved: result.moved } };
+    return runVerify(ctx, await this.account(ctx.job.accountId));
   }
 }
 

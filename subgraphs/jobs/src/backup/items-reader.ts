@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { readJson, sendJson } from '@listbackup/lib/http';
-import type { Page } from '@listbackup/lib/pagination';
+import { MAX_PAGE_SIZE, type Page } from '@listbackup/lib/pagination';
 import { type ItemsPageRequest, pageItems, type SnapshotItemRecord } from '@listbackup/lib/snapshot-items';
 import type { InternalRoute } from '@listbackup/lib/subgraph';
 import { readSnapshot, type Repository, SnapshotNotFoundError, snapshotItems } from '@listbackup/engine';
@@ -12,7 +12,7 @@ export const SNAPSHOT_ITEMS_PATH = '/internal/snapshots/items';
 const ItemsRequest = z.object({
   accountId: z.uuid(),
   manifestKey: z.string().min(1).max(500),
-  first: z.number().int().positive().max(500).nullish(),
+  first: z.number().int().positive().max(MAX_PAGE_SIZE).nullish(),
   after: z.string().max(2000).nullish(),
   search: z.string().max(500).nullish(),
 });
@@ -39,7 +39,27 @@ export async function listSnapshotItems(repository: Repository, accountId: strin
       yield { path: item.path, name: item.name, resource: meta?.resource ?? null, size: item.size, contentType: meta?.contentType ?? null, modifiedAt: item.modifiedAt ?? null };
     }
   }
-  return pageItems(records(), request);
+  return pageItems(records(), manifestKey, request);
+}
+
+/**
+ * Which of `paths` the snapshot does not hold (at most `limit` of them), read from its manifest;
+ * null when the store has no such snapshot. Asked before an export or restore of chosen items is queued.
+ */
+export async function missingItems(repository: Repository, accountId: string, engineSnapshotId: string, paths: readonly string[], limit = 20): Promise<string[] | null> {
+  const account = await repository.account(accountId);
+  let header: Awaited<ReturnType<typeof readSnapshot>>;
+  try {
+    header = await readSnapshot(account, engineSnapshotId);
+  } catch (error) {
+    if (error instanceof SnapshotNotFoundError) return null;
+    throw error;
+  }
+  const wanted = new Set(paths);
+  for await (const item of snapshotItems(account, header)) {
+    if (wanted.delete(item.path) && wanted.size === 0) break;
+  }
+  return [...wanted].slice(0, limit);
 }
 
 /**

@@ -7,6 +7,10 @@ export interface SnapshotRef {
   accountId: string;
   sourceId: string;
   sourceName: string;
+  /** The source's connection, where a PLATFORM restore writes unless it names another. */
+  connectionId: string;
+  /** The source was deleted (its snapshots were kept): nothing can be restored to its platform through it. */
+  sourceDeleted: boolean;
   /** The backup job that made it: also the engine's snapshot id. */
   jobId: string;
 }
@@ -15,7 +19,7 @@ export interface SnapshotRef {
  * Asks the sources subgraph about a snapshot *as the caller*: sources runs its own authorization,
  * so a snapshot of another tenant is "not found" here exactly as it is there.
  */
-const SNAPSHOT = 'query ($id: ID!) { snapshot(id: $id) { id account { id } source { id name } job { id } } }';
+const SNAPSHOT = 'query ($id: ID!) { snapshot(id: $id) { id account { id } source { id name deletedAt connection { id } } job { id } } }';
 
 export class SnapshotLookup {
   readonly #sources: ServiceClient;
@@ -36,6 +40,14 @@ export class SnapshotLookup {
     }
     const snapshot = body.data?.snapshot;
     if (!snapshot) throw new NotFoundError('Snapshot');
-    return { id: snapshot.id, accountId: snapshot.account.id, sourceId: snapshot.source.id, sourceName: snapshot.source.name, jobId: snapshot.job.id };
+    return {
+      id: snapshot.id,
+      accountId: snapshot.account.id,
+      sourceId: snapshot.source.id,
+      sourceName: snapshot.source.name,
+      connectionId: snapshot.source.connection.id,
+      sourceDeleted: snapshot.source.deletedAt != null,
+      jobId: snapshot.job.id,
+    };
   }
 }

@@ -26,6 +26,8 @@ export const JobDayStatsSchema = defineEntity({
     failedTransient: p.integer().default(0),
     failedRateLimited: p.integer().default(0),
     failedInternal: p.integer().default(0),
+    failedUnavailable: p.integer().default(0),
+    failedDamaged: p.integer().default(0),
     /** Items and logical bytes in the snapshots made (backups). */
     items: p.bigint('number').default(0),
     bytes: p.bigint('number').default(0),

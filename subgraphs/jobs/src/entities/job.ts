@@ -1,13 +1,13 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 
-export const JOB_KINDS = ['BACKUP', 'EXPORT', 'RESTORE', 'VERIFY', 'PRUNE', 'TIER'] as const;
+export const JOB_KINDS = ['BACKUP', 'EXPORT', 'RESTORE', 'VERIFY', 'PRUNE', 'TIER', 'GC'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const ACTIVE_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING'];
 export const FINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
-export const FAILURE_TYPES = ['CONFIG', 'TRANSIENT', 'RATE_LIMITED', 'INTERNAL'] as const;
+export const FAILURE_TYPES = ['CONFIG', 'TRANSIENT', 'RATE_LIMITED', 'INTERNAL', 'UNAVAILABLE', 'DAMAGED'] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 export const TRIGGER_KINDS = ['USER', 'API_KEY', 'SCHEDULE', 'OPERATOR', 'SYSTEM'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
@@ -18,6 +18,8 @@ export interface StoredProgress {
   itemsTotal?: number | null;
   bytesDone: number;
   bytesTotal?: number | null;
+  /** The totals are a guess (the size of the source's previous snapshot), not what the platform said. */
+  totalsEstimated?: boolean;
   itemsPerSecond?: number | null;
   bytesPerSecond?: number | null;
 }
@@ -50,6 +52,8 @@ export const JobSchema = defineEntity({
     failures: p.integer().default(0),
     /** Failed attempts in a row that made no progress; the stricter retry budget. */
     failuresWithoutProgress: p.integer().default(0),
+    /** Since when the job has waited on an unavailable platform (an open circuit breaker), deferral after deferral; null while it is not. */
+    deferredSince: p.datetime().nullable(),
     /**
      * Fences queue messages: every (re)enqueue bumps it, and a message carrying an older value is
      * stale and dropped, so a job never runs twice at the same time.
@@ -80,6 +84,10 @@ export const JobSchema = defineEntity({
   indexes: [
     { name: 'jobs_account_created_idx', properties: ['accountId', 'createdAt', 'id'] },
     { name: 'jobs_source_created_idx', properties: ['sourceId', 'createdAt', 'id'] },
+    /** The accounts active lately, whose daily GC is due (services/maintenance.ts). */
+    { name: 'jobs_created_idx', properties: ['createdAt'] },
+    /** The accounts that store backups, whose tiering and weekly verify are due (services/maintenance.ts). */
+    { name: 'jobs_backed_up_accounts_idx', properties: ['accountId'], where: "kind = 'BACKUP' and status = 'SUCCEEDED'" },
   ],
   uniques: [{ name: 'jobs_one_active_backup_per_source', properties: ['sourceId'], where: "kind = 'BACKUP' and status in ('QUEUED', 'RUNNING')" }],
 });

@@ -86,6 +86,8 @@ export type ChunkProblem = {
   __typename?: 'ChunkProblem';
   /** The chunk's content address. */
   address: Scalars['String']['output'];
+  /** The pack the chunk is stored in; null when no pack index knows the chunk. */
+  packId?: Maybe<Scalars['String']['output']>;
   problem: ChunkProblemKind;
 };
 
@@ -99,6 +101,27 @@ export type FailureTypeCount = {
   __typename?: 'FailureTypeCount';
   count: Scalars['Int']['output'];
   type: JobFailureType;
+};
+
+/** What a GC job did to its account's stored data. */
+export type GarbageCollectionReport = {
+  __typename?: 'GarbageCollectionReport';
+  /** Stored bytes freed. */
+  deletedBytes: Scalars['Float']['output'];
+  /** Chunks that no remaining snapshot used, deleted. */
+  deletedChunks: Scalars['Float']['output'];
+  /** Packs (stored objects of many chunks) deleted whole. */
+  deletedPacks: Scalars['Int']['output'];
+  /** Exports whose download link had expired, removed. */
+  expiredExports: Scalars['Int']['output'];
+  /** Snapshots deleted from the catalogue (with their source, or by retention) that it removed from the store. */
+  forgottenSnapshots: Scalars['Int']['output'];
+  /** The account was purged after its recovery window: everything it stored was deleted. */
+  purged: Scalars['Boolean']['output'];
+  /** Partly used packs rewritten without their unused chunks. */
+  repackedPacks: Scalars['Int']['output'];
+  /** The account's snapshots that remain; their data stays. */
+  snapshots: Scalars['Int']['output'];
 };
 
 /** One run of work for an account: a backup, export, restore, verification or maintenance. */
@@ -121,9 +144,14 @@ export type Job = {
   failureType?: Maybe<JobFailureType>;
   /** When the job reached SUCCEEDED, FAILED or CANCELLED. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** For a finished GC: what it freed. */
+  garbageCollection?: Maybe<GarbageCollectionReport>;
   id: Scalars['ID']['output'];
   kind: JobKind;
-  /** The job's log, oldest line first. */
+  /**
+   * The job's log, oldest line first. `first` is 1 to 100 (default 100); `after` is a page's
+   * `endCursor`. Errors (BAD_USER_INPUT, with `extensions.reason`): BAD_PAGE_SIZE, BAD_CURSOR.
+   */
   log: JobLogConnection;
   /** When the next attempt is due, while a failed attempt waits for its retry. */
   nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
@@ -136,9 +164,11 @@ export type Job = {
   /** When the first attempt started. */
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   status: JobStatus;
+  /** For a finished TIER: what it moved to colder storage. */
+  tiering?: Maybe<TieringReport>;
   /** Who or what started the job. */
   triggeredBy: JobTrigger;
-  /** For a finished VERIFY: what the check found. */
+  /** For a finished VERIFY (SUCCEEDED, or FAILED as DAMAGED): what the check found. */
   verification?: Maybe<VerificationReport>;
 };
 
@@ -217,12 +247,19 @@ export type JobEdge = {
 export type JobFailureType =
   /** The job cannot succeed as configured (for example a revoked connection); it is not retried. */
   | 'CONFIG'
+  /** A VERIFY found stored data missing or corrupt; its `verification` names the chunks and their packs. */
+  | 'DAMAGED'
   /** A fault on our side; not retried automatically, an operator can re-run it. */
   | 'INTERNAL'
   /** The platform asked us to slow down; retried after the delay it gave. */
   | 'RATE_LIMITED'
   /** A temporary problem (network, a platform outage); retried with backoff. */
-  | 'TRANSIENT';
+  | 'TRANSIENT'
+  /**
+   * The platform stayed unavailable (its circuit breaker open) for longer than a job waits for it,
+   * deferral after deferral; the job gave up. An operator can re-run it.
+   */
+  | 'UNAVAILABLE';
 
 export type JobFilter = {
   /** Only this account's jobs; without it, every account the caller can see. */
@@ -237,13 +274,26 @@ export type JobKind =
   | 'BACKUP'
   /** Packs a snapshot (or chosen items) into a downloadable archive. */
   | 'EXPORT'
-  /** Maintenance: deletes the snapshots a source's retention drops, then unreferenced data. */
+  /**
+   * Maintenance of an account's stored data (garbage collection): forgets the snapshots deleted with
+   * their source, then deletes the data no remaining snapshot of the account uses. Runs daily per
+   * account and a few minutes after snapshots are deleted; it has no source.
+   */
+  | 'GC'
+  /** Maintenance: deletes the snapshots a source's retention drops (a GC job then frees their data). */
   | 'PRUNE'
   /** Writes items of a snapshot back to a target. */
   | 'RESTORE'
-  /** Maintenance: moves older data to cheaper storage tiers. */
+  /**
+   * Maintenance, daily per account (it has no source): moves packs to cheaper storage by age, warm
+   * (S3 STANDARD_IA) after 30 days and cold (GLACIER_IR, read without a thaw) after 90.
+   */
   | 'TIER'
-  /** Re-reads stored data and checks that it is intact. */
+  /**
+   * Re-reads stored data and checks that it is intact: a snapshot when asked (`verifySnapshot`), and
+   * weekly per account a sampled share of the packs of all its snapshots (it has no source). Fails
+   * as DAMAGED when anything checked is missing or corrupt.
+   */
   | 'VERIFY';
 
 export type JobLogConnection = {
@@ -285,6 +335,11 @@ export type JobProgress = {
   itemsTotal?: Maybe<Scalars['Float']['output']>;
   /** Percent done (0 to 100), when a total is known. */
   percent?: Maybe<Scalars['Float']['output']>;
+  /**
+   * Whether the totals are an estimate (the size of the source's previous snapshot) rather than a
+   * count the platform gave. An estimate grows with what is done, so percent never passes 100.
+   */
+  totalsEstimated: Scalars['Boolean']['output'];
 };
 
 /** What the jobs that finished in a span added up to. */
@@ -352,13 +407,18 @@ export type Mutation = {
   cancelJob: Job;
   /**
    * Packs a snapshot (or the items at the given paths) into an archive; the job's `download` has the
-   * link once it has SUCCEEDED.
+   * link once it has SUCCEEDED. A path the snapshot does not hold is BAD_USER_INPUT with `reason`
+   * UNKNOWN_ITEM (and the paths in `missing`), and nothing is queued.
    */
   exportSnapshot: Job;
   /**
    * Writes a snapshot's items (all, or those at the given paths) to a target: a download, or back to
    * the platform through `connectionId` (default: the source's own connection, which must be of the
-   * same platform).
+   * same platform). A PLATFORM restore is checked before it is queued: a connection that is not one
+   * of the snapshot's account is NOT_FOUND; BAD_USER_INPUT with `reason` CONNECTION_NOT_AUTHORIZED
+   * (the connection needs reconnecting), CONNECTION_PLATFORM_MISMATCH (another platform's) or
+   * SOURCE_DELETED (restore a deleted source's snapshot to a download); chosen items are checked as
+   * for `exportSnapshot` (UNKNOWN_ITEM). Nothing is queued then.
    */
   restoreSnapshot: Job;
   /** Runs a FAILED or CANCELLED job again (same job, a new attempt), resuming from its last checkpoint. */
@@ -370,6 +430,10 @@ export type Mutation = {
    * Backups read only what changed since the last one where the platform allows it, and every
    * resource in full once a week, which drops what was deleted at the platform. `full: true` reads
    * every resource in full now.
+   *
+   * A source whose connection is not authorized (revoked, failed, expired, pending) is refused with
+   * BAD_USER_INPUT, `extensions.reason` CONNECTION_NOT_AUTHORIZED and the connection's `status`, and
+   * nothing is queued.
    */
   triggerSync: Job;
   /** Re-reads and re-hashes a share (0 < sample ≤ 1) of the snapshot's chunks; the job's `verification` names any that are missing or corrupt. */
@@ -585,19 +649,42 @@ export type SubscriptionJobUpdatedArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** What a TIER job did: packs moved to colder (cheaper) storage classes by age. */
+export type TieringReport = {
+  __typename?: 'TieringReport';
+  /** Packs moved to cold storage (older than 90 days). */
+  movedToCold: Scalars['Int']['output'];
+  /** Packs moved to warm storage (older than 30 days). */
+  movedToWarm: Scalars['Int']['output'];
+  /** The account's packs looked at. */
+  scannedPacks: Scalars['Int']['output'];
+};
+
 /** What a VERIFY job found: every checked chunk re-read, decrypted, decompressed and re-hashed. */
 export type VerificationReport = {
   __typename?: 'VerificationReport';
   checkedChunks: Scalars['Float']['output'];
+  /** Packs read by the check (null for checks older than this field). */
+  checkedPacks?: Maybe<Scalars['Int']['output']>;
   /** True when nothing was missing or corrupt. */
   ok: Scalars['Boolean']['output'];
   /** The chunks that are missing or corrupt, by address. */
   problems: Array<ChunkProblem>;
-  /** Distinct chunks the snapshot references. */
+  /** Distinct chunks the verified snapshots reference. */
   referencedChunks: Scalars['Float']['output'];
-  /** The share of chunks checked (1 = all). */
+  /** Distinct packs (stored objects of many chunks) holding those chunks (null for checks older than this field). */
+  referencedPacks?: Maybe<Scalars['Int']['output']>;
+  /** What `share` is of. */
+  sampledBy: VerificationSample;
+  /** The share of chunks (or, for the weekly verify of an account, of packs) checked: 1 = all. */
   share: Scalars['Float']['output'];
 };
+
+export type VerificationSample =
+  /** A share of the chunks, wherever they are stored. */
+  | 'CHUNKS'
+  /** A share of the packs, each read whole, like restic's `check --read-data-subset`. */
+  | 'PACKS';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -716,12 +803,13 @@ export type ResolversTypes = ResolversObject<{
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   FailureTypeCount: ResolverTypeWrapper<FailureTypeCount>;
+  GarbageCollectionReport: ResolverTypeWrapper<GarbageCollectionReport>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Job: ResolverTypeWrapper<JobEntity>;
   JobAnalytics: ResolverTypeWrapper<JobAnalyticsEntity>;
   JobConnection: ResolverTypeWrapper<Omit<JobConnection, 'edges'> & { edges: Array<ResolversTypes['JobEdge']> }>;
   JobDayStats: ResolverTypeWrapper<JobDayStats>;
   JobDownload: ResolverTypeWrapper<JobDownload>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
   JobFailureType: JobFailureType;
   JobFilter: JobFilter;
@@ -748,7 +836,9 @@ export type ResolversTypes = ResolversObject<{
   Source: ResolverTypeWrapper<EntityRefEntity>;
   SourceJobAnalytics: ResolverTypeWrapper<Omit<SourceJobAnalytics, 'recoveryPoint'> & { recoveryPoint: ResolversTypes['RecoveryPoint'] }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TieringReport: ResolverTypeWrapper<TieringReport>;
   VerificationReport: ResolverTypeWrapper<VerificationReport>;
+  VerificationSample: VerificationSample;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -766,12 +856,13 @@ export type ResolversParentTypes = ResolversObject<{
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   FailureTypeCount: FailureTypeCount;
+  GarbageCollectionReport: GarbageCollectionReport;
+  Float: Scalars['Float']['output'];
   Job: JobEntity;
   JobAnalytics: JobAnalyticsEntity;
   JobConnection: Omit<JobConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobEdge']> };
   JobDayStats: JobDayStats;
   JobDownload: JobDownload;
-  Float: Scalars['Float']['output'];
   JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
   JobFilter: JobFilter;
   JobLogConnection: Omit<JobLogConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobLogEdge']> };
@@ -790,6 +881,7 @@ export type ResolversParentTypes = ResolversObject<{
   Source: EntityRefEntity;
   SourceJobAnalytics: Omit<SourceJobAnalytics, 'recoveryPoint'> & { recoveryPoint: ResolversParentTypes['RecoveryPoint'] };
   Subscription: Record<PropertyKey, never>;
+  TieringReport: TieringReport;
   VerificationReport: VerificationReport;
 }>;
 
@@ -818,6 +910,7 @@ export type AccountJobStatsEdgeResolvers<ContextType = JobsContext, ParentType e
 
 export type ChunkProblemResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['ChunkProblem'] = ResolversParentTypes['ChunkProblem']> = ResolversObject<{
   address?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  packId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   problem?: Resolver<ResolversTypes['ChunkProblemKind'], ParentType, ContextType>;
 }>;
 
@@ -834,6 +927,17 @@ export type FailureTypeCountResolvers<ContextType = JobsContext, ParentType exte
   type?: Resolver<ResolversTypes['JobFailureType'], ParentType, ContextType>;
 }>;
 
+export type GarbageCollectionReportResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['GarbageCollectionReport'] = ResolversParentTypes['GarbageCollectionReport']> = ResolversObject<{
+  deletedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  deletedChunks?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  deletedPacks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  expiredExports?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  forgottenSnapshots?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  purged?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  repackedPacks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  snapshots?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type JobResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job'], FederationReferenceType extends FederationReferenceTypes['Job'] = FederationReferenceTypes['Job']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Job']> | FederationReferenceType, FederationReferenceType, ContextType>;
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
@@ -844,6 +948,7 @@ export type JobResolvers<ContextType = JobsContext, ParentType extends Resolvers
   failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   failureType?: Resolver<Maybe<ResolversTypes['JobFailureType']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  garbageCollection?: Resolver<Maybe<ResolversTypes['GarbageCollectionReport']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['JobKind'], ParentType, ContextType>;
   log?: Resolver<ResolversTypes['JobLogConnection'], ParentType, ContextType, RequireFields<JobLogArgs, 'first'>>;
@@ -853,6 +958,7 @@ export type JobResolvers<ContextType = JobsContext, ParentType extends Resolvers
   source?: Resolver<Maybe<ResolversTypes['Source']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
+  tiering?: Resolver<Maybe<ResolversTypes['TieringReport']>, ParentType, ContextType>;
   triggeredBy?: Resolver<ResolversTypes['JobTrigger'], ParentType, ContextType>;
   verification?: Resolver<Maybe<ResolversTypes['VerificationReport']>, ParentType, ContextType>;
 }>;
@@ -920,6 +1026,7 @@ export type JobProgressResolvers<ContextType = JobsContext, ParentType extends R
   itemsPerSecond?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   itemsTotal?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   percent?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  totalsEstimated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type JobRunStatsResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['JobRunStats'] = ResolversParentTypes['JobRunStats']> = ResolversObject<{
@@ -1012,11 +1119,20 @@ export type SubscriptionResolvers<ContextType = JobsContext, ParentType extends 
   jobUpdated?: SubscriptionResolver<ResolversTypes['Job'], "jobUpdated", ParentType, ContextType, RequireFields<SubscriptionJobUpdatedArgs, 'id'>>;
 }>;
 
+export type TieringReportResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['TieringReport'] = ResolversParentTypes['TieringReport']> = ResolversObject<{
+  movedToCold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  movedToWarm?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  scannedPacks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type VerificationReportResolvers<ContextType = JobsContext, ParentType extends ResolversParentTypes['VerificationReport'] = ResolversParentTypes['VerificationReport']> = ResolversObject<{
   checkedChunks?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  checkedPacks?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   problems?: Resolver<Array<ResolversTypes['ChunkProblem']>, ParentType, ContextType>;
   referencedChunks?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  referencedPacks?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  sampledBy?: Resolver<ResolversTypes['VerificationSample'], ParentType, ContextType>;
   share?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
@@ -1029,6 +1145,7 @@ export type Resolvers<ContextType = JobsContext> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   FailureTypeCount?: FailureTypeCountResolvers<ContextType>;
+  GarbageCollectionReport?: GarbageCollectionReportResolvers<ContextType>;
   Job?: JobResolvers<ContextType>;
   JobAnalytics?: JobAnalyticsResolvers<ContextType>;
   JobConnection?: JobConnectionResolvers<ContextType>;
@@ -1051,6 +1168,7 @@ export type Resolvers<ContextType = JobsContext> = ResolversObject<{
   Source?: SourceResolvers<ContextType>;
   SourceJobAnalytics?: SourceJobAnalyticsResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TieringReport?: TieringReportResolvers<ContextType>;
   VerificationReport?: VerificationReportResolvers<ContextType>;
 }>;
 

@@ -1,7 +1,11 @@
-import { OutboxActorMigration, OutboxMigration } from '@listbackup/lib/events/outbox-migration';
+import { OutboxActorMigration, OutboxMigration, OutboxTraceMigration } from '@listbackup/lib/events/outbox-migration';
 import { Migration0001Initial } from './0001-initial.ts';
 import { Migration0002Runtime } from './0002-runtime.ts';
 import { Migration0005Analytics } from './0005-analytics.ts';
+import { Migration0006StorageKeyRotations } from './0006-storage-key-rotations.ts';
+import { Migration0007StorageKeks } from './0007-storage-keks.ts';
+import { Migration0008GcJobs } from './0008-gc-jobs.ts';
+import { Migration0010MaintenanceSchedule } from './0010-maintenance-schedule.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -9,4 +13,9 @@ export const migrations = [
   { name: '0003-outbox', class: OutboxMigration },
   { name: '0004-outbox-actor', class: OutboxActorMigration },
   { name: '0005-analytics', class: Migration0005Analytics },
+  { name: '0006-storage-key-rotations', class: Migration0006StorageKeyRotations },
+  { name: '0007-storage-keks', class: Migration0007StorageKeks },
+  { name: '0008-gc-jobs', class: Migration0008GcJobs },
+  { name: '0009-outbox-trace', class: OutboxTraceMigration },
+  { name: '0010-maintenance-schedule', class: Migration0010MaintenanceSchedule },
 ];

@@ -3,6 +3,7 @@ import { PgBoss, fromKysely, type Db as IDatabase, type JobWithMetadata } from '
 import type { Em } from '@listbackup/lib/db';
 import type { Logger } from '@listbackup/lib/logger';
 import { metrics, type Sample } from '@listbackup/lib/metrics';
+import { currentTraceparent, SpanKind, withSpan } from '@listbackup/lib/tracing';
 import { JOB_KINDS, type Job, type JobKind } from '../entities/job.ts';
 
 /**
@@ -13,6 +14,8 @@ import { JOB_KINDS, type Job, type JobKind } from '../entities/job.ts';
 export interface QueueMessage {
   jobId: string;
   run: number;
+  /** W3C trace context of the enqueue, when tracing is on: the worker's attempt continues that trace. */
+  traceparent?: string;
 }
 
 export type QueuedJob = JobWithMetadata<QueueMessage>;
@@ -106,6 +109,9 @@ export class JobQueue {
       schedule: false,
       migrate: true,
       registerInstance: false,
+      // The queue traces its enqueue and the worker its attempt itself (lib/src/tracing.ts): pg-boss's
+      // own spans cannot continue a trace across fetch() (they only link to it) and add a trace per poll.
+      openTelemetry: { enabled: false },
       ...(interval ? { superviseIntervalSeconds: interval, monitorIntervalSeconds: interval } : {}),
     });
     boss.on('error', (error) => options.log.error({ err: error }, 'pg-boss error'));
@@ -141,10 +147,27 @@ export class JobQueue {
    */
   async enqueue(tx: Em, job: Job, startAfter?: Date): Promise<void> {
     const id = randomUUID();
-    const message: QueueMessage = { jobId: job.id, run: job.run };
-    await this.boss.send(queueName(job.kind), message, { id, db: transactionDb(tx), ...(startAfter ? { startAfter } : {}) });
+    const queue = queueName(job.kind);
+    const attributes = { 'messaging.system': 'pg-boss', 'messaging.operation.type': 'send', 'messaging.destination.name': queue, 'listbackup.job.kind': job.kind, 'listbackup.job.id': job.id, 'listbackup.job.run': job.run };
+    await withSpan(`enqueue ${job.kind}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
+      const traceparent = currentTraceparent();
+      const message: QueueMessage = { jobId: job.id, run: job.run, ...(traceparent ? { traceparent } : {}) };
+      await this.boss.send(queue, message, { id, db: transactionDb(tx), ...(startAfter ? { startAfter } : {}) });
+    });
     job.queueJobId = id;
     await notify(tx, `enqueued:${job.kind}`);
+  }
+
+  /** Resolves when pg-boss answers and has every queue of the job kinds; else throws why not (readiness). */
+  async ready(): Promise<void> {
+    let names: Set<string>;
+    try {
+      names = new Set((await this.boss.getQueues()).map((queue) => queue.name));
+    } catch (error) {
+      throw new Error(`pg-boss does not answer (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const missing = JOB_KINDS.map(queueName).filter((name) => !names.has(name));
+    if (missing.length) throw new Error(`pg-boss has no queue ${missing.join(', ')}`);
   }
 
   /** Withdraws a job's message that no worker has taken yet (a queued job being cancelled). */

@@ -5,6 +5,7 @@ import { accountBreakdown, accountJobAnalytics, sourceJobAnalytics } from '../se
 import { cancelJob, findJob, getJob, jobLog, listAccountJobs, listJobs, listSourceJobs, retryJob, triggerSync } from '../services/job-service.ts';
 import { progressView } from '../services/job-state.ts';
 import { exportSnapshotJob, jobDownload, jobVerification, restoreSnapshotJob, verifySnapshotJob } from '../services/snapshot-jobs.ts';
+import { jobGarbageCollection, jobTiering } from '../services/maintenance.ts';
 import { subscriptionResolvers } from './subscription.ts';
 
 export const resolvers: Resolvers = {
@@ -32,6 +33,8 @@ export const resolvers: Resolvers = {
     log: (job, { first, after }, ctx) => jobLog(ctx, job, first, after),
     download: (job, _, ctx) => jobDownload(ctx, job),
     verification: (job) => jobVerification(job) as never,
+    garbageCollection: (job) => jobGarbageCollection(job),
+    tiering: (job) => jobTiering(job),
   },
   Source: {
     jobs: ({ id }, args, ctx) => listSourceJobs(ctx, id, args),

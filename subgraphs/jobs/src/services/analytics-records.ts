@@ -54,6 +54,8 @@ const FAILURE_COLUMNS: Record<FailureType, string> = {
   TRANSIENT: 'failed_transient',
   RATE_LIMITED: 'failed_rate_limited',
   INTERNAL: 'failed_internal',
+  UNAVAILABLE: 'failed_unavailable',
+  DAMAGED: 'failed_damaged',
 };
 
 /** Weight of the newest backup in a source's change history (about the last ten count). */

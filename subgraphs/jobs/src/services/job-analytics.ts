@@ -149,8 +149,9 @@ export async function sourceJobAnalytics(ctx: JobsContext, sourceId: string, arg
  */
 export async function accountBreakdown(ctx: JobsContext, analytics: JobAnalytics, first?: number | null, after?: string | null): Promise<Page<AccountStats> & { totalCount: number }> {
   const size = pageSize(first);
-  const offset = decodeCursor(after, (key) => key.length === 1 && Number.isSafeInteger(key[0]) && (key[0] as number) >= 0)?.[0] as number | undefined;
   const { accountIds, range, kind } = analytics.scope;
+  const scope = { list: 'JobAnalytics.byAccount', owner: `${kind}:${range.from}:${range.to}:${accountIds.join(',')}` };
+  const offset = decodeCursor(scope, after, (key) => key.length === 1 && Number.isSafeInteger(key[0]) && (key[0] as number) >= 0)?.[0] as number | undefined;
   const where = `s."account_id" = any(?::uuid[]) and s."kind" = ? and s."day" between ?::date and ?::date`;
   const params = [uuidArray(accountIds), kind, range.from, range.to];
   const counterRows = await ctx.em.execute<({ account_id: string } & Record<Counter, string | number>)[]>(
@@ -171,7 +172,7 @@ export async function accountBreakdown(ctx: JobsContext, analytics: JobAnalytics
   const ordered = [...byAccount].sort(([a, x], [b, y]) => y.counters.failed - x.counters.failed || y.counters.runs - x.counters.runs || a.localeCompare(b));
   const start = offset ?? 0;
   const rows = ordered.slice(start, start + size + 1).map(([id, stats], i) => ({ position: start + i + 1, node: { account: { id }, stats: stats.view() } }));
-  const page = toPage(rows, size, (row) => encodeCursor([row.position]));
+  const page = toPage(rows, size, (row) => encodeCursor(scope, [row.position]));
   return { edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: edge.node.node })), pageInfo: page.pageInfo, totalCount: accountIds.length };
 }
 
@@ -230,6 +231,8 @@ const COUNTERS = [
   'failed_transient',
   'failed_rate_limited',
   'failed_internal',
+  'failed_unavailable',
+  'failed_damaged',
   'items',
   'bytes',
   'items_added',
@@ -239,7 +242,7 @@ const COUNTERS = [
 type Counter = (typeof COUNTERS)[number];
 type Counters = Record<Counter, number>;
 
-const FAILURE_COUNTERS: Record<FailureType, Counter> = { CONFIG: 'failed_config', TRANSIENT: 'failed_transient', RATE_LIMITED: 'failed_rate_limited', INTERNAL: 'failed_internal' };
+const FAILURE_COUNTERS: Record<FailureType, Counter> = { CONFIG: 'failed_config', TRANSIENT: 'failed_transient', RATE_LIMITED: 'failed_rate_limited', INTERNAL: 'failed_internal', UNAVAILABLE: 'failed_unavailable', DAMAGED: 'failed_damaged' };
 
 /** Counters and duration bins of some rows, merged: sums, key by key. */
 class Stats {

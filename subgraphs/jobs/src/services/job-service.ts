@@ -11,8 +11,9 @@ import { notify, type JobQueue } from '../queue/job-queue.ts';
 import { addLogLine, recordJobEvent } from './job-state.ts';
 import type { Actor } from '@listbackup/lib/events/envelope';
 import { actorOf, systemActor } from '@listbackup/lib/events/contract';
-import { decodeCursor, decodeTimeCursor, encodeCursor, pageSize, timeCursor, toPage, type Page } from '@listbackup/lib/pagination';
+import { decodeCursor, decodeTimeCursor, encodeCursor, pageSize, principalKey, timeCursor, timeKey, toPage, type CursorScope, type Page, type ParentPageKey } from '@listbackup/lib/pagination';
 import { isUuid } from '@listbackup/lib/ids';
+import { assertAuthorized } from '@listbackup/lib/platforms-client';
 
 /** A job the caller may read; any other is "not found", whether it exists or not. */
 export async function getJob(ctx: JobsContext, id: string): Promise<Job> {
@@ -45,7 +46,8 @@ export interface JobFilter {
 /** Jobs of one account (or of every account the caller can see), newest first. */
 export async function listJobs(ctx: JobsContext, filter: JobFilter, first?: number | null, after?: string | null): Promise<Page<Job>> {
   const size = pageSize(first);
-  const cursor = decodeTimeCursor(after);
+  const scope = { list: 'Query.jobs', owner: filter.accountId ?? principalKey(ctx.principal) };
+  const cursor = decodeTimeCursor(scope, after);
   let accountIds: string[];
   if (filter.accountId) {
     await authorize(ctx, 'jobs:read', filter.accountId);
@@ -55,22 +57,29 @@ export async function listJobs(ctx: JobsContext, filter: JobFilter, first?: numb
     const allowed = await Promise.all(visible.map(async ({ accountId }) => ((await can(ctx, 'jobs:read', accountId)) ? accountId : null)));
     accountIds = allowed.filter((id): id is string => id !== null && isUuid(id));
   }
-  if (accountIds.length === 0 || (filter.sourceId && !isUuid(filter.sourceId))) return toPage<Job>([], size, timeCursor);
+  if (accountIds.length === 0 || (filter.sourceId && !isUuid(filter.sourceId))) return toPage<Job>([], size, timeCursor(scope));
   const where: Record<string, unknown> = { accountId: { $in: accountIds } };
   if (filter.sourceId) where.sourceId = filter.sourceId;
   if (filter.status) where.status = { $in: filter.status };
   if (filter.kind) where.kind = { $in: filter.kind };
   if (cursor) where.$or = [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }];
   const rows = await ctx.em.find(Job, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: size + 1 });
-  return toPage(rows, size, timeCursor);
+  return toPage(rows, size, timeCursor(scope));
 }
+
+const jobPageKey = (scope: CursorScope, size: number, args: JobListArgs): ParentPageKey => ({
+  parentId: scope.owner,
+  limit: size + 1,
+  after: timeKey(scope, args.after),
+  filters: { status: args.status ?? null, kind: args.kind ?? null },
+});
 
 export async function listAccountJobs(ctx: JobsContext, accountId: string, args: JobListArgs): Promise<Page<Job>> {
   await authorize(ctx, 'jobs:read', accountId);
   const size = pageSize(args.first);
-  decodeTimeCursor(args.after);
-  const rows = await ctx.loaders.jobPages.load({ parent: 'account', id: accountId, limit: size + 1, after: args.after ?? null, status: args.status ?? null, kind: args.kind ?? null });
-  return toPage(rows, size, timeCursor);
+  const scope = { list: 'Account.jobs', owner: accountId };
+  const rows = await ctx.loaders.accountJobPages.load(jobPageKey(scope, size, args));
+  return toPage(rows, size, timeCursor(scope));
 }
 
 /**
@@ -79,20 +88,21 @@ export async function listAccountJobs(ctx: JobsContext, accountId: string, args:
  */
 export async function listSourceJobs(ctx: JobsContext, sourceId: string, args: JobListArgs): Promise<Page<Job>> {
   const size = pageSize(args.first);
-  decodeTimeCursor(args.after);
-  const rows = await ctx.loaders.jobPages.load({ parent: 'source', id: sourceId, limit: size + 1, after: args.after ?? null, status: args.status ?? null, kind: args.kind ?? null });
+  const scope = { list: 'Source.jobs', owner: sourceId };
+  const rows = await ctx.loaders.sourceJobPages.load(jobPageKey(scope, size, args));
   for (const accountId of new Set(rows.map((job) => job.accountId))) await authorize(ctx, 'jobs:read', accountId, 'Source');
-  return toPage(rows, size, timeCursor);
+  return toPage(rows, size, timeCursor(scope));
 }
 
 /** The log of a job the caller already read (resolvers only reach a Job through getJob or an authorized list). */
 export async function jobLog(ctx: JobsContext, job: Job, first?: number | null, after?: string | null): Promise<Page<JobLog>> {
-  const size = pageSize(first, 100, 1000);
-  const key = decodeCursor(after, (k) => k.length === 1 && Number.isSafeInteger(k[0]));
+  const size = pageSize(first, 100);
+  const scope = { list: 'Job.log', owner: job.id };
+  const key = decodeCursor(scope, after, (k) => k.length === 1 && Number.isSafeInteger(k[0]));
   const where: Record<string, unknown> = { jobId: job.id, accountId: job.accountId };
   if (key) where.id = { $gt: key[0] };
   const rows = await ctx.em.find(JobLog, where, { orderBy: { id: 'asc' }, limit: size + 1 });
-  return toPage(rows, size, (line) => encodeCursor([line.id]));
+  return toPage(rows, size, (line) => encodeCursor(scope, [line.id]));
 }
 
 export interface JobTriggerInfo {
@@ -114,6 +124,7 @@ export async function triggerSync(ctx: JobsContext, sourceId: string, options: {
   const source = isUuid(sourceId) ? await ctx.sources.getSource(sourceId, ctx.requestId) : null;
   if (!source || source.deleted) throw new NotFoundError('Source');
   await authorize(ctx, 'jobs:run', source.accountId, 'Source');
+  if (ctx.connections) assertAuthorized(await ctx.connections.inAccount(ctx, source.accountId, source.connectionId), 'backing it up', 'sourceId');
   const params: BackupJobParams = options.full ? { full: true } : {};
   const { job } = await enqueueJob(ctx.em, ctx.queue, { accountId: source.accountId, sourceId: source.id, kind: 'BACKUP', params, trigger: triggerOf(ctx.principal), actor: actorOf(ctx) });
   return job;

@@ -15,12 +15,16 @@ export interface ProgressView {
   bytesPerSecond: number | null;
   etaSeconds: number | null;
   percent: number | null;
+  totalsEstimated: boolean;
 }
 
 export function progressView(progress: StoredProgress | null | undefined): ProgressView {
   const p = progress ?? { itemsDone: 0, bytesDone: 0 };
-  const itemsTotal = p.itemsTotal ?? null;
-  const bytesTotal = p.bytesTotal ?? null;
+  const totalsEstimated = p.totalsEstimated === true && (p.itemsTotal != null || p.bytesTotal != null);
+  // An estimate that turned out low grows with what was done rather than showing more than 100%.
+  const atLeastDone = (total: number | null | undefined, done: number) => (total == null ? null : totalsEstimated ? Math.max(total, done) : total);
+  const itemsTotal = atLeastDone(p.itemsTotal, p.itemsDone);
+  const bytesTotal = atLeastDone(p.bytesTotal, p.bytesDone);
   const itemsPerSecond = p.itemsPerSecond ?? null;
   const bytesPerSecond = p.bytesPerSecond ?? null;
   // Bytes say more about time left than items (one large file is not one small record).
@@ -33,7 +37,7 @@ export function progressView(progress: StoredProgress | null | undefined): Progr
     percent = ratio(p.itemsDone, itemsTotal);
     if (itemsPerSecond && itemsPerSecond > 0) etaSeconds = Math.max(0, Math.ceil((itemsTotal - p.itemsDone) / itemsPerSecond));
   }
-  return { itemsDone: p.itemsDone, itemsTotal, bytesDone: p.bytesDone, bytesTotal, itemsPerSecond, bytesPerSecond, etaSeconds, percent };
+  return { itemsDone: p.itemsDone, itemsTotal, bytesDone: p.bytesDone, bytesTotal, itemsPerSecond, bytesPerSecond, etaSeconds, percent, totalsEstimated };
 }
 
 const ratio = (done: number, total: number) => Math.min(100, Math.round((done / total) * 1000) / 10);

@@ -10,12 +10,18 @@ import { FAILURE_TYPES, type FailureType } from '../entities/job.ts';
 export class JobFailure extends Error {
   readonly failureType: FailureType;
   readonly retryAfterMs?: number;
+  /** The job is deferred rather than failed (see ClassifiedFailure.deferred). */
+  readonly deferred?: boolean;
+  /** Stored on the job when this failure ends it (ClassifiedFailure.result). */
+  readonly result?: Record<string, unknown>;
 
-  constructor(failureType: FailureType, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(failureType: FailureType, message: string, options: { retryAfterMs?: number; cause?: unknown; deferred?: boolean; result?: Record<string, unknown> } = {}) {
     super(message, { cause: options.cause });
     this.name = 'JobFailure';
     this.failureType = failureType;
     this.retryAfterMs = options.retryAfterMs;
+    if (options.deferred) this.deferred = true;
+    if (options.result) this.result = options.result;
   }
 }
 
@@ -26,16 +32,31 @@ export interface ClassifiedFailure {
   retryAfterMs?: number;
   /** For INTERNAL failures: the id under which the details went to the service log. */
   reference?: string;
+  /**
+   * The platform is taken as unavailable (a connector's circuit breaker is open): the job waits
+   * `retryAfterMs` in the queue without spending its retry budget.
+   */
+  deferred?: boolean;
+  /** What the attempt found before it failed (a VERIFY's report), stored on the job when the failure ends it. */
+  result?: Record<string, unknown>;
 }
 
 export function classifyFailure(error: unknown): ClassifiedFailure {
-  const candidate = error as { failureType?: unknown; message?: unknown; retryAfterMs?: unknown; retryAfterSeconds?: unknown } | null;
+  const candidate = error as { failureType?: unknown; message?: unknown; retryAfterMs?: unknown; retryAfterSeconds?: unknown; deferred?: unknown } | null;
   const type = candidate?.failureType;
   if (typeof type === 'string' && (FAILURE_TYPES as readonly string[]).includes(type) && type !== 'INTERNAL') {
     const retryAfterMs =
       typeof candidate!.retryAfterMs === 'number' ? candidate!.retryAfterMs : typeof candidate!.retryAfterSeconds === 'number' ? candidate!.retryAfterSeconds * 1000 : undefined;
     const reason = typeof candidate!.message === 'string' && candidate!.message ? candidate!.message : type;
-    return { type: type as FailureType, reason, ...(retryAfterMs !== undefined && retryAfterMs >= 0 ? { retryAfterMs } : {}) };
+    const deferred = type === 'TRANSIENT' && candidate!.deferred === true && retryAfterMs !== undefined;
+    const result = error instanceof JobFailure ? error.result : undefined;
+    return {
+      type: type as FailureType,
+      reason,
+      ...(retryAfterMs !== undefined && retryAfterMs >= 0 ? { retryAfterMs } : {}),
+      ...(deferred ? { deferred } : {}),
+      ...(result ? { result } : {}),
+    };
   }
   const reference = randomUUID();
   return { type: 'INTERNAL', reason: `An internal error stopped this attempt (reference ${reference})`, reference };

@@ -4,7 +4,7 @@ import { registerBackupHandlers } from '../backup/handlers.ts';
 
 /**
  * The product's job handlers: BACKUP (connector → engine pipeline → `deps.sources.recordSnapshot`,
- * then a PRUNE), PRUNE, EXPORT, RESTORE, VERIFY and TIER, registered when the worker has its
+ * then a PRUNE), PRUNE (then a GC), EXPORT, RESTORE, VERIFY, TIER and GC, registered when the worker has its
  * storage settings (`deps.backup`). A worker without them runs only the handlers it is given.
  */
 export async function registerDefaultHandlers(registry: JobHandlerRegistry, deps: WorkerDeps): Promise<void> {

@@ -4,6 +4,7 @@ import { openDatabase, type Orm } from '@listbackup/lib/db';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import { OutboxRelay } from '@listbackup/lib/events/outbox';
 import type { Logger } from '@listbackup/lib/logger';
+import { databaseCheck, eventsCheck, type ReadinessCheck } from '@listbackup/lib/readiness';
 import { database } from '../database.ts';
 import { SourcesClient } from '../clients/sources-client.ts';
 import { JobQueue } from '../queue/job-queue.ts';
@@ -11,6 +12,7 @@ import { JobWorker, type JobWorkerOptions } from './job-worker.ts';
 import { JobHandlerRegistry } from './registry.ts';
 import { registerDefaultHandlers } from './handlers.ts';
 import type { BackupSettings } from '../backup/settings.ts';
+import { assertRetiredStorageKeysUnused } from '../backup/key-rotation.ts';
 
 /** What handler modules get when they register: the services a job needs. */
 export interface WorkerDeps {
@@ -52,6 +54,8 @@ export interface RunningWorker {
   queue: JobQueue;
   orm: Orm;
   registry: JobHandlerRegistry;
+  /** What its /readyz checks: the database, the event bus, the queue and, with backup settings, the object store. */
+  readiness: Record<string, ReadinessCheck>;
   close(): Promise<void>;
 }
 
@@ -76,6 +80,7 @@ export async function startJobWorker(settings: WorkerSettings): Promise<RunningW
   const orm = await openDatabase({ url: settings.databaseUrl, ...database });
   let queue: JobQueue | undefined;
   try {
+    if (settings.backup) await assertRetiredStorageKeysUnused(orm, settings.backup.keyring);
     queue = await JobQueue.start({ databaseUrl: settings.databaseUrl, log, leaseSeconds: settings.leaseSeconds, supervise: true, superviseIntervalSeconds: settings.superviseIntervalSeconds });
     const deps: WorkerDeps = { orm, queue, bus: settings.bus, sources: new SourcesClient(settings.sourcesUrl, settings.internalTokenSecret), log, databaseUrl: settings.databaseUrl, backup: settings.backup };
     const registry = await buildRegistry(deps, settings);
@@ -89,6 +94,12 @@ export async function startJobWorker(settings: WorkerSettings): Promise<RunningW
       queue: started,
       orm,
       registry,
+      readiness: {
+        database: databaseCheck(orm),
+        events: eventsCheck(settings.bus),
+        queue: () => started.ready(),
+        ...(settings.backup ? { store: () => settings.backup!.store.check() } : {}),
+      },
       async close() {
         await worker.stop();
         await relay.stop();

@@ -7,6 +7,7 @@ import type { Em, Orm } from '@listbackup/lib/db';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import type { Logger } from '@listbackup/lib/logger';
 import { metrics } from '@listbackup/lib/metrics';
+import { contextFrom, SpanKind, withSpan } from '@listbackup/lib/tracing';
 import { FINAL_STATUSES, Job, type JobKind, type StoredProgress } from '../entities/job.ts';
 import { JobLog, type JobLogLevel } from '../entities/job-log.ts';
 import { JOBS_CHANNEL, type JobQueue, type QueuedJob } from '../queue/job-queue.ts';
@@ -77,6 +78,8 @@ export class JobWorker {
   #wake: (() => void) | null = null;
   /** Set by anything that may mean new work (a notification, a freed slot); cleared by each look at the queue. */
   #pending = false;
+  /** Kinds named by new-job notifications since the last look at the queue: looked at first. */
+  readonly #notified = new Set<string>();
   #listener: PgListener | null = null;
   #timers: NodeJS.Timeout[] = [];
 
@@ -141,9 +144,13 @@ export class JobWorker {
       let fetched = 0;
       // Whatever signals arrive from here on may not be seen by this fetch: they make the loop look again.
       this.#pending = false;
+      // The kinds just notified first, then the others in turn: a new job does not wait behind a fetch of every other kind.
+      const rotated = kinds.map((_, i) => kinds[(turn + i) % kinds.length]);
+      const order = [...rotated.filter((kind) => this.#notified.has(kind)), ...rotated.filter((kind) => !this.#notified.has(kind))];
+      this.#notified.clear();
       try {
-        for (let i = 0; i < kinds.length && this.#free() > 0 && this.#running; i++) {
-          const kind = kinds[(turn + i) % kinds.length];
+        for (let i = 0; i < order.length && this.#free() > 0 && this.#running; i++) {
+          const kind = order[i];
           const messages = await this.#o.queue.fetch(kind, this.#free());
           for (const message of messages) this.#execute(kind, message);
           fetched += messages.length;
@@ -177,6 +184,7 @@ export class JobWorker {
 
   #onNotification(payload: string): void {
     if (payload.startsWith('enqueued:')) {
+      this.#notified.add(payload.slice('enqueued:'.length));
       this.#signal();
     } else if (payload.startsWith('cancel:')) {
       this.#abortJob(payload.slice('cancel:'.length), 'cancelled');
@@ -202,7 +210,8 @@ export class JobWorker {
     const execution: Execution = { message, kind, jobId: message.data.jobId, attempt: 0, controller: new AbortController() };
     if (!this.#running) execution.controller.abort(new JobAbort('shutdown'));
     this.#executions.set(message.id, execution);
-    const done = this.#perform(execution)
+    const attributes = { 'messaging.system': 'pg-boss', 'messaging.operation.type': 'process', 'messaging.destination.name': message.name, 'listbackup.job.id': execution.jobId, 'listbackup.job.kind': kind, 'listbackup.worker.id': this.id };
+    const done = withSpan(`job ${kind}`, { kind: SpanKind.CONSUMER, attributes, parent: contextFrom(message.data.traceparent) }, () => this.#perform(execution))
       .catch((error: unknown) => this.#log.error({ err: error, jobId: execution.jobId }, 'job execution failed'))
       .finally(() => {
         this.#executions.delete(message.id);
@@ -218,7 +227,7 @@ export class JobWorker {
     execution.attempt = job.attempts;
     const log = this.#log.child({ jobId: job.id, accountId: job.accountId, attempt: job.attempts });
     const handler = this.#o.registry.get(execution.kind)!;
-    const tracker = new ProgressTracker(job.checkpoint?.progress ?? null);
+    const tracker = new ProgressTracker(job.checkpoint?.progress ?? null, job.progress);
     const start = tracker.snapshot();
     const startedAt = performance.now();
     let counted = { items: start.itemsDone, bytes: start.bytesDone };
@@ -326,7 +335,9 @@ export class JobWorker {
       job.startedAt ??= now;
       job.nextAttemptAt = null;
       job.workerId = this.id;
-      if (job.checkpoint) job.progress = job.checkpoint.progress;
+      // The attempt now running is the job's state: the last failure stays in the log and in attempts.
+      job.failureType = null;
+      job.failureReason = null;
       addLogLine(tx, job, job.checkpoint ? `Attempt ${job.attempts} started, resuming from the checkpoint of ${job.checkpointAt?.toISOString()}` : `Attempt ${job.attempts} started`);
       recordJobEvent(tx, 'job.started', job);
       return job;
@@ -353,6 +364,7 @@ export class JobWorker {
             if (!(await queue.complete(tx, message))) throw new LeaseLost();
             job.partialSuccess = outcome.result.partialSuccess ?? false;
             job.result = outcome.result.result ?? null;
+            job.deferredSince = null;
             job.failureType = null;
             job.failureReason = null;
             this.#finish(tx, job, 'SUCCEEDED', job.partialSuccess ? 'Finished, with some items skipped' : 'Finished', 'job.completed');
@@ -378,6 +390,38 @@ export class JobWorker {
           }
           case 'failed': {
             const { failure } = outcome;
+            // Waiting on an unavailable platform is counted from the first deferral since the job last got anywhere.
+            const deferredSince = failure.deferred ? (outcome.progressed ? new Date() : (job.deferredSince ?? new Date())) : null;
+            const waitedMs = deferredSince ? Date.now() - deferredSince.getTime() : 0;
+            if (failure.deferred && waitedMs < this.#policy.maxDeferralMs) {
+              // Not a failure of the job: the platform is unavailable. It waits in the queue, its budget untouched.
+              if (!(await queue.complete(tx, message))) throw new LeaseLost();
+              const delayMs = Math.max(1_000, failure.retryAfterMs ?? 0);
+              if (outcome.progressed) job.failuresWithoutProgress = 0;
+              job.deferredSince = deferredSince;
+              job.failureType = failure.type;
+              job.failureReason = failure.reason;
+              job.status = 'QUEUED';
+              job.run += 1;
+              job.workerId = null;
+              job.nextAttemptAt = new Date(Date.now() + delayMs);
+              await queue.enqueue(tx, job, job.nextAttemptAt);
+              addLogLine(tx, job, `${attempt} deferred: ${failure.reason}`, 'WARN');
+              recordJobRetrying(tx, job, delayMs);
+              recorded = { outcome: 'deferred', failureType: failure.type };
+              return;
+            }
+            job.deferredSince = null;
+            if (failure.deferred) {
+              // Deferred for as long as a job waits: it gives up, and an operator can redrive it once the platform is back.
+              if (!(await queue.deadLetter(tx, message, 'the platform stayed unavailable'))) throw new LeaseLost();
+              job.failureType = 'UNAVAILABLE';
+              job.failureReason = `The platform stayed unavailable for ${formatDelay(waitedMs)} (a job waits at most ${formatDelay(this.#policy.maxDeferralMs)}): ${failure.reason.replace(/; retrying at \S+$/, '')}`;
+              addLogLine(tx, job, `${attempt} deferred once more: ${failure.reason}`, 'WARN');
+              this.#finish(tx, job, 'FAILED', `Giving up: ${job.failureReason}`, 'job.failed', 'ERROR');
+              recorded = { outcome: 'failed', status: 'FAILED', failureType: 'UNAVAILABLE' };
+              return;
+            }
             job.failures += 1;
             job.failuresWithoutProgress = outcome.progressed ? 0 : job.failuresWithoutProgress + 1;
             job.failureType = failure.type;
@@ -395,12 +439,14 @@ export class JobWorker {
               recorded = { outcome: 'retrying', failureType: failure.type };
               return;
             }
-            const retryable = failure.type !== 'CONFIG';
-            // Failures an operator might fix (outage, our bug) are parked for redrive; CONFIG needs the user.
+            // Failures an operator might fix (outage, our bug) are parked for redrive; CONFIG needs the user,
+            // and running DAMAGED again finds the same damage.
+            const retryable = failure.type !== 'CONFIG' && failure.type !== 'DAMAGED';
             const settled = retryable ? await queue.deadLetter(tx, message, failure.reason) : await queue.complete(tx, message);
             if (!settled) throw new LeaseLost();
+            if (failure.result) job.result = failure.result;
             addLogLine(tx, job, `${attempt} failed (${failure.type}): ${failure.reason}`, 'ERROR');
-            this.#finish(tx, job, 'FAILED', failure.type === 'CONFIG' || failure.type === 'INTERNAL' ? 'Failed' : `Giving up: ${decision.why}`, 'job.failed', 'ERROR');
+            this.#finish(tx, job, 'FAILED', !retryable || failure.type === 'INTERNAL' ? 'Failed' : `Giving up: ${decision.why}`, 'job.failed', 'ERROR');
             recorded = { outcome: 'failed', status: 'FAILED', failureType: failure.type };
             return;
           }

@@ -4,15 +4,28 @@ import type { ProgressUpdate } from './registry.ts';
 /** Rates are averaged over this window, so one slow item does not swing the ETA. */
 const RATE_WINDOW_MS = 10_000;
 
-/** A job's counters, with items/s and bytes/s over the last seconds. */
+/**
+ * A job's counters, with items/s and bytes/s over the last seconds. A retry counts again from its
+ * checkpoint (`initial`), but what it shows never falls below what the job showed before
+ * (`shown`): redoing the items after the checkpoint does not move the progress backwards.
+ */
 export class ProgressTracker {
   #state: StoredProgress;
+  readonly #shown: { itemsDone: number; bytesDone: number };
   readonly #samples: { at: number; items: number; bytes: number }[] = [];
   readonly #now: () => number;
 
-  constructor(initial: StoredProgress | null | undefined, now: () => number = Date.now) {
+  constructor(initial: StoredProgress | null | undefined, shown?: StoredProgress | null, now: () => number = Date.now) {
     this.#now = now;
-    this.#state = { itemsDone: initial?.itemsDone ?? 0, bytesDone: initial?.bytesDone ?? 0, itemsTotal: initial?.itemsTotal ?? null, bytesTotal: initial?.bytesTotal ?? null };
+    const totals = initial ?? shown;
+    this.#state = {
+      itemsDone: initial?.itemsDone ?? 0,
+      bytesDone: initial?.bytesDone ?? 0,
+      itemsTotal: totals?.itemsTotal ?? null,
+      bytesTotal: totals?.bytesTotal ?? null,
+      totalsEstimated: totals?.totalsEstimated ?? false,
+    };
+    this.#shown = { itemsDone: shown?.itemsDone ?? 0, bytesDone: shown?.bytesDone ?? 0 };
     this.#samples.push({ at: now(), items: this.#state.itemsDone, bytes: this.#state.bytesDone });
   }
 
@@ -24,6 +37,7 @@ export class ProgressTracker {
     if (update.bytes) s.bytesDone += update.bytes;
     if (update.itemsTotal !== undefined) s.itemsTotal = update.itemsTotal;
     if (update.bytesTotal !== undefined) s.bytesTotal = update.bytesTotal;
+    if (update.itemsTotal !== undefined || update.bytesTotal !== undefined) s.totalsEstimated = update.totalsEstimated ?? false;
     const at = this.#now();
     this.#samples.push({ at, items: s.itemsDone, bytes: s.bytesDone });
     while (this.#samples.length > 2 && at - this.#samples[1].at >= RATE_WINDOW_MS) this.#samples.shift();
@@ -39,7 +53,13 @@ export class ProgressTracker {
     const last = this.#samples[this.#samples.length - 1];
     const seconds = (last.at - first.at) / 1000;
     const rate = (delta: number) => (seconds >= 0.2 ? Math.max(0, Math.round((delta / seconds) * 100) / 100) : null);
-    return { ...this.#state, itemsPerSecond: rate(last.items - first.items), bytesPerSecond: rate(last.bytes - first.bytes) };
+    return {
+      ...this.#state,
+      itemsDone: Math.max(this.#state.itemsDone, this.#shown.itemsDone),
+      bytesDone: Math.max(this.#state.bytesDone, this.#shown.bytesDone),
+      itemsPerSecond: rate(last.items - first.items),
+      bytesPerSecond: rate(last.bytes - first.bytes),
+    };
   }
 }
 

@@ -24,6 +24,8 @@ export interface ProgressUpdate {
   bytes?: number;
   itemsTotal?: number | null;
   bytesTotal?: number | null;
+  /** The totals given are an estimate (for example the previous snapshot's size). */
+  totalsEstimated?: boolean;
 }
 
 export interface JobContext {

@@ -15,6 +15,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** A platform's Retry-After beyond this is not waited for: the attempt fails. */
   maxRetryAfterMs: number;
+  /**
+   * How long a job waits, deferral after deferral, on a platform whose circuit breaker stays open
+   * (counted from the first deferral since an attempt last made progress); then it fails UNAVAILABLE.
+   */
+  maxDeferralMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -23,6 +28,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   baseDelayMs: 15_000,
   maxDelayMs: 15 * 60_000,
   maxRetryAfterMs: 6 * 3600_000,
+  maxDeferralMs: 6 * 3600_000,
 };
 
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; why: string };

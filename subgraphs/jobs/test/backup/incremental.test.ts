@@ -12,7 +12,7 @@ import { readAll, readSnapshot, type SnapshotHeader, snapshotItems } from '@list
 import type { Job } from '../../src/entities/job.ts';
 import { type Fakes, startFakes } from '@listbackup/catalogue/testing/fakes';
 import type { StripeListName } from '@listbackup/catalogue/stripe/fake';
-import { logLines } from '../support/jobs-support.ts';
+import { logLines, recordEvents } from '../support/jobs-support.ts';
 import { type BackupRig, startBackupRig } from './support.ts';
 
 const DAY_MS = 86_400_000;
@@ -68,7 +68,14 @@ describe('incremental backups (BACKUP handler, Stripe fake)', () => {
     const changed = fakes.stripe.update('customers', fakes.stripe.objects.customers[3].id, { email: 'changed@example.com' });
     const added = fakes.stripe.add('customers');
     fakes.stripe.requests.length = 0;
+    const progress = await recordEvents(rig.bus, `lb.evt.${accountId}.job.progress`);
     const second = await rig.run(accountId, 'BACKUP', source.id);
+    await progress.stop();
+
+    // Progress has a total from the start: the last snapshot's 34 items as the estimate, then the exact 35.
+    const shown = progress.ofJob(second.id).map((event) => (event.data as { job: { progress: { itemsTotal: number | null; totalsEstimated: boolean } } }).job.progress);
+    expect(shown[0]).toMatchObject({ itemsTotal: 34, totalsEstimated: true });
+    expect(second.progress).toMatchObject({ itemsDone: 35, itemsTotal: 35, totalsEstimated: false });
 
     // Only changes were asked for: new objects by creation time, changed ones through the Events API.
     const [listing] = fakes.stripe.requestsTo('/v1/customers');

@@ -17,9 +17,10 @@ import { startJobs } from '../../src/index.ts';
 import type { SourceInfo, RecordSnapshotInput } from '../../src/clients/sources-client.ts';
 import { createRepository } from '../../src/backup/engine-runtime.ts';
 import { type ConnectionCredentials, StaticCredentials } from '../../src/backup/credentials.ts';
-import { type BackupSettings, downloadKey } from '../../src/backup/settings.ts';
+import { type BackupSettings, downloadKeys } from '../../src/backup/settings.ts';
 import type { ConnectorRegistryOptions } from '@listbackup/catalogue';
-import { Keyring, LocalDirectoryStore, type Repository } from '@listbackup/engine';
+import { Keyring, LocalDirectoryStore, type ObjectStore, type Repository } from '@listbackup/engine';
+import type { RetryPolicy } from '../../src/worker/retry-policy.ts';
 import type { Job } from '../../src/entities/job.ts';
 import { DATABASE_URL, startTestSubgraph, uniqueName, type TestSubgraph } from '../support/subgraph-harness.ts';
 import { enqueue, logLines, waitForStatus } from '../support/jobs-support.ts';
@@ -100,15 +101,15 @@ export interface BackupRig {
   close(): Promise<void>;
 }
 
-/** The jobs subgraph with its worker running the product's handlers (registerDefaultHandlers), storage in a temporary directory. */
+/** The jobs subgraph with its worker running the product's handlers (registerDefaultHandlers), storage in a temporary directory (or `overrides.store`). */
 export async function startBackupRig(
   connectors: ConnectorRegistryOptions,
   connections: Record<string, ConnectionCredentials>,
-  overrides: Pick<BackupSettings, 'fullRunEveryMs' | 'now'> = {},
+  overrides: Pick<BackupSettings, 'fullRunEveryMs' | 'now' | 'gcGraceMs' | 'gcDelayMs' | 'connectorRetry'> & { store?: ObjectStore; retryPolicy?: Partial<RetryPolicy> } = {},
 ): Promise<BackupRig> {
   const storageDir = await mkdtemp(join(tmpdir(), 'lb-restore-'));
   const sources = await new FakeSources().start();
-  const store = new LocalDirectoryStore(storageDir);
+  const { store = new LocalDirectoryStore(storageDir), retryPolicy, ...settings } = overrides;
   const keyring = new Keyring([{ id: 'test-1', key: randomBytes(32) }]);
   const repository = createRepository({ store, keyring });
   const credentials = new StaticCredentials(connections);
@@ -118,8 +119,8 @@ export async function startBackupRig(
     subgraph = await startTestSubgraph('jobs', (runtime) =>
       startJobs(runtime, {
         sourcesUrl: sources.url,
-        backup: { store, keyring, repository, credentials, downloadKey: downloadKey(runtime.internalTokenSecret), connectors, connectorRetry: { baseDelayMs: 5, maxDelayMs: 20 }, ...overrides },
-        worker: { pollIntervalMs: 100, retryPolicy: { baseDelayMs: 50, maxDelayMs: 200 } },
+        backup: { store, keyring, repository, credentials, downloadKeys: downloadKeys(runtime.internalTokenSecret), connectors, ...settings, connectorRetry: { baseDelayMs: 5, maxDelayMs: 20, ...settings.connectorRetry } },
+        worker: { pollIntervalMs: 100, retryPolicy: { baseDelayMs: 50, maxDelayMs: 200, ...retryPolicy } },
       }),
       { bus },
     );

@@ -76,7 +76,11 @@ async function items(ctx: JobContext, deps: Pick<WorkerDeps, 'orm'>, params: Rec
     }
     done = [...done, item];
     ctx.progress({ items: 1, bytes: 1000 });
-    await ctx.checkpoint({ next: item + 1, done } satisfies ItemsCheckpoint);
+    if ((item + 1) % (params.checkpointEvery ?? 1) === 0) await ctx.checkpoint({ next: item + 1, done } satisfies ItemsCheckpoint);
+    if (ctx.job.attempt === 1 && item + 1 === params.failFirstAttemptAfter) {
+      await sleep(params.settleMs ?? 0); // lets the progress past the last checkpoint be saved and published
+      throw new JobFailure('TRANSIENT', `The platform answered 503 after item ${item}`);
+    }
   }
   ctx.log(`Processed ${count} items`);
   return { result: { items: done } };

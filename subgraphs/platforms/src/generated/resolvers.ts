@@ -22,9 +22,9 @@ export type Scalars = {
 export type Account = {
   __typename?: 'Account';
   /**
-   * The platforms this account has connected, oldest first. `first` is 1 to 100 (default 20, more is
-   * cut to 100); `after` is a page's `endCursor`. Errors (BAD_USER_INPUT, with `extensions.reason`):
-   * BAD_PAGE_SIZE, BAD_CURSOR.
+   * The platforms this account has connected, oldest first. `first` is 1 to 100 (default 20); `after`
+   * is a page's `endCursor`. Errors (BAD_USER_INPUT, with `extensions.reason`): BAD_PAGE_SIZE,
+   * BAD_CURSOR.
    */
   connections: ConnectionConnection;
   id: Scalars['ID']['output'];
@@ -162,6 +162,15 @@ export type Mutation = {
   /** Connects a platform with an API key, after checking it with the platform. */
   createApiKeyConnection: Connection;
   renameConnection: Connection;
+  /**
+   * Replaces the API key of an API-key connection, as when a platform rolls a key (Stripe's "Roll
+   * key"): the new key is checked with the platform and must belong to the same account there. The
+   * connection keeps its id, its sources and their snapshots; backups that start afterwards use the new
+   * key. Errors (`extensions.code`): WRONG_AUTH_TYPE (an OAuth connection), INVALID_API_KEY_FORMAT,
+   * API_KEY_REJECTED, API_KEY_OTHER_ACCOUNT, PLATFORM_UNAVAILABLE, CONNECTION_REVOKED. Nothing is
+   * stored on error.
+   */
+  replaceConnectionApiKey: Connection;
   /** Revokes the credentials at the platform where it allows, then erases them. */
   revokeConnection: RevokeConnectionResult;
   /** Starts an OAuth connection: returns the URL to send the user to. The connection is PENDING until the callback. */
@@ -184,6 +193,12 @@ export type MutationCreateApiKeyConnectionArgs = {
 export type MutationRenameConnectionArgs = {
   id: Scalars['ID']['input'];
   name: Scalars['String']['input'];
+};
+
+
+export type MutationReplaceConnectionApiKeyArgs = {
+  apiKey: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
 };
 
 
@@ -609,6 +624,7 @@ export type MutationResolvers<ContextType = PlatformsContext, ParentType extends
   completeOAuthConnection?: Resolver<ResolversTypes['Connection'], ParentType, ContextType, RequireFields<MutationCompleteOAuthConnectionArgs, 'input'>>;
   createApiKeyConnection?: Resolver<ResolversTypes['Connection'], ParentType, ContextType, RequireFields<MutationCreateApiKeyConnectionArgs, 'input'>>;
   renameConnection?: Resolver<ResolversTypes['Connection'], ParentType, ContextType, RequireFields<MutationRenameConnectionArgs, 'id' | 'name'>>;
+  replaceConnectionApiKey?: Resolver<ResolversTypes['Connection'], ParentType, ContextType, RequireFields<MutationReplaceConnectionApiKeyArgs, 'apiKey' | 'id'>>;
   revokeConnection?: Resolver<ResolversTypes['RevokeConnectionResult'], ParentType, ContextType, RequireFields<MutationRevokeConnectionArgs, 'id'>>;
   startOAuthConnection?: Resolver<ResolversTypes['OAuthStart'], ParentType, ContextType, RequireFields<MutationStartOAuthConnectionArgs, 'input'>>;
   testConnection?: Resolver<ResolversTypes['ConnectionTestResult'], ParentType, ContextType, RequireFields<MutationTestConnectionArgs, 'id'>>;

@@ -1,4 +1,5 @@
-import { OutboxActorMigration, OutboxMigration } from '@listbackup/lib/events/outbox-migration';
+import { OutboxActorMigration, OutboxMigration, OutboxTraceMigration } from '@listbackup/lib/events/outbox-migration';
+import { AccountPlansMigration } from '@listbackup/lib/events/account-plans';
 import { Migration0001Initial } from './0001-initial.ts';
 import { Migration0003ConnectionVault } from './0003-connection-vault.ts';
 import { Migration0005ConnectionPages } from './0005-connection-pages.ts';
@@ -9,4 +10,6 @@ export const migrations = [
   { name: '0003-connection-vault', class: Migration0003ConnectionVault },
   { name: '0004-outbox-actor', class: OutboxActorMigration },
   { name: '0005-connection-pages', class: Migration0005ConnectionPages },
+  { name: '0006-outbox-trace', class: OutboxTraceMigration },
+  { name: '0007-account-plans', class: AccountPlansMigration },
 ];

@@ -122,6 +122,23 @@ function tokenRequest(
   return { method: 'POST', headers, body: new URLSearchParams(fields).toString() };
 }
 
+/**
+ * Sends a request that authenticates the client with its secret, and during a rollover sends it
+ * again with each older secret while the platform refuses the client itself (`invalid_client`, or
+ * a bare 401): nothing was granted or spent then, so asking again is safe.
+ */
+async function sendAsClient(client: OAuthClient, request: (client: OAuthClient) => { url: string; init: RequestInit }, timeoutMs: number): Promise<Result<{ answer: RawAnswer }>> {
+  const secrets = [client.clientSecret, ...(client.previousClientSecrets ?? [])];
+  let sent: Result<{ answer: RawAnswer }> | undefined;
+  for (const clientSecret of secrets) {
+    const { url, init } = request({ ...client, clientSecret });
+    sent = await send(url, init, timeoutMs);
+    const failure = sent.ok ? classify(sent.answer) : null;
+    if (!(failure?.kind === 'refused' && (failure.error === 'invalid_client' || (failure.status === 401 && !failure.error)))) break;
+  }
+  return sent!;
+}
+
 /** POSTs a grant (authorization_code, refresh_token) to the token endpoint. */
 export async function requestTokens(
   spec: OAuth2Spec,
@@ -130,7 +147,7 @@ export async function requestTokens(
   grant: Record<string, string>,
   timeoutMs: number,
 ): Promise<Result<{ tokens: TokenSet }>> {
-  const sent = await send(tokenUrl, tokenRequest(spec.tokenEndpointAuthMethod, spec.tokenRequestFormat, client, grant), timeoutMs);
+  const sent = await sendAsClient(client, (asClient) => ({ url: tokenUrl, init: tokenRequest(spec.tokenEndpointAuthMethod, spec.tokenRequestFormat, asClient, grant) }), timeoutMs);
   if (!sent.ok) return sent;
   const failure = classify(sent.answer);
   if (failure) return { ok: false, failure };
@@ -210,41 +227,40 @@ export async function revokeTokens(
     which === 'refresh_token' && credentials.refreshToken
       ? { token: credentials.refreshToken, hint: 'refresh_token' }
       : { token: credentials.accessToken, hint: 'access_token' };
-  let request: { url: string; init: RequestInit };
-  switch (revocation.style) {
-    case 'rfc7009': {
-      const { token, hint } = pick(revocation.token);
-      request = { url, init: tokenRequest(revocation.clientAuth, 'form', client, { token, token_type_hint: hint }) };
-      break;
+  const build = (client: OAuthClient): { url: string; init: RequestInit } => {
+    switch (revocation.style) {
+      case 'rfc7009': {
+        const { token, hint } = pick(revocation.token);
+        return { url, init: tokenRequest(revocation.clientAuth, 'form', client, { token, token_type_hint: hint }) };
+      }
+      case 'json': {
+        const { token } = pick(revocation.token);
+        return {
+          url,
+          init: { method: 'POST', headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: basicClientAuth(client) }, body: JSON.stringify({ token }) },
+        };
+      }
+      case 'bearer':
+        return { url, init: { method: revocation.method, headers: { Accept: 'application/json', ...credentialHeaders(credential, credentials.accessToken) } } };
+      case 'token-in-path': {
+        const { token } = pick(revocation.token);
+        return { url: url.replace('{token}', encodeURIComponent(token)), init: { method: 'DELETE', headers: { Accept: 'application/json' } } };
+      }
+      case 'github-grant':
+        return {
+          url: url.replace('{client_id}', encodeURIComponent(client.clientId)),
+          init: {
+            method: 'DELETE',
+            headers: { Accept: 'application/vnd.github+json', 'Content-Type': 'application/json', Authorization: basicClientAuth(client) },
+            body: JSON.stringify({ access_token: credentials.accessToken }),
+          },
+        };
     }
-    case 'json': {
-      const { token } = pick(revocation.token);
-      request = {
-        url,
-        init: { method: 'POST', headers: { Accept: 'application/json', 'Content-Type': 'application/json', Authorization: basicClientAuth(client) }, body: JSON.stringify({ token }) },
-      };
-      break;
-    }
-    case 'bearer':
-      request = { url, init: { method: revocation.method, headers: { Accept: 'application/json', ...credentialHeaders(credential, credentials.accessToken) } } };
-      break;
-    case 'token-in-path': {
-      const { token } = pick(revocation.token);
-      request = { url: url.replace('{token}', encodeURIComponent(token)), init: { method: 'DELETE', headers: { Accept: 'application/json' } } };
-      break;
-    }
-    case 'github-grant':
-      request = {
-        url: url.replace('{client_id}', encodeURIComponent(client.clientId)),
-        init: {
-          method: 'DELETE',
-          headers: { Accept: 'application/vnd.github+json', 'Content-Type': 'application/json', Authorization: basicClientAuth(client) },
-          body: JSON.stringify({ access_token: credentials.accessToken }),
-        },
-      };
-      break;
-  }
-  const sent = await send(request.url, request.init, timeoutMs);
+  };
+  // Bearer and token-in-path revocations do not authenticate the client: there is no other secret to try.
+  const clientless = revocation.style === 'bearer' || revocation.style === 'token-in-path';
+  const plain = clientless ? build(client) : undefined;
+  const sent = plain ? await send(plain.url, plain.init, timeoutMs) : await sendAsClient(client, build, timeoutMs);
   if (!sent.ok) return sent;
   const failure = classify(sent.answer);
   return failure ? { ok: false, failure } : { ok: true };

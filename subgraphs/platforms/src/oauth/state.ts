@@ -28,13 +28,16 @@ export function signState(key: Buffer, state: OAuthState): string {
 }
 
 /** The state if the signature holds (expiry is checked by the caller, to tell "expired" apart); otherwise null. */
-export function verifyState(key: Buffer, value: string): OAuthState | null {
+export function verifyState(keys: readonly Buffer[], value: string): OAuthState | null {
   if (value.length > 1024) return null;
   const [payload, signature, extra] = value.split('.');
   if (!payload || !signature || extra !== undefined) return null;
-  const expected = Buffer.from(mac(key, payload));
   const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const signedWith = (key: Buffer) => {
+    const expected = Buffer.from(mac(key, payload));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  if (!keys.some(signedWith)) return null;
   try {
     const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
     if (data.v !== 1 || typeof data.c !== 'string' || typeof data.a !== 'string' || typeof data.n !== 'string' || typeof data.e !== 'number') return null;

@@ -9,6 +9,7 @@ import {
   listConnectionResources,
   listConnections,
   renameConnection,
+  replaceConnectionApiKey,
   revokeConnection,
   testConnection,
 } from '../services/connection-service.ts';
@@ -29,6 +30,7 @@ export const resolvers: Resolvers = {
     createApiKeyConnection: (_, { input }, ctx) => createApiKeyConnection(ctx, input),
     testConnection: (_, { id }, ctx) => testConnection(ctx, id),
     renameConnection: (_, { id, name }, ctx) => renameConnection(ctx, id, name),
+    replaceConnectionApiKey: (_, { id, apiKey }, ctx) => replaceConnectionApiKey(ctx, id, apiKey),
     revokeConnection: (_, { id }, ctx) => revokeConnection(ctx, id),
   },
   Platform: {

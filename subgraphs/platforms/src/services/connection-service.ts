@@ -4,6 +4,7 @@ import { LockMode } from '@mikro-orm/core';
 import { authorize, type Action } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { NotFoundError, ValidationError } from '@listbackup/lib/errors';
+import { normalizeName } from '@listbackup/lib/text';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import { pageSize, timeCursor, timeKey, toPage, type Page } from '@listbackup/lib/pagination';
 import { EnvelopeError } from '@listbackup/lib/vault';
@@ -19,6 +20,20 @@ import { checkPostgres } from './database-identity.ts';
 import { CODES, ConnectionError, clearError, connectionEvent, recordError } from './connection-state.ts';
 import { findPlatformBySlug, getPlatform, platformForNewConnection } from './platform-service.ts';
 import { AccessTokenError, obtainToken } from './token-service.ts';
+import { lockAccountPlan } from '@listbackup/lib/events/account-plans';
+import { assertRoomFor } from '@listbackup/lib/plan-limits';
+
+/**
+ * Refuses a new connection when the account's connections fill its plan: every one not revoked that
+ * was ever authorized, and each OAuth flow in progress (its place is held while its state is valid,
+ * 10 minutes, so the flow's completion needs no check of its own). Counted under the account's plan
+ * lock, held to the end of `tx`, so two creates cannot both take the last place.
+ */
+export async function assertRoomForConnection(tx: Em, accountId: string, now: Date): Promise<void> {
+  const plan = await lockAccountPlan(tx, 'platforms', accountId);
+  const count = await tx.count(Connection, { accountId, status: { $ne: 'REVOKED' }, $or: [{ authorizedAt: { $ne: null } }, { pendingStateExpiresAt: { $gt: now } }] });
+  assertRoomFor(plan, 'connections', count);
+}
 
 /** A connection the caller may read; any other is "not found", whether it exists or not. */
 export async function getConnection(ctx: PlatformsContext, id: string): Promise<Connection> {
@@ -45,10 +60,11 @@ function connectionDefinition(connection: Connection): unknown {
 /** A page of an account's connections, oldest first. */
 export async function listConnections(ctx: PlatformsContext, accountId: string, first?: number | null, after?: string | null): Promise<Page<Connection>> {
   const size = pageSize(first);
-  const cursor = timeKey(after);
+  const scope = { list: 'Account.connections', owner: accountId };
+  const cursor = timeKey(scope, after);
   await authorize(ctx, 'connections:read', accountId);
   const rows = await ctx.loaders.connectionPages.load({ parentId: accountId, limit: size + 1, after: cursor });
-  return toPage(rows, size, timeCursor);
+  return toPage(rows, size, timeCursor(scope));
 }
 
 async function connectionFor(ctx: PlatformsContext, id: string, action: Action): Promise<Connection> {
@@ -61,11 +77,9 @@ async function connectionFor(ctx: PlatformsContext, id: string, action: Action):
 const MAX_NAME = 100;
 
 export function validName(name: string | null | undefined, fallback: string): string {
-  const value = (name ?? fallback).trim();
+  const value = normalizeName(name ?? fallback);
   if (!value) throw new ValidationError('The name cannot be empty', 'name');
   if (value.length > MAX_NAME) throw new ValidationError(`The name is limited to ${MAX_NAME} characters`, 'name');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new ValidationError('The name cannot contain control characters', 'name');
   return value;
 }
 
@@ -133,35 +147,13 @@ export interface ApiKeyInput {
 export async function createApiKeyConnection(ctx: PlatformsContext, input: ApiKeyInput): Promise<Connection> {
   await authorize(ctx, 'connections:manage', input.accountId);
   const { platform, definition } = await platformForNewConnection(ctx, input);
-  const spec = effectiveApiKey(ctx.platforms, definition);
-  if (!spec) {
-    throw new ConnectionError(CODES.WRONG_AUTH_TYPE, `${definition.name} does not take an API key: connect it with startOAuthConnection.`, { field: 'apiKey' });
-  }
-  const apiKey = input.apiKey.trim();
-  if (!new RegExp(spec.pattern).test(apiKey)) {
-    throw new ConnectionError(CODES.INVALID_API_KEY_FORMAT, `That is not a ${definition.name} ${spec.label.toLowerCase()}. ${spec.hint}`, { field: 'apiKey' });
-  }
-  const params = validParams(definition, definition.connectParams ?? [], input.params);
-  for (const [name, pattern] of Object.entries(spec.paramsFromKey ?? {})) {
-    const match = new RegExp(pattern).exec(apiKey);
-    if (match?.[1]) params[name] = match[1];
-  }
+  const key = apiKeyOf(ctx, definition, input.apiKey);
+  const given = validParams(definition, definition.connectParams ?? [], input.params);
   const name = validName(input.name, definition.name);
-
-  const checked = await identify(ctx.platforms, definition, spec.identity, spec.credential, apiKey, params);
-  if (!checked.ok) {
-    const reason = describeFailure(checked.failure);
-    ctx.log.info({ accountId: input.accountId, platform: definition.slug, outcome: checked.failure.kind, reason }, 'API key not accepted; nothing stored');
-    if (checked.failure.kind === 'target') {
-      throw new ConnectionError(checked.failure.code, `Could not check the key with ${definition.name}: ${reason}. Nothing was saved.`);
-    }
-    if (checked.failure.kind === 'refused') {
-      throw new ConnectionError(CODES.API_KEY_REJECTED, `${definition.name} refused this key (${reason}). Check that it is active and has read access.`, { field: 'apiKey' });
-    }
-    throw new ConnectionError(CODES.PLATFORM_UNAVAILABLE, `Could not check the key with ${definition.name}: ${reason}. Nothing was saved; try again.`);
-  }
+  const { apiKey, params, identity } = await checkApiKey(ctx, definition, key, given, { accountId: input.accountId });
   const now = new Date(ctx.platforms.now());
   const created = await ctx.em.fork().transactional(async (tx) => {
+    await assertRoomForConnection(tx, input.accountId, now);
     const connection = tx.create(Connection, {
       id: randomUUID(),
       accountId: input.accountId,
@@ -169,10 +161,10 @@ export async function createApiKeyConnection(ctx: PlatformsContext, input: ApiKe
       name,
       status: 'AUTHORIZED',
       authType: 'API_KEY',
-      params: { ...params, ...checked.identity.params },
+      params: { ...params, ...identity.params },
       scopes: [],
-      externalAccountId: checked.identity.id,
-      externalAccountName: checked.identity.name ?? null,
+      externalAccountId: identity.id,
+      externalAccountName: identity.name ?? null,
       createdAt: now,
       updatedAt: now,
       authorizedAt: now,
@@ -186,6 +178,94 @@ export async function createApiKeyConnection(ctx: PlatformsContext, input: ApiKe
   });
   ctx.log.info({ accountId: created.accountId, connectionId: created.id, platform: definition.slug, externalAccountId: created.externalAccountId }, 'API-key connection created');
   return created;
+}
+
+/**
+ * Replaces the key of an API-key connection (a rolled Stripe key, for example): the new key is
+ * checked like a new connection's and must belong to the same account at the platform. The
+ * connection keeps its id, sources and history; a refused key changes nothing.
+ */
+export async function replaceConnectionApiKey(ctx: PlatformsContext, id: string, newKey: string): Promise<Connection> {
+  const found = await connectionFor(ctx, id, 'connections:manage');
+  if (found.status === 'REVOKED') throw new ConnectionError(CODES.CONNECTION_REVOKED, 'This connection was revoked: connect the platform again (createApiKeyConnection).');
+  if (found.authType !== 'API_KEY') {
+    throw new ConnectionError(CODES.WRONG_AUTH_TYPE, 'This connection authorizes with OAuth, not an API key: authorize it again (startOAuthConnection with its connectionId).', { field: 'apiKey' });
+  }
+  const platform = await getPlatform(ctx, found.platformId);
+  const definition = findDefinition(platform.slug);
+  if (!definition) throw new ConnectionError(CODES.UNKNOWN_PLATFORM, `${platform.name} is no longer supported.`);
+  const key = apiKeyOf(ctx, definition, newKey);
+  const { apiKey, params, identity } = await checkApiKey(ctx, definition, key, found.params ?? {}, { accountId: found.accountId, connectionId: found.id });
+  if (found.externalAccountId && identity.id !== found.externalAccountId) {
+    throw new ConnectionError(
+      CODES.API_KEY_OTHER_ACCOUNT,
+      `This key belongs to ${identity.name ?? identity.id} at ${definition.name}, not to ${found.externalAccountName ?? found.externalAccountId}, whose data this connection backs up: connect it as a new connection (createApiKeyConnection). Nothing was saved.`,
+      { field: 'apiKey' },
+    );
+  }
+  const now = new Date(ctx.platforms.now());
+  const replaced = await ctx.em.fork().transactional(async (tx) => {
+    const row = await tx.findOneOrFail(Connection, { id: found.id, accountId: found.accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (row.status === 'REVOKED') throw new ConnectionError(CODES.CONNECTION_REVOKED, 'This connection was revoked: connect the platform again (createApiKeyConnection).');
+    const secret = (await tx.findOne(ConnectionSecret, { connectionId: row.id, accountId: row.accountId })) ?? ctx.platforms.vault.create(tx, row.accountId, row.id);
+    ctx.platforms.vault.seal(secret, 'credentials', { kind: 'apiKey', apiKey });
+    const wasAuthorized = row.status === 'AUTHORIZED';
+    row.status = 'AUTHORIZED';
+    row.params = { ...params, ...identity.params };
+    row.externalAccountId = identity.id;
+    row.externalAccountName = identity.name ?? row.externalAccountName ?? null;
+    row.authorizedAt = now;
+    row.lastTestedAt = now;
+    row.updatedAt = now;
+    clearError(row);
+    if (!wasAuthorized) enqueueEvent(tx, connectionEvent('connection.authorized', row, definition.slug, { externalAccountId: row.externalAccountId ?? null }, actorOf(ctx)));
+    return row;
+  });
+  ctx.log.info({ accountId: replaced.accountId, connectionId: replaced.id, platform: definition.slug }, 'API key of a connection replaced');
+  return replaced;
+}
+
+/** The platform's API-key settings and the key, trimmed, when it has the platform's format. */
+function apiKeyOf(ctx: PlatformsContext, definition: PlatformDefinition, given: string): { spec: NonNullable<ReturnType<typeof effectiveApiKey>>; apiKey: string } {
+  const spec = effectiveApiKey(ctx.platforms, definition);
+  if (!spec) {
+    throw new ConnectionError(CODES.WRONG_AUTH_TYPE, `${definition.name} does not take an API key: connect it with startOAuthConnection.`, { field: 'apiKey' });
+  }
+  const apiKey = given.trim();
+  if (!new RegExp(spec.pattern).test(apiKey)) {
+    throw new ConnectionError(CODES.INVALID_API_KEY_FORMAT, `That is not a ${definition.name} ${spec.label.toLowerCase()}. ${spec.hint}`, { field: 'apiKey' });
+  }
+  return { spec, apiKey };
+}
+
+/**
+ * Asks the platform whose key it is, with the connection's parameters and those the key itself
+ * carries. A key the platform refuses, or a platform that does not answer, throws before anything
+ * is stored.
+ */
+async function checkApiKey(
+  ctx: PlatformsContext,
+  definition: PlatformDefinition,
+  { spec, apiKey }: ReturnType<typeof apiKeyOf>,
+  known: Record<string, string>,
+  logged: Record<string, string>,
+): Promise<{ apiKey: string; params: Record<string, string>; identity: Identity }> {
+  const params = { ...known };
+  for (const [name, pattern] of Object.entries(spec.paramsFromKey ?? {})) {
+    const match = new RegExp(pattern).exec(apiKey);
+    if (match?.[1]) params[name] = match[1];
+  }
+  const checked = await identify(ctx.platforms, definition, spec.identity, spec.credential, apiKey, params);
+  if (checked.ok) return { apiKey, params, identity: checked.identity };
+  const reason = describeFailure(checked.failure);
+  ctx.log.info({ ...logged, platform: definition.slug, outcome: checked.failure.kind, reason }, 'API key not accepted; nothing stored');
+  if (checked.failure.kind === 'target') {
+    throw new ConnectionError(checked.failure.code, `Could not check the key with ${definition.name}: ${reason}. Nothing was saved.`);
+  }
+  if (checked.failure.kind === 'refused') {
+    throw new ConnectionError(CODES.API_KEY_REJECTED, `${definition.name} refused this key (${reason}). Check that it is active and has read access.`, { field: 'apiKey' });
+  }
+  throw new ConnectionError(CODES.PLATFORM_UNAVAILABLE, `Could not check the key with ${definition.name}: ${reason}. Nothing was saved; try again.`);
 }
 
 export async function renameConnection(ctx: PlatformsContext, id: string, name: string): Promise<Connection> {

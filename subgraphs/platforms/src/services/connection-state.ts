@@ -10,6 +10,8 @@ export const CODES = {
   INVALID_API_KEY_FORMAT: 'INVALID_API_KEY_FORMAT',
   PLATFORM_NOT_CONFIGURED: 'PLATFORM_NOT_CONFIGURED',
   API_KEY_REJECTED: 'API_KEY_REJECTED',
+  /** A replacement key that belongs to another account at the platform than the connection's. */
+  API_KEY_OTHER_ACCOUNT: 'API_KEY_OTHER_ACCOUNT',
   PLATFORM_UNAVAILABLE: 'PLATFORM_UNAVAILABLE',
   CREDENTIALS_REFUSED: 'CREDENTIALS_REFUSED',
   CONNECTION_NOT_AUTHORIZED: 'CONNECTION_NOT_AUTHORIZED',
@@ -19,6 +21,8 @@ export const CODES = {
   CALLBACK_PARAM_MISMATCH: 'CALLBACK_PARAM_MISMATCH',
   /** The platform signs its redirect (Shopify's `hmac`) and this one's signature is missing or wrong. */
   CALLBACK_SIGNATURE_INVALID: 'CALLBACK_SIGNATURE_INVALID',
+  /** The redirect's `iss` (RFC 9207) names another authorization server than the platform's, or is missing where it always comes. */
+  CALLBACK_ISSUER_MISMATCH: 'CALLBACK_ISSUER_MISMATCH',
   OAUTH_STATE_INVALID: 'OAUTH_STATE_INVALID',
   OAUTH_STATE_EXPIRED: 'OAUTH_STATE_EXPIRED',
   OAUTH_STATE_USED: 'OAUTH_STATE_USED',

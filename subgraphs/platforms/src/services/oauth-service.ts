@@ -17,7 +17,7 @@ import { STATE_LIFETIME_MS, hashNonce, newNonce, newPkceVerifier, pkceChallenge,
 import { findDefinition, type PlatformDefinition } from '@listbackup/catalogue';
 import { effectiveOAuth, type PlatformsRuntime } from '../runtime.ts';
 import { CODES, ConnectionError, clearError, connectionEvent, recordError, type Code } from './connection-state.ts';
-import { identify, validName, validParams } from './connection-service.ts';
+import { assertRoomForConnection, identify, validName, validParams } from './connection-service.ts';
 import { platformForNewConnection } from './platform-service.ts';
 import { splitScopes } from './token-service.ts';
 
@@ -94,6 +94,7 @@ export async function startOAuthConnection(ctx: PlatformsContext, input: StartOA
       row.name = name;
       secret = await tx.findOne(ConnectionSecret, { connectionId: row.id, accountId: row.accountId });
     } else {
+      await assertRoomForConnection(tx, input.accountId, new Date(now));
       row = tx.create(Connection, {
         id: randomUUID(),
         accountId: input.accountId,
@@ -139,7 +140,8 @@ export type CallbackOutcome =
  *
  * 1. `state` present, signed by us, naming an existing connection of the account it names — else
  *    nothing changes (we cannot tell whose flow it was).
- * 2. The platform's signature of the redirect valid, where it signs one (Shopify's `hmac`); `code`
+ * 2. The platform's signature of the redirect valid, where it signs one (Shopify's `hmac`); its
+ *    `iss` the platform's issuer (RFC 9207), where it is known, and present where it always comes; `code`
  *    (or `error`) and the platform's required callback parameters present and well-formed — else
  *    nothing changes, and the same state may still complete the flow.
  * 3. The state is consumed (single use); a second use changes nothing and says so.
@@ -163,7 +165,7 @@ export async function completeOAuthCallback(
   if (!query.state) {
     return refuse(CODES.CALLBACK_MISSING_PARAMS, 'The platform sent you back without the state parameter, so this connection cannot be completed. Start again from ListBackup.');
   }
-  const state = verifyState(runtime.stateKey, query.state);
+  const state = verifyState(runtime.stateKeys, query.state);
   if (!state || !isUuid(state.connectionId) || !isUuid(state.accountId)) {
     return refuse(CODES.OAUTH_STATE_INVALID, 'This authorization link is not one ListBackup issued. Start again from ListBackup.');
   }
@@ -180,9 +182,13 @@ export async function completeOAuthCallback(
   // A redirect the platform did not sign, or missing pieces, are the redirect's fault, not the user's flow: change nothing.
   if (spec.callbackSignature) {
     const client = runtime.clients[definition.slug];
-    if (!client || !validCallbackSignature(spec.callbackSignature, query, client.clientSecret)) {
+    if (!client || !validCallbackSignature(spec.callbackSignature, query, client)) {
       return withPlatform(refuse(CODES.CALLBACK_SIGNATURE_INVALID, `This redirect does not carry ${platformName}’s valid signature, so it was not accepted. Start again from ListBackup.`));
     }
+  }
+  if (spec.issuer && (query.iss !== undefined || spec.issuer.inAuthorizationResponse) && query.iss !== spec.issuer.identifier) {
+    const why = query.iss === undefined ? `does not name the authorization server that sent it (“iss”), which ${platformName}’s always does` : `names another authorization server (“iss”) than ${platformName}’s`;
+    return withPlatform(refuse(CODES.CALLBACK_ISSUER_MISMATCH, `This redirect ${why}, so it was not accepted. Start again from ListBackup.`));
   }
   const callbackParams: Record<string, string> = {};
   if (!query.error) {

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
+import { createEvent } from '@listbackup/lib/events/contract';
+import { PLAN_CATALOGUE } from '../../../billing/src/catalogue.ts';
 import { INTERNAL_TOKEN_HEADER, signInternalToken } from '@listbackup/lib/internal-token';
 import type { Principal } from '@listbackup/lib/principal';
 import { Keyring, generateKek } from '@listbackup/lib/vault';
@@ -28,6 +30,8 @@ export interface PlatformsHarness {
   logs: string[];
   /** Events published through the outbox. */
   events: EventEnvelope[];
+  /** The service's event bus, to hand it other subgraphs' events. */
+  bus: InProcessEventBus;
   /** Moves the service's clock. */
   clock: { offsetMs: number };
   /** What the gateway does with `GET /oauth/callback?…`: forwards it to the subgraph with an internal token. */
@@ -35,6 +39,8 @@ export interface PlatformsHarness {
   /** Starts an OAuth connection and plays the user approving it; returns the redirect back to us. */
   approve(principal: Principal, input: Record<string, unknown>): Promise<{ connectionId: string; redirect: URL; authorizationUrl: string }>;
   waitForEvent(type: string, subject: string): Promise<EventEnvelope>;
+  /** Puts accounts on a plan of billing's catalogue as billing does (account.upgraded), once the subgraph has applied it. */
+  putOnPlan(plan: string, ...accountIds: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,9 +48,13 @@ export const START = `mutation($input: StartOAuthConnectionInput!) {
   startOAuthConnection(input: $input) { authorizationUrl expiresAt connection { id name status authType } }
 }`;
 
-export async function startPlatformsHarness(extra: Partial<PlatformsOptions> = {}): Promise<PlatformsHarness> {
+/** `extra` replaces options; as a function it is given the authorization server and platform fake (their client secrets). */
+export async function startPlatformsHarness(
+  extraOptions: Partial<PlatformsOptions> | ((servers: { oauth: OAuthServer; api: PlatformApi }) => Partial<PlatformsOptions>) = {},
+): Promise<PlatformsHarness> {
   const oauth = await startOAuthServer(REDIRECT_URI);
   const api = await startPlatformApi(oauth);
+  const extra = typeof extraOptions === 'function' ? extraOptions({ oauth, api }) : extraOptions;
   const logs: string[] = [];
   const logger = pino({ level: 'trace', base: { service: 'test' } }, { write: (line: string) => void logs.push(line) });
   const bus = new InProcessEventBus();
@@ -63,7 +73,8 @@ export async function startPlatformsHarness(extra: Partial<PlatformsOptions> = {
       shopify: api.shopifyApp,
     },
     endpointOverrides: {
-      gitlab: { authorizeUrl: oauth.authorizeUrl, tokenUrl: oauth.tokenUrl, revokeUrl: oauth.revokeUrl, identityUrl: `${api.url}/api/v4/user` },
+      // Only GitLab's override names the server's issuer (RFC 9207): for the others the definition's is dropped and `iss` not compared.
+      gitlab: { authorizeUrl: oauth.authorizeUrl, tokenUrl: oauth.tokenUrl, revokeUrl: oauth.revokeUrl, identityUrl: `${api.url}/api/v4/user`, issuer: oauth.issuer },
       xero: { authorizeUrl: oauth.authorizeUrl, tokenUrl: oauth.tokenUrl, revokeUrl: oauth.revokeUrl, identityUrl: `${api.url}/connections` },
       quickbooks: {
         authorizeUrl: oauth.authorizeUrl,
@@ -108,6 +119,7 @@ export async function startPlatformsHarness(extra: Partial<PlatformsOptions> = {
     keyring,
     logs,
     events,
+    bus,
     clock,
     async callback(redirect, principal = ANONYMOUS) {
       const url = new URL(redirect);
@@ -126,6 +138,15 @@ export async function startPlatformsHarness(extra: Partial<PlatformsOptions> = {
       let found: EventEnvelope | undefined;
       await waitFor(() => Boolean((found = events.find((event) => event.type === type && event.subject === subject))), `${type} for ${subject}`);
       return found!;
+    },
+    async putOnPlan(code, ...accountIds) {
+      const plan = PLAN_CATALOGUE.find((candidate) => candidate.code === code)!;
+      for (const accountId of accountIds) {
+        const data = { accountId, fromPlan: null, toPlan: plan.code, auditLogRetentionDays: plan.auditLogRetentionDays, planName: plan.name, limits: plan.limits };
+        await bus.publish(createEvent('account.upgraded', accountId, accountId, data));
+        const applied = async () => (await service!.orm.em.fork().execute('select 1 from platforms.account_plans where account_id = ? and plan = ?', [accountId, code])).length === 1;
+        await waitFor(applied, `the ${code} plan of ${accountId}`);
+      }
     },
     async close() {
       await subgraph.close();

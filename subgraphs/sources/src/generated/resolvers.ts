@@ -23,9 +23,9 @@ export type Account = {
   __typename?: 'Account';
   id: Scalars['ID']['output'];
   /**
-   * The sources of this account (deleted ones left out), by name. `first` is 1 to 100 (default 20,
-   * more is cut to 100); `after` is a page's `endCursor`. Errors (BAD_USER_INPUT, with
-   * `extensions.reason`): BAD_PAGE_SIZE, BAD_CURSOR.
+   * The sources of this account (deleted ones left out), by name. `first` is 1 to 100 (default 20);
+   * `after` is a page's `endCursor`. Errors (BAD_USER_INPUT, with `extensions.reason`): BAD_PAGE_SIZE,
+   * BAD_CURSOR.
    */
   sources: SourceConnection;
 };
@@ -75,7 +75,8 @@ export type Mutation = {
   createSource: Source;
   /**
    * Deletes a source. Its snapshots stay restorable unless `withSnapshots` is true, in which case they
-   * are deleted too and their data is freed by the next maintenance run.
+   * are deleted too, and a GC job of the account (in its jobs) frees the stored data no other
+   * snapshot uses within minutes (data stored in the hour before the deletion: by a later daily GC).
    */
   deleteSource: Scalars['Boolean']['output'];
   /** Stops scheduled backups until resumed. */
@@ -212,7 +213,11 @@ export type Snapshot = {
   id: Scalars['ID']['output'];
   /** How many items it holds. */
   itemCount: Scalars['Float']['output'];
-  /** The items, ordered by path; `search` matches a part of the name or path, ignoring case. */
+  /**
+   * The items, ordered by path; `search` matches a part of the name or path, ignoring case. `first`
+   * is 1 to 100 (default 50); `after` is a page's `endCursor`. Errors (BAD_USER_INPUT, with
+   * `extensions.reason`): BAD_PAGE_SIZE, BAD_CURSOR.
+   */
   items: SnapshotItemConnection;
   /** The backup job that made it. */
   job: Job;

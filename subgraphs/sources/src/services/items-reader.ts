@@ -23,6 +23,6 @@ export class InMemoryItemsReader implements ItemsReader {
   }
 
   async list(snapshot: Snapshot, request: ItemsPageRequest): Promise<Page<SnapshotItemRecord>> {
-    return pageItems(this.#items.get(snapshot.manifestKey) ?? [], request);
+    return pageItems(this.#items.get(snapshot.manifestKey) ?? [], snapshot.manifestKey, request);
   }
 }

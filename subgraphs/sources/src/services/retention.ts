@@ -26,3 +26,12 @@ export function validateRetention(input: RetentionInput): Retention {
   }
   return retention;
 }
+
+/**
+ * How far back the policy can keep a snapshot by its calendar rules, in days: a daily snapshot
+ * is kept `keepDaily` days, a weekly one `keepWeekly` weeks, a monthly one `keepMonthly` months
+ * (of 365/12 days). `keepLast` counts snapshots, not time, and is bounded by its own maximum.
+ */
+export function retentionDays(retention: Retention): number {
+  return Math.max(retention.keepDaily, retention.keepWeekly * 7, Math.ceil((retention.keepMonthly * 365) / 12));
+}

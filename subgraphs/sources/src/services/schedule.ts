@@ -36,12 +36,17 @@ export function validateSchedule(input: ScheduleInput): ValidSchedule {
   } catch (error) {
     throw invalid(`"${cron}" is not a valid cron expression: ${(error as Error).message}`, 'schedule.cron');
   }
-  for (let i = 1; i < occurrences.length; i++) {
-    if (occurrences[i].getTime() - occurrences[i - 1].getTime() < MIN_SCHEDULE_INTERVAL_MS) {
-      throw invalid(`Backups can run at most every ${MIN_SCHEDULE_INTERVAL_MS / 60_000} minutes`, 'schedule.cron');
-    }
-  }
+  if (shortestGapMs(occurrences) < MIN_SCHEDULE_INTERVAL_MS) throw invalid(`Backups can run at most every ${MIN_SCHEDULE_INTERVAL_MS / 60_000} minutes`, 'schedule.cron');
   return { kind: 'CRON', cron, timeZone };
+}
+
+const shortestGapMs = (occurrences: Date[]) => Math.min(...occurrences.slice(1).map((at, i) => at.getTime() - occurrences[i].getTime()));
+
+/** The shortest gap between two backups of a valid schedule, over its next 60 occurrences; null for a manual one. */
+export function shortestInterval(schedule: ValidSchedule, after: Date = new Date()): number | null {
+  if (schedule.kind !== 'CRON' || !schedule.cron) return null;
+  const expression = CronExpressionParser.parse(schedule.cron, { tz: schedule.timeZone ?? 'UTC', currentDate: after });
+  return shortestGapMs(Array.from({ length: 60 }, () => expression.next().toDate()));
 }
 
 function canonicalTimeZone(zone: string): string {

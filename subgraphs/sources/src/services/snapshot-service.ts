@@ -9,7 +9,8 @@ import type { SourcesContext } from '../context.ts';
 import { type AnomalyKind, isHeld, Snapshot, type SnapshotChanges } from '../entities/snapshot.ts';
 import { Source } from '../entities/source.ts';
 import type { ItemsPageRequest, SnapshotItemRecord } from './items-reader.ts';
-import { decodeTimeCursor, pageSize, timeCursor, toPage, type Page } from '@listbackup/lib/pagination';
+import { itemsPage } from '@listbackup/lib/snapshot-items';
+import { pageSize, timeCursor, timeKey, toPage, type Page } from '@listbackup/lib/pagination';
 import { getSource } from './source-service.ts';
 
 /** A snapshot the caller may read; any other is "not found". */
@@ -29,12 +30,12 @@ export async function listSnapshots(ctx: SourcesContext, sourceId: string, first
 /** For `Source.snapshots`, whose parent the caller has already been allowed to read. */
 export async function snapshotsOf(ctx: SourcesContext, source: Source, first?: number | null, after?: string | null): Promise<Page<Snapshot>> {
   const size = pageSize(first);
-  decodeTimeCursor(after);
-  const rows = await ctx.loaders.snapshotPages.load({ sourceId: source.id, limit: size + 1, after: after ?? null });
+  const scope = { list: 'Source.snapshots', owner: source.id };
+  const rows = await ctx.loaders.snapshotPages.load({ parentId: source.id, limit: size + 1, after: timeKey(scope, after) });
   return toPage(
     rows.filter((snapshot) => snapshot.accountId === source.accountId),
     size,
-    timeCursor,
+    timeCursor(scope),
   );
 }
 
@@ -46,6 +47,7 @@ export async function snapshotOfJob(ctx: SourcesContext, jobId: string): Promise
 }
 
 export async function snapshotItems(ctx: SourcesContext, snapshot: Snapshot, request: ItemsPageRequest): Promise<Page<SnapshotItemRecord>> {
+  itemsPage(snapshot.manifestKey, request);
   return ctx.items.list(snapshot, request);
 }
 

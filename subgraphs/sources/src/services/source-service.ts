@@ -3,16 +3,17 @@ import { LockMode } from '@mikro-orm/core';
 import { authorize } from '@listbackup/lib/access';
 import type { Em } from '@listbackup/lib/db';
 import { AppError, NotFoundError } from '@listbackup/lib/errors';
+import { normalizeName } from '@listbackup/lib/text';
 import { actorOf, createEvent, type EventDataInput } from '@listbackup/lib/events/contract';
 import { enqueueEvent } from '@listbackup/lib/events/outbox';
 import type { SourcesContext } from '../context.ts';
 import { Source, type ScheduleKind } from '../entities/source.ts';
 import { Snapshot } from '../entities/snapshot.ts';
-import type { ConnectionInfo } from '../clients/platforms-client.ts';
-import { nextRun, validateSchedule, type ScheduleInput } from './schedule.ts';
-import { validateRetention, type Retention, type RetentionInput } from './retention.ts';
-import { isUuid } from '@listbackup/lib/ids';
+import { assertAuthorized, type ConnectionInfo } from '@listbackup/lib/platforms-client';
+import { nextRun, shortestInterval, validateSchedule, type ScheduleInput } from './schedule.ts';
+import { retentionDays, validateRetention, type Retention, type RetentionInput } from './retention.ts';
 import { decodeNameCursor, nameCursor, pageSize, toPage, type Page } from '@listbackup/lib/pagination';
+import { assertPlanAllows, assertRoomForSource, lockPlan } from './plan-limits.ts';
 
 /**
  * A source the caller may read; any other is "not found", whether it exists or not. A deleted
@@ -28,10 +29,11 @@ export async function getSource(ctx: SourcesContext, id: string): Promise<Source
 /** A page of an account's live sources, by name. */
 export async function listSources(ctx: SourcesContext, accountId: string, first?: number | null, after?: string | null): Promise<Page<Source>> {
   const size = pageSize(first);
-  const cursor = decodeNameCursor(after);
+  const scope = { list: 'Account.sources', owner: accountId };
+  const cursor = decodeNameCursor(scope, after);
   await authorize(ctx, 'sources:read', accountId);
   const rows = await ctx.loaders.sourcePages.load({ parentId: accountId, limit: size + 1, after: cursor && [cursor.name, cursor.id] });
-  return toPage(rows, size, (source) => nameCursor(source.name, source.id));
+  return toPage(rows, size, (source) => nameCursor(scope, source.name, source.id));
 }
 
 export interface CreateSourceInput {
@@ -57,7 +59,7 @@ const badInput = (reason: string, message: string, field: string, extra: Record<
   new AppError('BAD_USER_INPUT', message, { reason, field, ...extra });
 
 function validateName(name: string): string {
-  const trimmed = name.trim();
+  const trimmed = normalizeName(name);
   if (trimmed.length === 0 || trimmed.length > MAX_NAME_LENGTH) throw badInput('INVALID_NAME', `A source name has 1 to ${MAX_NAME_LENGTH} characters`, 'name');
   return trimmed;
 }
@@ -67,13 +69,6 @@ function normalizeResources(resources: string[]): string[] {
   if (unique.length === 0 || unique.some((resource) => resource.length === 0)) throw badInput('UNKNOWN_RESOURCE', 'Choose at least one resource to back up', 'resources');
   if (unique.length > MAX_RESOURCES) throw badInput('UNKNOWN_RESOURCE', `A source has at most ${MAX_RESOURCES} resources`, 'resources');
   return unique;
-}
-
-/** The connection as the caller sees it through platforms; another account's is "not found". */
-async function connectionFor(ctx: SourcesContext, accountId: string, connectionId: string): Promise<ConnectionInfo> {
-  const connection = isUuid(connectionId) ? await ctx.platforms.getConnection(ctx, connectionId) : null;
-  if (!connection || connection.accountId !== accountId) throw new NotFoundError('Connection');
-  return connection;
 }
 
 function checkResources(connection: ConnectionInfo, resources: string[]): void {
@@ -102,9 +97,12 @@ function sourceEvent<T extends SourceEventType>(ctx: SourcesContext, type: T, so
  * known when the source is created (it is its connection's, for good).
  */
 function sourceState(source: Source, platform?: ConnectionInfo['platform']) {
+  const interval = shortestInterval(scheduleOf(source));
   return {
     name: source.name,
     schedule: scheduleOf(source),
+    backupIntervalMinutes: interval == null ? null : Math.floor(interval / 60_000),
+    retentionDays: retentionDays(source),
     paused: source.paused,
     deletedAt: source.deletedAt?.toISOString() ?? null,
     ...(platform ? { platform: { id: platform.id, slug: platform.slug } } : {}),
@@ -113,7 +111,8 @@ function sourceState(source: Source, platform?: ConnectionInfo['platform']) {
 
 /**
  * Creates a source on an AUTHORIZED connection of the same account. Every check runs before
- * anything is written, so a refused source leaves no trace.
+ * anything is written, so a refused source leaves no trace. The plan's limits (sources, schedule,
+ * retention) are checked in the transaction, under the account's plan lock.
  */
 export async function createSource(ctx: SourcesContext, input: CreateSourceInput): Promise<Source> {
   await authorize(ctx, 'sources:manage', input.accountId);
@@ -121,15 +120,14 @@ export async function createSource(ctx: SourcesContext, input: CreateSourceInput
   const schedule = validateSchedule(input.schedule);
   const retention = validateRetention(input.retention);
   const resources = normalizeResources(input.resources);
-  const connection = await connectionFor(ctx, input.accountId, input.connectionId);
-  if (connection.status !== 'AUTHORIZED') {
-    throw badInput('CONNECTION_NOT_AUTHORIZED', `The connection is ${connection.status.toLowerCase()}; reconnect it before creating a source`, 'connectionId', {
-      status: connection.status,
-    });
-  }
+  const connection = await ctx.platforms.inAccount(ctx, input.accountId, input.connectionId);
+  assertAuthorized(connection, 'creating a source');
   checkResources(connection, resources);
   const now = new Date();
   return ctx.em.fork().transactional(async (tx) => {
+    const plan = await lockPlan(tx, input.accountId);
+    assertPlanAllows(plan, { schedule, retention });
+    await assertRoomForSource(tx, plan, input.accountId);
     const source = tx.create(Source, {
       id: randomUUID(),
       accountId: input.accountId,
@@ -170,10 +168,11 @@ export async function updateSource(ctx: SourcesContext, id: string, input: Updat
     const current = await getSource(ctx, id);
     await authorize(ctx, 'sources:manage', current.accountId, 'Source');
     if (current.deletedAt) throw new NotFoundError('Source');
-    checkResources(await connectionFor(ctx, current.accountId, current.connectionId), resources);
+    checkResources(await ctx.platforms.inAccount(ctx, current.accountId, current.connectionId), resources);
   }
   return ctx.em.fork().transactional(async (tx) => {
     const source = await lockForChange(ctx, tx, id);
+    if (schedule || retention) assertPlanAllows(await lockPlan(tx, source.accountId), { schedule, retention });
     if (name !== undefined) source.name = name;
     if (resources) source.resources = resources;
     if (retention) Object.assign(source, retention);
@@ -216,8 +215,8 @@ export async function resumeSource(ctx: SourcesContext, id: string): Promise<Sou
 
 /**
  * Deletes a source: no more backups, gone from lists. Its snapshots stay restorable unless
- * `withSnapshots`; then they leave the catalogue too and `data.deleted` names their manifests so
- * maintenance frees the data no other snapshot uses.
+ * `withSnapshots`; then they leave the catalogue too and `data.deleted` names their manifests, on
+ * which jobs queues a GC of the account that frees the data no other snapshot uses.
  */
 export async function deleteSource(ctx: SourcesContext, id: string, withSnapshots: boolean): Promise<boolean> {
   await ctx.em.fork().transactional(async (tx) => {

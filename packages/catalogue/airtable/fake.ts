@@ -1,0 +1,264 @@
+/**
+ * A fake of the Airtable Web API (v0) for what the connector uses: the bases the token reaches
+ * (`GET /v0/meta/bases`, paged by `offset`), each base's schema (`GET /v0/meta/bases/{id}/tables`),
+ * records listed, created and updated (`GET`, `POST`, `PATCH /v0/{baseId}/{tableId}`, at most 10
+ * records a write). Speaks the documented wire format:
+ *
+ * - list records: `pageSize` (at most 100), `offset` from the previous page, `returnFieldsByFieldId`,
+ *   `filterByFormula` (the formulas the connector sends: records created or modified after a time,
+ *   and `OR(RECORD_ID()='…', …)`); empty fields are left out of `fields`;
+ * - 5 requests a second per base: the sixth in a second is a 429 `RATE_LIMIT_REACHED`, and every
+ *   request to the base for the next 30 seconds (`penaltyMs`) too (`overLimit` counts them);
+ * - errors as `{"error": {"type", "message"}}` (`AUTHENTICATION_REQUIRED`, `INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND`,
+ *   `INVALID_FILTER_BY_FORMULA`, `LIST_RECORDS_ITERATOR_NOT_AVAILABLE`, `INVALID_RECORDS`), or `{"error": "NOT_FOUND"}`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { generatedBytes } from '../testing/content.ts';
+import { FakeServer, tokenOf, type ErrorAnswer, type Failure, type RecordedRequest } from '../testing/fake-server.ts';
+
+type Json = Record<string, any>;
+
+export interface FakeAirtableField {
+  id: string;
+  name: string;
+  type: string;
+  options?: Json;
+}
+
+export interface FakeAirtableRecord {
+  id: string;
+  createdTime: string;
+  /** By field id. */
+  fields: Record<string, unknown>;
+  /** Not in the answer: what LAST_MODIFIED_TIME() reads. */
+  modifiedAt: number;
+}
+
+export interface FakeAirtableTable {
+  id: string;
+  name: string;
+  primaryFieldId: string;
+  fields: FakeAirtableField[];
+  views: Json[];
+  records: FakeAirtableRecord[];
+}
+
+export interface FakeAirtableBase {
+  id: string;
+  name: string;
+  permissionLevel: string;
+  tables: FakeAirtableTable[];
+}
+
+const COMPUTED = new Set(['formula', 'rollup', 'multipleLookupValues', 'count', 'autoNumber', 'createdTime', 'lastModifiedTime', 'createdBy', 'lastModifiedBy', 'button']);
+const id = (prefix: string) => `${prefix}${randomBytes(7).toString('hex').slice(0, 14)}`;
+
+export class FakeAirtable extends FakeServer {
+  readonly tokens = new Set<string>(['pat-valid']);
+  /** OAuth access tokens past their hour. */
+  readonly expired = new Set<string>(['oauth-expired']);
+  /** Tokens without data.records:write. */
+  readonly readOnly = new Set<string>(['pat-readonly']);
+  readonly bases: FakeAirtableBase[] = [];
+  /** Requests answered 429 for going over a base's 5 a second. */
+  readonly overLimit: RecordedRequest[] = [];
+  /** How long a base refuses every request after going over its rate. */
+  penaltyMs = 30_000;
+  /** Bases listed on a page of meta/bases (tests make pages small). */
+  basesPage = 1000;
+  readonly #recent = new Map<string, number[]>();
+  readonly #penalty = new Map<string, number>();
+
+  addBase(name: string): FakeAirtableBase {
+    const base = { id: id('app'), name, permissionLevel: 'create', tables: [] };
+    this.bases.push(base);
+    return base;
+  }
+
+  addTable(base: FakeAirtableBase, name: string, fields: Omit<FakeAirtableField, 'id'>[]): FakeAirtableTable {
+    const withIds = fields.map((field) => ({ id: id('fld'), ...field }));
+    const table = { id: id('tbl'), name, primaryFieldId: withIds[0].id, fields: withIds, views: [{ id: id('viw'), name: 'Grid view', type: 'grid' }], records: [] };
+    base.tables.push(table);
+    return table;
+  }
+
+  /** Adds a record; `fields` by field name. */
+  addRecord(table: FakeAirtableTable, fields: Record<string, unknown>): FakeAirtableRecord {
+    const now = this.now();
+    const record = { id: id('rec'), createdTime: new Date(now).toISOString(), fields: this.#byId(table, fields), modifiedAt: now };
+    table.records.push(record);
+    return record;
+  }
+
+  editRecord(table: FakeAirtableTable, record: FakeAirtableRecord, fields: Record<string, unknown>): void {
+    Object.assign(record.fields, this.#byId(table, fields));
+    record.modifiedAt = this.now();
+  }
+
+  /** A record's fields by name, as a test reads them. */
+  fieldsByName(table: FakeAirtableTable, record: FakeAirtableRecord): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(record.fields).map(([key, value]) => [table.fields.find((f) => f.id === key)!.name, value]));
+  }
+
+  #byId(table: FakeAirtableTable, fields: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) {
+      const field = table.fields.find((f) => f.id === key || f.name === key);
+      if (!field) throw new Error(`no field ${key}`);
+      out[field.id] = value;
+    }
+    return out;
+  }
+
+  /** An attachment value for a record's attachment field; its URL serves `size` generated bytes without credentials. */
+  attachment(filename: string, size: number, type = 'application/pdf'): Json {
+    const attachmentId = id('att');
+    return { id: attachmentId, url: `${this.url}/attachments/${attachmentId}/${encodeURIComponent(filename)}?size=${size}`, filename, size, type };
+  }
+
+  /** The base went over its rate: every request to it is refused for `penaltyMs`. */
+  penalize(base: FakeAirtableBase): void {
+    this.#penalty.set(base.id, this.now() + this.penaltyMs);
+  }
+
+  #error(status: number, type: string, message: string): ErrorAnswer {
+    return { status, body: { error: { type, message } } };
+  }
+
+  protected errorAnswer(status: number, _failure: Failure): ErrorAnswer {
+    if (status === 429) return { status, body: { errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] } };
+    if (status === 401) return this.#error(401, 'AUTHENTICATION_REQUIRED', 'Authentication required');
+    if (status === 403) return this.#error(403, 'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND', 'Invalid permissions, or the requested model was not found. Check that both your user and your token have the required permissions, and that the model names and/or ids are correct.');
+    if (status === 404) return { status, body: { error: 'NOT_FOUND' } };
+    if (status >= 500) return { status, body: { error: { type: 'SERVER_ERROR', message: 'Try again. If the problem persists, contact support.' } } };
+    return this.#error(status, 'INVALID_REQUEST_UNKNOWN', 'Invalid request: parameter validation failed. Check your request data.');
+  }
+
+  /** Counts the request against its base's 5 a second; the answer when it is over. */
+  #overRate(request: RecordedRequest, baseId: string): boolean {
+    const now = request.at;
+    if ((this.#penalty.get(baseId) ?? 0) > now) {
+      request.retryAllowedAt = this.#penalty.get(baseId);
+      return true;
+    }
+    const recent = (this.#recent.get(baseId) ?? []).filter((at) => at > now - 1000);
+    recent.push(now);
+    this.#recent.set(baseId, recent);
+    if (recent.length <= 5) return false;
+    this.#penalty.set(baseId, now + this.penaltyMs);
+    request.retryAllowedAt = now + this.penaltyMs;
+    return true;
+  }
+
+  protected route(request: RecordedRequest, res: ServerResponse): undefined {
+    const send = (answer: ErrorAnswer): undefined => {
+      this.answer(request, res, answer.status, answer.body, answer.headers);
+    };
+    const reply = (body: unknown): undefined => {
+      this.answer(request, res, 200, body);
+    };
+    const file = /^\/attachments\/(att[a-z0-9]+)\/[^/]+$/.exec(request.path);
+    if (file && request.method === 'GET') {
+      const size = Number(request.query.get('size'));
+      request.status = 200;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+      for (const piece of generatedBytes(file[1], 0, size)) res.write(piece);
+      res.end();
+      return undefined;
+    }
+    const token = tokenOf(request);
+    if (token && this.expired.has(token)) return send(this.#error(401, 'INVALID_ACCESS_TOKEN', 'The access token has expired'));
+    if (!token || !(this.tokens.has(token) || this.readOnly.has(token))) return send(this.#error(401, 'AUTHENTICATION_REQUIRED', 'Authentication required'));
+    const q = request.query;
+
+    if (request.path === '/v0/meta/bases' && request.method === 'GET') {
+      const start = q.get('offset') ? Number(Buffer.from(q.get('offset')!, 'base64url').toString()) : 0;
+      const page = this.bases.slice(start, start + this.basesPage).map(({ id: baseId, name, permissionLevel }) => ({ id: baseId, name, permissionLevel }));
+      const more = start + this.basesPage < this.bases.length;
+      return reply({ bases: page, ...(more ? { offset: Buffer.from(String(start + this.basesPage)).toString('base64url') } : {}) });
+    }
+    const schema = /^\/v0\/meta\/bases\/([^/]+)\/tables$/.exec(request.path);
+    const records = /^\/v0\/(app[^/]+)\/([^/]+)$/.exec(request.path);
+    const baseId = schema?.[1] ?? records?.[1];
+    const base = this.bases.find((b) => b.id === baseId);
+    if (!base) return send(this.errorAnswer(403, {}));
+    if (this.#overRate(request, base.id)) {
+      this.overLimit.push(request);
+      return send(this.errorAnswer(429, {}));
+    }
+    if (schema && request.method === 'GET') {
+      return reply({ tables: base.tables.map(({ records: _records, ...table }) => table) });
+    }
+    const table = records && base.tables.find((t) => t.id === decodeURIComponent(records[2]) || t.name === decodeURIComponent(records[2]));
+    if (!table) return send(this.errorAnswer(404, {}));
+    if (request.method === 'GET') return this.#list(request, table, send, reply);
+    if (request.method !== 'POST' && request.method !== 'PATCH') return send(this.errorAnswer(404, {}));
+    if (this.readOnly.has(token)) return send(this.#error(403, 'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND', 'Invalid permissions, or the requested model was not found.'));
+    let body: Json;
+    try {
+      body = JSON.parse(request.body);
+    } catch {
+      return send(this.#error(422, 'INVALID_REQUEST_UNKNOWN', 'Invalid request: could not parse the body'));
+    }
+    const input = body?.records;
+    if (!Array.isArray(input) || input.length === 0 || input.length > 10) return send(this.#error(422, 'INVALID_RECORDS', 'Invalid records: between 1 and 10 records a request'));
+    for (const given of input) {
+      for (const key of Object.keys(given.fields ?? {})) {
+        const field = table.fields.find((f) => f.id === key || f.name === key);
+        if (!field) return send(this.#error(422, 'UNKNOWN_FIELD_NAME', `Unknown field name: "${key}"`));
+        if (COMPUTED.has(field.type)) return send(this.#error(422, 'INVALID_VALUE_FOR_COLUMN', `Field "${field.name}" cannot accept a value because the field is computed`));
+      }
+    }
+    if (request.method === 'PATCH') {
+      const targets = input.map((given: Json) => table.records.find((r) => r.id === given.id)) as FakeAirtableRecord[];
+      const missing = input.find((_: Json, i: number) => !targets[i]);
+      if (missing) return send(this.#error(404, 'ROW_DOES_NOT_EXIST', `Record ID ${missing.id} does not exist in this table`));
+      for (const [i, record] of targets.entries()) this.editRecord(table, record, input[i].fields ?? {});
+      return reply({ records: targets.map((record: FakeAirtableRecord) => this.#shape(table, record, true)) });
+    }
+    const created = input.map((given: Json) => this.addRecord(table, given.fields ?? {}));
+    return reply({ records: created.map((record: FakeAirtableRecord) => this.#shape(table, record, true)) });
+  }
+
+  #shape(table: FakeAirtableTable, record: FakeAirtableRecord, byId: boolean): Json {
+    const fields: Json = {};
+    for (const [key, value] of Object.entries(record.fields)) {
+      if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) continue;
+      fields[byId ? key : table.fields.find((f) => f.id === key)!.name] = value;
+    }
+    return { id: record.id, createdTime: record.createdTime, fields };
+  }
+
+  #list(request: RecordedRequest, table: FakeAirtableTable, send: (answer: ErrorAnswer) => undefined, reply: (body: unknown) => undefined): undefined {
+    const q = request.query;
+    const pageSize = Number(q.get('pageSize') ?? 100);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) return send(this.#error(422, 'INVALID_REQUEST_UNKNOWN', 'Invalid request: parameter validation failed. Check your request data.'));
+    let matching = table.records;
+    const formula = q.get('filterByFormula');
+    if (formula) {
+      const after = /^OR\(IS_AFTER\(LAST_MODIFIED_TIME\(\), '([^']+)'\), IS_AFTER\(CREATED_TIME\(\), '([^']+)'\)\)$/.exec(formula);
+      const ids = /^OR\((RECORD_ID\(\)='rec[A-Za-z0-9]+'(, )?)+\)$/.test(formula) ? [...formula.matchAll(/RECORD_ID\(\)='(rec[A-Za-z0-9]+)'/g)].map((m) => m[1]) : undefined;
+      if (after) {
+        const since = Date.parse(after[1]);
+        // Airtable compares LAST_MODIFIED_TIME() to the second.
+        matching = matching.filter((r) => Math.floor(r.modifiedAt / 1000) * 1000 > since || Math.floor(Date.parse(r.createdTime) / 1000) * 1000 > since);
+      } else if (ids) {
+        matching = matching.filter((r) => ids.includes(r.id));
+      } else {
+        return send(this.#error(422, 'INVALID_FILTER_BY_FORMULA', `The formula for filtering records is invalid: Unknown function names: ${formula}`));
+      }
+    }
+    const offsetParam = q.get('offset');
+    let start = 0;
+    if (offsetParam) {
+      const decoded = /^itr[a-z0-9]+\/(rec[A-Za-z0-9]+|\d+)$/.exec(offsetParam);
+      if (!decoded) return send(this.#error(422, 'LIST_RECORDS_ITERATOR_NOT_AVAILABLE', 'The iterator is not available'));
+      start = Number(offsetParam.split('/')[1]);
+    }
+    const page = matching.slice(start, start + pageSize);
+    const more = start + pageSize < matching.length;
+    const byId = q.get('returnFieldsByFieldId') === 'true';
+    return reply({ records: page.map((record) => this.#shape(table, record, byId)), ...(more ? { offset: `itr${randomBytes(4).toString('hex')}/${start + pageSize}` } : {}) });
+  }
+}

@@ -1,0 +1,3 @@
+import { describeGroup } from './group.ts';
+
+describeGroup('work');
