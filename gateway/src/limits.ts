@@ -181,9 +181,30 @@ export function limitRules(limits: QueryLimits): ValidationRule[] {
 /**
  * Counts the document's tokens and bracket nesting with graphql's own lexer, stopping as soon as
  * either is over its limit: a 10,000-deep list literal is refused here, before a recursive parser
- * sees it. Lexical errors are left to the parser, which reports them with their position.
+ * sees it. Lexical errors are left to the parser, which reports them with their position. A client
+ * sends the same few documents again and again, so each verdict is remembered (bounded).
  */
 export function checkDocument(query: string, limits: Pick<QueryLimits, 'maxTokens' | 'maxNesting'>): LimitError | undefined {
+  let verdicts = documentVerdicts.get(limits);
+  if (!verdicts) documentVerdicts.set(limits, (verdicts = new Map()));
+  const known = verdicts.get(query);
+  if (known !== undefined) return known ?? undefined;
+  const verdict = lexDocument(query, limits);
+  if (query.length <= MEMO_MAX_KEY_LENGTH) remember(verdicts, query, verdict ?? null);
+  return verdict;
+}
+
+const documentVerdicts = new WeakMap<object, Map<string, LimitError | null>>();
+/** Documents and variables longer than this are checked every time rather than kept as keys. */
+const MEMO_MAX_KEY_LENGTH = 16 * 1024;
+const MEMO_MAX_ENTRIES = 1000;
+
+function remember<V>(memo: Map<string, V>, key: string, value: V): void {
+  if (memo.size >= MEMO_MAX_ENTRIES) memo.clear();
+  memo.set(key, value);
+}
+
+function lexDocument(query: string, limits: Pick<QueryLimits, 'maxTokens' | 'maxNesting'>): LimitError | undefined {
   const lexer = new Lexer(new Source(query));
   let tokens = 0;
   let nesting = 0;
@@ -253,8 +274,27 @@ const listSizeEstimator: ComplexityEstimator = ({ type: parent, field, args, chi
 
 const ESTIMATORS = [listSizeEstimator, simpleEstimator({ defaultComplexity: 1 })];
 
-/** The cost of an operation on the gateway's API schema, or undefined when its variables do not coerce. */
+/**
+ * The cost of an operation on the gateway's API schema, or undefined when its variables do not
+ * coerce. Apollo hands every request of the same query string the same parsed document, so the
+ * cost is remembered per schema, document, operation and variables (bounded).
+ */
 export function operationCost(schema: GraphQLSchema, query: DocumentNode, variables?: Record<string, unknown>, operationName?: string): number | undefined {
+  const key = `${operationName ?? ''}\n${JSON.stringify(variables ?? {})}`;
+  let documents = costs.get(schema);
+  if (!documents) costs.set(schema, (documents = new WeakMap()));
+  let known = documents.get(query);
+  if (!known) documents.set(query, (known = new Map()));
+  const cost = known.get(key);
+  if (cost !== undefined) return cost ?? undefined;
+  const computed = complexityOf(schema, query, variables, operationName);
+  if (key.length <= MEMO_MAX_KEY_LENGTH) remember(known, key, computed ?? null);
+  return computed;
+}
+
+const costs = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number | null>>>();
+
+function complexityOf(schema: GraphQLSchema, query: DocumentNode, variables?: Record<string, unknown>, operationName?: string): number | undefined {
   try {
     return getComplexity({ schema, query, variables, operationName, estimators: ESTIMATORS });
   } catch {

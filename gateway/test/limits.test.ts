@@ -94,6 +94,23 @@ describe('query limits', () => {
     const costly = await post({ query, variables: { n: 100 } });
     expect(costly.status).toBe(400);
     expect(codes(costly.body)).toEqual(['QUERY_COST_LIMIT']);
+    // Verdicts are remembered per document and variables: the same pair answers the same again, in any order.
+    for (const n of [2, 100, 2, 100]) {
+      const again = await post({ query, variables: { n } });
+      expect(codes(again.body)).toEqual(n === 2 ? [] : ['QUERY_COST_LIMIT']);
+    }
+  });
+
+  it('remembers a token verdict per gateway: a document one gateway allows is still refused by the stricter one, every time', async () => {
+    const fields = Array.from({ length: 700 }, (_, i) => `f${i}: id`).join(' ');
+    const query = `{ me { ${fields} } }`; // about 2,100 tokens: over the default 1,000, under the strict gateway's 1,000,000
+    for (let round = 0; round < 2; round++) {
+      const lenient = await post({ query }, strict.url);
+      expect(codes(lenient.body)).not.toContain('QUERY_TOKEN_LIMIT');
+      const refused = await post({ query });
+      expect(refused.status).toBe(400);
+      expect(codes(refused.body)).toEqual(['QUERY_TOKEN_LIMIT']);
+    }
   });
 
   it('runs batches of up to 10 operations and refuses bigger ones', async () => {
