@@ -195,6 +195,19 @@ describe('billing end to end', () => {
     expect(payments.requestsTo('/v1/invoices/', 'POST').filter((r) => r.path.endsWith('/pay'))).toHaveLength(5);
   });
 
+  it('refuses a payment method set up by a stranger for another account: NOT_FOUND, and nothing asked of Stripe', async () => {
+    const intents = payments.setupIntents.size;
+    const customers = payments.customers.size;
+    const refused = await stack.graphql(`mutation ($id: ID!) { setupPaymentMethod(accountId: $id) { clientSecret setupIntentId } }`, { id: alice.accountId }, bob.accessToken);
+    expect(refused.data).toBeNull();
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(payments.setupIntents.size).toBe(intents);
+    expect(payments.customers.size).toBe(customers);
+    // The same call for bob's own account works (the refusal above is about the account, not the caller).
+    const own = await gql(`mutation ($id: ID!) { setupPaymentMethod(accountId: $id) { setupIntentId } }`, { id: bob.accountId }, bob);
+    expect(payments.setupIntents.get(own.setupPaymentMethod.setupIntentId)).toMatchObject({ metadata: { accountId: bob.accountId } });
+  });
+
   it('takes the status of a subscription changed at Stripe for its customer only', async () => {
     const subscriptionOf = async () => (await gql(`query ($id: ID!) { account(id: $id) { subscription { status } } }`, { id: alice.accountId }, alice)).account.subscription.status;
     const [customer] = [...payments.customers.keys()];

@@ -4,12 +4,15 @@
  * the user; the account then has a Stripe connection, a source and a finished backup, so the
  * examples read real rows. Placeholders (`<account id>`, `<connection id>`, the sample key) are
  * filled in; a documented refusal (docs/limits.md's over-cost query) must be refused as documented.
+ * Payments are on, against the fake of Stripe's billing API the billing tests use, so the
+ * payment-method example answers what an owner sees: a SetupIntent's client secret.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeStripe } from '@listbackup/catalogue/testing/fakes';
+import { FakeStripeBilling } from '@listbackup/catalogue/stripe/billing-fake';
 import { type BackupStack, STRIPE_KEY, startBackupStack, startIdentity } from './support/backup-stack.ts';
 
 interface Example {
@@ -17,9 +20,10 @@ interface Example {
   text: string;
 }
 
-/** Examples the docs say are refused, by the code they are refused with (and one this stack refuses: it runs without STRIPE_SECRET_KEY, so payments are off). */
+const SETUP_PAYMENT_METHOD = 'mutation { setupPaymentMethod(accountId: "<account id>") { clientSecret setupIntentId } }';
+
+/** Examples the docs say are refused, by the code they are refused with. */
 const REFUSED = new Map([
-  ['mutation { setupPaymentMethod(accountId: "<account id>") { clientSecret setupIntentId } }', 'PAYMENTS_DISABLED'],
   ['{ accounts { edges { node { jobs(first: 100) { edges { node { log(first: 100) { edges { node { message } } } } } } } } } }', 'QUERY_COST_LIMIT'],
 ]);
 
@@ -44,6 +48,7 @@ function examples(): Example[] {
 
 describe('the GraphQL examples of the README and docs/, with real data', () => {
   let stripe: FakeStripe;
+  let payments: FakeStripeBilling;
   let identity: Awaited<ReturnType<typeof startIdentity>>;
   let stack: BackupStack;
   const all = examples();
@@ -52,13 +57,17 @@ describe('the GraphQL examples of the README and docs/, with real data', () => {
     stripe = await new FakeStripe().start();
     stripe.keys.add(STRIPE_KEY);
     for (let i = 0; i < 12; i++) stripe.add('customers');
+    payments = await new FakeStripeBilling().start();
     identity = await startIdentity();
-    stack = await startBackupStack(`${stripe.url}/v1`, identity.url);
+    stack = await startBackupStack(`${stripe.url}/v1`, identity.url, {
+      billing: { stripe: { secretKey: 'sk_test_valid', webhookSecret: payments.webhookSecret, apiUrl: payments.url }, schedules: false, reconciliation: false },
+    });
   }, 120_000);
 
   afterAll(async () => {
     await stack?.close();
     await stripe?.close();
+    await payments?.close();
     await identity?.close();
   });
 
@@ -70,7 +79,7 @@ describe('the GraphQL examples of the README and docs/, with real data', () => {
       .reduce((n, file) => n + [...readFileSync(file, 'utf8').matchAll(/```graphql\n/g)].length, 0);
     expect(all.length).toBeGreaterThan(blocks);
     // The inline ones too: the README's plans query, and each documented refusal.
-    expect(all.map((example) => example.text)).toEqual(expect.arrayContaining([expect.stringMatching(/^query \{ plans \{/), ...REFUSED.keys()]));
+    expect(all.map((example) => example.text)).toEqual(expect.arrayContaining([expect.stringMatching(/^query \{ plans \{/), SETUP_PAYMENT_METHOD, ...REFUSED.keys()]));
   });
 
   it('runs each of them without an error (the documented refusals refused as documented)', { timeout: 240_000 }, async () => {
@@ -124,6 +133,10 @@ describe('the GraphQL examples of the README and docs/, with real data', () => {
     expect(account.connections.edges.map((edge: any) => edge.node.id)).toEqual([connectionId]);
     expect(account.sources.edges.map((edge: any) => edge.node.id)).toEqual([sourceId]);
     expect(account.jobs.edges.map((edge: any) => edge.node)).toContainEqual({ id: jobId, status: 'SUCCEEDED' });
+    // The payment-method example made a SetupIntent at Stripe for the account's customer, and answered its secret.
+    const setup = (await run(SETUP_PAYMENT_METHOD.replace('<account id>', accountId), token)).data.setupPaymentMethod;
+    expect(setup.clientSecret).toMatch(new RegExp(`^${setup.setupIntentId}_secret_`));
+    expect(payments.setupIntents.get(setup.setupIntentId)).toMatchObject({ metadata: { accountId } });
     expect(ran.length).toBe(rest.length);
   });
 });
