@@ -87,12 +87,12 @@ afterAll(async () => {
 
 describe('plans through the gateway', () => {
   it('lists the catalogue with storage, overage, its price, trial and audit retention, to anyone', async () => {
-    const result = await stack.graphql('{ plans { code includedStorageBytes storageOverage monthlyPriceCents extraGbMonthPriceCents trialDays auditLogRetentionDays } }');
+    const result = await stack.graphql('{ plans { code includedStorageBytes storageOverage storageGraceDays storageGraceBytes monthlyPriceCents extraGbMonthPriceCents trialDays auditLogRetentionDays } }');
     expect(result.errors).toBeUndefined();
     expect(result.data.plans).toEqual([
-      { code: 'free', includedStorageBytes: 5 * GIB, storageOverage: false, monthlyPriceCents: 0, extraGbMonthPriceCents: 25, trialDays: null, auditLogRetentionDays: 90 },
-      { code: 'team', includedStorageBytes: 100 * GIB, storageOverage: true, monthlyPriceCents: 4900, extraGbMonthPriceCents: 10, trialDays: 14, auditLogRetentionDays: 365 },
-      { code: 'business', includedStorageBytes: 1024 * GIB, storageOverage: true, monthlyPriceCents: 19900, extraGbMonthPriceCents: 5, trialDays: 14, auditLogRetentionDays: 730 },
+      { code: 'free', includedStorageBytes: 5 * GIB, storageOverage: false, storageGraceDays: 7, storageGraceBytes: GIB, monthlyPriceCents: 0, extraGbMonthPriceCents: 25, trialDays: null, auditLogRetentionDays: 90 },
+      { code: 'team', includedStorageBytes: 100 * GIB, storageOverage: true, storageGraceDays: null, storageGraceBytes: null, monthlyPriceCents: 4900, extraGbMonthPriceCents: 10, trialDays: 14, auditLogRetentionDays: 365 },
+      { code: 'business', includedStorageBytes: 1024 * GIB, storageOverage: true, storageGraceDays: null, storageGraceBytes: null, monthlyPriceCents: 19900, extraGbMonthPriceCents: 5, trialDays: 14, auditLogRetentionDays: 730 },
     ]);
   });
 

@@ -230,6 +230,25 @@ export const EVENTS = {
       quotaBytes: z.number(),
     }),
   ),
+  /**
+   * An account's standing against its plan's storage quota changed (it went over a quota without
+   * overage, passed the grace margin, came back within, changed plan), or its stored bytes changed
+   * while over. `version` grows with each one: a consumer keeps the highest. Backups are refused
+   * from `blockedFrom` on (null: never, as long as nothing changes).
+   */
+  'billing.storage_standing': define(
+    z.object({
+      accountId: id,
+      version: z.number().int().positive(),
+      /** The plan's code and name. */
+      plan: z.string(),
+      planName: z.string(),
+      usedBytes: z.number(),
+      quotaBytes: z.number(),
+      overSince: time.nullable(),
+      blockedFrom: time.nullable(),
+    }),
+  ),
   'billing.payment_overdue': define(z.object({ accountId: id, invoiceId: id.nullable(), overdueSince: time })),
   'billing.payment_succeeded': define(z.object({ accountId: id, invoiceId: id.nullable() })),
   /** An invoice's payment failed every retry: the account is told, and suspended at `overdueAt` unless it pays. */

@@ -8,10 +8,16 @@ export interface PlanDefinition {
   monthlyPriceCents: number;
   includedStorageBytes: number;
   /**
-   * Whether storage above the included bytes is billed (overage). Without it, changePlan refuses the
-   * plan while the account stores more than the included bytes; later growth is still billed.
+   * Whether storage above the included bytes is billed (overage) and never blocks a backup. Without
+   * it the included bytes are a quota: changePlan refuses the plan while the account stores more,
+   * and an account that goes over has `storageGrace` before its backups are refused.
    */
   storageOverage: boolean;
+  /**
+   * Plans without overage: how long, and how far above the quota, backups still run once the
+   * account is over it (services/storage-quota.ts); null on plans with overage.
+   */
+  storageGrace: { days: number; bytes: number } | null;
   /** Price in cents of each GB-month stored above the included storage. */
   extraGbMonthPriceCents: number;
   /** Days free the first time an account moves to the plan; null: no trial. */
@@ -35,6 +41,7 @@ export const PLAN_CATALOGUE: readonly PlanDefinition[] = [
     monthlyPriceCents: 0,
     includedStorageBytes: 5 * GIB,
     storageOverage: false,
+    storageGrace: { days: 7, bytes: 1 * GIB },
     extraGbMonthPriceCents: 25,
     trialDays: null,
     auditLogRetentionDays: 90,
@@ -46,6 +53,7 @@ export const PLAN_CATALOGUE: readonly PlanDefinition[] = [
     monthlyPriceCents: 4900,
     includedStorageBytes: 100 * GIB,
     storageOverage: true,
+    storageGrace: null,
     extraGbMonthPriceCents: 10,
     trialDays: 14,
     auditLogRetentionDays: 365,
@@ -57,6 +65,7 @@ export const PLAN_CATALOGUE: readonly PlanDefinition[] = [
     monthlyPriceCents: 19900,
     includedStorageBytes: 1 * TIB,
     storageOverage: true,
+    storageGrace: null,
     extraGbMonthPriceCents: 5,
     trialDays: 14,
     auditLogRetentionDays: 730,

@@ -10,5 +10,6 @@ import { InvoiceNumberSchema, InvoiceSchema } from './entities/invoice.ts';
 import { BillingCustomerSchema } from './entities/billing-customer.ts';
 import { InvoiceCollectionSchema, StripeEventSchema } from './entities/invoice-collection.ts';
 import { PlanUsageItemSchema } from './entities/plan-usage-item.ts';
+import { StorageQuotaSchema } from './entities/storage-quota.ts';
 
-export const database = { schema: 'billing', entities: [PlanSchema, PlanSubscriptionSchema, StorageChangeSchema, MeteredSnapshotSchema, MeteredAccountSchema, PlanChangeSchema, PlanUsageItemSchema, InvoiceSchema, InvoiceNumberSchema, BillingCustomerSchema, InvoiceCollectionSchema, StripeEventSchema, OutboxEvent, ProcessedEvent], migrations };
+export const database = { schema: 'billing', entities: [PlanSchema, PlanSubscriptionSchema, StorageChangeSchema, MeteredSnapshotSchema, MeteredAccountSchema, PlanChangeSchema, PlanUsageItemSchema, StorageQuotaSchema, InvoiceSchema, InvoiceNumberSchema, BillingCustomerSchema, InvoiceCollectionSchema, StripeEventSchema, OutboxEvent, ProcessedEvent], migrations };

@@ -23,6 +23,7 @@ import { SnapshotLookup } from './backup/snapshot-lookup.ts';
 import { PlatformsClient } from '@listbackup/lib/platforms-client';
 import { consumeAnalyticsEvents } from './events/analytics-consumer.ts';
 import { consumeMaintenanceEvents } from './events/maintenance-consumer.ts';
+import { consumeStorageStanding } from './events/quota-consumer.ts';
 import { DEFAULT_GC_DELAY_MS, scheduleMaintenance } from './services/maintenance.ts';
 import type { EventSubscription } from '@listbackup/lib/events/bus';
 
@@ -86,6 +87,7 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log });
   relay.start();
   let analytics: EventSubscription[] = [];
+  let standing: EventSubscription | null = null;
   const sources = new SourcesClient(options.sourcesUrl, runtime.internalTokenSecret);
   const backup = options.backup && { ...options.backup, repository: options.backup.repository ?? createRepository(options.backup) };
   const snapshotJobs = backup && {
@@ -101,6 +103,7 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   const stopAll = async () => {
     if (scheduled) clearInterval(scheduled);
     for (const subscription of [...analytics, ...maintenance]) await subscription.unsubscribe();
+    await standing?.unsubscribe();
     await worker?.stop();
     await relay.stop();
     await queue.stop();
@@ -108,6 +111,7 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
   };
   try {
     analytics = await consumeAnalyticsEvents(orm, runtime.bus, log, runtime.durablePrefix);
+    standing = await consumeStorageStanding(orm, runtime.bus, log, runtime.durablePrefix);
     if (backup) {
       maintenance = await consumeMaintenanceEvents(orm, queue, runtime.bus, log, backup.gcDelayMs ?? DEFAULT_GC_DELAY_MS, runtime.durablePrefix);
       const every = options.maintenanceIntervalMs ?? 10 * 60 * 1000;

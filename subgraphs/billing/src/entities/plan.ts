@@ -14,6 +14,9 @@ export const PlanSchema = defineEntity({
     includedStorageBytes: p.bigint('number'),
     monthlyPriceCents: p.integer(),
     storageOverage: p.boolean(),
+    /** Plans without overage: the grace once over the included storage (catalogue.ts). */
+    storageGraceDays: p.integer().nullable(),
+    storageGraceBytes: p.bigint('number').nullable(),
     extraGbMonthPriceCents: p.integer(),
     trialDays: p.integer().nullable(),
     auditLogRetentionDays: p.integer(),

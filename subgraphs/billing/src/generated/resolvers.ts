@@ -4,6 +4,7 @@ import type { PlanSubscription as PlanSubscriptionEntity } from '../entities/pla
 import type { PlanChange as PlanChangeEntity } from '../entities/plan-change.ts';
 import type { PlanChangeResult as PlanChangeResultEntity } from '../services/plan-change-service.ts';
 import type { StorageUsageView as StorageUsageViewEntity } from '../services/storage-usage-service.ts';
+import type { StorageQuotaView as StorageQuotaViewEntity } from '../services/storage-quota.ts';
 import type { Invoice as InvoiceEntity } from '../entities/invoice.ts';
 import type { InvoicePage as InvoicePageEntity, BillingProfileView as BillingProfileViewEntity } from '../services/invoice-service.ts';
 import type { EntityRef as EntityRefEntity } from '@listbackup/lib/federation';
@@ -34,6 +35,8 @@ export type Account = {
    * month is over and never changes afterwards, but for the record of its payment.
    */
   invoices: InvoiceConnection;
+  /** Where the account stands against its plan's included storage, and whether backups run (billing:read). */
+  storageQuota: StorageQuota;
   /** What the account stores, metered from its backups, retention and garbage collection. */
   storageUsage: StorageUsage;
   /** The account's current subscription; every account starts on the Free plan. */
@@ -203,23 +206,32 @@ export type Plan = {
   /** A stable code, for example `free`. */
   code: Scalars['String']['output'];
   /**
-   * Price in cents of each GB-month stored above the included storage; on a plan without overage that
-   * is the storage within the grace, which backups may still write.
+   * Price in cents of each GB-month stored above the included storage. On a plan with overage that is
+   * its overage price; on one without, what the storage written during the grace costs.
    */
   extraGbMonthPriceCents: Scalars['Int']['output'];
   id: Scalars['ID']['output'];
-  /** Stored bytes included each month. */
+  /**
+   * Stored bytes the plan includes. Without overage they are a quota that backups stop at (after the
+   * grace below); with overage, what is stored above them is billed by the GB-month.
+   */
   includedStorageBytes: Scalars['Float']['output'];
   /** What the plan allows; going past a limit is refused with PLAN_LIMIT naming it. */
   limits: PlanLimits;
   /** Price per month in cents, before usage above the included storage; a change of plan is prorated. */
   monthlyPriceCents: Scalars['Int']['output'];
   name: Scalars['String']['output'];
+  /** Plans without overage: how far above the included storage backups still run during the grace, in bytes; null with overage. */
+  storageGraceBytes?: Maybe<Scalars['Float']['output']>;
+  /** Plans without overage: the days backups still run once the account is over the included storage; null with overage. */
+  storageGraceDays?: Maybe<Scalars['Int']['output']>;
   /**
-   * Whether storage above the included bytes is billed by the GB-month (overage). Without it,
-   * moving to the plan is refused while the account stores more than the included bytes
-   * (PLAN_LIMIT, limit STORAGE_BYTES); storage that grows past them later is billed at
-   * extraGbMonthPriceCents, as with overage.
+   * Whether storage above the included bytes is billed by the GB-month (overage). With it, backups are
+   * never refused for storage. Without it: moving to the plan is refused while the account stores more
+   * than the included bytes (PLAN_LIMIT, limit STORAGE_BYTES); an account that goes over them is told
+   * (`billing.quota_reached`) and backs up for `storageGraceDays` more, or until it stores more than
+   * `storageGraceBytes` above them, whichever comes first; then each backup fails before it stores
+   * anything (QUOTA_EXCEEDED) until data is deleted or the plan is upgraded (see `Account.storageQuota`).
    */
   storageOverage: Scalars['Boolean']['output'];
   /** Days free the first time an account moves to this plan (an account gets one trial); null: no trial. */
@@ -296,6 +308,35 @@ export type StoragePoint = {
   logicalBytes: Scalars['Float']['output'];
   storedBytes: Scalars['Float']['output'];
 };
+
+/** An account's standing against its plan's included storage. */
+export type StorageQuota = {
+  __typename?: 'StorageQuota';
+  /**
+   * On a plan without overage, once over: when backups are refused, the end of the grace days or the
+   * moment the stored bytes passed the grace bytes, whichever came first; null while within.
+   */
+  backupsBlockedFrom?: Maybe<Scalars['DateTime']['output']>;
+  /** The plan's included storage, in bytes. */
+  includedBytes: Scalars['Float']['output'];
+  /** On a plan without overage: since when the account stores more than its plan includes; null while within. */
+  overSince?: Maybe<Scalars['DateTime']['output']>;
+  /** The code of the account's plan. */
+  plan: Scalars['String']['output'];
+  state: StorageQuotaState;
+  /** Stored bytes now (as `StorageUsage.storedBytes`). */
+  storedBytes: Scalars['Float']['output'];
+};
+
+export type StorageQuotaState =
+  /** Past the grace: each backup fails before it stores anything (QUOTA_EXCEEDED) until data is deleted or the plan is upgraded. */
+  | 'BLOCKED'
+  /** Over the included storage on a plan without overage, within the grace: backups run until `backupsBlockedFrom`. */
+  | 'GRACE'
+  /** Over the included storage on a plan with overage: the extra is billed, backups run. */
+  | 'OVERAGE'
+  /** Stored bytes within the plan's included storage. */
+  | 'WITHIN';
 
 /**
  * An account's metered storage. Stored bytes are what the backup store really holds after
@@ -476,6 +517,8 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SourceStorage: ResolverTypeWrapper<SourceStorage>;
   StoragePoint: ResolverTypeWrapper<StoragePoint>;
+  StorageQuota: ResolverTypeWrapper<StorageQuotaViewEntity>;
+  StorageQuotaState: StorageQuotaState;
   StorageUsage: ResolverTypeWrapper<StorageUsageViewEntity>;
   SubscriptionStatus: SubscriptionStatus;
 }>;
@@ -506,6 +549,7 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   SourceStorage: SourceStorage;
   StoragePoint: StoragePoint;
+  StorageQuota: StorageQuotaViewEntity;
   StorageUsage: StorageUsageViewEntity;
 }>;
 
@@ -514,6 +558,7 @@ export type AccountResolvers<ContextType = BillingContext, ParentType extends Re
   billingProfile?: Resolver<ResolversTypes['BillingProfile'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   invoices?: Resolver<ResolversTypes['InvoiceConnection'], ParentType, ContextType, Partial<AccountInvoicesArgs>>;
+  storageQuota?: Resolver<ResolversTypes['StorageQuota'], ParentType, ContextType>;
   storageUsage?: Resolver<ResolversTypes['StorageUsage'], ParentType, ContextType>;
   subscription?: Resolver<Maybe<ResolversTypes['PlanSubscription']>, ParentType, ContextType>;
 }>;
@@ -600,6 +645,8 @@ export type PlanResolvers<ContextType = BillingContext, ParentType extends Resol
   limits?: Resolver<ResolversTypes['PlanLimits'], ParentType, ContextType>;
   monthlyPriceCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  storageGraceBytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  storageGraceDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   storageOverage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   trialDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
@@ -646,6 +693,15 @@ export type StoragePointResolvers<ContextType = BillingContext, ParentType exten
   storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
+export type StorageQuotaResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['StorageQuota'] = ResolversParentTypes['StorageQuota']> = ResolversObject<{
+  backupsBlockedFrom?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  includedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  overSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  plan?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['StorageQuotaState'], ParentType, ContextType>;
+  storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type StorageUsageResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['StorageUsage'] = ResolversParentTypes['StorageUsage']> = ResolversObject<{
   dedupRatio?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   gbMonths?: Resolver<ResolversTypes['Float'], ParentType, ContextType, RequireFields<StorageUsageGbMonthsArgs, 'from' | 'to'>>;
@@ -676,6 +732,7 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   SourceStorage?: SourceStorageResolvers<ContextType>;
   StoragePoint?: StoragePointResolvers<ContextType>;
+  StorageQuota?: StorageQuotaResolvers<ContextType>;
   StorageUsage?: StorageUsageResolvers<ContextType>;
 }>;
 

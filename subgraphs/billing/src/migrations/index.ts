@@ -4,6 +4,7 @@ import { Migration0003Metering } from './0003-metering.ts';
 import { Migration0004PlanChanges } from './0004-plan-changes.ts';
 import { Migration0006Invoices } from './0006-invoices.ts';
 import { Migration0007PlanLimits } from './0007-plan-limits.ts';
+import { Migration0008StorageQuota } from './0008-storage-quota.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -13,4 +14,5 @@ export const migrations = [
   { name: '0005-outbox-trace', class: OutboxTraceMigration },
   { name: '0006-invoices', class: Migration0006Invoices },
   { name: '0007-plan-limits', class: Migration0007PlanLimits },
+  { name: '0008-storage-quota', class: Migration0008StorageQuota },
 ];

@@ -7,6 +7,7 @@ import { getStorageUsage, storageGbMonths, storageHistory } from '../services/st
 import { getBillingProfile, getInvoice, listInvoices, updateBillingProfile } from '../services/invoice-service.ts';
 import { invoiceLink } from '../services/invoice-documents.ts';
 import { setupPaymentMethod } from '../services/payment-method-service.ts';
+import { getStorageQuota } from '../services/storage-quota.ts';
 
 export const resolvers: Resolvers = {
   DateTime,
@@ -30,6 +31,7 @@ export const resolvers: Resolvers = {
     storageUsage: ({ id }, _, ctx) => getStorageUsage(ctx, id),
     invoices: ({ id }, { first, after }, ctx) => listInvoices(ctx, id, first, after),
     billingProfile: ({ id }, _, ctx) => getBillingProfile(ctx, id),
+    storageQuota: ({ id }, _, ctx) => getStorageQuota(ctx, id),
   },
   StorageUsage: {
     gbMonths: (usage, { from, to }, ctx) => storageGbMonths(ctx, usage, new Date(from), new Date(to)),

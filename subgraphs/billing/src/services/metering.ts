@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Em } from '@listbackup/lib/db';
-import { createEvent, systemActor, type EventOf } from '@listbackup/lib/events/contract';
-import { enqueueEvent } from '@listbackup/lib/events/outbox';
+import type { EventOf } from '@listbackup/lib/events/contract';
 import { MeteredAccount } from '../entities/metered-account.ts';
 import { MeteredSnapshot } from '../entities/metered-snapshot.ts';
 import { StorageChange, type StorageChangeReason } from '../entities/storage-change.ts';
+import { settleStorageQuota } from './storage-quota.ts';
 
 /** Billing counts a GB as 2^30 bytes, as the plans' included storage does. */
 export const GB = 1024 ** 3;
@@ -49,36 +49,10 @@ export async function applySynced(tx: Em, event: EventOf<'data.synced'>): Promis
     .execute('run');
   if (inserted.affectedRows === 0) return;
   const change = { eventId: event.id, accountId, sourceId, storedDelta: storedBytes, logicalDelta: logicalBytes };
-  if (!deletedAt) await announceQuota(tx, accountId, storedBytes, at);
+  if (!deletedAt) await settleStorageQuota(tx, accountId, at, storedBytes);
   addChanges(tx, [{ ...change, at, reason: 'SYNCED' }]);
   // Announced late, after the account's deletion: it counts until then, and no longer.
   if (deletedAt) addChanges(tx, [{ ...change, at: deletedAt, storedDelta: -storedBytes, logicalDelta: -logicalBytes, reason: 'ACCOUNT_DELETED' }]);
-}
-
-/** The shares of the plan's included storage whose crossing is announced (`billing.quota_reached`). */
-export const QUOTA_THRESHOLDS = [80, 100] as const;
-
-/**
- * Announces each threshold of the plan's included storage that `addedBytes` makes the account's
- * stored total cross upwards, in the transaction that records them (a total that fell back under
- * one and rises again is announced again). No plan yet, no announcement.
- */
-async function announceQuota(tx: Em, accountId: string, addedBytes: number, at: Date): Promise<void> {
-  if (addedBytes <= 0) return;
-  const [plan] = await tx.execute<{ quota: string }[]>(
-    `select p.included_storage_bytes::text as quota from billing.plan_subscriptions s join billing.plans p on p.id = s.plan_id where s.account_id = ?`,
-    [accountId],
-  );
-  const quotaBytes = Number(plan?.quota ?? 0);
-  if (!quotaBytes) return;
-  const before = (await balancesBySource(tx, accountId)).reduce((sum, balance) => sum + balance.storedBytes, 0);
-  const after = before + addedBytes;
-  for (const threshold of QUOTA_THRESHOLDS) {
-    const line = (quotaBytes * threshold) / 100;
-    if (before < line && after >= line) {
-      enqueueEvent(tx, createEvent('billing.quota_reached', accountId, accountId, { accountId, threshold, usedBytes: after, quotaBytes }, { actor: systemActor('billing'), time: at }));
-    }
-  }
 }
 
 /**
@@ -113,6 +87,7 @@ export async function applyGarbageCollected(tx: Em, event: EventOf<'data.garbage
   const at = new Date(event.time);
   const deletedAt = await lockAccount(tx, accountId, at);
   if (deletedAt && at > deletedAt) return;
+  if (!deletedAt) await settleStorageQuota(tx, accountId, at, -deletedBytes);
   addChanges(tx, [{ eventId: event.id, accountId, sourceId: null, at, storedDelta: -deletedBytes, logicalDelta: 0, reason: 'GARBAGE_COLLECTED' }]);
   if (deletedAt) addChanges(tx, [{ eventId: event.id, accountId, sourceId: null, at: deletedAt, storedDelta: deletedBytes, logicalDelta: 0, reason: 'ACCOUNT_DELETED' }]);
 }
@@ -127,6 +102,7 @@ export async function applyAccountDeleted(tx: Em, event: EventOf<'account.purged
   if (await lockAccount(tx, accountId, at)) return;
   await tx.nativeDelete(StorageChange, { accountId, at: { $gt: at } });
   const balances = await balancesBySource(tx, accountId);
+  await settleStorageQuota(tx, accountId, at, -balances.reduce((sum, b) => sum + b.storedBytes, 0));
   addChanges(
     tx,
     balances.map((b) => ({ eventId: event.id, accountId, sourceId: b.sourceId, at, storedDelta: -b.storedBytes, logicalDelta: -b.logicalBytes, reason: 'ACCOUNT_DELETED' as const })),

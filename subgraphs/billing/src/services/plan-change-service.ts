@@ -10,6 +10,7 @@ import { PlanChange } from '../entities/plan-change.ts';
 import { PlanSubscription } from '../entities/plan-subscription.ts';
 import { currentUsage } from './metering.ts';
 import { assertUsageFits } from './plan-usage.ts';
+import { settleStorageQuota } from './storage-quota.ts';
 import { startFreePlan } from './subscription-service.ts';
 
 const DAY_MS = 86_400_000;
@@ -87,6 +88,8 @@ export async function changePlan(ctx: BillingContext, accountId: string, planCod
       ),
     );
     await tx.flush();
+    // An upgrade to overage (or more storage) lifts a blocked account at once.
+    await settleStorageQuota(tx, accountId, now, 0);
     return { subscription, change };
   });
 }

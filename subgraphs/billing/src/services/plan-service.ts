@@ -10,9 +10,9 @@ export async function syncPlanCatalogue(em: Em, catalogue: readonly PlanDefiniti
   if (catalogue.length === 0) return;
   await em
     .createQueryBuilder(Plan)
-    .insert(catalogue.map((plan) => ({ id: randomUUID(), ...plan })))
+    .insert(catalogue.map(({ storageGrace, ...plan }) => ({ id: randomUUID(), ...plan, storageGraceDays: storageGrace?.days ?? null, storageGraceBytes: storageGrace?.bytes ?? null })))
     .onConflict('code')
-    .merge(['name', 'includedStorageBytes', 'storageOverage', 'monthlyPriceCents', 'extraGbMonthPriceCents', 'trialDays', 'auditLogRetentionDays', 'limits'])
+    .merge(['name', 'includedStorageBytes', 'storageOverage', 'storageGraceDays', 'storageGraceBytes', 'monthlyPriceCents', 'extraGbMonthPriceCents', 'trialDays', 'auditLogRetentionDays', 'limits'])
     .execute();
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from '@listbackup/lib/logger';
 import { internalClient, systemCaller, type ServiceClient } from '@listbackup/lib/internal-client';
 import { MeteredAccount } from '../entities/metered-account.ts';
 import { addCorrections, balancesBySource } from './metering.ts';
+import { settleStorageQuota } from './storage-quota.ts';
 
 /** What the engine says an account stores (the jobs subgraph's `/internal/storage/usage`). */
 export interface EngineUsage {
@@ -70,6 +71,7 @@ export async function reconcileAccount(orm: Orm, engine: EngineUsageReader, log:
     corrections.push({ sourceId: null, storedDelta: figures.storedBytes - sourcesStored - (share?.storedBytes ?? 0), logicalDelta: -(share?.logicalBytes ?? 0) });
     const effective = corrections.filter((c) => c.storedDelta !== 0 || c.logicalDelta !== 0);
     const driftBytes = effective.reduce((sum, c) => sum + c.storedDelta, 0);
+    if (driftBytes !== 0) await settleStorageQuota(tx, accountId, now, driftBytes);
     addCorrections(tx, randomUUID(), accountId, now, effective);
     await tx.nativeUpdate(MeteredAccount, { accountId }, { reconciledAt: now, lastDriftBytes: driftBytes });
     if (effective.length > 0) log.warn({ accountId, driftBytes, corrections: effective }, 'metered storage drifted from the engine; corrected');

@@ -35,6 +35,7 @@ import { DEFAULT_GC_DELAY_MS, requestGc } from '../services/maintenance.ts';
 import type { JobKind } from '../entities/job.ts';
 import { AccountLocks } from './account-lock.ts';
 import { runGc, runTier, runVerify } from './maintenance.ts';
+import { assertStorageQuota } from './storage-quota.ts';
 
 /** What EXPORT, RESTORE and VERIFY jobs carry in `params` (set by the mutations in services/snapshot-jobs.ts). */
 export interface SnapshotJobParams {
@@ -150,6 +151,8 @@ class Handlers {
 
   async backup(ctx: JobContext): Promise<JobOutcome> {
     const { job } = ctx;
+    const clock = this.settings.now ?? (() => new Date());
+    await assertStorageQuota(this.deps.orm.em.fork(), job.accountId, clock());
     const source = await this.source(ctx);
     if (source.resources.length === 0) throw new JobFailure('CONFIG', 'The source names no resources to back up');
     const credentials = await this.settings.credentials.get(job.accountId, source.connectionId, { requestId: `job-${job.id}` });
@@ -167,7 +170,6 @@ class Handlers {
     const next: BackupState = { version: 1, resources: {} };
     const fullRunEveryMs = this.settings.fullRunEveryMs ?? DEFAULT_FULL_RUN_EVERY_MS;
     const params = (job.params ?? {}) as BackupJobParams;
-    const clock = this.settings.now ?? (() => new Date());
     /** Resources read in full this time: every item's content is read, whatever its change marker says. */
     const readInFull = new Set<string>();
     async function* items(): AsyncGenerator<SourceItem | CarriedItem> {

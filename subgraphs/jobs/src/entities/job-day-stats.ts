@@ -28,6 +28,7 @@ export const JobDayStatsSchema = defineEntity({
     failedInternal: p.integer().default(0),
     failedUnavailable: p.integer().default(0),
     failedDamaged: p.integer().default(0),
+    failedQuotaExceeded: p.integer().default(0),
     /** Items and logical bytes in the snapshots made (backups). */
     items: p.bigint('number').default(0),
     bytes: p.bigint('number').default(0),

@@ -251,6 +251,12 @@ export type JobFailureType =
   | 'DAMAGED'
   /** A fault on our side; not retried automatically, an operator can re-run it. */
   | 'INTERNAL'
+  /**
+   * A BACKUP of an account past its storage quota's grace (a plan without overage, see
+   * `Account.storageQuota`): refused before it stored anything, its reason naming the plan, the quota
+   * and the stored bytes. Not retried; deleting data or upgrading the plan lets the next one run.
+   */
+  | 'QUOTA_EXCEEDED'
   /** The platform asked us to slow down; retried after the delay it gave. */
   | 'RATE_LIMITED'
   /** A temporary problem (network, a platform outage); retried with backoff. */

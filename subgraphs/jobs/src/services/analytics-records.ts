@@ -56,6 +56,7 @@ const FAILURE_COLUMNS: Record<FailureType, string> = {
   INTERNAL: 'failed_internal',
   UNAVAILABLE: 'failed_unavailable',
   DAMAGED: 'failed_damaged',
+  QUOTA_EXCEEDED: 'failed_quota_exceeded',
 };
 
 /** Weight of the newest backup in a source's change history (about the last ten count). */

@@ -233,6 +233,7 @@ const COUNTERS = [
   'failed_internal',
   'failed_unavailable',
   'failed_damaged',
+  'failed_quota_exceeded',
   'items',
   'bytes',
   'items_added',
@@ -242,7 +243,9 @@ const COUNTERS = [
 type Counter = (typeof COUNTERS)[number];
 type Counters = Record<Counter, number>;
 
-const FAILURE_COUNTERS: Record<FailureType, Counter> = { CONFIG: 'failed_config', TRANSIENT: 'failed_transient', RATE_LIMITED: 'failed_rate_limited', INTERNAL: 'failed_internal', UNAVAILABLE: 'failed_unavailable', DAMAGED: 'failed_damaged' };
+const FAILURE_COUNTERS: Record<FailureType, Counter> = { CONFIG: 'failed_config', TRANSIENT: 'failed_transient', RATE_LIMITED: 'failed_rate_limited', INTERNAL: 'failed_internal', UNAVAILABLE: 'failed_unavailable', DAMAGED: 'failed_damaged',
+  QUOTA_EXCEEDED: 'failed_quota_exceeded',
+};
 
 /** Counters and duration bins of some rows, merged: sums, key by key. */
 class Stats {
