@@ -214,27 +214,80 @@ export function envStem(slug: string): string {
 
 /**
  * How a platform signs the webhooks it sends. The shared secret is the deployment's (configuration),
- * never part of the definition.
+ * never part of the definition; during a rollover two are accepted.
  */
-export type WebhookSignature =
-  /** `<header>: <prefix><hex or base64 HMAC>` of the raw body (GitHub `X-Hub-Signature-256: sha256=…`, Shopify, Dropbox). */
-  | { scheme: 'hmac'; algorithm: 'sha256' | 'sha1'; header: string; prefix?: string; encoding: 'hex' | 'base64' }
-  /** A signed timestamp and body with a tolerance against replays (Stripe `Stripe-Signature: t=…,v1=…`, Slack `v0:`). */
-  | { scheme: 'timestamped-hmac'; algorithm: 'sha256'; header: string; timestampHeader?: string; toleranceSeconds: number; encoding: 'hex' | 'base64' }
-  /** A scheme of the platform's own that the webhook route implements by name (HubSpot v3, Box's two keys, Jira JWT). */
-  | { scheme: 'platform'; name: string; toleranceSeconds?: number };
+export type WebhookSignature = HmacWebhookSignature | StripeWebhookSignature | JwtWebhookSignature;
 
-/** Where a value is found in a delivery: a header, or a dot path in the JSON body. */
-export type DeliveryField = { header: string } | { path: string };
+/** A part of what an HMAC signs: the request's method, its public URL, the raw body, the timestamp header's value, or fixed text. */
+export type WebhookSignedPart = 'method' | 'url' | 'body' | 'timestamp' | { text: string };
+
+/**
+ * `<header>: <prefix><hex or base64 HMAC>` of the signed parts, concatenated: the raw body alone
+ * (GitHub's `X-Hub-Signature-256: sha256=…`, Shopify, Dropbox, Intercom), or with a timestamp
+ * (Slack's `v0:<timestamp>:<body>`, Zendesk, Box, HubSpot v3 over method, URL, body and timestamp).
+ * With several headers, a delivery is genuine when any of them matches any secret (Box's primary
+ * and secondary keys).
+ */
+export interface HmacWebhookSignature {
+  scheme: 'hmac';
+  algorithm: 'sha256' | 'sha1';
+  headers: string[];
+  prefix?: string;
+  encoding: 'hex' | 'base64';
+  /** What is signed, in order; the raw body when left out. */
+  signed?: WebhookSignedPart[];
+  timestamp?: WebhookTimestamp;
+  /**
+   * How the `url` part is written: as called, or with these percent-escapes decoded (HubSpot v3
+   * decodes `%3A`, `%2F`, … but not the query's `?`).
+   */
+  decodeUrl?: string[];
+}
+
+export interface WebhookTimestamp {
+  header: string;
+  format: 'unix-seconds' | 'unix-milliseconds' | 'rfc3339';
+  /** How far from now a timestamp may be; without it the timestamp is signed but its age is not checked. */
+  toleranceSeconds?: number;
+}
+
+/** `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">[,v1=…]`, one `v1` per secret during a rollover. */
+export interface StripeWebhookSignature {
+  scheme: 'stripe';
+  header: string;
+  toleranceSeconds: number;
+}
+
+/**
+ * `Authorization: Bearer <JWT>` signed HS256 with the app's client secret (Jira's webhooks registered
+ * by an OAuth 2.0 app); a token past its `exp` is refused.
+ */
+export interface JwtWebhookSignature {
+  scheme: 'jwt-hs256';
+  header: string;
+}
+
+/** Where a value is found in a delivery: a header, a dot path in the JSON body (or in one event of a batch; `''` is the event itself), or a fixed value. */
+export type DeliveryField = { header: string } | { path: string } | { value: string };
+
+/** A check the platform makes of the endpoint, answered with the challenge it sent, as text/plain. */
+export type WebhookHandshake =
+  /** An unsigned GET carrying the challenge in a query parameter (Dropbox's `?challenge=`). */
+  | { style: 'query-challenge'; param: string }
+  /** A signed POST whose body says what it is and carries the challenge (Slack's `url_verification`). */
+  | { style: 'body-challenge'; typePath: string; type: string; challengePath: string };
 
 export interface WebhookSpec {
   signature: WebhookSignature;
-  /** A check the platform makes of the endpoint (Slack's `url_verification`, Dropbox's `challenge`), answered by name. */
-  handshake?: string;
+  handshake?: WebhookHandshake;
+  /** Dot path of the array of events a delivery carries (HubSpot batches them, `''`: the body is the array); one event per delivery without it. */
+  batch?: string;
+  /** The platform's id of the delivery or event; without one, the sha256 of the signed content. */
+  deliveryId?: DeliveryField;
   /** The event type of a delivery. */
   eventType: DeliveryField;
-  /** The platform's id of the account the delivery is about, matched to a connection's `externalAccountId`. */
-  accountId: DeliveryField;
+  /** The platform's id of the account the delivery is about, matched to a connection's `externalAccountId`; without it the route names the connection. */
+  accountId?: DeliveryField;
   /** Which resources an event type (`*` wildcards allowed) changes: those are backed up incrementally. */
   events: { type: string; resources: string[] }[];
   docsUrl: string;

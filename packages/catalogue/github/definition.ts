@@ -38,4 +38,19 @@ export const definition: PlatformDefinition = {
     { scope: 'per user token', limit: 5000, windowSeconds: 3600, description: '5,000 REST requests per hour per user (15,000 for GitHub Apps on Enterprise Cloud).' },
     { scope: 'secondary', limit: 900, windowSeconds: 60, description: 'Secondary limits: at most 100 concurrent requests and 900 points per minute per REST endpoint.' },
   ],
+  webhooks: {
+    // Repository and organization webhooks sign the raw body with the webhook's secret; the route names the connection.
+    signature: { scheme: 'hmac', algorithm: 'sha256', headers: ['X-Hub-Signature-256'], prefix: 'sha256=', encoding: 'hex' },
+    deliveryId: { header: 'X-GitHub-Delivery' },
+    eventType: { header: 'X-GitHub-Event' },
+    events: [
+      { type: 'issues', resources: ['issues'] },
+      // Comments on pull requests are issue comments too; either changes the parent's updated_at.
+      { type: 'issue_comment', resources: ['issues', 'pull_requests'] },
+      { type: 'pull_request', resources: ['pull_requests'] },
+      { type: 'pull_request_review', resources: ['pull_requests'] },
+      { type: 'pull_request_review_comment', resources: ['pull_requests'] },
+    ],
+    docsUrl: 'https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries',
+  },
 };

@@ -17,6 +17,7 @@ export * from './http.ts';
 export * from './pacing.ts';
 export * from './pagination.ts';
 export * from './types.ts';
+export * from './webhooks.ts';
 export { abortReason, backoffDelay, sleep, throwIfAborted } from './timing.ts';
 
 export interface ConnectorRunInit {
