@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import DataLoader from 'dataloader';
 import type { EntityClass, EntityProperty } from '@mikro-orm/core';
 import type { Em } from './db.ts';
@@ -53,8 +53,10 @@ export function principalKey(principal: Principal): string {
 }
 
 const CURSOR_MAC_BYTES = 16;
-let signingKey: Buffer | null = null;
-const verifyingKeys: Buffer[] = [];
+// KeyObjects, not Buffers: node:crypto turns a Buffer key into a key object on every createHmac,
+// which cost six times the MAC itself and some 12% of the subgraphs' CPU on list-heavy requests.
+let signingKey: KeyObject | null = null;
+const verifyingKeys: KeyObject[] = [];
 
 /**
  * Takes the cursor keys from `INTERNAL_TOKEN_SECRET` (startSubgraph does it): every service of a
@@ -65,13 +67,13 @@ const verifyingKeys: Buffer[] = [];
  */
 export function useCursorSecrets(config: string): void {
   for (const secret of keyringSecrets(config)) {
-    const key = createHmac('sha256', secret).update('listbackup-cursor').digest();
+    const key = createSecretKey(createHmac('sha256', secret).update('listbackup-cursor').digest());
     if (!verifyingKeys.some((known) => known.equals(key))) verifyingKeys.push(key);
     signingKey ??= key;
   }
 }
 
-function cursorMac(key: Buffer, scope: CursorScope, payload: string): Buffer {
+function cursorMac(key: KeyObject, scope: CursorScope, payload: string): Buffer {
   return createHmac('sha256', key).update(`${scope.list}\n${scope.owner.toLowerCase()}\n${payload}`).digest().subarray(0, CURSOR_MAC_BYTES);
 }
 
@@ -108,11 +110,28 @@ export function decodeCursor(scope: CursorScope, cursor: string | null | undefin
   return key;
 }
 
-/** Builds a page from `size + 1` rows fetched in order: the extra row only says there is more. */
+/**
+ * Builds a page from `size + 1` rows fetched in order: the extra row only says there is more.
+ * Cursors are signed when read, so a query that selects no cursor signs none.
+ */
 export function toPage<T>(rows: T[], size: number, cursorOf: (row: T) => string): Page<T> {
   const nodes = rows.slice(0, size);
-  const edges = nodes.map((node) => ({ cursor: cursorOf(node), node }));
-  return { edges, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+  const edges = nodes.map((node) => ({
+    node,
+    get cursor() {
+      return cursorOf(node);
+    },
+  }));
+  const last = nodes.at(-1);
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > size,
+      get endCursor() {
+        return last === undefined ? null : cursorOf(last);
+      },
+    },
+  };
 }
 
 /** The (createdAt, id) cursor of newest-first lists. */
