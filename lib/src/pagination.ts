@@ -248,20 +248,45 @@ export async function selectParentPages(em: Em, list: ParentList, keys: readonly
  */
 export function rowReader<T extends object>(em: Em, entity: EntityClass<T>): (row: Record<string, unknown>) => T {
   const platform = em.getPlatform();
-  const columns = em
-    .getMetadata()
-    .get(entity)
-    .props.filter((prop) => prop.kind === 'scalar' && prop.persist !== false && prop.fieldNames?.length === 1)
-    .map((prop: EntityProperty) => ({ name: prop.name, column: prop.fieldNames[0], type: prop.customType, date: prop.runtimeType === 'Date' }));
+  const columns = readColumns(em, entity).map((prop: EntityProperty) => ({ name: prop.name, column: prop.fieldNames[0], type: prop.customType, date: prop.runtimeType === 'Date' }));
   return (row) => {
     const object: Record<string, unknown> = {};
     for (const { name, column, type, date } of columns) {
       const value = row[column];
+      // A column the statement did not select (a lazy one) stays unset, as the ORM leaves it.
+      if (value === undefined && !(column in row)) continue;
       if (value == null) object[name] = null;
       else if (type) object[name] = type.convertToJSValue(value, platform);
       else object[name] = date && !(value instanceof Date) ? new Date(value as string) : value;
     }
     return object as T;
+  };
+}
+
+function readColumns(em: Em, entity: EntityClass<object>): EntityProperty[] {
+  return em
+    .getMetadata()
+    .get(entity)
+    .props.filter((prop) => prop.kind === 'scalar' && prop.persist !== false && prop.fieldNames?.length === 1);
+}
+
+/**
+ * Rows by a unique uuid column (the id, or the account of a one-per-account table), for a
+ * DataLoader: read-only rows (`rowReader`) in one statement, without the lazy columns, matched to
+ * the keys as `byId` matches them. For reads only: what a request changes it loads through the ORM.
+ */
+export function rowsByKey<T extends object>(em: Em, entity: EntityClass<T>, table: string, column = 'id'): (keys: readonly string[]) => Promise<(T | undefined)[]> {
+  const read = rowReader(em, entity);
+  const selected = readColumns(em, entity as EntityClass<object>)
+    .filter((prop) => !prop.lazy)
+    .map((prop) => `r."${prop.fieldNames[0]}"`)
+    .join(', ');
+  return async (keys) => {
+    const ids = [...new Set(keys.filter(isUuid))];
+    if (!ids.length) return keys.map(() => undefined);
+    const rows = await em.execute<Record<string, unknown>[]>(`select ${selected} from ${table} r where r."${column}" = any(?::uuid[])`, [textArray(ids)]);
+    const index = new Map(rows.map((row) => [String(row[column]), read(row)]));
+    return keys.map((key) => index.get(key));
   };
 }
 

@@ -8,7 +8,7 @@ import { Account } from './entities/account.ts';
 import { Membership } from './entities/membership.ts';
 import { ApiKey } from './entities/api-key.ts';
 import { isUuid } from '@listbackup/lib/ids';
-import { countParentRows, parentPageLoader, type ParentCountKey, type ParentList } from '@listbackup/lib/pagination';
+import { countParentRows, parentPageLoader, rowsByKey, type ParentCountKey, type ParentList } from '@listbackup/lib/pagination';
 
 /** What the accounts services need beyond the request. */
 export interface AccountsDeps {
@@ -39,8 +39,9 @@ const pageKey = (key: ParentCountKey) => JSON.stringify(key);
 /** Unscoped by design: every service checks `authorize` on the row's account before returning it. */
 export function createLoaders(em: Em) {
   return {
-    user: new DataLoader<string, User | undefined>(async (ids) => byId(ids, await em.find(User, { id: { $in: uuids(ids) } }))),
-    account: new DataLoader<string, Account | undefined>(async (ids) => byId(ids, await em.find(Account, { id: { $in: uuids(ids) } }))),
+    /** Read-only rows: a request that changes a user or an account loads it through the ORM. */
+    user: new DataLoader<string, User | undefined>(rowsByKey(em, User, '"accounts"."users"')),
+    account: new DataLoader<string, Account | undefined>(rowsByKey(em, Account, '"accounts"."accounts"')),
     childPages: parentPageLoader(em, CHILDREN_OF_ACCOUNT, Account),
     childCounts: new DataLoader<ParentCountKey, number, string>((keys) => countParentRows(em, CHILDREN_OF_ACCOUNT, keys), { cacheKeyFn: pageKey }),
     membership: new DataLoader<string, Membership | undefined>(async (ids) => byId(ids, await em.find(Membership, { id: { $in: uuids(ids) } }))),

@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@listbackup/lib/subgraph';
 import type { Em } from '@listbackup/lib/db';
-import { byId, groupBy } from '@listbackup/lib/loaders';
-import { parentPageLoader } from '@listbackup/lib/pagination';
+import { byId } from '@listbackup/lib/loaders';
+import { parentPageLoader, rowsByKey } from '@listbackup/lib/pagination';
 import { Plan } from './entities/plan.ts';
 import { PlanSubscription } from './entities/plan-subscription.ts';
 import { Invoice } from './entities/invoice.ts';
@@ -22,11 +22,11 @@ export interface BillingContext extends SubgraphContext {
 const uuids = (ids: readonly string[]) => ids.filter((id) => isUuid(id));
 
 export function createLoaders(em: Em) {
+  const subscriptions = rowsByKey(em, PlanSubscription, '"billing"."plan_subscriptions"', 'account_id');
   return {
-    plan: new DataLoader<string, Plan | undefined>(async (ids) => byId(ids, await em.find(Plan, { id: { $in: uuids(ids) } }))),
-    subscriptionByAccount: new DataLoader<string, PlanSubscription | null>(async (accountIds) =>
-      groupBy(accountIds, await em.find(PlanSubscription, { accountId: { $in: uuids(accountIds) } }), (s) => s.accountId).map((rows) => rows[0] ?? null),
-    ),
+    /** Read-only rows, as every use of these two only reads them. */
+    plan: new DataLoader<string, Plan | undefined>(rowsByKey(em, Plan, '"billing"."plans"')),
+    subscriptionByAccount: new DataLoader<string, PlanSubscription | null>(async (accountIds) => (await subscriptions(accountIds)).map((row) => row ?? null)),
     invoice: new DataLoader<string, Invoice | undefined>(async (ids) => byId(ids, await em.find(Invoice, { id: { $in: uuids(ids) } }))),
     invoicePages: parentPageLoader(em, INVOICES_OF_ACCOUNT, Invoice),
   };

@@ -158,11 +158,13 @@ export async function createAccount(ctx: AccountsContext, input: NewAccount): Pr
 export async function renameAccount(ctx: AccountsContext, id: string, newName: string): Promise<Account> {
   const name = validName(newName);
   await authorize(ctx, 'account:update', id);
-  const account = await ctx.loaders.account.load(id);
+  // Through the ORM, not the loader: its rows are read-only.
+  const account = isUuid(id) ? await ctx.em.findOne(Account, { id }) : null;
   if (!account) throw new NotFoundError('Account');
   if (account.name === name) return account;
   recordEvent(ctx.em, ctx, 'account.updated', account.id, account.id, { accountId: account.id, before: { name: account.name }, after: { name } });
   account.name = name;
   await ctx.em.flush();
+  ctx.loaders.account.clear(account.id).prime(account.id, account);
   return account;
 }
