@@ -231,10 +231,15 @@ describe.skipIf(!natsUrl)('two gateways and two workers as separate processes, s
       },
     );
     try {
-      // Live: RUNNING reaches the subscriber while the worker waits on the held charges page, the customers stored and checkpointed.
+      // Live: RUNNING reaches the subscriber while the worker waits on the held charges page, the customers stored and checkpointed,
+      // and the progress counts them while the platform is quiet (not only once the backup ends).
       await waitUntil(async () => {
         if (failure) throw new Error(`the subscription failed: ${JSON.stringify(failure)}`);
-        return stripe.held > 0 && updates.some((u) => u.status === 'RUNNING' && u.attempts === 1) && Boolean((await checkpointOf(job.id))?.checkpoint);
+        return (
+          stripe.held > 0 &&
+          updates.some((u) => u.status === 'RUNNING' && u.attempts === 1 && u.itemsDone >= RESOURCES.customers) &&
+          Boolean((await checkpointOf(job.id))?.checkpoint)
+        );
       }, 'the backup to be half-way, seen on the other gateway').catch(async (error) => {
         throw new Error(`${error.message}: held ${stripe.held}, updates ${JSON.stringify(updates)}, job row ${JSON.stringify(await checkpointOf(job.id))}`);
       });

@@ -182,10 +182,22 @@ export async function runBackup(repository: Repository, options: BackupOptions):
   };
   const progressInterval = options.progressIntervalMs ?? 1000;
   let lastProgress = 0;
+  let trailing: NodeJS.Timeout | undefined;
   const report = (force = false) => {
     if (!options.onProgress) return;
     const t = now();
-    if (!force && t - lastProgress < progressInterval) return;
+    const wait = lastProgress + progressInterval - t;
+    if (!force && wait > 0) {
+      // Sent at the end of the interval: the counts reached before the source goes quiet (a slow
+      // page, a back-off) are not held back until the next item or the end of the backup.
+      trailing ??= setTimeout(() => {
+        trailing = undefined;
+        report(true);
+      }, wait).unref();
+      return;
+    }
+    clearTimeout(trailing);
+    trailing = undefined;
     lastProgress = t;
     options.onProgress({ ...progress });
   };
@@ -276,6 +288,7 @@ export async function runBackup(repository: Repository, options: BackupOptions):
       signal?.throwIfAborted();
       if (writer.doneItemIds.has(item.id)) {
         progress.itemsResumed++;
+        report();
         continue;
       }
       if (seen.has(item.id)) {
@@ -302,6 +315,9 @@ export async function runBackup(repository: Repository, options: BackupOptions):
     progress.currentItem = null;
     report(true);
     throw error;
+  } finally {
+    clearTimeout(trailing);
+    trailing = undefined;
   }
 
   signal?.throwIfAborted();

@@ -373,6 +373,27 @@ describe('pipeline', () => {
     for (let i = 1; i < reports.length; i++) expect(reports[i].bytesDone).toBeGreaterThanOrEqual(reports[i - 1].bytesDone);
   });
 
+  it('reports the items stored while the source is quiet, not only at the next item or the end', async () => {
+    const r = repo();
+    const reports: BackupProgress[] = [];
+    let resume!: () => void;
+    const quiet = new Promise<void>((resolve) => (resume = resolve));
+    async function* items(): AsyncGenerator<SourceItem> {
+      for (let i = 0; i < 5; i++) yield { id: `i${i}`, path: `i${i}.json`, content: () => [Buffer.from(`{"n":${i}}`)] };
+      await quiet; // the platform's next page is slow
+      yield { id: 'last', path: 'last.json', content: () => [Buffer.from('{}')] };
+    }
+    const run = runBackup(r.repository, { accountId: r.accountId, sourceId: 'src', itemConcurrency: 1, progressIntervalMs: 1_500, onProgress: (p) => reports.push(p), items: items() });
+    try {
+      await expect.poll(() => reports.at(-1)?.itemsDone, { timeout: 30_000, interval: 50 }).toBe(5);
+      expect(reports.at(-1)?.final).toBe(false);
+    } finally {
+      resume();
+    }
+    await run;
+    expect(reports.at(-1)).toMatchObject({ final: true, itemsDone: 6 });
+  });
+
   it('cancels mid-item on abort: nothing is published, the store stays consistent, and a later run completes', async () => {
     const r = repo();
     const first = randomBuffer('cancel-1', 2 * 1024 * 1024);
