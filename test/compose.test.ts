@@ -45,8 +45,29 @@ describe('docker-compose.yml', () => {
     expect(readFileSync('deploy/compose/pg_hba.conf', 'utf8')).not.toMatch(/^host\s/m);
     expect(readFileSync('deploy/compose/nats.conf', 'utf8')).toMatch(/verify: true[\s\S]*min_version: "1\.3"/);
     expect(services.minio.command).toContain('--certs-dir');
-    // The workers' only server, /healthz and /metrics, is HTTPS too (test/topology-tls.test.ts runs this check).
+    // The workers' only server, /healthz, /readyz and /metrics, is HTTPS too (test/topology-tls.test.ts runs this check).
     expect(services.worker.healthcheck.test.join(' ')).toMatch(/fetch\(`https:\/\/127\.0\.0\.1:/);
+  });
+
+  it("checks each service's health by the readiness it serves: /readyz on its own port (a worker's METRICS_PORT)", () => {
+    const workerConfig = readFileSync('subgraphs/jobs/src/worker.ts', 'utf8');
+    const metricsDefault = workerConfig.match(/METRICS_PORT: port\((\d+)\)/)![1];
+    for (const name of NODE_SERVICES) {
+      const test = (services[name].healthcheck?.test ?? []) as string[];
+      expect(test.slice(0, 3), name).toEqual(['CMD', 'node', '-e']);
+      const url = /fetch\(`(https:\/\/127\.0\.0\.1:\$\$\{process\.env\.(\w+)(?: \|\| (\d+))?\}(\/\w+))`\)/.exec(test[3]);
+      expect(url, `${name}: ${test[3]}`).not.toBeNull();
+      const [, , variable, fallback, path] = url!;
+      expect(path, name).toBe('/readyz');
+      if (name === 'worker') {
+        expect([variable, fallback]).toEqual(['METRICS_PORT', metricsDefault]);
+      } else {
+        expect(variable, name).toBe('PORT');
+        expect(services[name].environment.PORT, name).toMatch(/^\d+$/);
+      }
+    }
+    // The load balancer sends requests only to ready gateways.
+    expect(readFileSync('deploy/compose/haproxy.cfg', 'utf8')).toMatch(/option httpchk GET \/readyz/);
   });
 
   it('keeps the backups in MinIO through the S3 store, shared by the jobs subgraph and the workers', () => {

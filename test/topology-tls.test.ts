@@ -260,12 +260,22 @@ describe.skipIf(!hasNatsServer)('separate processes over TLS 1.3 with certificat
       socket.once('error', reject);
     });
     expect(negotiated).toBe('TLSv1.3');
-    // The health check docker-compose.yml gives its workers passes against this one, as the containers run it.
+  });
+
+  it('passes the health check docker-compose.yml gives each service, run as the containers run it: its readiness over TLS', async () => {
     const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, any> };
-    const [, command, ...args] = compose.services.worker.healthcheck.test as string[];
-    expect(command).toBe('node');
-    const check = spawnSync(process.execPath, args.map((arg) => arg.replaceAll('$$', '$')), { env: { ...process.env, METRICS_PORT: String(workerPort), NODE_EXTRA_CA_CERTS: cert('ca.crt') } });
-    expect(check.status).toBe(0);
+    const served: Record<string, Record<string, string>> = {
+      ...Object.fromEntries(NAMES.map((name) => [name, { PORT: String(ports[name]) }])),
+      gateway: { PORT: new URL(gatewayUrl).port },
+      worker: { METRICS_PORT: String(workerPort) },
+    };
+    for (const [name, portEnv] of Object.entries(served)) {
+      const [, command, ...args] = compose.services[name].healthcheck.test as string[];
+      expect(command, name).toBe('node');
+      const run = () => spawnSync(process.execPath, args.map((arg) => arg.replaceAll('$$', '$')), { env: { ...process.env, ...portEnv, NODE_EXTRA_CA_CERTS: cert('ca.crt') } }).status;
+      // Readiness may take a moment after start (the queue, the store): poll, as Docker retries.
+      await expect.poll(run, { timeout: 60_000, interval: 500 }).toBe(0);
+    }
   });
 
   describe.skipIf(Boolean(postgresBinariesMissing))('PostgreSQL with sslmode=verify-full', () => {
