@@ -42,6 +42,8 @@ const Config = z.object({
   INTERNAL_TOKEN_SECRET: internalTokenSecret().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   PORT: port(GATEWAY_PORT),
+  /** As the gateway's (docs/operations.md): continue callers' W3C traces instead of linking to them. */
+  TRUST_TRACEPARENT: z.stringbool().default(false),
   EMBEDDED_POSTGRES_PORT: port(5433),
   DATA_DIR: z.string().default('.data'),
   ...outboundEnv,
@@ -155,6 +157,7 @@ await runMain(async () => {
     rateLimits: rateLimitsFromEnv(config),
     trustedDocuments,
     databaseUrl,
+    trustTraceparent: config.TRUST_TRACEPARENT,
   });
   cleanups.push(() => gateway.close());
 

@@ -3,15 +3,20 @@
  * `triggerSync` through the gateway is one tree — the gateway's request, Apollo's fetch to the
  * subgraph, the internal call and the subgraph's request, the job's enqueue, the worker's attempt,
  * its calls to the Stripe fake — and the job's event, relayed from the outbox over NATS (when there
- * is one), is handled by its durable consumer in a span of the same trace.
+ * is one), is handled by its durable consumer in a span of the same trace; the PostgreSQL
+ * statements they run are spans of it too. A caller outside is not let into our traces.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanKind, startTracing, withSpan, type Tracing } from '@listbackup/lib/tracing';
 import { connectNatsBus, streamName } from '@listbackup/lib/events/connect';
 import type { NatsEventBus } from '@listbackup/lib/events/nats-bus';
 import { trace } from '@opentelemetry/api';
 import { FakeStripe } from '@listbackup/catalogue/testing/fakes';
+import { createLogger } from '@listbackup/lib/logger';
+import { readSupergraph } from '@listbackup/lib/supergraph';
+import { startGateway } from '../gateway/src/index.ts';
 import { signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 import { type BackupStack, STRIPE_KEY, startBackupStack, startIdentity } from './support/backup-stack.ts';
 import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
@@ -43,7 +48,8 @@ describe('traces through the gateway, the jobs runtime and the events', () => {
     for (let i = 0; i < 12; i++) stripe.add('customers');
     identity = await startIdentity();
     bus = natsUrl ? await connectNatsBus(natsUrl, namespace) : undefined;
-    stack = await startBackupStack(`${stripe.url}/v1`, identity.url, { bus, durablePrefix: namespace });
+    // This gateway sits behind a front end that traces (the test's client): it continues its traces.
+    stack = await startBackupStack(`${stripe.url}/v1`, identity.url, { bus, durablePrefix: namespace, trustTraceparent: true });
     alice = await signUp(stack);
   }, 180_000);
 
@@ -146,6 +152,13 @@ describe('traces through the gateway, the jobs runtime and the events', () => {
     expect(jobsRequest.name).toBe('jobs POST /graphql');
     expect(ancestors(jobsRequest)).toContain(gatewayRequest);
 
+    // PostgreSQL statements (@opentelemetry/instrumentation-pg), each under the span that ran it: the jobs subgraph's insert of the job.
+    const statements = spans.filter((span) => span.kind === SPAN_KIND.client && span.attributes['db.system.name'] === 'postgresql');
+    const insertsJob = statements.find((span) => ancestors(span).includes(jobsRequest) && /^insert into "jobs"\."jobs"/i.test(String(span.attributes['db.query.text'])));
+    expect(insertsJob, statements.map((span) => `${span.name}: ${span.attributes['db.query.text']}`).join('\n')).toBeDefined();
+    expect(insertsJob!.name).toMatch(/^pg\.query:INSERT /);
+    expect(insertsJob!.attributes['db.namespace']).toBeTruthy();
+
     // The worker's attempt continues the enqueue's trace context, carried in the queue message.
     const attempt = one("the worker's attempt", (span) => span.name === 'job BACKUP' && span.kind === SPAN_KIND.consumer);
     expect(parentOf(attempt)).toBe(enqueue);
@@ -160,6 +173,8 @@ describe('traces through the gateway, the jobs runtime and the events', () => {
       expect(ancestors(call)).toContain(attempt);
       expect(call.attributes['http.response.status_code']).toBe(200);
     }
+    // The attempt's own statements (its progress and its result written to the job's row) are in its tree too.
+    expect(statements.some((span) => ancestors(span).includes(attempt) && /^update "jobs"\."jobs"/i.test(String(span.attributes['db.query.text'])))).toBe(true);
     const credentials = one("the worker's call for the connection's credentials", (span) => span.name.startsWith('internal platforms ') && ancestors(span).includes(attempt));
     expect(spans.some((span) => span.kind === SPAN_KIND.server && parentOf(span) === credentials && span.name.startsWith('platforms '))).toBe(true);
     // Internal calls are the internal client's spans, not also the HTTP instrumentation's.
@@ -171,5 +186,78 @@ describe('traces through the gateway, the jobs runtime and the events', () => {
     expect(consumed.attributes['messaging.consumer.group.name']).toBe(`${namespace}-jobs-analytics-jobs`);
     expect(ancestors(consumed)).toContain(attempt);
     expect(receiver.rejected).toEqual([]);
+  });
+  /** A POST with exactly the headers given (node:http, which no instrumentation traces or adds a traceparent to). */
+  const post = (url: string, body: unknown, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const request = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (response) => {
+        response.resume();
+        response.once('end', () => resolve(response.statusCode ?? 0));
+      });
+      request.once('error', reject);
+      request.end(JSON.stringify(body));
+    });
+  const traceparent = (flags: '00' | '01') => {
+    const traceId = randomBytes(16).toString('hex');
+    const spanId = randomBytes(8).toString('hex');
+    return { traceId, spanId, header: `00-${traceId}-${spanId}-${flags}` };
+  };
+  /** Flushes until a span `wanted` accepts has arrived. */
+  const waitForSpan = async (what: string, wanted: (span: ReceivedSpan) => boolean): Promise<ReceivedSpan> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      await tracing!.flush();
+      const found = receiver.spans.find(wanted);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no span for ${what}; spans: ${receiver.spans.map((span) => span.name).join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  const linksTo = (span: ReceivedSpan, caller: { traceId: string; spanId: string }) => span.links.some((link) => link.traceId === caller.traceId && link.spanId === caller.spanId);
+
+  it("does not let an outside caller put our spans in its trace or decide their sampling: a new trace links to the caller's span", { timeout: 180_000 }, async () => {
+    // A gateway as deployed by default (TRUST_TRACEPARENT unset), on the same subgraphs.
+    const gateway = await startGateway({
+      port: 0,
+      supergraphSdl: readSupergraph(),
+      subgraphUrls: Object.fromEntries(Object.values(stack.services).map((service) => [service.name, service.url])),
+      accountsUrl: stack.services.accounts.url,
+      internalTokenSecret: stack.internalTokenSecret,
+      log: createLogger('gateway', 'silent'),
+    });
+    try {
+      const query = { query: 'query Me { me { id } }' };
+      for (const flags of ['01', '00'] as const) {
+        const caller = traceparent(flags);
+        expect(await post(gateway.url, query, { traceparent: caller.header, tracestate: 'vendor=forced', authorization: `Bearer ${alice.accessToken}` })).toBe(200);
+        // Traced (a caller's "not sampled" does not switch it off either), as the root of a new trace that links to the caller's span.
+        const request = await waitForSpan(`the gateway request of caller ${flags}`, (span) => span.name === 'gateway POST /graphql' && linksTo(span, caller));
+        expect(request.parentSpanId).toBe('');
+        expect(request.traceId).not.toBe(caller.traceId);
+        expect(request.links.find((link) => link.traceId === caller.traceId)?.attributes['listbackup.link']).toBe('untrusted caller');
+        // The rest of the request is one tree under it: subgraphs continue the gateway's trace, shown by its internal token.
+        const tree = await waitForTree(request.traceId, request.spanId, 'the accounts subgraph', (span) => span.name === 'accounts POST /graphql' && span.kind === SPAN_KIND.server);
+        expect(tree.some((span) => span.name === 'gateway.request')).toBe(true);
+        expect(receiver.trace(caller.traceId)).toEqual([]);
+      }
+
+      // A subgraph reached without an internal token does not continue the caller's trace either.
+      const direct = traceparent('01');
+      expect(await post(stack.services.accounts.url, query, { traceparent: direct.header })).toBe(401);
+      const refused = await waitForSpan('the refused subgraph request', (span) => span.name === 'accounts POST /graphql' && linksTo(span, direct));
+      expect(refused.parentSpanId).toBe('');
+      expect(refused.traceId).not.toBe(direct.traceId);
+      expect(refused.attributes['http.response.status_code']).toBe(401);
+
+      // The gateway told to trust its callers (the stack's) continues the caller's trace: its request span is the caller's child.
+      const trusted = traceparent('01');
+      expect(await post(stack.gatewayUrl, query, { traceparent: trusted.header, authorization: `Bearer ${alice.accessToken}` })).toBe(200);
+      const continued = await waitForSpan('the trusted gateway request', (span) => span.name === 'gateway POST /graphql' && span.traceId === trusted.traceId);
+      expect(continued.parentSpanId).toBe(trusted.spanId);
+      expect(continued.links).toEqual([]);
+      expect(receiver.rejected).toEqual([]);
+    } finally {
+      await gateway.close();
+    }
   });
 });

@@ -51,6 +51,11 @@ export interface GatewayOptions {
   databaseUrl?: string;
   /** Take the client IP from the last X-Forwarded-For hop (set when a proxy in front of the gateway adds it). */
   trustProxy?: boolean;
+  /**
+   * Continue the trace of a caller's `traceparent` (a front end of yours that traces). Off by
+   * default: each request starts a new trace, linked to the caller's span (TRUST_TRACEPARENT).
+   */
+  trustTraceparent?: boolean;
   /** Called for every request sent to a subgraph (tests count them). */
   onSubgraphRequest?: (request: SubgraphRequest) => void;
   /** Cache settings of the authenticator (tests use a fake clock). */
@@ -273,7 +278,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (fields.path === '/healthz' || fields.path === '/readyz' || fields.path === '/metrics') requestLog.debug(fields, 'request');
       else requestLog.info(fields, 'request');
     });
-    traceRequest('gateway', req, res, () => handle(req, res, state)).catch((error: unknown) => {
+    traceRequest('gateway', req, res, () => handle(req, res, state), { trustCaller: () => options.trustTraceparent === true }).catch((error: unknown) => {
       if (res.headersSent) {
         requestLog.error({ err: error }, 'request failed after the response started');
         res.end();

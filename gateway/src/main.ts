@@ -26,6 +26,8 @@ const Config = z.object({
   /** Optional: /readyz then checks the database too, and the rate limits are counted there (shared by every gateway). */
   DATABASE_URL: commonEnv.DATABASE_URL.optional(),
   TRUST_PROXY: z.stringbool().default(false),
+  /** Continue callers' W3C traces (only behind a front end of yours that traces); otherwise a new trace links to theirs. */
+  TRUST_TRACEPARENT: z.stringbool().default(false),
   ACCOUNTS_URL: subgraphUrl(defaultPort('accounts')),
   PLATFORMS_URL: subgraphUrl(defaultPort('platforms')),
   SOURCES_URL: subgraphUrl(defaultPort('sources')),
@@ -65,6 +67,7 @@ await runMain(async () => {
     internalTokenSecret: config.INTERNAL_TOKEN_SECRET,
     databaseUrl: config.DATABASE_URL,
     trustProxy: config.TRUST_PROXY,
+    trustTraceparent: config.TRUST_TRACEPARENT,
     log,
     accessEvents: bus,
     subscriptions: { bus, limits: subscriptionLimitsFromEnv(config) },

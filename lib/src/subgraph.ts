@@ -151,8 +151,17 @@ export async function startSubgraph<Ctx extends SubgraphContext>(options: Subgra
     }
   };
 
+  // Only a caller with a valid internal token (the gateway, a service, a worker) continues its trace here.
+  const gatewayCaller = (req: http.IncomingMessage) => {
+    try {
+      verifyInternalToken(options.internalTokenSecret, name, header(req, INTERNAL_TOKEN_HEADER));
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const httpServer = createServer(tls, (req, res) => {
-    traceRequest(name, req, res, () => handle(req, res)).catch((error) => {
+    traceRequest(name, req, res, () => handle(req, res), { trustCaller: gatewayCaller }).catch((error) => {
       const status = (error as { status?: number }).status ?? 500;
       if (status === 500) log.error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, status, graphqlErrorBody(status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', status === 500 ? 'Internal server error' : (error as Error).message));

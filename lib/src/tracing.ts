@@ -8,12 +8,14 @@
  * (plan, fetch per subgraph), each internal call (internal-client.ts) and the subgraph request it
  * reaches, a job's enqueue and its attempt in a worker (the W3C `traceparent` travels in the queue
  * message), a platform's HTTP calls (undici's diagnostics channels, through
- * @opentelemetry/instrumentation-undici), and events: an event carries the `traceparent` of the
+ * @opentelemetry/instrumentation-undici), PostgreSQL statements inside any of these
+ * (@opentelemetry/instrumentation-pg), and events: an event carries the `traceparent` of the
  * code that created it, through the outbox and the bus, and a durable consumer handles it in a span
  * of that trace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { createRequire } from 'node:module';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import { INTERNAL_TOKEN_HEADER } from './internal-token.ts';
 
 const TRACER = 'listbackup';
@@ -52,11 +54,12 @@ export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv =
   const url = otlpTracesUrl(env);
   if (!url) return undefined;
   if (started) return started;
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, { UndiciInstrumentation }] = await Promise.all([
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, { UndiciInstrumentation }, { PgInstrumentation }] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/instrumentation-undici'),
+    import('@opentelemetry/instrumentation-pg'),
   ]);
   // Headers and timeout come from the standard OTEL_EXPORTER_OTLP_* variables, as the exporter reads them.
   const provider = new NodeTracerProvider({
@@ -69,6 +72,9 @@ export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv =
     // Calls between services get their span from the internal client, which names the service.
     ignoreRequestHook: (request) => hasHeader(request.headers, INTERNAL_TOKEN_HEADER),
   });
+  // Statements only inside a traced request, job or event: the pools' and the queue's own polling would bury them.
+  const postgres = new PgInstrumentation({ requireParentSpan: true });
+  const unpatchPostgres = patchLoadedPostgresClients(postgres);
   enabled = true;
   started = {
     flush: () => provider.forceFlush(),
@@ -76,6 +82,8 @@ export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv =
       enabled = false;
       started = undefined;
       undici.disable();
+      unpatchPostgres();
+      postgres.disable();
       await provider.shutdown();
       trace.disable();
       context.disable();
@@ -83,6 +91,22 @@ export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv =
     },
   };
   return started;
+}
+
+/**
+ * Patches the copies of `pg` this process has loaded (the ORM's, and pg-boss's own where its range
+ * needs another one) with the instrumentation's patch. They are imported as ES modules before
+ * tracing starts, which the instrumentation's require hook does not see. Returns the undo.
+ */
+function patchLoadedPostgresClients(instrumentation: { getModuleDefinitions(): { name: string; patch?: (exports: unknown) => unknown; unpatch?: (exports: unknown) => unknown }[] }): () => void {
+  const definition = instrumentation.getModuleDefinitions().find((module) => module.name === 'pg');
+  if (!definition?.patch) return () => {};
+  const copies = new Set<unknown>();
+  for (const from of [import.meta.url, import.meta.resolve('pg-boss')]) copies.add(createRequire(from)('pg'));
+  for (const copy of copies) definition.patch(copy);
+  return () => {
+    for (const copy of copies) definition.unpatch?.(copy);
+  };
 }
 
 function hasHeader(headers: string | (string | string[])[], name: string): boolean {
@@ -144,20 +168,34 @@ export function injectTraceHeaders(headers: Record<string, string>): void {
 /** Probes and scrapes are not traced: they would bury the requests. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
+export interface TraceRequestOptions {
+  /**
+   * Whether this request's caller may put it in its own trace. Default: no one may. Then a
+   * `traceparent` does not make the request's span its child nor decide whether it is sampled: the
+   * request starts a new trace, and the caller's span is only a link of it.
+   */
+  trustCaller?: (req: IncomingMessage) => boolean;
+}
+
 /**
- * Runs a service's handler of one HTTP request in a server span that continues the caller's trace
- * (its `traceparent` header); just the handler while tracing is off. The span ends when the
- * response is finished or the connection closes.
+ * Runs a service's handler of one HTTP request in a server span; just the handler while tracing is
+ * off. A trusted caller's `traceparent` (and `tracestate`) is continued; anyone else's starts a
+ * new trace that links to it, so an outside caller cannot join, or force the sampling of, our
+ * traces. The span ends when the response is finished or the connection closes.
  */
-export function traceRequest(service: string, req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>): Promise<void> {
+export function traceRequest(service: string, req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>, options: TraceRequestOptions = {}): Promise<void> {
   if (!enabled) return handle();
   const path = (req.url ?? '/').split('?', 1)[0]!;
   if (UNTRACED_PATHS.has(path)) return handle();
-  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const carried = propagation.extract(ROOT_CONTEXT, req.headers);
+  const caller = trace.getSpanContext(carried);
+  const trusted = caller !== undefined && isSpanContextValid(caller) && (options.trustCaller?.(req) ?? false);
+  const parent = trusted ? carried : ROOT_CONTEXT;
+  const links: Link[] = !trusted && caller && isSpanContextValid(caller) ? [{ context: caller, attributes: { 'listbackup.link': 'untrusted caller' } }] : [];
   const method = req.method ?? 'GET';
   const span = tracer().startSpan(
     `${service} ${method} ${path}`,
-    { kind: SpanKind.SERVER, attributes: { 'listbackup.service': service, 'http.request.method': method, 'url.path': path } },
+    { kind: SpanKind.SERVER, attributes: { 'listbackup.service': service, 'http.request.method': method, 'url.path': path }, links },
     parent,
   );
   res.once('close', () => {

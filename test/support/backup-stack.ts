@@ -86,6 +86,8 @@ export interface BackupStackOptions {
   backup?: Pick<BackupSettings, 'gcGraceMs' | 'gcDelayMs'>;
   /** Billing's options (Stripe for payments, its schedules); by default as the environment says. */
   billing?: Partial<BillingOptions>;
+  /** The gateway continues callers' traces (TRUST_TRACEPARENT); default not. */
+  trustTraceparent?: boolean;
 }
 
 /** The product as `npm start` wires it, on free ports, with backups stored in a temporary directory. */
@@ -154,6 +156,7 @@ export async function startBackupStack(stripeUrl: string, identityUrl: string, o
       log: log.child({ service: 'gateway' }),
       accessEvents: bus,
       subscriptions: { bus },
+      trustTraceparent: options.trustTraceparent,
     });
     const gatewayUrl = gateway.url;
     return {

@@ -18,6 +18,8 @@ export interface ReceivedSpan {
   attributes: Record<string, unknown>;
   /** OTLP's status code: 0 unset, 1 ok, 2 error. */
   status: number;
+  /** Spans of other traces (or of this one) that this span is linked to. */
+  links: { traceId: string; spanId: string; attributes: Record<string, unknown> }[];
 }
 
 export const SPAN_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
@@ -42,6 +44,12 @@ function plain(value: OtlpValue): unknown {
   if (value.arrayValue) return (value.arrayValue.values ?? []).map(plain);
   return undefined;
 }
+
+type OtlpSpan = Omit<ReceivedSpan, 'service' | 'attributes' | 'status' | 'links'> & {
+  attributes?: OtlpAttribute[];
+  status?: { code?: number };
+  links?: { traceId: string; spanId: string; attributes?: OtlpAttribute[] }[];
+};
 
 const attributesOf = (list: OtlpAttribute[] | undefined) => Object.fromEntries((list ?? []).map(({ key, value }) => [key, plain(value)]));
 
@@ -69,7 +77,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: (Omit<ReceivedSpan, 'service' | 'attributes' | 'status'> & { attributes?: OtlpAttribute[]; status?: { code?: number } })[] }[] }[];
+        resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];
       };
       for (const resourceSpans of body.resourceSpans ?? []) {
         const service = String(attributesOf(resourceSpans.resource?.attributes)['service.name'] ?? '');
@@ -84,6 +92,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               service,
               attributes: attributesOf(span.attributes),
               status: span.status?.code ?? 0,
+              links: (span.links ?? []).map((link) => ({ traceId: link.traceId, spanId: link.spanId, attributes: attributesOf(link.attributes) })),
             });
           }
         }
