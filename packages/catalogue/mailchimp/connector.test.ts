@@ -32,8 +32,11 @@ describe('Mailchimp connector', () => {
   });
 
   it('lists audiences with their merge fields, and every member 1,000 a page until total_items', async () => {
-    const lists = await collect(connector, 'lists', token());
+    const expected: unknown[] = [];
+    const lists = await collect(connector, 'lists', { ...token(), onExpect: (size) => expected.push(size) });
     expect(lists.items.map((i) => i.metadata.name)).toEqual(['Newsletter', 'Customers']);
+    // total_items says how many audiences the run yields.
+    expect(expected).toEqual([{ items: 2, estimated: false }]);
     expect(json(lists.items[0]).merge_fields.map((f: { tag: string }) => f.tag)).toEqual(['FNAME', 'LNAME']);
     expect(mailchimp.requests.every((r) => r.headers.authorization === 'OAuth mc-oauth-valid')).toBe(true);
 

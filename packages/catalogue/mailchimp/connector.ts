@@ -82,10 +82,16 @@ export function createMailchimpConnector(options: { baseUrl?: string } = {}): Co
 }
 
 /** Every item of a collection, `count`/`offset` until `total_items` are read. */
-async function* collection(ctx: FetchContext, path: string, key: string, query: Record<string, string> = {}, onPage?: (headers: Headers) => void): AsyncGenerator<Json, void, undefined> {
+async function* collection(
+  ctx: FetchContext,
+  path: string,
+  key: string,
+  query: Record<string, string> = {},
+  onPage?: (headers: Headers, totalItems: number) => void,
+): AsyncGenerator<Json, void, undefined> {
   for (let offset = 0; ; ) {
     const { data, headers } = await ctx.http.json<Json>(path, { query: { ...query, count: PAGE, offset } });
-    onPage?.(headers);
+    onPage?.(headers, Number(data?.total_items));
     const items = data?.[key];
     if (!Array.isArray(items)) throw new PlatformError(`Mailchimp: ${path} answered without ${key}`);
     yield* items;
@@ -98,7 +104,7 @@ async function* collection(ctx: FetchContext, path: string, key: string, query: 
 const safe = (name: string) => name.replace(/[/\\]/g, '_');
 
 async function* fetchLists(ctx: FetchContext): AsyncGenerator<ConnectorItem, undefined, undefined> {
-  for await (const list of collection(ctx, 'lists', 'lists')) {
+  for await (const list of collection(ctx, 'lists', 'lists', {}, (_headers, total) => ctx.expect({ items: total }))) {
     const mergeFields: Json[] = [];
     for await (const field of collection(ctx, `lists/${list.id}/merge-fields`, 'merge_fields')) mergeFields.push(field);
     yield {
@@ -156,7 +162,7 @@ async function* fetchMembers(ctx: FetchContext): AsyncGenerator<ConnectorItem, C
 }
 
 async function* fetchCampaigns(ctx: FetchContext): AsyncGenerator<ConnectorItem, undefined, undefined> {
-  for await (const campaign of collection(ctx, 'campaigns', 'campaigns')) {
+  for await (const campaign of collection(ctx, 'campaigns', 'campaigns', {}, (_headers, total) => ctx.expect({ items: total }))) {
     const { data: content } = await ctx.http.json<Json>(`campaigns/${campaign.id}/content`);
     const title = campaign.settings?.title || campaign.settings?.subject_line || campaign.id;
     yield {
@@ -171,7 +177,7 @@ async function* fetchCampaigns(ctx: FetchContext): AsyncGenerator<ConnectorItem,
 }
 
 async function* fetchTemplates(ctx: FetchContext): AsyncGenerator<ConnectorItem, undefined, undefined> {
-  for await (const template of collection(ctx, 'templates', 'templates')) {
+  for await (const template of collection(ctx, 'templates', 'templates', {}, (_headers, total) => ctx.expect({ items: total }))) {
     const { data: content } = await ctx.http.json<Json>(`templates/${template.id}/default-content`);
     yield {
       id: String(template.id),

@@ -55,6 +55,23 @@ describe('REST/JSON connector', () => {
     expect(rest.requests.every((r) => r.headers['x-api-key'] === 'k_valid' && r.headers.authorization === undefined)).toBe(true);
   });
 
+  it('says what total_pages promises: pages × page size while pages are left, the items listed at the last page', async () => {
+    const connector = createRestConnector(definition);
+    const expected: unknown[] = [];
+    const { items } = await collect(connector, 'orders', { ...key(), onExpect: (size) => expected.push(size) });
+    expect(items).toHaveLength(70);
+    // 70 orders, 30 a page: 3 pages, the last one short.
+    expect(expected).toEqual([
+      { items: 90, estimated: true },
+      { items: 90, estimated: true },
+      { items: 70, estimated: false },
+    ]);
+    // Styles that give no total say nothing.
+    const silent: unknown[] = [];
+    await collect(connector, 'notes', { ...key(), onExpect: (size) => silent.push(size) });
+    expect(silent).toEqual([]);
+  });
+
   it('an incremental run asks for changes since the high-water mark and gets only those', async () => {
     const connector = createRestConnector(definition);
     const first = await collect(connector, 'contacts', key());

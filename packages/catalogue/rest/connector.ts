@@ -123,17 +123,11 @@ function pages(resource: RestResourceSpec, auth: boolean, query: Record<string, 
       })();
     case 'link':
       return paginateLink(ctx.http, resource.path, { auth, items, query: p.sizeParam && p.size ? { ...query, [p.sizeParam]: p.size } : query });
-    case 'page':
-      return paginatePages(ctx.http, resource.path, {
-        auth,
-        items,
-        query,
-        pageParam: p.pageParam,
-        sizeParam: p.sizeParam,
-        size: p.size,
-        startPage: p.startPage,
-        totalPages: p.totalPages ? (body) => numberAt(body, p.totalPages!) : undefined,
-      });
+    case 'page': {
+      const totalPages = p.totalPages ? (body: unknown) => numberAt(body, p.totalPages!) : undefined;
+      const listing = paginatePages(ctx.http, resource.path, { auth, items, query, pageParam: p.pageParam, sizeParam: p.sizeParam, size: p.size, startPage: p.startPage, totalPages });
+      return totalPages ? expectingPages(listing, totalPages, p.size, ctx) : listing;
+    }
     case 'cursor':
       return paginateCursor(ctx.http, resource.path, {
         auth,
@@ -148,6 +142,22 @@ function pages(resource: RestResourceSpec, auth: boolean, query: Record<string, 
           return value === undefined || value === null || value === '' ? undefined : String(value);
         },
       });
+  }
+}
+
+/**
+ * Tells the run what `totalPages` promises: until the last page, the items read plus a full page
+ * for each page left (an estimate: the last page may be short); at the last page, the items listed.
+ */
+async function* expectingPages(listing: AsyncIterable<Page<unknown>>, totalPages: (body: unknown) => number | undefined, size: number, ctx: FetchContext<Record<string, never>>): AsyncGenerator<Page<unknown>, void, undefined> {
+  let pages = 0;
+  let listed = 0;
+  for await (const page of listing) {
+    pages++;
+    listed += page.items.length;
+    const total = totalPages(page.body);
+    if (total !== undefined) ctx.expect(pages >= total ? { items: listed } : { items: listed + (total - pages) * size, estimated: true });
+    yield page;
   }
 }
 

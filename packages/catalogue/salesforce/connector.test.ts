@@ -38,8 +38,11 @@ describe('Salesforce connector', () => {
   });
 
   it('queries every field the describe names, batch after batch by nextRecordsUrl', async () => {
-    const { items, cursor } = await collect(connector, 'accounts', token());
+    const expected: unknown[] = [];
+    const { items, cursor } = await collect(connector, 'accounts', { ...token(), onExpect: (size) => expected.push(size) });
     expect(items).toHaveLength(450);
+    // Each batch repeats the query's totalSize.
+    expect(expected).toEqual([450, 450, 450].map((n) => ({ items: n, estimated: false })));
     const [describe, ...pages] = salesforce.requests;
     expect(describe.path).toBe(`/services/data/${SALESFORCE_VERSION}/sobjects/Account/describe`);
     expect(pages[0].query.get('q')).toBe('SELECT Id, IsDeleted, Name, CreatedDate, LastModifiedDate, SystemModstamp, Industry, BillingCity FROM Account ORDER BY SystemModstamp ASC, Id ASC');

@@ -113,7 +113,14 @@ async function fieldsOf(ctx: FetchContext, object: string): Promise<string[]> {
 const literal = (iso: string) => new Date(Math.floor(Date.parse(iso) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 /** The records of one object changed since the mark (all without one); the mark moves on. */
-async function* records(ctx: FetchContext, object: string, mark: HighWaterMark<string>, toItem: (values: Json, id: string, at: string) => ConnectorItem, condition?: string): AsyncGenerator<ConnectorItem, void, undefined> {
+async function* records(
+  ctx: FetchContext,
+  object: string,
+  mark: HighWaterMark<string>,
+  toItem: (values: Json, id: string, at: string) => ConnectorItem,
+  options: { condition?: string; onTotal?: (totalSize: number) => void } = {},
+): AsyncGenerator<ConnectorItem, void, undefined> {
+  const { condition, onTotal } = options;
   const fields = await fieldsOf(ctx, object);
   if (!fields.includes('Id') || !fields.includes('SystemModstamp')) throw new ConfigError(`Salesforce: ${object} cannot be backed up (it has no Id and SystemModstamp)`);
   const conditions = [condition, mark.since ? `SystemModstamp >= ${literal(mark.since)}` : undefined].filter(Boolean);
@@ -121,8 +128,10 @@ async function* records(ctx: FetchContext, object: string, mark: HighWaterMark<s
   let url: string | undefined = ctx.http.url('query', { q: `SELECT ${fields.join(', ')} FROM ${object}${where} ORDER BY SystemModstamp ASC, Id ASC` }).toString();
   const seen = new Set<string>();
   while (url) {
-    const { data }: { data: { records?: Json[]; done?: boolean; nextRecordsUrl?: string } } = await ctx.http.json(url);
+    const { data }: { data: { records?: Json[]; totalSize?: number; done?: boolean; nextRecordsUrl?: string } } = await ctx.http.json(url);
     if (!Array.isArray(data?.records)) throw new PlatformError(`Salesforce: the query of ${object} answered without records`);
+    // Every page repeats the query's totalSize: the records it matches.
+    if (typeof data.totalSize === 'number') onTotal?.(data.totalSize);
     for (const record of data.records) {
       const id = String(record.Id);
       const at = new Date(Date.parse(String(record.SystemModstamp).replace(/([+-]\d\d)(\d\d)$/, '$1:$2'))).toISOString();
@@ -176,7 +185,8 @@ async function* fetchStandard(ctx: FetchContext, resource: string, object: strin
   const previous = readMark((ctx.cursor as { mark?: unknown } | null | undefined)?.mark);
   if (ctx.cursor !== undefined && !previous) ctx.log.warn('unreadable cursor, running in full');
   const mark = new HighWaterMark<string>(previous);
-  yield* resource === 'files' ? records(ctx, 'ContentVersion', mark, fileOf(ctx), 'IsLatest = true') : records(ctx, object, mark, recordIn(object, resource));
+  const onTotal = (items: number) => ctx.expect({ items });
+  yield* resource === 'files' ? records(ctx, 'ContentVersion', mark, fileOf(ctx), { condition: 'IsLatest = true', onTotal }) : records(ctx, object, mark, recordIn(object, resource), { onTotal });
   const state = mark.state();
   return state ? { mark: state } : null;
 }

@@ -8,7 +8,7 @@ import type { Logger } from '@listbackup/lib/logger';
 import { ConfigError } from './errors.ts';
 import { HttpClient, type RetryPolicy } from './http.ts';
 import { throwIfAborted } from './timing.ts';
-import type { Connector, ConnectorContext, ConnectorItem, Credentials, Cursor, FetchContext, RestoreContext, RestoreItem, RestoreResult } from './types.ts';
+import type { Connector, ConnectorContext, ConnectorItem, Credentials, Cursor, ExpectedSize, FetchContext, RestoreContext, RestoreItem, RestoreResult } from './types.ts';
 
 export * from './breaker.ts';
 export * from './errors.ts';
@@ -38,6 +38,8 @@ export interface ConnectorRunInit {
 export interface FetchRunInit extends ConnectorRunInit {
   /** The cursor the previous successful run returned; leave it out for a full run. */
   cursor?: Cursor;
+  /** Told what the connector expects this run to yield, each time it says (`FetchContext.expect`). */
+  onExpect?: (size: ExpectedSize) => void;
 }
 
 export interface RestoreRunInit extends ConnectorRunInit {
@@ -50,6 +52,8 @@ export interface FetchRun extends AsyncIterable<ConnectorItem> {
   readonly cursor: Cursor | undefined;
   readonly completed: boolean;
   readonly itemCount: number;
+  /** What the connector last said it expects this run to yield, if it did. */
+  readonly expected: ExpectedSize | undefined;
 }
 
 const silent: Logger = pino({ level: 'silent' });
@@ -93,7 +97,14 @@ export function createConnectorContext<S>(connector: Connector<S>, init: Connect
  */
 export function fetchResource<S>(connector: Connector<S>, resource: string, init: FetchRunInit): FetchRun {
   assertResource(connector, resource);
-  const ctx: FetchContext<S> = { ...createConnectorContext(connector, init), cursor: init.cursor };
+  let expected: ExpectedSize | undefined;
+  const expect = (size: ExpectedSize) => {
+    // A figure the platform got wrong (negative, not a whole number) is no figure: the backup goes on without it.
+    if (!Number.isSafeInteger(size.items) || size.items < 0) return;
+    expected = { items: size.items, estimated: size.estimated === true };
+    init.onExpect?.(expected);
+  };
+  const ctx: FetchContext<S> = { ...createConnectorContext(connector, init), cursor: init.cursor, expect };
   let cursor: Cursor | undefined;
   let completed = false;
   let itemCount = 0;
@@ -101,6 +112,9 @@ export function fetchResource<S>(connector: Connector<S>, resource: string, init
   return {
     get cursor() {
       return cursor;
+    },
+    get expected() {
+      return expected;
     },
     get completed() {
       return completed;

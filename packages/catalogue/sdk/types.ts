@@ -87,9 +87,24 @@ export interface ConnectorContext<S = unknown> {
   log: Logger;
 }
 
+/** How much a run of one resource will yield, as far as the platform tells before it is read. */
+export interface ExpectedSize {
+  /** Items the run will yield. */
+  items: number;
+  /** A bound or a guess (pages × page size) rather than the platform's own count. */
+  estimated?: boolean;
+}
+
 export interface FetchContext<S = unknown> extends ConnectorContext<S> {
   /** What the previous successful run returned; undefined means a full run. */
   cursor: Cursor | undefined;
+  /**
+   * Says how many items this run will yield as soon as the platform tells (a total count, a number
+   * of pages): the job's progress then has a total, a percent and an ETA.
+   * Call it again when the figure gets better; the last call counts. Counts of what changed (a
+   * filtered, incremental listing) are fine: they are what the run yields.
+   */
+  expect(size: ExpectedSize): void;
 }
 
 export interface RestoreContext<S = unknown> extends ConnectorContext<S> {

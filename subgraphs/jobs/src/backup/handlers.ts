@@ -21,10 +21,11 @@ import {
 import { type BackupJobParams, enqueueJob } from '../services/job-service.ts';
 import { JobFailure } from '../worker/errors.ts';
 import type { WorkerDeps } from '../worker/index.ts';
-import type { JobContext, JobHandler, JobHandlerRegistry, JobOutcome } from '../worker/registry.ts';
+import type { JobContext, JobHandler, JobHandlerRegistry, JobOutcome, ProgressUpdate } from '../worker/registry.ts';
 import type { SourceInfo } from '../clients/sources-client.ts';
 import type { ConnectionCredentials } from './credentials.ts';
 import { type StoredDownload, storeDownload } from './downloads.ts';
+import { SourceSize } from './expected-size.ts';
 import { asJobFailure, createRepository, itemMetadata, manifestKeyOf, resourceOf, toSourceItem } from './engine-runtime.ts';
 import { type BackupState, DEFAULT_FULL_RUN_EVERY_MS, planResource, publishedState, readBackupState, recordResource } from './incremental.ts';
 import type { BackupSettings } from './settings.ts';
@@ -172,6 +173,8 @@ class Handlers {
     const params = (job.params ?? {}) as BackupJobParams;
     /** Resources read in full this time: every item's content is read, whatever its change marker says. */
     const readInFull = new Set<string>();
+    const size = new SourceSize(source.resources);
+    const report = (update: ProgressUpdate | undefined) => update && ctx.progress(update);
     async function* items(): AsyncGenerator<SourceItem | CarriedItem> {
       for (const resource of source.resources) {
         const now = clock();
@@ -189,15 +192,19 @@ class Handlers {
               ? `Backing up ${resource}: what changed since the last backup`
               : `Backing up ${resource}: every item listed, contents unchanged since the last backup kept`,
         );
-        const run = fetchResource(connector, resource, { ...init, cursor: plan.full ? undefined : plan.cursor });
+        const listedInFull = plan.full || plan.cursor === undefined || !parent;
+        if (!listedInFull) size.unknowable(resource);
+        const run = fetchResource(connector, resource, { ...init, cursor: plan.full ? undefined : plan.cursor, onExpect: (expected) => report(size.expect(resource, expected)) });
         const fetched = new Set<string>();
         for await (const item of run) {
           const sourceItem = toSourceItem(resource, item);
           fetched.add(sourceItem.id);
           yield sourceItem;
         }
-        if (plan.full || plan.cursor === undefined || !parent) ctx.log(`${resource}: ${run.itemCount} items ${plan.full ? 'read' : 'listed'}`);
-        else {
+        if (listedInFull) {
+          report(size.finished(resource, run.itemCount));
+          ctx.log(`${resource}: ${run.itemCount} items ${plan.full ? 'read' : 'listed'}`);
+        } else {
           let carried = 0;
           for await (const item of snapshotItems(account, parent)) {
             if (itemMetadata(item.metadata)?.resource !== resource || fetched.has(item.id)) continue;

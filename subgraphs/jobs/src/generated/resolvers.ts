@@ -342,8 +342,9 @@ export type JobProgress = {
   /** Percent done (0 to 100), when a total is known. */
   percent?: Maybe<Scalars['Float']['output']>;
   /**
-   * Whether the totals are an estimate (the size of the source's previous snapshot) rather than a
-   * count the platform gave. An estimate grows with what is done, so percent never passes 100.
+   * Whether the totals are an estimate (the size of the source's previous snapshot, or what the
+   * platform's page count allows) rather than a count the platform gave. An estimate grows with what
+   * is done, so percent never passes 100.
    */
   totalsEstimated: Scalars['Boolean']['output'];
 };
