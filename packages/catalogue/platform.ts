@@ -270,12 +270,14 @@ export interface JwtWebhookSignature {
 /** Where a value is found in a delivery: a header, a dot path in the JSON body (or in one event of a batch; `''` is the event itself), or a fixed value. */
 export type DeliveryField = { header: string } | { path: string } | { value: string };
 
-/** A check the platform makes of the endpoint, answered with the challenge it sent, as text/plain. */
+/** A check the platform makes of the endpoint, answered 200 (with the challenge it sent, as text/plain). */
 export type WebhookHandshake =
   /** An unsigned GET carrying the challenge in a query parameter (Dropbox's `?challenge=`). */
   | { style: 'query-challenge'; param: string }
   /** A signed POST whose body says what it is and carries the challenge (Slack's `url_verification`). */
-  | { style: 'body-challenge'; typePath: string; type: string; challengePath: string };
+  | { style: 'body-challenge'; typePath: string; type: string; challengePath: string }
+  /** An unsigned HEAD when the endpoint is registered (Intercom), answered with an empty 200. */
+  | { style: 'head' };
 
 export interface WebhookSpec {
   signature: WebhookSignature;
@@ -288,6 +290,8 @@ export interface WebhookSpec {
   eventType: DeliveryField;
   /** The platform's id of the account the delivery is about, matched to a connection's `externalAccountId`; without it the route names the connection. */
   accountId?: DeliveryField;
+  /** The connection parameter `accountId` is matched to instead of `externalAccountId` (Shopify names the shop by its domain, `shop`). */
+  accountParam?: string;
   /** Which resources an event type (`*` wildcards allowed) changes: those are backed up incrementally. */
   events: { type: string; resources: string[] }[];
   docsUrl: string;

@@ -29,4 +29,23 @@ export const definition: PlatformDefinition = {
     { scope: 'per user', limit: 1000, windowSeconds: 60, description: '1,000 API requests per minute per user.' },
     { scope: 'per user (uploads)', limit: 240, windowSeconds: 60, description: '240 file uploads per minute per user.' },
   ],
+  webhooks: {
+    // V2 webhooks: the body then the delivery timestamp, signed with the app's primary and secondary
+    // keys; either valid. The payload names the item and who changed it, not the connection.
+    signature: {
+      scheme: 'hmac',
+      algorithm: 'sha256',
+      headers: ['BOX-SIGNATURE-PRIMARY', 'BOX-SIGNATURE-SECONDARY'],
+      encoding: 'base64',
+      signed: ['body', 'timestamp'],
+      timestamp: { header: 'BOX-DELIVERY-TIMESTAMP', format: 'rfc3339', toleranceSeconds: 600 },
+    },
+    deliveryId: { path: 'id' },
+    eventType: { path: 'trigger' },
+    events: [
+      { type: 'FILE.*', resources: ['files'] },
+      { type: 'FOLDER.*', resources: ['files'] },
+    ],
+    docsUrl: 'https://developer.box.com/guides/webhooks/v2/signatures-v2',
+  },
 };

@@ -35,4 +35,14 @@ export const definition: PlatformDefinition = {
     docsUrl: 'https://developers.dropbox.com/oauth-guide',
   },
   rateLimits: [{ scope: 'per user and per app', description: 'Not published; Dropbox answers 429 with Retry-After when exceeded.' }],
+  webhooks: {
+    // A notification lists the accounts whose files changed, nothing more; verified once with the app secret.
+    signature: { scheme: 'hmac', algorithm: 'sha256', headers: ['X-Dropbox-Signature'], encoding: 'hex' },
+    handshake: { style: 'query-challenge', param: 'challenge' },
+    batch: 'list_folder.accounts',
+    eventType: { value: 'list_folder' },
+    accountId: { path: '' },
+    events: [{ type: 'list_folder', resources: ['files'] }],
+    docsUrl: 'https://www.dropbox.com/developers/reference/webhooks',
+  },
 };

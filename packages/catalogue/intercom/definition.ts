@@ -37,4 +37,19 @@ export const definition: PlatformDefinition = {
     { scope: 'per app', limit: 10000, windowSeconds: 60, description: '10,000 calls per minute per app, enforced in 10-second windows.' },
     { scope: 'per workspace', limit: 25000, windowSeconds: 60, description: '25,000 calls per minute per workspace.' },
   ],
+  webhooks: {
+    // Notifications signed with the app's client secret; app_id is the workspace's id code.
+    signature: { scheme: 'hmac', algorithm: 'sha1', headers: ['X-Hub-Signature'], prefix: 'sha1=', encoding: 'hex' },
+    handshake: { style: 'head' },
+    deliveryId: { path: 'id' },
+    eventType: { path: 'topic' },
+    accountId: { path: 'app_id' },
+    events: [
+      { type: 'contact.*', resources: ['contacts'] },
+      { type: 'conversation.*', resources: ['conversations'] },
+      { type: 'conversation_part.*', resources: ['conversations'] },
+      { type: 'ticket.*', resources: ['tickets'] },
+    ],
+    docsUrl: 'https://developers.intercom.com/docs/webhooks/setting-up-webhooks',
+  },
 };

@@ -33,4 +33,16 @@ export const definition: PlatformDefinition = {
     docsUrl: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
   },
   rateLimits: [{ scope: 'per app per site', description: 'Cost-based budget per app and site; 429 with Retry-After and X-RateLimit headers when exceeded.' }],
+  webhooks: {
+    // Webhooks an OAuth 2.0 app registers (POST /rest/api/3/webhook) carry a JWT signed with the app's
+    // client secret; their body does not name the site, so the route names the connection.
+    signature: { scheme: 'jwt-hs256', header: 'Authorization' },
+    deliveryId: { header: 'X-Atlassian-Webhook-Identifier' },
+    eventType: { path: 'webhookEvent' },
+    events: [
+      { type: 'jira:issue_*', resources: ['issues', 'attachments'] },
+      { type: 'comment_*', resources: ['issues'] },
+    ],
+    docsUrl: 'https://developer.atlassian.com/cloud/jira/platform/webhooks/#webhooks-authentication-for-oauth-2-0-apps',
+  },
 };

@@ -26,10 +26,18 @@ export type WebhookOutcome =
   | { kind: 'refused'; code: WebhookRefusal; message: string };
 
 export interface WebhookEvent {
-  /** The platform's delivery/event id, or the sha256 of the signed content when it has none (`:<n>` added for the n-th event of a batch). */
+  /**
+   * The platform's delivery/event id, or the sha256 of the signed content when it has none (`:<n>`
+   * added for the n-th event of a batch; with the minute it came when nothing signed tells two
+   * deliveries apart, see contentHash).
+   */
   deliveryId: string;
   type: string;
-  /** The platform's account id, matched to a connection's externalAccountId; absent when the platform does not say (the route then names the connection). */
+  /**
+   * The platform's account id, matched to a connection's externalAccountId (or to the connection
+   * parameter `definition.webhooks.accountParam` names); absent when the platform does not say (the
+   * route then names the connection).
+   */
   accountId?: string;
   /** Catalogue resources this event changes, from definition.webhooks.events. */
   resources: string[];
@@ -55,13 +63,14 @@ export function verifyWebhook(definition: PlatformDefinition, request: WebhookRe
     if (handshake?.style === 'query-challenge' && request.method.toUpperCase() === 'GET') {
       return answerChallenge(new URL(request.url, 'http://invalid.invalid').searchParams.get(handshake.param), `the ${handshake.param} query parameter`);
     }
+    if (handshake?.style === 'head' && request.method.toUpperCase() === 'HEAD') return { kind: 'handshake', status: 200, contentType: 'text/plain; charset=utf-8', body: '' };
     if (request.method.toUpperCase() !== 'POST') throw new Refused('WEBHOOK_MALFORMED', `${definition.name} webhooks are POST requests`);
     const signed = verifySignature(definition, spec, request, secrets, now);
     const body = parseBody(definition, request.body);
     if (handshake?.style === 'body-challenge' && String(atPath(body, handshake.typePath) ?? '') === handshake.type) {
       return answerChallenge(atPath(body, handshake.challengePath), `the body's ${handshake.challengePath}`);
     }
-    return { kind: 'events', events: readEvents(definition, spec, request, body, signed) };
+    return { kind: 'events', events: readEvents(definition, spec, request, body, signed, now) };
   } catch (error) {
     if (error instanceof Refused) return refused(error.code, error.message);
     throw error;
@@ -215,20 +224,32 @@ function parseBody(definition: PlatformDefinition, body: Buffer): unknown {
   }
 }
 
-function readEvents(definition: PlatformDefinition, spec: WebhookSpec, request: WebhookRequest, body: unknown, signed: Buffer): WebhookEvent[] {
-  const hash = createHash('sha256').update(signed).digest('hex');
-  if (spec.batch === undefined) return [readEvent(definition, spec, request, body, body, hash)];
-  const batch = spec.batch === '' ? body : atPath(body, spec.batch);
-  if (!Array.isArray(batch)) throw new Refused('WEBHOOK_MALFORMED', `The ${definition.name} webhook body has no array of events${spec.batch ? ` at ${spec.batch}` : ''}`);
-  return batch.map((event, index) => readEvent(definition, spec, request, body, event, `${hash}:${index}`));
+/**
+ * A delivery with neither an id nor a signed timestamp (Dropbox's notification: the same bytes each
+ * time the same accounts change) is told apart only by when it came: its id is the hash of the
+ * signed content and the minute it arrived, so a replay within that minute is the same delivery
+ * and a later notification a new one.
+ */
+function contentHash(spec: WebhookSpec, signed: Buffer, now: Date): string {
+  const hash = createHash('sha256').update(signed);
+  if (spec.signature.scheme === 'hmac' && !spec.signature.timestamp && !spec.deliveryId) hash.update(`\n${Math.floor(now.getTime() / 60_000)}`);
+  return hash.digest('hex');
 }
 
-function readEvent(definition: PlatformDefinition, spec: WebhookSpec, request: WebhookRequest, body: unknown, event: unknown, hash: string): WebhookEvent {
+function readEvents(definition: PlatformDefinition, spec: WebhookSpec, request: WebhookRequest, body: unknown, signed: Buffer, now: Date): WebhookEvent[] {
+  const hash = contentHash(spec, signed, now);
+  if (spec.batch === undefined) return [readEvent(definition, spec, request, body, hash)];
+  const batch = spec.batch === '' ? body : atPath(body, spec.batch);
+  if (!Array.isArray(batch)) throw new Refused('WEBHOOK_MALFORMED', `The ${definition.name} webhook body has no array of events${spec.batch ? ` at ${spec.batch}` : ''}`);
+  return batch.map((event, index) => readEvent(definition, spec, request, event, `${hash}:${index}`));
+}
+
+function readEvent(definition: PlatformDefinition, spec: WebhookSpec, request: WebhookRequest, event: unknown, hash: string): WebhookEvent {
   const type = field(spec.eventType, request, event);
   if (!type) throw new Refused('WEBHOOK_MALFORMED', `The ${definition.name} webhook does not say its event type (${describe(spec.eventType)})`);
   const accountId = spec.accountId ? field(spec.accountId, request, event) : undefined;
   return {
-    deliveryId: (spec.deliveryId && field(spec.deliveryId, request, spec.batch === undefined ? body : event)) || hash,
+    deliveryId: (spec.deliveryId && field(spec.deliveryId, request, event)) || hash,
     type,
     ...(accountId ? { accountId } : {}),
     resources: resourcesOf(spec, type),

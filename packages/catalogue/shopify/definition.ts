@@ -40,4 +40,19 @@ export const definition: PlatformDefinition = {
     { scope: 'per app per store (REST Admin API)', limit: 40, description: 'Leaky bucket of 40 requests, leaking 2 per second (Shopify Plus: 400 and 20).' },
     { scope: 'per app per store (GraphQL Admin API)', limit: 1000, description: 'Bucket of 1,000 cost points, restored at 50 points per second (Plus: 100).' },
   ],
+  webhooks: {
+    signature: { scheme: 'hmac', algorithm: 'sha256', headers: ['X-Shopify-Hmac-Sha256'], encoding: 'base64' },
+    deliveryId: { header: 'X-Shopify-Webhook-Id' },
+    eventType: { header: 'X-Shopify-Topic' },
+    accountId: { header: 'X-Shopify-Shop-Domain' },
+    accountParam: 'shop',
+    events: [
+      { type: 'products/*', resources: ['products'] },
+      { type: 'orders/*', resources: ['orders'] },
+      { type: 'customers/*', resources: ['customers'] },
+      { type: 'inventory_levels/*', resources: ['inventory_levels'] },
+      { type: 'collections/*', resources: ['collections'] },
+    ],
+    docsUrl: 'https://shopify.dev/docs/apps/build/webhooks/subscribe/https',
+  },
 };

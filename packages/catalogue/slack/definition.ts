@@ -34,4 +34,26 @@ export const definition: PlatformDefinition = {
     { scope: 'per method per workspace (Tier 3)', limit: 50, windowSeconds: 60, description: 'conversations.history and conversations.replies: Tier 3, about 50 per minute (lower for non-Marketplace apps).' },
     { scope: 'per method per workspace (Tier 2)', limit: 20, windowSeconds: 60, description: 'conversations.list, users.list, files.list: Tier 2, about 20 per minute.' },
   ],
+  webhooks: {
+    // The Events API: every request, the url_verification handshake included, signed with the app's signing secret.
+    signature: {
+      scheme: 'hmac',
+      algorithm: 'sha256',
+      headers: ['X-Slack-Signature'],
+      prefix: 'v0=',
+      encoding: 'hex',
+      signed: [{ text: 'v0:' }, 'timestamp', { text: ':' }, 'body'],
+      timestamp: { header: 'X-Slack-Request-Timestamp', format: 'unix-seconds', toleranceSeconds: 300 },
+    },
+    handshake: { style: 'body-challenge', typePath: 'type', type: 'url_verification', challengePath: 'challenge' },
+    deliveryId: { path: 'event_id' },
+    eventType: { path: 'event.type' },
+    accountId: { path: 'team_id' },
+    events: [
+      { type: 'message', resources: ['messages'] },
+      { type: 'file_shared', resources: ['files'] },
+      { type: 'file_created', resources: ['files'] },
+    ],
+    docsUrl: 'https://api.slack.com/authentication/verifying-requests-from-slack',
+  },
 };

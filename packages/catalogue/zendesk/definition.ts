@@ -32,4 +32,25 @@ export const definition: PlatformDefinition = {
     { scope: 'per account, by plan', limit: 400, windowSeconds: 60, description: 'Support API: Team 200, Growth and Professional 400, Enterprise 700 requests per minute; 2,500 with High Volume.' },
     { scope: 'incremental exports', limit: 10, windowSeconds: 60, description: 'Incremental export endpoints: 10 requests per minute (30 with High Volume).' },
   ],
+  webhooks: {
+    // Webhooks subscribed to Zendesk events; their account_id is not the id a connection keeps, so the
+    // route names the connection. Zendesk documents no tolerance for the signed timestamp.
+    signature: {
+      scheme: 'hmac',
+      algorithm: 'sha256',
+      headers: ['X-Zendesk-Webhook-Signature'],
+      encoding: 'base64',
+      signed: ['timestamp', 'body'],
+      timestamp: { header: 'X-Zendesk-Webhook-Signature-Timestamp', format: 'rfc3339' },
+    },
+    deliveryId: { path: 'id' },
+    eventType: { path: 'type' },
+    events: [
+      { type: 'zen:event-type:ticket.*', resources: ['tickets'] },
+      { type: 'zen:event-type:user.*', resources: ['users'] },
+      { type: 'zen:event-type:organization.*', resources: ['organizations'] },
+      { type: 'zen:event-type:article.*', resources: ['articles'] },
+    ],
+    docsUrl: 'https://developer.zendesk.com/documentation/webhooks/verifying/',
+  },
 };
