@@ -9,10 +9,17 @@ import { startEmbeddedPostgres } from '@listbackup/lib/embedded-postgres';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
+/**
+ * Two test files run at once, and some start a dozen services, each with its pools: more than the
+ * 100 connections PostgreSQL allows by default. A server named by DATABASE_URL needs as many
+ * (.ci/run raises the machine's; README says so).
+ */
+const TEST_MAX_CONNECTIONS = 400;
+
 export async function setup(): Promise<void> {
   if (!process.env.DATABASE_URL) {
     const dir = mkdtempSync(join(tmpdir(), 'lb-test-pg-'));
-    const postgres = await startEmbeddedPostgres({ dataDir: dir, port: await freePort() });
+    const postgres = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), maxConnections: TEST_MAX_CONNECTIONS });
     process.env.DATABASE_URL = postgres.url;
     cleanups.push(async () => {
       await postgres.stop();

@@ -14,6 +14,9 @@ import { readSupergraph } from '@listbackup/lib/supergraph';
 import { startGateway, type RunningGateway } from '../src/index.ts';
 import { signUp, startStack, type SignedUp, type Stack } from './support/stack.ts';
 
+/** How long a step may take on a loaded machine (the IDE bundles are large); waits end as soon as the condition holds. */
+const WAIT_MS = 90_000;
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
@@ -26,7 +29,7 @@ let user: SignedUp;
 /** Requests the pages made to anywhere but the gateway (there must be none). */
 const foreignRequests: string[] = [];
 
-describe.skipIf(!haveChromium)('the IDEs in a browser', () => {
+describe.skipIf(!haveChromium)('the IDEs in a browser', { timeout: 5 * WAIT_MS }, () => {
   beforeAll(async () => {
     stack = await startStack();
     gateway = await startGateway({
@@ -61,6 +64,7 @@ describe.skipIf(!haveChromium)('the IDEs in a browser', () => {
       return route.abort();
     });
     const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
     if (process.env.DEBUG_IDE) {
       page.on('console', (message) => console.log('console:', message.type(), message.text()));
       page.on('pageerror', (error) => console.log('pageerror:', error.message));
@@ -85,19 +89,19 @@ describe.skipIf(!haveChromium)('the IDEs in a browser', () => {
     await page.locator('#lb-token').fill(user.accessToken);
     await page.locator('.graphiql-execute-button').click();
     const response = page.locator('.graphiql-response');
-    await expect.poll(() => textOf(response), { timeout: 20_000 }).toContain('QUEUED');
+    await expect.poll(() => textOf(response), { timeout: WAIT_MS }).toContain('QUEUED');
 
     await publishJob(job, 'job.started', 'RUNNING', 0);
-    await expect.poll(() => textOf(response), { timeout: 10_000 }).toContain('RUNNING');
+    await expect.poll(() => textOf(response), { timeout: WAIT_MS }).toContain('RUNNING');
     await publishJob(job, 'job.progress', 'RUNNING', 40);
-    await expect.poll(() => textOf(response), { timeout: 10_000 }).toMatch(/"itemsDone":\s*40/);
+    await expect.poll(() => textOf(response), { timeout: WAIT_MS }).toMatch(/"itemsDone":\s*40/);
     await publishJob(job, 'job.progress', 'RUNNING', 80);
-    await expect.poll(() => textOf(response), { timeout: 10_000 }).toMatch(/"itemsDone":\s*80/);
+    await expect.poll(() => textOf(response), { timeout: WAIT_MS }).toMatch(/"itemsDone":\s*80/);
     const text = await textOf(response);
     expect(text).toContain('Stripe charges');
     expect(text).toMatch(/"name":\s*"Stripe"/);
     await publishJob(job, 'job.completed', 'SUCCEEDED', 100);
-    await expect.poll(() => textOf(response), { timeout: 10_000 }).toContain('SUCCEEDED');
+    await expect.poll(() => textOf(response), { timeout: WAIT_MS }).toContain('SUCCEEDED');
     await page.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? '/tmp'}/graphiql-subscription.png` });
     await page.context().close();
     expect(foreignRequests).toEqual([]);
@@ -107,7 +111,7 @@ describe.skipIf(!haveChromium)('the IDEs in a browser', () => {
     const job = await seedJob(user.accountId);
     const page = await open('/playground');
     // Playground's editors are CodeMirror 5: set the query, the variables and the Authorization header.
-    await page.waitForSelector('.CodeMirror', { timeout: 30_000 });
+    await page.waitForSelector('.CodeMirror', { timeout: WAIT_MS });
     await setEditor(page, 0, 'subscription Watch($id: ID!) {\n  jobUpdated(id: $id) {\n    status\n    progress { itemsDone }\n    source { name connection { platform { name } } }\n  }\n}\n');
     await page.locator('span', { hasText: 'Query Variables' }).first().click();
     await setEditor(page, 1, JSON.stringify({ id: job.jobId }));
@@ -117,13 +121,13 @@ describe.skipIf(!haveChromium)('the IDEs in a browser', () => {
 
     // The result viewer is the only place on the page where these values appear.
     const result = page.locator('body');
-    await expect.poll(() => textOf(result), { timeout: 20_000 }).toContain('QUEUED');
+    await expect.poll(() => textOf(result), { timeout: WAIT_MS }).toContain('QUEUED');
     await publishJob(job, 'job.started', 'RUNNING', 0);
-    await expect.poll(() => textOf(result), { timeout: 10_000 }).toContain('RUNNING');
+    await expect.poll(() => textOf(result), { timeout: WAIT_MS }).toContain('RUNNING');
     await publishJob(job, 'job.progress', 'RUNNING', 55);
-    await expect.poll(() => textOf(result), { timeout: 10_000 }).toMatch(/"itemsDone":\s*55/);
+    await expect.poll(() => textOf(result), { timeout: WAIT_MS }).toMatch(/"itemsDone":\s*55/);
     await publishJob(job, 'job.progress', 'RUNNING', 90);
-    await expect.poll(() => textOf(result), { timeout: 10_000 }).toMatch(/"itemsDone":\s*90/);
+    await expect.poll(() => textOf(result), { timeout: WAIT_MS }).toMatch(/"itemsDone":\s*90/);
     expect(await textOf(result)).toContain('Stripe charges');
     await page.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? '/tmp'}/playground-subscription.png` });
     await page.context().close();
@@ -136,30 +140,30 @@ describe.skipIf(!haveChromium)('the IDEs in a browser', () => {
     page.on('websocket', (socket) => sockets.push(socket.url()));
     await page.locator('.graphiql-execute-button').click();
     const response = page.locator('.graphiql-response');
-    await expect.poll(() => textOf(response), { timeout: 20_000 }).toContain('Sign in first');
+    await expect.poll(() => textOf(response), { timeout: WAIT_MS }).toContain('Sign in first');
     expect(await textOf(response)).toContain('UNAUTHENTICATED');
     expect(sockets).toEqual([]);
 
     // A token the server refuses: its reason is shown, not a bare event.
     await page.locator('#lb-token').fill('not-a-token');
     await page.locator('.graphiql-execute-button').click();
-    await expect.poll(() => textOf(response), { timeout: 20_000 }).toMatch(/closed the subscription socket \(4403\)\s*: Forbidden: \S/);
+    await expect.poll(() => textOf(response), { timeout: WAIT_MS }).toMatch(/closed the subscription socket \(4403\)\s*: Forbidden: \S/);
     await page.context().close();
   });
 
   it('GraphQL Playground shows the sign-in hint, and the server\'s reason for a refused token, instead of "Could not connect"', async () => {
     const page = await open('/playground');
-    await page.waitForSelector('.CodeMirror', { timeout: 30_000 });
+    await page.waitForSelector('.CodeMirror', { timeout: WAIT_MS });
     await setEditor(page, 0, 'subscription Watch($id: ID!) {\n  jobUpdated(id: $id) { status }\n}\n');
     await page.locator('span', { hasText: 'Query Variables' }).first().click();
     await setEditor(page, 1, JSON.stringify({ id: randomUUID() }));
     await page.locator('[title="Execute Query (Ctrl-Enter)"]').click();
     const notice = page.locator('#lb-socket-notice');
-    await expect.poll(() => notice.isVisible().then((visible) => (visible ? notice.textContent() : '')), { timeout: 20_000 }).toContain('Sign in first');
+    await expect.poll(() => notice.isVisible().then((visible) => (visible ? notice.textContent() : '')), { timeout: WAIT_MS }).toContain('Sign in first');
     await page.context().close();
 
     const withBadToken = await open('/playground');
-    await withBadToken.waitForSelector('.CodeMirror', { timeout: 30_000 });
+    await withBadToken.waitForSelector('.CodeMirror', { timeout: WAIT_MS });
     await setEditor(withBadToken, 0, 'subscription Watch($id: ID!) {\n  jobUpdated(id: $id) { status }\n}\n');
     await withBadToken.locator('span', { hasText: 'Query Variables' }).first().click();
     await setEditor(withBadToken, 1, JSON.stringify({ id: randomUUID() }));
@@ -167,7 +171,7 @@ describe.skipIf(!haveChromium)('the IDEs in a browser', () => {
     await setEditor(withBadToken, 1, JSON.stringify({ Authorization: 'Bearer not-a-token' }));
     await withBadToken.locator('[title="Execute Query (Ctrl-Enter)"]').click();
     const refused = withBadToken.locator('#lb-socket-notice');
-    await expect.poll(() => refused.isVisible().then((visible) => (visible ? refused.textContent() : '')), { timeout: 20_000 }).toMatch(/refused the subscription socket: \S/);
+    await expect.poll(() => refused.isVisible().then((visible) => (visible ? refused.textContent() : '')), { timeout: WAIT_MS }).toMatch(/refused the subscription socket: \S/);
     await withBadToken.context().close();
   });
 });

@@ -48,6 +48,8 @@ export interface EmbeddedPostgresOptions {
   log?: (line: string) => void;
   /** Database created if missing and used in the returned url. Default `listbackup`. */
   database?: string;
+  /** PostgreSQL's max_connections. Default 100, the server's own; the test suite, which runs many services at once, asks for more. */
+  maxConnections?: number;
 }
 
 export interface EmbeddedPostgresHandle {
@@ -108,7 +110,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', `max_connections=${options.maxConnections ?? 100}`],
     onLog,
     onError,
   });

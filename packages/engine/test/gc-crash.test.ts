@@ -181,6 +181,8 @@ async function expectConsistent(store: ObjectStore, scenario: Scenario): Promise
   return repository;
 }
 
+const METADATA_SLACK_BYTES = 4096;
+
 const later = (hours: number) => new Date(Date.now() + hours * 3_600_000);
 
 describe('garbage collection killed part-way (local directory store)', () => {
@@ -221,7 +223,9 @@ describe('garbage collection killed part-way (local directory store)', () => {
       const restarted = await expectConsistent(store, scenario);
       // The packs the killed run wrote are young; a run past the grace period finishes its work.
       await collectGarbage(await restarted.account(scenario.accountId), { now: later(4) });
-      expect(await storedBytes(store, layout.account(scenario.accountId)), `after a kill at change ${budget}`).toBeLessThanOrEqual(bytesAfter);
+      // Packs the killed run had already rewritten may be grouped differently by the second run, so
+      // pack headers and indexes can differ by a few bytes; an unfreed pack would be 300 KB.
+      expect(await storedBytes(store, layout.account(scenario.accountId)), `after a kill at change ${budget}`).toBeLessThanOrEqual(bytesAfter + METADATA_SLACK_BYTES);
       // Temporary files of the pack write the kill cut short are gone too (listings do not show them).
       expect(readdirSync(trial, { recursive: true }).filter((name) => String(name).includes('.tmp-')), `after a kill at change ${budget}`).toEqual([]);
       await expectConsistent(store, scenario);
