@@ -71,9 +71,10 @@ export async function reconcileAccount(orm: Orm, engine: EngineUsageReader, log:
     corrections.push({ sourceId: null, storedDelta: figures.storedBytes - sourcesStored - (share?.storedBytes ?? 0), logicalDelta: -(share?.logicalBytes ?? 0) });
     const effective = corrections.filter((c) => c.storedDelta !== 0 || c.logicalDelta !== 0);
     const driftBytes = effective.reduce((sum, c) => sum + c.storedDelta, 0);
+    // The metered account's row before the standing's, in the order metering locks them.
+    await tx.nativeUpdate(MeteredAccount, { accountId }, { reconciledAt: now, lastDriftBytes: driftBytes });
     if (driftBytes !== 0) await settleStorageQuota(tx, accountId, now, driftBytes);
     addCorrections(tx, randomUUID(), accountId, now, effective);
-    await tx.nativeUpdate(MeteredAccount, { accountId }, { reconciledAt: now, lastDriftBytes: driftBytes });
     if (effective.length > 0) log.warn({ accountId, driftBytes, corrections: effective }, 'metered storage drifted from the engine; corrected');
     else log.info({ accountId }, 'metered storage matches the engine');
     return { status: 'reconciled' as const, driftBytes, corrections: effective.length };
