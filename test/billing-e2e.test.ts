@@ -111,6 +111,17 @@ describe('billing end to end', () => {
     expect(integral).toBeGreaterThan(0);
     await eventually(async () => (await gql(`query ($id: ID!) { account(id: $id) { storageUsage { storedBytes } } }`, { id: alice.accountId }, alice)).account.storageUsage.storedBytes, (stored) => stored > 0, 'the backups to be metered');
 
+    // The source's own storage over time, through the gateway (billing answers it with the account sources gives): for alice only.
+    const sourceStorage = `query ($id: ID!, $from: DateTime!, $to: DateTime!) { source(id: $id) { storageUsage { storedBytes history(from: $from, to: $to) { storedBytes } } } }`;
+    const range = { id: source.id, from: new Date(monthStart).toISOString(), to: new Date(monthEnd).toISOString() };
+    const ofSource = (await gql(sourceStorage, range, alice)).source.storageUsage;
+    const stored = snapshots.reduce((sum: number, s: { storedBytes: number }) => sum + s.storedBytes, 0);
+    expect(ofSource.storedBytes).toBe(stored);
+    expect(ofSource.history.at(-1).storedBytes).toBe(stored);
+    const hidden = await stack.graphql(sourceStorage, range, bob.accessToken);
+    expect(hidden.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(hidden.data?.source ?? null).toBeNull();
+
     // The card set up before the month ends: the browser confirms the SetupIntent, Stripe's webhook tells billing.
     const setup = (await gql(`mutation ($id: ID!) { setupPaymentMethod(accountId: $id) { clientSecret setupIntentId } }`, { id: alice.accountId }, alice)).setupPaymentMethod;
     expect(setup.clientSecret).toMatch(new RegExp(`^${setup.setupIntentId}_secret_`));

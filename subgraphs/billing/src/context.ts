@@ -29,6 +29,17 @@ export function createLoaders(em: Em) {
     subscriptionByAccount: new DataLoader<string, PlanSubscription | null>(async (accountIds) => (await subscriptions(accountIds)).map((row) => row ?? null)),
     invoice: new DataLoader<string, Invoice | undefined>(async (ids) => byId(ids, await em.find(Invoice, { id: { $in: uuids(ids) } }))),
     invoicePages: parentPageLoader(em, INVOICES_OF_ACCOUNT, Invoice),
+    /** Sources' balances by `accountId|sourceId` (both checked uuids), one statement per batch. */
+    sourceBalance: new DataLoader<string, { storedBytes: number; logicalBytes: number }>(async (keys) => {
+      const pairs = keys.map((key) => key.split('|') as [string, string]);
+      const rows = await em.execute<{ account_id: string; source_id: string; stored: string; logical: string }[]>(
+        `select account_id, source_id, sum(stored_delta)::text as stored, sum(logical_delta)::text as logical from billing.storage_changes
+          where (account_id, source_id) in (select * from unnest(?::uuid[], ?::uuid[])) group by account_id, source_id`,
+        [`{${pairs.map((p) => p[0]).join(',')}}`, `{${pairs.map((p) => p[1]).join(',')}}`],
+      );
+      const found = new Map(rows.map((r) => [`${r.account_id}|${r.source_id}`, { storedBytes: Number(r.stored), logicalBytes: Number(r.logical) }]));
+      return keys.map((key) => found.get(key) ?? { storedBytes: 0, logicalBytes: 0 });
+    }),
   };
 }
 

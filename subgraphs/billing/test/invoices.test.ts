@@ -212,6 +212,53 @@ describe('invoices', () => {
     expect(errorCodes(await subgraph.query(viewer, update, { accountId: accountD, currency: 'GBP' }))).toEqual(['FORBIDDEN']);
   });
 
+  it('prices each plan per currency, and bills an account in its currency at that currency’s prices', async () => {
+    const plans = await subgraph.query(ANONYMOUS, '{ plans { code monthlyPriceCents prices { currency monthlyPriceCents extraGbMonthPriceCents } } }');
+    const team = plans.data!.plans.find((plan: { code: string }) => plan.code === 'team');
+    expect(team).toEqual({
+      code: 'team',
+      monthlyPriceCents: 4900,
+      prices: [
+        { currency: 'USD', monthlyPriceCents: 4900, extraGbMonthPriceCents: 10 },
+        { currency: 'EUR', monthlyPriceCents: 4500, extraGbMonthPriceCents: 9 },
+        { currency: 'GBP', monthlyPriceCents: 3900, extraGbMonthPriceCents: 8 },
+      ],
+    });
+    const free = plans.data!.plans.find((plan: { code: string }) => plan.code === 'free');
+    expect(free.prices.map((price: { extraGbMonthPriceCents: number }) => price.extraGbMonthPriceCents)).toEqual([25, 23, 20]);
+
+    // E as A in January (Free with 10 GiB, Team from the 11th), but billed in pounds.
+    const accountE = randomUUID();
+    subgraph.access.grant(owner, accountE, 'owner');
+    await bus.publish(accountCreated(accountE, DEC));
+    await bus.publish(synced(accountE, 10 * GIB, JAN));
+    const em = billing.orm.em.fork();
+    await waitFor(async () => (await em.fork().count(PlanSubscription, { accountId: accountE })) === 1, 'the subscription of E');
+    await waitFor(async () => {
+      const [row] = await em.fork().execute<{ sum: string | null }[]>('select sum(stored_delta)::text as sum from billing.storage_changes where account_id = ?', [accountE]);
+      return Number(row?.sum) === 10 * GIB;
+    }, 'the storage of E to be metered');
+    const [freePlan, teamPlan] = [await em.findOneOrFail(Plan, { code: 'free' }), await em.findOneOrFail(Plan, { code: 'team' })];
+    em.create(PlanChange, { accountId: accountE, fromPlanId: freePlan.id, toPlanId: teamPlan.id, changedAt: new Date(JAN + 10 * DAY), periodEnd: new Date(FEB), prorationCents: 0, trialEndsAt: null });
+    await em.flush();
+    await em.nativeUpdate(PlanSubscription, { accountId: accountE }, { planId: teamPlan.id });
+    const changed = await subgraph.query(owner, `mutation($id: ID!) { updateBillingProfile(accountId: $id, currency: GBP) { currency } }`, { id: accountE });
+    expect(changed.errors).toBeUndefined();
+
+    expect(await billing.finalizeInvoices(new Date(FEB + 3_600_000))).toBeGreaterThanOrEqual(1);
+    const invoice = (await invoicesOf(accountE)).data!._entities[0].invoices.edges[0].node;
+    const freeOverPence = Math.round(((10 * 10) / 31 - (5 * 10) / 31) * 20);
+    const teamBasePence = Math.round((3900 * 21) / 31);
+    expect(invoice.currency).toBe('GBP');
+    expect(invoice.lines.map((l: { kind: string; plan: string; unitPriceCents: number; amountCents: number }) => [l.kind, l.plan, l.unitPriceCents, l.amountCents])).toEqual([
+      ['BASE', 'free', 0, 0],
+      ['STORAGE', 'free', 20, freeOverPence],
+      ['BASE', 'team', 3900, teamBasePence],
+      ['STORAGE', 'team', 8, 0],
+    ]);
+    expect(invoice.totalCents).toBe(freeOverPence + teamBasePence);
+  });
+
   it('answers PAYMENTS_DISABLED for a payment method when Stripe is not configured', async () => {
     const result = await subgraph.query(owner, `mutation($id: ID!) { setupPaymentMethod(accountId: $id) { clientSecret } }`, { id: accountA });
     expect(errorCodes(result)).toEqual(['PAYMENTS_DISABLED']);

@@ -113,6 +113,53 @@ describe('storage metering', () => {
     expect(usage.history[30]).toEqual({ at: new Date(Date.UTC(2026, 1, 1)).toISOString(), storedBytes: 1.5 * GIB, logicalBytes: 4 * GIB });
   });
 
+  describe('Source.storageUsage', () => {
+    const SOURCE_USAGE = `query($reps: [_Any!]!, $from: DateTime!, $to: DateTime!) { _entities(representations: $reps) { ... on Source { id storageUsage {
+      storedBytes logicalBytes dedupRatio history(from: $from, to: $to) { at storedBytes logicalBytes } } } } }`;
+    const sourceUsage = (principal: Principal, sources: { id: string; accountId: string }[], from = JAN, to = Date.UTC(2026, 1, 1)) =>
+      subgraph.query(principal, SOURCE_USAGE, {
+        reps: sources.map((source) => ({ __typename: 'Source', id: source.id, account: { id: source.accountId } })),
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+      });
+
+    it('keeps each source’s stored and logical bytes over time, several sources in one statement', async () => {
+      subgraph.access.grant(alice, account, 'viewer');
+      subgraph.resetQueries();
+      const result = await sourceUsage(alice, [{ id: sourceA, accountId: account }, { id: sourceB, accountId: account }]);
+      const queries = [...subgraph.queries];
+      expect(result.errors).toBeUndefined();
+      const [a, b] = result.data!._entities.map((entity: { storageUsage: unknown }) => entity.storageUsage);
+      // A: 1 GiB (3 logical) from Jan 1, 2 GiB (6) from Jan 11, 1 GiB (3) once retention drops snapshot 1 on Jan 21.
+      expect(a).toMatchObject({ storedBytes: GIB, logicalBytes: 3 * GIB, dedupRatio: 3 });
+      expect(a.history).toHaveLength(31);
+      expect(a.history[0]).toEqual({ at: new Date(JAN + DAY).toISOString(), storedBytes: GIB, logicalBytes: 3 * GIB });
+      expect(a.history[10]).toEqual({ at: new Date(JAN + 11 * DAY).toISOString(), storedBytes: 2 * GIB, logicalBytes: 6 * GIB });
+      expect(a.history[20]).toEqual({ at: new Date(JAN + 21 * DAY).toISOString(), storedBytes: GIB, logicalBytes: 3 * GIB });
+      // B: nothing before Jan 15, then its snapshot.
+      expect(b).toMatchObject({ storedBytes: GIB / 2, logicalBytes: GIB, dedupRatio: 2 });
+      expect(b.history[13]).toEqual({ at: new Date(JAN + 14 * DAY).toISOString(), storedBytes: 0, logicalBytes: 0 });
+      expect(b.history[14]).toEqual({ at: new Date(JAN + 15 * DAY).toISOString(), storedBytes: GIB / 2, logicalBytes: GIB });
+      expect(queries.filter((q) => q.includes('storage_changes') && q.includes('unnest'))).toHaveLength(1);
+    });
+
+    it('shows a stranger nothing of another account’s source, whatever account the representation names (_entities)', async () => {
+      const bob = newUser();
+      subgraph.access.grant(bob, other, 'owner');
+      const named = await sourceUsage(bob, [{ id: sourceA, accountId: account }]);
+      expect(errorCodes(named)).toEqual(['NOT_FOUND']);
+      expect(named.data?._entities?.[0]?.storageUsage ?? null).toBeNull();
+      // Naming his own account: the source's bytes are not his.
+      const forged = await sourceUsage(bob, [{ id: sourceA, accountId: other }]);
+      expect(forged.errors).toBeUndefined();
+      expect(forged.data!._entities[0].storageUsage).toMatchObject({ storedBytes: 0, logicalBytes: 0, dedupRatio: null });
+      expect(forged.data!._entities[0].storageUsage.history.every((point: { storedBytes: number }) => point.storedBytes === 0)).toBe(true);
+      const anonymous = await sourceUsage(ANONYMOUS, [{ id: sourceA, accountId: account }]);
+      expect(anonymous.data?._entities?.[0]?.storageUsage ?? null).toBeNull();
+      expect(errorCodes(anonymous)).toHaveLength(1);
+    });
+  });
+
   it('changes no total when every event is delivered twice more, in any order', async () => {
     const before = await usageOf(account);
     await publishAndSettle([...plan.events, ...[...plan.events].reverse()]);

@@ -3,7 +3,7 @@ import type { Plan as PlanEntity } from '../entities/plan.ts';
 import type { PlanSubscription as PlanSubscriptionEntity } from '../entities/plan-subscription.ts';
 import type { PlanChange as PlanChangeEntity } from '../entities/plan-change.ts';
 import type { PlanChangeResult as PlanChangeResultEntity } from '../services/plan-change-service.ts';
-import type { StorageUsageView as StorageUsageViewEntity } from '../services/storage-usage-service.ts';
+import type { StorageUsageView as StorageUsageViewEntity, SourceRef as SourceRefEntity, SourceStorageView as SourceStorageViewEntity } from '../services/storage-usage-service.ts';
 import type { StorageQuotaView as StorageQuotaViewEntity } from '../services/storage-quota.ts';
 import type { Invoice as InvoiceEntity } from '../entities/invoice.ts';
 import type { InvoicePage as InvoicePageEntity, BillingProfileView as BillingProfileViewEntity } from '../services/invoice-service.ts';
@@ -65,7 +65,7 @@ export type ChangePlanPayload = {
   subscription: PlanSubscription;
 };
 
-/** ISO 4217 codes of the currencies invoices can be in. Plan prices are the same figures in each. */
+/** ISO 4217 codes of the currencies invoices can be in; each plan has its own prices in each (`Plan.prices`). */
 export type Currency =
   | 'EUR'
   | 'GBP'
@@ -206,7 +206,7 @@ export type Plan = {
   /** A stable code, for example `free`. */
   code: Scalars['String']['output'];
   /**
-   * Price in cents of each GB-month stored above the included storage. On a plan with overage that is
+   * Price in US cents of each GB-month stored above the included storage. On a plan with overage that is
    * its overage price; on one without, what the storage written during the grace costs.
    */
   extraGbMonthPriceCents: Scalars['Int']['output'];
@@ -218,9 +218,14 @@ export type Plan = {
   includedStorageBytes: Scalars['Float']['output'];
   /** What the plan allows; going past a limit is refused with PLAN_LIMIT naming it. */
   limits: PlanLimits;
-  /** Price per month in cents, before usage above the included storage; a change of plan is prorated. */
+  /** Price per month in US cents, before usage above the included storage; a change of plan is prorated. `prices` has each currency's. */
   monthlyPriceCents: Scalars['Int']['output'];
   name: Scalars['String']['output'];
+  /**
+   * The plan's prices in each currency invoices can be in, set per currency (not converted): an
+   * account's invoices use its currency's (`BillingProfile.currency`).
+   */
+  prices: Array<PlanPrice>;
   /** Plans without overage: how far above the included storage backups still run during the grace, in bytes; null with overage. */
   storageGraceBytes?: Maybe<Scalars['Float']['output']>;
   /** Plans without overage: the days backups still run once the account is over the included storage; null with overage. */
@@ -246,7 +251,7 @@ export type PlanChange = {
   id: Scalars['ID']['output'];
   periodEnd: Scalars['DateTime']['output'];
   /**
-   * The new plan's price for the rest of the month (UTC) less the old plan's, in cents, not counting
+   * The new plan's price for the rest of the month (UTC) less the old plan's, in cents of the account's currency, not counting
    * trial days; negative: a credit. It is due with the invoice of the month that ends at `periodEnd`.
    */
   prorationCents: Scalars['Int']['output'];
@@ -276,6 +281,16 @@ export type PlanLimits = {
   sources: Scalars['Int']['output'];
 };
 
+/** A plan's prices in one currency, in its cents (the minor unit). */
+export type PlanPrice = {
+  __typename?: 'PlanPrice';
+  currency: Currency;
+  /** Per GB-month stored above the included storage. */
+  extraGbMonthPriceCents: Scalars['Int']['output'];
+  /** Per month. */
+  monthlyPriceCents: Scalars['Int']['output'];
+};
+
 /** The plan an account is on. */
 export type PlanSubscription = {
   __typename?: 'PlanSubscription';
@@ -293,12 +308,46 @@ export type Query = {
   plans: Array<Plan>;
 };
 
+/** A source, as billing meters it. */
+export type Source = {
+  __typename?: 'Source';
+  /** The account that owns the source (the sources subgraph answers it). */
+  account: Account;
+  id: Scalars['ID']['output'];
+  /**
+   * What the source's retained snapshots store, metered from its backups and retention, now and over
+   * time (billing:read on its account). The bytes of its deleted snapshots not yet freed by garbage
+   * collection are the account's, not the source's (`StorageUsage`).
+   */
+  storageUsage: SourceStorageUsage;
+};
+
 /** One source's share of an account's storage. */
 export type SourceStorage = {
   __typename?: 'SourceStorage';
   logicalBytes: Scalars['Float']['output'];
   sourceId: Scalars['ID']['output'];
   storedBytes: Scalars['Float']['output'];
+};
+
+/** One source's metered storage. */
+export type SourceStorageUsage = {
+  __typename?: 'SourceStorageUsage';
+  /** Logical over stored bytes; null while it stores nothing. */
+  dedupRatio?: Maybe<Scalars['Float']['output']>;
+  /** The source's stored and logical bytes at the end of each UTC day of [from, to). At most 400 days. */
+  history: Array<StoragePoint>;
+  /** The logical size of its retained snapshots. */
+  logicalBytes: Scalars['Float']['output'];
+  /** The bytes its retained snapshots wrote (after deduplication and compression). */
+  storedBytes: Scalars['Float']['output'];
+};
+
+
+/** One source's metered storage. */
+export type SourceStorageUsageHistoryArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
 };
 
 /** The storage of an account at one instant. */
@@ -474,6 +523,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type FederationTypes = ResolversObject<{
   Account: Account;
   Invoice: Invoice;
+  Source: Source;
 }>;
 
 /** Mapping of federation reference types */
@@ -484,6 +534,11 @@ export type FederationReferenceTypes = ResolversObject<{
   Invoice:
     ( { __typename: 'Invoice' }
     & GraphQLRecursivePick<FederationTypes['Invoice'], {"id":true}> );
+  Source:
+    ( { __typename: 'Source' }
+    & GraphQLRecursivePick<FederationTypes['Source'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Source'], {"account":{"id":true}}> ) );
 }>;
 
 
@@ -513,9 +568,12 @@ export type ResolversTypes = ResolversObject<{
   Plan: ResolverTypeWrapper<PlanEntity>;
   PlanChange: ResolverTypeWrapper<PlanChangeEntity>;
   PlanLimits: ResolverTypeWrapper<PlanLimits>;
+  PlanPrice: ResolverTypeWrapper<PlanPrice>;
   PlanSubscription: ResolverTypeWrapper<PlanSubscriptionEntity>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Source: ResolverTypeWrapper<SourceRefEntity>;
   SourceStorage: ResolverTypeWrapper<SourceStorage>;
+  SourceStorageUsage: ResolverTypeWrapper<SourceStorageViewEntity>;
   StoragePoint: ResolverTypeWrapper<StoragePoint>;
   StorageQuota: ResolverTypeWrapper<StorageQuotaViewEntity>;
   StorageQuotaState: StorageQuotaState;
@@ -545,9 +603,12 @@ export type ResolversParentTypes = ResolversObject<{
   Plan: PlanEntity;
   PlanChange: PlanChangeEntity;
   PlanLimits: PlanLimits;
+  PlanPrice: PlanPrice;
   PlanSubscription: PlanSubscriptionEntity;
   Query: Record<PropertyKey, never>;
+  Source: SourceRefEntity;
   SourceStorage: SourceStorage;
+  SourceStorageUsage: SourceStorageViewEntity;
   StoragePoint: StoragePoint;
   StorageQuota: StorageQuotaViewEntity;
   StorageUsage: StorageUsageViewEntity;
@@ -645,6 +706,7 @@ export type PlanResolvers<ContextType = BillingContext, ParentType extends Resol
   limits?: Resolver<ResolversTypes['PlanLimits'], ParentType, ContextType>;
   monthlyPriceCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prices?: Resolver<Array<ResolversTypes['PlanPrice']>, ParentType, ContextType>;
   storageGraceBytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   storageGraceDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   storageOverage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -669,6 +731,12 @@ export type PlanLimitsResolvers<ContextType = BillingContext, ParentType extends
   sources?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type PlanPriceResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PlanPrice'] = ResolversParentTypes['PlanPrice']> = ResolversObject<{
+  currency?: Resolver<ResolversTypes['Currency'], ParentType, ContextType>;
+  extraGbMonthPriceCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  monthlyPriceCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type PlanSubscriptionResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['PlanSubscription'] = ResolversParentTypes['PlanSubscription']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   plan?: Resolver<ResolversTypes['Plan'], ParentType, ContextType>;
@@ -681,9 +749,22 @@ export type QueryResolvers<ContextType = BillingContext, ParentType extends Reso
   plans?: Resolver<Array<ResolversTypes['Plan']>, ParentType, ContextType>;
 }>;
 
+export type SourceResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['Source'] = ResolversParentTypes['Source'], FederationReferenceType extends FederationReferenceTypes['Source'] = FederationReferenceTypes['Source']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Source']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  storageUsage?: Resolver<ResolversTypes['SourceStorageUsage'], ParentType, ContextType>;
+}>;
+
 export type SourceStorageResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['SourceStorage'] = ResolversParentTypes['SourceStorage']> = ResolversObject<{
   logicalBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   sourceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type SourceStorageUsageResolvers<ContextType = BillingContext, ParentType extends ResolversParentTypes['SourceStorageUsage'] = ResolversParentTypes['SourceStorageUsage']> = ResolversObject<{
+  dedupRatio?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['StoragePoint']>, ParentType, ContextType, RequireFields<SourceStorageUsageHistoryArgs, 'from' | 'to'>>;
+  logicalBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   storedBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
@@ -728,9 +809,12 @@ export type Resolvers<ContextType = BillingContext> = ResolversObject<{
   Plan?: PlanResolvers<ContextType>;
   PlanChange?: PlanChangeResolvers<ContextType>;
   PlanLimits?: PlanLimitsResolvers<ContextType>;
+  PlanPrice?: PlanPriceResolvers<ContextType>;
   PlanSubscription?: PlanSubscriptionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Source?: SourceResolvers<ContextType>;
   SourceStorage?: SourceStorageResolvers<ContextType>;
+  SourceStorageUsage?: SourceStorageUsageResolvers<ContextType>;
   StoragePoint?: StoragePointResolvers<ContextType>;
   StorageQuota?: StorageQuotaResolvers<ContextType>;
   StorageUsage?: StorageUsageResolvers<ContextType>;

@@ -1,9 +1,9 @@
 import { DateTime } from '@listbackup/lib/scalars';
 import type { Resolvers } from '../generated/resolvers.ts';
-import { getPlan, listPlans } from '../services/plan-service.ts';
+import { getPlan, listPlans, planPrices } from '../services/plan-service.ts';
 import { getSubscription } from '../services/subscription-service.ts';
 import { changePlan } from '../services/plan-change-service.ts';
-import { getStorageUsage, storageGbMonths, storageHistory } from '../services/storage-usage-service.ts';
+import { getSourceStorageUsage, getStorageUsage, storageGbMonths, storageHistory } from '../services/storage-usage-service.ts';
 import { getBillingProfile, getInvoice, listInvoices, updateBillingProfile } from '../services/invoice-service.ts';
 import { invoiceLink } from '../services/invoice-documents.ts';
 import { setupPaymentMethod } from '../services/payment-method-service.ts';
@@ -19,6 +19,9 @@ export const resolvers: Resolvers = {
     updateBillingProfile: (_, { accountId, currency }, ctx) => updateBillingProfile(ctx, accountId, currency),
     setupPaymentMethod: (_, { accountId }, ctx) => setupPaymentMethod(ctx, accountId),
   },
+  Plan: {
+    prices: (plan) => planPrices(plan),
+  },
   PlanChange: {
     fromPlan: (change, _, ctx) => getPlan(ctx, change.fromPlanId),
     toPlan: (change, _, ctx) => getPlan(ctx, change.toPlanId),
@@ -32,6 +35,12 @@ export const resolvers: Resolvers = {
     invoices: ({ id }, { first, after }, ctx) => listInvoices(ctx, id, first, after),
     billingProfile: ({ id }, _, ctx) => getBillingProfile(ctx, id),
     storageQuota: ({ id }, _, ctx) => getStorageQuota(ctx, id),
+  },
+  Source: {
+    storageUsage: (source, _, ctx) => getSourceStorageUsage(ctx, source),
+  },
+  SourceStorageUsage: {
+    history: (usage, { from, to }, ctx) => storageHistory(ctx, usage, new Date(from), new Date(to)),
   },
   StorageUsage: {
     gbMonths: (usage, { from, to }, ctx) => storageGbMonths(ctx, usage, new Date(from), new Date(to)),

@@ -8,6 +8,7 @@ import { Plan } from '../entities/plan.ts';
 import { PlanChange } from '../entities/plan-change.ts';
 import { PlanSubscription } from '../entities/plan-subscription.ts';
 import { GB, gbMonths, ledgerSteps, monthStart, nextMonth } from './metering.ts';
+import { priceIn } from '../catalogue.ts';
 
 /** One stretch of a month on one plan. */
 export interface PlanPeriod {
@@ -53,12 +54,12 @@ const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
 
 /**
  * The lines of an account's invoice for the month that starts at `start`: per plan period, the
- * plan's price for the share of the month spent on it (trial days free), and the GB-months stored
+ * plan's price in the account's currency for the share of the month spent on it (trial days free), and the GB-months stored
  * during it, integrated exactly from the metering ledger, with those above the plan's included
  * storage (prorated the same way) charged at the plan's price. The plan changes' prorations are
  * these shares: a month on plan A then B costs A's price plus the change's `prorationCents`.
  */
-export async function invoiceLines(em: Em, accountId: string, start: Date): Promise<InvoiceLine[]> {
+export async function invoiceLines(em: Em, accountId: string, start: Date, currency: Currency): Promise<InvoiceLine[]> {
   const end = nextMonth(start);
   const monthMs = end.getTime() - start.getTime();
   const periods = await planPeriods(em, accountId, start, end);
@@ -69,6 +70,7 @@ export async function invoiceLines(em: Em, accountId: string, start: Date): Prom
     const paidFrom = Math.min(to.getTime(), Math.max(from.getTime(), trialEndsAt?.getTime() ?? 0));
     const months = (to.getTime() - paidFrom) / monthMs;
     const trial = paidFrom > from.getTime() ? ` (trial until ${dayOf(new Date(paidFrom))})` : '';
+    const price = priceIn(plan, currency);
     lines.push({
       kind: 'BASE',
       description: `${plan.name} plan, ${span(from, to)}${trial}`,
@@ -77,8 +79,8 @@ export async function invoiceLines(em: Em, accountId: string, start: Date): Prom
       periodEnd: to.toISOString(),
       quantity: round6(months),
       includedQuantity: null,
-      unitPriceCents: plan.monthlyPriceCents,
-      amountCents: Math.round(plan.monthlyPriceCents * months),
+      unitPriceCents: price.monthlyCents,
+      amountCents: Math.round(price.monthlyCents * months),
     });
     const stored = gbMonths(ledger, from, to);
     const included = (plan.includedStorageBytes / GB) * ((to.getTime() - from.getTime()) / monthMs);
@@ -90,8 +92,8 @@ export async function invoiceLines(em: Em, accountId: string, start: Date): Prom
       periodEnd: to.toISOString(),
       quantity: stored,
       includedQuantity: included,
-      unitPriceCents: plan.extraGbMonthPriceCents,
-      amountCents: Math.round(Math.max(0, stored - included) * plan.extraGbMonthPriceCents),
+      unitPriceCents: price.extraGbMonthCents,
+      amountCents: Math.round(Math.max(0, stored - included) * price.extraGbMonthCents),
     });
   }
   return lines;
@@ -129,7 +131,8 @@ export async function finalizeInvoice(orm: Orm, accountId: string, start: Date, 
     await tx.execute(`select pg_advisory_xact_lock(hashtext('billing.invoice:' || ?))`, [accountId]);
     const existing = await tx.findOne(Invoice, { accountId, periodStart: start });
     if (existing) return existing;
-    const lines = await invoiceLines(tx, accountId, start);
+    const currency = await currencyOf(tx, accountId);
+    const lines = await invoiceLines(tx, accountId, start, currency);
     if (lines.length === 0) return null;
     const totalCents = lines.reduce((sum, line) => sum + line.amountCents, 0);
     const invoice = tx.create(Invoice, {
@@ -138,7 +141,7 @@ export async function finalizeInvoice(orm: Orm, accountId: string, start: Date, 
       number: await nextInvoiceNumber(tx, options.issuer, now.getUTCFullYear()),
       periodStart: start,
       periodEnd: nextMonth(start),
-      currency: await currencyOf(tx, accountId),
+      currency,
       lines,
       totalCents,
       status: totalCents === 0 ? 'PAID' : 'OPEN',

@@ -11,6 +11,8 @@ import { PlanSubscription } from '../entities/plan-subscription.ts';
 import { currentUsage } from './metering.ts';
 import { assertUsageFits } from './plan-usage.ts';
 import { settleStorageQuota } from './storage-quota.ts';
+import { currencyOf } from './invoicing.ts';
+import { priceIn } from '../catalogue.ts';
 import { startFreePlan } from './subscription-service.ts';
 
 const DAY_MS = 86_400_000;
@@ -63,8 +65,9 @@ export async function changePlan(ctx: BillingContext, accountId: string, planCod
     await assertUsageFits(tx, accountId, target);
     const hadTrial = (await tx.count(PlanChange, { accountId, trialEndsAt: { $ne: null } })) > 0;
     const trialEndsAt = target.trialDays && !hadTrial ? new Date(now.getTime() + target.trialDays * DAY_MS) : null;
+    const currency = await currencyOf(tx, accountId);
     const prorationCents = Math.round(
-      restOfMonthCents(target.monthlyPriceCents, now, trialEndsAt) - restOfMonthCents(current.monthlyPriceCents, now, subscription.trialEndsAt ?? null),
+      restOfMonthCents(priceIn(target, currency).monthlyCents, now, trialEndsAt) - restOfMonthCents(priceIn(current, currency).monthlyCents, now, subscription.trialEndsAt ?? null),
     );
     const change = tx.create(PlanChange, {
       accountId,
