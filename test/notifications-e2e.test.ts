@@ -3,21 +3,30 @@
  * jobs worker, the notifications worker): its `job.failed` becomes an email received by an
  * in-process SMTP server, a webhook the receiver verifies (and a forged or stale copy of it the
  * same verification refuses), an in-app notification pushed over `notificationAdded` through the
- * gateway, and an entry in the account's audit log.
+ * gateway, and an entry in the account's audit log. A connection whose authorization is about to
+ * expire, found by the platforms subgraph's scheduled pass, reaches the account the same way. Over
+ * NATS where it runs.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { createLogger } from '@listbackup/lib/logger';
+import { connectNatsBus, streamName } from '@listbackup/lib/events/connect';
+import type { NatsEventBus } from '@listbackup/lib/events/nats-bus';
 import { outboundFetch } from '@listbackup/lib/outbound';
 import { FakeStripe } from '@listbackup/catalogue/testing/fakes';
 import { NotificationWorker } from '../subgraphs/accounts/src/delivery/worker.ts';
+import { announceExpiringConnections } from '../subgraphs/platforms/src/services/connection-expiry.ts';
 import { JobsClient } from '../subgraphs/sources/src/clients/jobs-client.ts';
 import { startSmtpServer, startWebhookReceiver, type Inbox, type WebhookReceiver } from '../subgraphs/accounts/test/support/receivers.ts';
 import { signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 import { type BackupStack, STRIPE_KEY, startBackupStack, startIdentity } from './support/backup-stack.ts';
 
+const natsUrl = process.env.NATS_URL;
+if (!natsUrl && process.env.CI === 'true') throw new Error('NATS_URL must be set in CI');
+const namespace = `notify${randomBytes(4).toString('hex')}`;
+let bus: NatsEventBus | undefined;
 let stripe: FakeStripe;
 let identity: { url: string; close(): Promise<void> };
 let stack: BackupStack;
@@ -51,7 +60,8 @@ beforeAll(async () => {
   stripe = await new FakeStripe().start();
   stripe.keys.add(STRIPE_KEY);
   identity = await startIdentity();
-  [stack, smtp, hooks] = await Promise.all([startBackupStack(`${stripe.url}/v1`, identity.url), startSmtpServer(), startWebhookReceiver()]);
+  bus = natsUrl ? await connectNatsBus(natsUrl, namespace) : undefined;
+  [stack, smtp, hooks] = await Promise.all([startBackupStack(`${stripe.url}/v1`, identity.url, { bus, durablePrefix: namespace }), startSmtpServer(), startWebhookReceiver()]);
   worker = new NotificationWorker({
     orm: stack.services.accounts.orm,
     bus: stack.bus,
@@ -59,6 +69,7 @@ beforeAll(async () => {
     mailer: { smtpUrl: smtp.smtpUrl, from: 'ListBackup <notifications@example.test>' },
     fetch: outboundFetch,
     pollIntervalMs: 100,
+    durablePrefix: namespace,
   });
   await worker.start();
   alice = await signUp(stack, `alice-${randomUUID()}@example.com`, 'Alice');
@@ -75,6 +86,10 @@ afterAll(async () => {
   await bobWs?.dispose();
   await worker?.stop();
   await stack?.close();
+  if (bus) {
+    await (await bus.connection.jetstreamManager()).streams.delete(streamName(namespace)).catch(() => {});
+    await bus.close();
+  }
   await Promise.all([smtp?.close(), hooks?.close(), stripe?.close(), identity?.close()]);
 });
 
@@ -156,6 +171,28 @@ describe('a failing backup, end to end through the gateway', () => {
 
     // Nobody else heard of it: another person's subscription to their own account got nothing.
     expect(bobHeard).toEqual([]);
+  });
+
+  it('a connection whose authorization expires within a week is announced by email and in the app', { timeout: 120_000 }, async () => {
+    const { createApiKeyConnection: connection } = await gql(
+      `mutation ($input: CreateApiKeyConnectionInput!) { createApiKeyConnection(input: $input) { id } }`,
+      { input: { accountId: alice.accountId, platformSlug: 'stripe', name: 'Billing Stripe', apiKey: STRIPE_KEY } },
+    );
+    // As the platform would have said when it was authorized: this credential lasts three more days.
+    const expiresAt = new Date(Date.now() + 3 * 86_400_000);
+    await stack.services.platforms.orm.em.fork().execute('update platforms.connections set credential_expires_at = ? where id = ?', [expiresAt, connection.id]);
+    // The platforms subgraph's hourly pass, run now.
+    expect(await announceExpiringConnections(stack.services.platforms.orm, new Date())).toBe(1);
+
+    const mail = await eventually('the expiry email', () => smtp.to(alice.email).find((message) => (message.subject ?? '').includes('Billing Stripe')));
+    expect(mail.subject).toBe(`[ListBackup] Billing Stripe must be authorized again on ${expiresAt.toUTCString()}`);
+    const listed = await eventually('the in-app notification', async () => {
+      const { me } = await gql(`{ me { notifications(first: 20) { edges { node { event title } } } } }`);
+      return me.notifications.edges.map((edge: any) => edge.node).find((node: any) => node.event === 'TOKEN_EXPIRING');
+    });
+    expect(listed.title).toBe(mail.subject!.replace('[ListBackup] ', ''));
+    // A second pass announces nothing more.
+    expect(await announceExpiringConnections(stack.services.platforms.orm, new Date())).toBe(0);
   });
 
   it('refuses another person’s subscription to the account with NOT_FOUND', async () => {

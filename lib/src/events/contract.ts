@@ -290,6 +290,19 @@ export const EVENTS = {
   'connection.authorized': define(ConnectionData.extend({ externalAccountId: z.string().nullable() })),
   'connection.failed': define(ConnectionData.extend({ code: z.string(), message: z.string() })),
   'connection.revoked': define(ConnectionData.extend({ revokedAtPlatform: z.boolean() })),
+  /**
+   * A connection's credential stops working soon: the platform said when its refresh token (or key)
+   * expires, or refreshing the access has kept failing. Published once per expiry, some days ahead,
+   * so the account can authorize the connection again before backups fail.
+   */
+  'connection.expiring': define(
+    ConnectionData.extend({
+      reason: z.enum(['CREDENTIAL_EXPIRES', 'REFRESH_FAILING']),
+      /** When the credential stops working; null when a failing refresh gives no date. */
+      expiresAt: time.nullable(),
+      message: z.string(),
+    }),
+  ),
 
   // sources
   'source.created': define(SourceChange.extend({ connectionId: id, resources: z.array(z.string()), schedule: Schedule })),

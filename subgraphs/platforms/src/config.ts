@@ -51,6 +51,8 @@ export interface PlatformsOptions {
   now?: () => number;
   /** The outbox relay's poll interval. */
   outboxIntervalMs?: number;
+  /** How often connections whose credential expires soon are looked for (`connection.expiring`). Default hourly. */
+  expiryCheckIntervalMs?: number;
 }
 
 export const DEFAULT_REDIRECT_URL = 'http://localhost:4000/oauth/callback';

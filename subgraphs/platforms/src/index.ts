@@ -15,6 +15,7 @@ import { createPlatformsRuntime, type PlatformsRuntime } from './runtime.ts';
 import { OAUTH_CALLBACK_PATH, oauthCallbackRoute } from './routes/oauth-callback.ts';
 import { CREDENTIALS_PATH, credentialsRoute } from './routes/credentials.ts';
 import { syncPlatformCatalogue } from './services/platform-service.ts';
+import { announceExpiringConnections } from './services/connection-expiry.ts';
 import { getAccessToken, type AccessToken, type AccessTokenOptions } from './services/token-service.ts';
 
 export type { PlatformsOptions } from './config.ts';
@@ -41,6 +42,12 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
   }
   const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log, intervalMs: options.outboxIntervalMs });
   relay.start();
+  const expiry = setInterval(() => {
+    announceExpiringConnections(orm, new Date(platforms.now()))
+      .then((announced) => announced > 0 && log.info({ announced }, 'connections expiring soon announced'))
+      .catch((error: unknown) => log.error({ err: error }, 'looking for expiring connections failed'));
+  }, options.expiryCheckIntervalMs ?? 60 * 60_000);
+  expiry.unref();
   let subgraph: Awaited<ReturnType<typeof startSubgraph>>;
   let plans: EventSubscription | undefined;
   try {
@@ -62,6 +69,7 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
       runtime.host,
     );
   } catch (error) {
+    clearInterval(expiry);
     await plans?.unsubscribe();
     await relay.stop();
     await orm.close();
@@ -75,6 +83,7 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
     keyring: platforms.vault.keyring,
     getAccessToken: (accountId, connectionId, tokenOptions) => getAccessToken(platforms, orm, { accountId, connectionId }, tokenOptions),
     async close() {
+      clearInterval(expiry);
       await plans?.unsubscribe();
       await subgraph.close();
       await relay.stop();

@@ -54,7 +54,7 @@ export interface NotificationWorkerOptions {
 
 export const notificationsDurableName = (prefix: string | undefined) => `${prefix ?? 'lb'}-accounts-notifications`;
 /** The events that can become notifications. */
-const PATTERNS = ['job.failed', 'job.completed', 'connection.failed', 'billing.quota_reached', 'snapshot.anomaly_detected', 'notification.endpoint_disabled'];
+const PATTERNS = ['job.failed', 'job.completed', 'connection.failed', 'connection.expiring', 'billing.quota_reached', 'billing.payment_failed', 'snapshot.anomaly_detected', 'notification.endpoint_disabled'];
 
 interface Claimed {
   delivery: Delivery;

@@ -792,10 +792,14 @@ export type NotificationEvent =
   | 'JOB_PARTIALLY_SUCCEEDED'
   /** A source's backup succeeded after its previous one had failed. */
   | 'JOB_RECOVERED'
+  /** An invoice's payment failed its retries; the account is suspended unless it pays (sent to owners). */
+  | 'PAYMENT_FAILED'
   /** The account stores all its plan includes. */
   | 'QUOTA_REACHED'
   /** The account stores 80% of what its plan includes. */
-  | 'QUOTA_WARNING';
+  | 'QUOTA_WARNING'
+  /** A connection's authorization expires within days (the platform said when, or refreshing it keeps failing): authorize it again before its backups fail. */
+  | 'TOKEN_EXPIRING';
 
 /** A person's own choice for one kind of notification, in every account. */
 export type NotificationPreference = {

@@ -9,6 +9,7 @@ import { Migration0008UserLifecycle } from './0008-user-lifecycle.ts';
 import { Migration0009AccountLifecycle } from './0009-account-lifecycle.ts';
 import { Migration0010ListPages } from './0010-list-pages.ts';
 import { Migration0011UserMembershipPages } from './0011-user-membership-pages.ts';
+import { Migration0014NotificationTypes } from './0014-notification-types.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -24,4 +25,5 @@ export const migrations = [
   { name: '0011-user-membership-pages', class: Migration0011UserMembershipPages },
   { name: '0012-outbox-trace', class: OutboxTraceMigration },
   { name: '0013-account-plans', class: AccountPlansMigration },
+  { name: '0014-notification-types', class: Migration0014NotificationTypes },
 ];

@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
+import { ROLE_ACTIONS, type Action } from '@listbackup/lib/access';
 import type { Em, Orm } from '@listbackup/lib/db';
 import { createEvent, readAnyEvent, systemActor, type ContractEvent } from '@listbackup/lib/events/contract';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
@@ -19,10 +20,12 @@ export const DEFAULT_RULES: Record<NotificationEvent, { email: boolean; inApp: b
   JOB_RECOVERED: { email: false, inApp: true },
   JOB_PARTIALLY_SUCCEEDED: { email: false, inApp: true },
   CONNECTION_FAILED: { email: true, inApp: true },
+  TOKEN_EXPIRING: { email: true, inApp: true },
   QUOTA_WARNING: { email: true, inApp: true },
   QUOTA_REACHED: { email: true, inApp: true },
   ANOMALY_DETECTED: { email: true, inApp: true },
   ENDPOINT_DISABLED: { email: true, inApp: true },
+  PAYMENT_FAILED: { email: true, inApp: true },
 };
 
 /** The name webhooks and Slack messages give each notification (`type` of the Standard Webhooks payload). */
@@ -31,10 +34,18 @@ export const WEBHOOK_TYPES: Record<NotificationEvent, string> = {
   JOB_RECOVERED: 'job.recovered',
   JOB_PARTIALLY_SUCCEEDED: 'job.partially_succeeded',
   CONNECTION_FAILED: 'connection.failed',
+  TOKEN_EXPIRING: 'connection.expiring',
   QUOTA_WARNING: 'quota.warning',
   QUOTA_REACHED: 'quota.reached',
   ANOMALY_DETECTED: 'snapshot.anomaly_detected',
   ENDPOINT_DISABLED: 'endpoint.disabled',
+  PAYMENT_FAILED: 'payment.failed',
+};
+
+/** Notifications only some members get: those whose role may act on them. The others go to every member. */
+const AUDIENCE: Partial<Record<NotificationEvent, Action>> = {
+  ENDPOINT_DISABLED: 'notifications:manage',
+  PAYMENT_FAILED: 'billing:manage',
 };
 
 interface Draft {
@@ -71,8 +82,23 @@ async function draftFor(tx: Em, event: ContractEvent): Promise<Draft | null> {
     case 'connection.failed':
       return {
         event: 'CONNECTION_FAILED',
-        title: `${event.data.name} needs attention`,
+        title: event.data.status === 'EXPIRED' ? `${event.data.name} needs to be authorized again` : `${event.data.name} needs attention`,
         body: `The ${event.data.platform} connection "${event.data.name}" stopped working (${event.data.code}): ${event.data.message} Backups that use it fail until it is reconnected.`,
+      };
+    case 'connection.expiring': {
+      const { name, platform, expiresAt, reason, message } = event.data;
+      const when = expiresAt ? ` on ${new Date(expiresAt).toUTCString()}` : ' soon';
+      return {
+        event: 'TOKEN_EXPIRING',
+        title: `${name} must be authorized again${when}`,
+        body: `${reason === 'REFRESH_FAILING' ? 'Refreshing the access of' : 'The authorization of'} the ${platform} connection "${name}" ${reason === 'REFRESH_FAILING' ? 'keeps failing' : `expires${when}`}: ${message} Authorize it again before then, or its backups fail.`,
+      };
+    }
+    case 'billing.payment_failed':
+      return {
+        event: 'PAYMENT_FAILED',
+        title: 'A payment failed',
+        body: `Invoice ${event.data.invoiceId} could not be paid after ${event.data.attempts} attempt${event.data.attempts === 1 ? '' : 's'}: ${event.data.reason} Update the payment method before ${new Date(event.data.overdueAt).toUTCString()}, or the account is suspended.`,
       };
     case 'billing.quota_reached': {
       const reached = event.data.threshold === 100;
@@ -81,6 +107,14 @@ async function draftFor(tx: Em, event: ContractEvent): Promise<Draft | null> {
         event: reached ? 'QUOTA_REACHED' : 'QUOTA_WARNING',
         title: reached ? 'Storage quota reached' : 'Storage quota 80% used',
         body: `The account stores ${gib(event.data.usedBytes)} of the ${gib(event.data.quotaBytes)} its plan includes.${reached ? ' New backups may be refused until data is deleted or the plan is upgraded.' : ''}`,
+      };
+    }
+    case 'snapshot.anomaly_detected': {
+      const { kind, share, reason, snapshotId } = event.data;
+      return {
+        event: 'ANOMALY_DETECTED',
+        title: `A backup found ${Math.round(share * 100)}% of items ${kind === 'MASS_CHANGE' ? 'changed' : 'deleted'}`,
+        body: `${reason} The snapshot ${snapshotId} is flagged and kept past its retention until someone acknowledges it.`,
       };
     }
     case 'notification.endpoint_disabled':
@@ -92,19 +126,6 @@ async function draftFor(tx: Em, event: ContractEvent): Promise<Draft | null> {
     default:
       return null;
   }
-}
-
-/** Published by jobs' analytics when a backup deletes or changes far more than the source's history. */
-const ANOMALY_TYPE = 'snapshot.anomaly_detected';
-
-function anomalyDraft(event: EventEnvelope): Draft {
-  const { kind, share, reason, snapshotId } = event.data as { kind?: string; share?: number; reason?: string; snapshotId?: string };
-  const what = kind === 'MASS_CHANGE' ? 'changed' : 'deleted';
-  return {
-    event: 'ANOMALY_DETECTED',
-    title: `A backup found ${typeof share === 'number' ? `${Math.round(share * 100)}% of items` : 'many items'} ${what}`,
-    body: `${reason ?? 'The source moved far more than its history would suggest.'} The snapshot${snapshotId ? ` ${snapshotId}` : ''} is flagged and kept past its retention until someone acknowledges it.`,
-  };
 }
 
 /** Records a backup's outcome for its source; answers whether the one before had failed. */
@@ -122,7 +143,8 @@ async function recordOutcome(tx: Em, accountId: string, sourceId: string, failed
 /** The people of an account to tell, with their channels after the account's rule and their own preference. */
 async function recipients(tx: Em, accountId: string, draft: Draft, rule: { email: boolean; inApp: boolean }) {
   const memberships = await tx.find(Membership, { accountId, userId: { $ne: null } });
-  const relevant = draft.event === 'ENDPOINT_DISABLED' ? memberships.filter((m) => m.role === 'owner' || m.role === 'admin') : memberships;
+  const action = AUDIENCE[draft.event];
+  const relevant = action ? memberships.filter((m) => ROLE_ACTIONS[m.role].has(action)) : memberships;
   const userIds = [...new Set(relevant.map((m) => m.userId!))];
   if (userIds.length === 0) return [];
   const [users, preferences] = await Promise.all([tx.find(User, { id: { $in: userIds } }), tx.find(NotificationPreference, { userId: { $in: userIds }, event: draft.event })]);
@@ -144,11 +166,11 @@ async function recipients(tx: Em, accountId: string, draft: Draft, rule: { email
  * and per endpoint that subscribed to it, for the delivery worker. All in one transaction.
  */
 export async function notifyOf(orm: Orm, envelope: EventEnvelope, now: () => Date = () => new Date()): Promise<Notification | null> {
-  const event = readAnyEvent(envelope) ?? (envelope.type === ANOMALY_TYPE ? envelope : null);
+  const event = readAnyEvent(envelope);
   if (!event || !isUuid(event.accountId)) return null;
   let made: Notification | null = null;
   await runIdempotent(orm.em.fork(), NOTIFICATIONS_CONSUMER, event, async (tx) => {
-    const draft = event.type === ANOMALY_TYPE ? anomalyDraft(event) : await draftFor(tx, event as ContractEvent);
+    const draft = await draftFor(tx, event);
     if (!draft) return;
     const accountId = event.accountId;
     const at = now();

@@ -35,6 +35,12 @@ export const ConnectionSchema = defineEntity({
     revokedAt: p.datetime().nullable(),
     lastTestedAt: p.datetime().nullable(),
     accessTokenExpiresAt: p.datetime().nullable(),
+    /** When the credential itself stops working (the refresh token's lifetime, where the platform says); the user must authorize again before. */
+    credentialExpiresAt: p.datetime().nullable(),
+    /** Since when refreshing the access has failed without a success since (cleared by one). */
+    refreshFailingSince: p.datetime().nullable(),
+    /** What the last `connection.expiring` was about (reason and date), so each expiry is announced once. */
+    expiryNotice: p.text().nullable(),
     /** SHA-256 of the nonce of the OAuth state in flight; cleared when a callback uses it (single use). */
     pendingStateHash: p.text().nullable(),
     pendingStateExpiresAt: p.datetime().nullable(),

@@ -3,6 +3,7 @@ import { AccountPlansMigration } from '@listbackup/lib/events/account-plans';
 import { Migration0001Initial } from './0001-initial.ts';
 import { Migration0003ConnectionVault } from './0003-connection-vault.ts';
 import { Migration0005ConnectionPages } from './0005-connection-pages.ts';
+import { Migration0008ConnectionExpiry } from './0008-connection-expiry.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -12,4 +13,5 @@ export const migrations = [
   { name: '0005-connection-pages', class: Migration0005ConnectionPages },
   { name: '0006-outbox-trace', class: OutboxTraceMigration },
   { name: '0007-account-plans', class: AccountPlansMigration },
+  { name: '0008-connection-expiry', class: Migration0008ConnectionExpiry },
 ];

@@ -19,6 +19,8 @@ export interface TokenSet {
   accessToken: string;
   refreshToken?: string;
   expiresIn?: number;
+  /** Seconds until the refresh token stops working, when the platform says. */
+  refreshTokenExpiresIn?: number;
   scope?: string;
   tokenType?: string;
   /** The whole answer, to read platform-specific fields from (instance_url, team.id). */
@@ -156,12 +158,15 @@ export async function requestTokens(
     return { ok: false, failure: { kind: 'unavailable', status: sent.answer.status, reason: 'the token endpoint answered without an access token' } };
   }
   const expiresIn = Number(body.expires_in);
+  // How long the refresh token lasts, where the platform says: GitHub's `refresh_token_expires_in`, Intuit's `x_refresh_token_expires_in`.
+  const refreshExpiresIn = Number(body.refresh_token_expires_in ?? body.x_refresh_token_expires_in);
   return {
     ok: true,
     tokens: {
       accessToken: body.access_token,
       refreshToken: typeof body.refresh_token === 'string' && body.refresh_token ? body.refresh_token : undefined,
       expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : undefined,
+      refreshTokenExpiresIn: Number.isFinite(refreshExpiresIn) && refreshExpiresIn > 0 ? refreshExpiresIn : undefined,
       scope: typeof body.scope === 'string' ? body.scope : undefined,
       tokenType: typeof body.token_type === 'string' ? body.token_type : undefined,
       body,

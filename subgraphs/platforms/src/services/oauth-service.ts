@@ -272,6 +272,8 @@ export async function completeOAuthCallback(
     row.params = params;
     row.scopes = tokens.scope ? splitScopes(tokens.scope) : spec.scopes;
     row.accessTokenExpiresAt = tokens.expiresIn ? new Date(now + tokens.expiresIn * 1000) : null;
+    row.credentialExpiresAt = tokens.refreshTokenExpiresIn ? new Date(now + tokens.refreshTokenExpiresIn * 1000) : null;
+    row.refreshFailingSince = null;
     row.authorizedAt = new Date(now);
     row.updatedAt = new Date(now);
     if (checked.ok) {

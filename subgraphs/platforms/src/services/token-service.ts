@@ -151,6 +151,7 @@ export async function obtainToken(
   if (!refreshed.ok) {
     const reason = describeFailure(refreshed.failure);
     if (isDeadGrant(refreshed.failure)) return expire(`${definition.name} refused to refresh the access (${reason}): authorize the connection again.`);
+    connection.refreshFailingSince ??= at;
     if (refreshed.failure.kind === 'unavailable') return refuse(CODES.TOKEN_REFRESH_UNAVAILABLE, `Could not refresh the access token: ${reason}.`, true);
     if (refreshed.failure.kind === 'target') return refuse(refreshed.failure.code, `Could not refresh the access token: ${reason}.`, refreshed.failure.code === 'TARGET_UNREACHABLE');
     recordError(connection, CODES.TOKEN_REFRESH_FAILED, `Refreshing the access token failed: ${reason}.`, at);
@@ -166,6 +167,9 @@ export async function obtainToken(
   };
   runtime.vault.seal(secret, 'credentials', next);
   connection.accessTokenExpiresAt = tokens.expiresIn ? new Date(now + tokens.expiresIn * 1000) : null;
+  // A rotated refresh token comes with its own lifetime; one kept keeps the lifetime it had.
+  if (tokens.refreshToken) connection.credentialExpiresAt = tokens.refreshTokenExpiresIn ? new Date(now + tokens.refreshTokenExpiresIn * 1000) : null;
+  connection.refreshFailingSince = null;
   if (tokens.scope) connection.scopes = splitScopes(tokens.scope);
   connection.updatedAt = at;
   if (connection.lastErrorCode?.startsWith('TOKEN_REFRESH')) clearError(connection);

@@ -34,8 +34,15 @@ export interface OAuthServer {
   grants: { authorization_code: number; refresh_token: number };
   /** Revocation calls answered. */
   revocations: number;
+  /** When true, token answers say how long their refresh token lasts (`refresh_token_expires_in`, as GitHub does). */
+  announceRefreshTokenLifetime: boolean;
+  /** When set, the token endpoint answers every request with this status (an outage at the platform). */
+  tokenEndpointStatus: number | null;
   close(): Promise<void>;
 }
+
+/** How long the server's refresh tokens last. */
+export const REFRESH_TOKEN_TTL_S = 86_400;
 
 export const SCOPES = ['read_api', 'read_user', 'read_repository', 'offline_access', 'accounting.transactions.read', 'com.intuit.quickbooks.accounting'];
 
@@ -114,7 +121,7 @@ export async function startOAuthServer(redirectUri: string): Promise<OAuthServer
     // Refresh tokens for every code grant, rotated on each use (as Box, Xero, GitLab, Airtable do).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
-    ttl: { AccessToken: 3600, AuthorizationCode: 60, RefreshToken: 86_400, Interaction: 600, Session: 600, Grant: 86_400 },
+    ttl: { AccessToken: 3600, AuthorizationCode: 60, RefreshToken: REFRESH_TOKEN_TTL_S, Interaction: 600, Session: 600, Grant: 86_400 },
   });
   provider.proxy = false;
 
@@ -129,11 +136,23 @@ export async function startOAuthServer(redirectUri: string): Promise<OAuthServer
     login: 'platform-user',
     grants: { authorization_code: 0, refresh_token: 0 },
     revocations: 0,
+    announceRefreshTokenLifetime: false,
+    tokenEndpointStatus: null,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  provider.use(async (ctx, next) => {
+    if (state.tokenEndpointStatus && ctx.path === '/token') {
+      ctx.status = state.tokenEndpointStatus;
+      ctx.body = { error: 'temporarily_unavailable' };
+      return;
+    }
+    await next();
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (state.announceRefreshTokenLifetime && ctx.path === '/token' && body && typeof body.refresh_token === 'string') body.refresh_token_expires_in = REFRESH_TOKEN_TTL_S;
+  });
   provider.on('grant.success', (ctx) => {
     const grantType = (ctx.oidc.params?.grant_type ?? '') as keyof OAuthServer['grants'];
     if (grantType in state.grants) state.grants[grantType]++;
