@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES, actorOf, createEvent, readAnyEvent, readEvent, systemActor } from '../../src/events/contract.ts';
+import { actorOf, createEvent, readAnyEvent, readEvent, systemActor } from '../../src/events/contract.ts';
 import { parseEvent } from '../../src/events/envelope.ts';
 
 const account = '0190d5a8-0000-7000-8000-000000000001';
@@ -39,12 +38,5 @@ describe('the event contract', () => {
     expect(parseEvent(JSON.stringify(event)).actor).toEqual(byUser);
     expect(createEvent('account.created', account, account, { name: 'Acme', parentId: null }, { actor: systemActor('scheduler') }).actor).toEqual({ kind: 'system', id: 'scheduler' });
     expect(createEvent('account.created', account, account, { name: 'Acme', parentId: null })).not.toHaveProperty('actor');
-  });
-
-  it('is the list docs/architecture.md documents: every type there, nothing else', () => {
-    const doc = readFileSync(new URL('../../../docs/architecture.md', import.meta.url), 'utf8');
-    const table = doc.slice(doc.indexOf('## Event types'));
-    const documented = [...table.matchAll(/^\| `([a-z_.]+)` \|/gm)].map((match) => match[1]);
-    expect(documented.sort()).toEqual([...EVENT_TYPES].sort());
   });
 });
