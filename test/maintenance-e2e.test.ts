@@ -18,6 +18,7 @@ import { DirectoryTarget, listSnapshots, restoreSnapshot } from '@listbackup/eng
 import { FakeStripe } from '@listbackup/catalogue/testing/fakes';
 import { signUp, type SignedUp } from '../gateway/test/support/stack.ts';
 import { purgeDeletedAccounts } from '../subgraphs/accounts/src/services/account-lifecycle.ts';
+import { forgetFinishedPurges } from '../subgraphs/jobs/src/services/maintenance.ts';
 import { type BackupStack, STRIPE_KEY, startBackupStack, startIdentity } from './support/backup-stack.ts';
 
 const natsUrl = process.env.NATS_URL;
@@ -217,6 +218,36 @@ describe('GC after deleting a source with its snapshots, through the gateway', (
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(await restore()).toEqual(bobsBefore);
+
+    // Every subgraph removed its rows of the account: once the purge's GC run succeeded and the
+    // sweep removed it too, no table of any schema holds a row of it, while bob's rows stay.
+    const db = stack.services.accounts.orm.em.fork();
+    const purgeDone = `select 1 from jobs.jobs where account_id = ? and kind = 'GC' and status = 'SUCCEEDED' and params @> '{"purge": true}'`;
+    for (let i = 0; (await db.execute(purgeDone, [alice.accountId])).length === 0; i++) {
+      if (i > 1200) throw new Error('the purge GC run never succeeded');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await forgetFinishedPurges(stack.services.jobs.orm); // as the maintenance tick does
+    const tables: { table_schema: string; table_name: string }[] = await db.execute(
+      `select table_schema, table_name from information_schema.columns where column_name = 'account_id' and table_schema not in ('pg_catalog', 'information_schema') order by 1, 2`,
+    );
+    // Kept on purpose: the outboxes (sent rows are pruned by the relay), the audit log (append-only,
+    // pruned by its retention), and billing's records (the ledger and invoices are financial records).
+    const kept = (t: { table_schema: string; table_name: string }) => t.table_name === 'outbox_events' || ['audit_entries', 'audit_chains'].includes(t.table_name) || t.table_schema === 'billing';
+    const rowsOf = async (accountId: string) => {
+      const found: string[] = [];
+      for (const t of tables.filter((table) => !kept(table))) {
+        const [{ n }] = await db.execute(`select count(*)::int as n from "${t.table_schema}"."${t.table_name}" where account_id = ?`, [accountId]);
+        if (n > 0) found.push(`${t.table_schema}.${t.table_name}: ${n}`);
+      }
+      return found;
+    };
+    expect(tables.map((t) => `${t.table_schema}.${t.table_name}`)).toEqual(expect.arrayContaining(['jobs.jobs', 'sources.sources', 'platforms.connections', 'accounts.memberships']));
+    for (let i = 0; (await rowsOf(alice.accountId)).length > 0; i++) {
+      if (i > 600) throw new Error(`the purged account still has rows: ${(await rowsOf(alice.accountId)).join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await rowsOf(bob.accountId)).toEqual(expect.arrayContaining([expect.stringMatching(/^jobs\.jobs: /), expect.stringMatching(/^sources\.sources: /), expect.stringMatching(/^platforms\.connections: /)]));
   });
 
   async function snapshotIdOf(jobId: string): Promise<string> {

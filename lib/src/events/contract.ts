@@ -193,8 +193,10 @@ export const EVENTS = {
   'account.restored': define(z.object({ accountId: id, accountIds: z.array(id) })),
   /**
    * The recovery window is over and accounts has removed the accounts: each subgraph removes what it
-   * keeps of `accountIds` (sources and snapshots, publishing `data.deleted`; connections, revoked at
-   * the platform where it can; jobs and every stored object of the accounts).
+   * keeps of `accountIds` (sources and snapshots; connections, revoked at the platform where it can,
+   and their credentials; jobs, their
+   * analytics and every stored object of the accounts). The audit log and billing's ledger and
+   * invoices stay.
    */
   'account.purged': define(z.object({ accountId: id, accountIds: z.array(id) })),
   /** A role granted to an address with no user yet: claimed when that address is verified. */

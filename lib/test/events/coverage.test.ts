@@ -28,7 +28,7 @@ const CONSUMERS: Record<string, string[]> = {
   billing: ['subgraphs/billing/src/events'],
   jobs: ['subgraphs/jobs/src/events', 'subgraphs/jobs/src/services/analytics-records.ts'],
   accounts: ['subgraphs/accounts/src/events', 'lib/src/events/account-plans.ts'],
-  platforms: ['lib/src/events/account-plans.ts'],
+  platforms: ['subgraphs/platforms/src/events', 'lib/src/events/account-plans.ts'],
   sources: ['subgraphs/sources/src/events', 'lib/src/events/account-plans.ts'],
 };
 

@@ -24,7 +24,7 @@ import { PlatformsClient } from '@listbackup/lib/platforms-client';
 import { consumeAnalyticsEvents } from './events/analytics-consumer.ts';
 import { consumeMaintenanceEvents } from './events/maintenance-consumer.ts';
 import { consumeStorageStanding } from './events/quota-consumer.ts';
-import { DEFAULT_GC_DELAY_MS, scheduleMaintenance } from './services/maintenance.ts';
+import { DEFAULT_GC_DELAY_MS, forgetFinishedPurges, scheduleMaintenance } from './services/maintenance.ts';
 import type { EventSubscription } from '@listbackup/lib/events/bus';
 
 export interface JobsOptions {
@@ -121,6 +121,7 @@ export async function startJobs(runtime: ServiceRuntime, options: JobsOptions = 
         ticking = true;
         try {
           await scheduleMaintenance(orm, queue);
+          await forgetFinishedPurges(orm);
         } catch (error) {
           log.error({ err: error }, 'queueing the scheduled maintenance jobs failed');
         } finally {

@@ -16,6 +16,7 @@ import { OAUTH_CALLBACK_PATH, oauthCallbackRoute } from './routes/oauth-callback
 import { CREDENTIALS_PATH, credentialsRoute } from './routes/credentials.ts';
 import { syncPlatformCatalogue } from './services/platform-service.ts';
 import { announceExpiringConnections } from './services/connection-expiry.ts';
+import { consumeAccountPurges } from './events/account-purge.ts';
 import { getAccessToken, type AccessToken, type AccessTokenOptions } from './services/token-service.ts';
 
 export type { PlatformsOptions } from './config.ts';
@@ -50,8 +51,10 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
   expiry.unref();
   let subgraph: Awaited<ReturnType<typeof startSubgraph>>;
   let plans: EventSubscription | undefined;
+  let purges: EventSubscription | undefined;
   try {
     plans = await consumeAccountPlans(orm, runtime.bus, log, 'platforms', runtime.durablePrefix);
+    purges = await consumeAccountPurges(orm, platforms, runtime.bus, log, runtime.durablePrefix);
     subgraph = await startSubgraph(
       {
         name: 'platforms',
@@ -70,6 +73,7 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
     );
   } catch (error) {
     clearInterval(expiry);
+    await purges?.unsubscribe();
     await plans?.unsubscribe();
     await relay.stop();
     await orm.close();
@@ -84,6 +88,7 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
     getAccessToken: (accountId, connectionId, tokenOptions) => getAccessToken(platforms, orm, { accountId, connectionId }, tokenOptions),
     async close() {
       clearInterval(expiry);
+      await purges?.unsubscribe();
       await plans?.unsubscribe();
       await subgraph.close();
       await relay.stop();

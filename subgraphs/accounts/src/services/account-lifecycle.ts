@@ -176,6 +176,7 @@ const PURGED_TABLES = [
   'notification_delivery_attempts',
   'notification_source_outcomes',
   'notifications',
+  'account_plans',
 ] as const;
 
 /**

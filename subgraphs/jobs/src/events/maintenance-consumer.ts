@@ -5,7 +5,7 @@ import { readEvent } from '@listbackup/lib/events/contract';
 import type { EventEnvelope } from '@listbackup/lib/events/envelope';
 import { snapshotIdOf } from '../backup/engine-runtime.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
-import { requestGc } from '../services/maintenance.ts';
+import { deleteAccountData, requestGc } from '../services/maintenance.ts';
 
 export const DATA_DELETED_PATTERN = 'lb.evt.*.data.deleted';
 export const ACCOUNT_PURGED_PATTERN = 'lb.evt.*.account.purged';
@@ -13,8 +13,10 @@ export const ACCOUNT_PURGED_PATTERN = 'lb.evt.*.account.purged';
 /**
  * Snapshots the catalogue deleted (`data.deleted`: a source deleted with its snapshots, retention)
  * get a GC of their account, which forgets them in the store and frees their data; a purged account
- * (`account.purged`) gets one that deletes everything it stored. Redelivery is harmless: the same
- * event makes the same job (its id is the job's idempotency key), and forgetting twice is a no-op.
+ * (`account.purged`) loses its jobs and their analytics at once and gets a GC that deletes
+ * everything it stored (`forgetFinishedPurges` removes that run once it succeeded). Redelivery is
+ * harmless: the same event makes the same job (its id is the job's idempotency key), and
+ * forgetting or deleting twice is a no-op.
  */
 export async function handleMaintenanceEvent(orm: Orm, queue: JobQueue, event: EventEnvelope, delayMs: number): Promise<void> {
   const deleted = readEvent(event, 'data.deleted');
@@ -26,6 +28,7 @@ export async function handleMaintenanceEvent(orm: Orm, queue: JobQueue, event: E
   }
   const purged = readEvent(event, 'account.purged');
   if (purged) {
+    await deleteAccountData(orm, purged.data.accountIds);
     for (const accountId of purged.data.accountIds) {
       await requestGc(orm.em, queue, { accountId, purge: true, trigger: { kind: 'SYSTEM' }, idempotencyKey: `gc-purge:${event.id}:${accountId}` });
     }

@@ -6,6 +6,8 @@ import type { GcReport, TieringReport } from '../backup/maintenance.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import { enqueueJob, type JobTriggerInfo } from './job-service.ts';
 import { addLogLine } from './job-state.ts';
+import { deleteAccountRows } from '@listbackup/lib/events/account-purge';
+import { isUuid } from '@listbackup/lib/ids';
 
 /** What a GC job carries in `params` (see backup/maintenance.ts). */
 export interface GcJobParams {
@@ -53,6 +55,31 @@ export async function requestGc(em: Em, queue: JobQueue, request: GcRequest): Pr
     trigger: request.trigger,
     idempotencyKey: request.idempotencyKey ?? null,
     startAfter: request.delayMs ? new Date(Date.now() + request.delayMs) : undefined,
+  });
+}
+
+const PURGE_RUNS = `select id from "jobs"."jobs" where kind = 'GC' and params @> '{"purge": true}'`;
+
+/**
+ * Deletes what jobs keeps of purged accounts: their jobs with their logs, and their analytics. The
+ * GC runs that delete the accounts' stored objects stay until they succeed (`forgetFinishedPurges`).
+ */
+export async function deleteAccountData(orm: Orm, accountIds: string[]): Promise<void> {
+  const ids = `{${accountIds.filter(isUuid).join(',')}}`;
+  await orm.em.fork().transactional(async (tx) => {
+    await tx.execute(`delete from "jobs"."job_logs" where account_id = any(?::uuid[]) and job_id not in (${PURGE_RUNS})`, [ids]);
+    await tx.execute(`delete from "jobs"."jobs" where account_id = any(?::uuid[]) and id not in (${PURGE_RUNS})`, [ids]);
+    await deleteAccountRows(tx, ['job_day_stats', 'source_stats'], accountIds.filter(isUuid));
+  });
+}
+
+/** Removes the GC runs that purged an account once they succeeded, with their logs: the account's last rows here. Returns how many. */
+export async function forgetFinishedPurges(orm: Orm): Promise<number> {
+  return orm.em.fork().transactional(async (tx) => {
+    const done = `${PURGE_RUNS} and status = 'SUCCEEDED'`;
+    await tx.execute(`delete from "jobs"."job_logs" where job_id in (${done})`);
+    const deleted: { id: string }[] = await tx.execute(`delete from "jobs"."jobs" where id in (${done}) returning id`);
+    return deleted.length;
   });
 }
 

@@ -1,4 +1,5 @@
 import { actorOf } from '@listbackup/lib/events/contract';
+import type { Actor } from '@listbackup/lib/events/envelope';
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import { authorize, type Action } from '@listbackup/lib/access';
@@ -348,8 +349,12 @@ export interface RevokeResult {
  */
 export async function revokeConnection(ctx: PlatformsContext, id: string): Promise<RevokeResult> {
   const found = await connectionFor(ctx, id, 'connections:manage');
-  const runtime = ctx.platforms;
-  return ctx.em.fork().transactional(async (tx) => {
+  return revokeAndErase(ctx.platforms, ctx.em, found, actorOf(ctx));
+}
+
+/** The revocation itself, for a member's `revokeConnection` and for an account's purge. */
+export async function revokeAndErase(runtime: PlatformsRuntime, em: Em, found: { id: string; accountId: string }, actor: Actor): Promise<RevokeResult> {
+  return em.fork().transactional(async (tx) => {
     const connection = await tx.findOneOrFail(Connection, { id: found.id, accountId: found.accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (connection.status === 'REVOKED') return { connection, revokedAtPlatform: false, message: 'This connection was already revoked.' };
     const platform = await tx.findOneOrFail(Platform, { id: connection.platformId });
@@ -404,7 +409,7 @@ export async function revokeConnection(ctx: PlatformsContext, id: string): Promi
     connection.accessTokenExpiresAt = null;
     connection.pendingStateHash = null;
     connection.pendingStateExpiresAt = null;
-    enqueueEvent(tx, connectionEvent('connection.revoked', connection, platform.slug, { revokedAtPlatform }, actorOf(ctx)));
+    enqueueEvent(tx, connectionEvent('connection.revoked', connection, platform.slug, { revokedAtPlatform }, actor));
     return { connection, revokedAtPlatform, message };
   });
 }

@@ -5,6 +5,7 @@ import type { EventEnvelope } from '@listbackup/lib/events/envelope';
 import { readEvent } from '@listbackup/lib/events/contract';
 import { runIdempotent } from '@listbackup/lib/events/outbox';
 import { isUuid } from '@listbackup/lib/ids';
+import { deleteAccountRows } from '@listbackup/lib/events/account-purge';
 
 export const ACCOUNT_EVENTS_PATTERN = 'lb.evt.*.account.>';
 /** The consumer name recorded with each applied event id (processed_events). */
@@ -31,7 +32,15 @@ function holdChange(event: EventEnvelope): { accountIds: string[]; reason: HoldR
 
 const HOLD_TYPES = new Set(['account.suspended', 'account.resumed', 'account.deleted', 'account.restored']);
 
+/** What sources keeps of an account, all gone when it is purged (the store's objects are jobs' to delete). */
+const PURGED_TABLES = ['snapshots', 'sources', 'account_holds', 'account_plans'] as const;
+
 export async function handleAccountEvent(orm: Orm, log: Logger, event: EventEnvelope): Promise<boolean> {
+  const purged = readEvent(event, 'account.purged');
+  if (purged) {
+    const ids = purged.data.accountIds.filter(isUuid);
+    return runIdempotent(orm.em.fork(), ACCOUNT_HOLDS_CONSUMER, event, (tx) => deleteAccountRows(tx, PURGED_TABLES, ids));
+  }
   if (!HOLD_TYPES.has(event.type)) return false;
   const change = holdChange(event);
   const at = new Date(event.time);
