@@ -191,5 +191,6 @@ describe('verifyWebhook: batches and handshakes', () => {
     expect(verifyWebhook(batched, get('?challenge=abc123'), ['k'])).toEqual({ kind: 'handshake', status: 200, contentType: 'text/plain; charset=utf-8', body: 'abc123' });
     expect(verifyWebhook(batched, get(''), ['k'])).toMatchObject({ kind: 'refused', code: 'WEBHOOK_MALFORMED' });
     expect(verifyWebhook(batched, get('?challenge=%3Cscript%3E%20x'), ['k'])).toMatchObject({ kind: 'refused', code: 'WEBHOOK_MALFORMED' });
+    expect(verifyWebhook(batched, { ...get(''), url: 'http://[::1' }, ['k'])).toMatchObject({ kind: 'refused', code: 'WEBHOOK_MALFORMED' });
   });
 });

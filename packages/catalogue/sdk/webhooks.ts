@@ -61,7 +61,7 @@ export function verifyWebhook(definition: PlatformDefinition, request: WebhookRe
   try {
     const handshake = spec.handshake;
     if (handshake?.style === 'query-challenge' && request.method.toUpperCase() === 'GET') {
-      return answerChallenge(new URL(request.url, 'http://invalid.invalid').searchParams.get(handshake.param), `the ${handshake.param} query parameter`);
+      return answerChallenge(queryParam(request.url, handshake.param), `the ${handshake.param} query parameter`);
     }
     if (handshake?.style === 'head' && request.method.toUpperCase() === 'HEAD') return { kind: 'handshake', status: 200, contentType: 'text/plain; charset=utf-8', body: '' };
     if (request.method.toUpperCase() !== 'POST') throw new Refused('WEBHOOK_MALFORMED', `${definition.name} webhooks are POST requests`);
@@ -79,6 +79,11 @@ export function verifyWebhook(definition: PlatformDefinition, request: WebhookRe
 
 function refused(code: WebhookRefusal, message: string): WebhookOutcome {
   return { kind: 'refused', code, message };
+}
+
+function queryParam(url: string, name: string): string | null {
+  if (!URL.canParse(url, 'http://invalid.invalid')) throw new Refused('WEBHOOK_MALFORMED', 'The request URL cannot be read');
+  return new URL(url, 'http://invalid.invalid').searchParams.get(name);
 }
 
 function answerChallenge(challenge: unknown, where: string): WebhookOutcome {
