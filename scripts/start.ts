@@ -3,17 +3,17 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { internalTokenSecret, outboundEnv, parseConfig, runMain, port } from '@listbackup/lib/config';
+import { commonEnv, internalTokenSecret, outboundEnv, parseConfig, runMain, port } from '@listbackup/lib/config';
 import { createLogger } from '@listbackup/lib/logger';
 import { startTracing } from '@listbackup/lib/tracing';
 import { onShutdown } from '@listbackup/lib/process';
 import { HttpAccessResolver } from '@listbackup/lib/access';
 import { startEmbeddedPostgres } from '@listbackup/lib/embedded-postgres';
 import { InProcessEventBus } from '@listbackup/lib/events/memory-bus';
-import { NatsEventBus } from '@listbackup/lib/events/nats-bus';
+import { connectNatsBus } from '@listbackup/lib/events/connect';
 import type { EventBus } from '@listbackup/lib/events/bus';
 import { readSupergraph } from '@listbackup/lib/supergraph';
-import { GATEWAY_PORT, SUBGRAPHS } from '@listbackup/lib/subgraphs';
+import { GATEWAY_PORT, SUBGRAPHS, type SubgraphName } from '@listbackup/lib/subgraphs';
 import type { RunningService, ServiceRuntime } from '@listbackup/lib/service';
 import { startAccounts } from '../subgraphs/accounts/src/index.ts';
 import { startDevMailbox } from '../subgraphs/accounts/src/delivery/dev-mailbox.ts';
@@ -32,6 +32,8 @@ import { trustedDocumentsEnv, trustedDocumentsFromEnv } from '../gateway/src/tru
 import { backupSettingsFromEnv } from '../subgraphs/jobs/src/backup/settings.ts';
 import { createRepository } from '../subgraphs/jobs/src/backup/engine-runtime.ts';
 
+const subgraphPort = (name: SubgraphName) => SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port;
+
 const Config = z.object({
   ...limitsEnv,
   ...rateLimitsEnv,
@@ -39,9 +41,16 @@ const Config = z.object({
   ...trustedDocumentsEnv,
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   NATS_URL: z.url({ protocol: /^(nats|tls)$/ }).optional(),
+  EVENTS_NAMESPACE: commonEnv.EVENTS_NAMESPACE,
   INTERNAL_TOKEN_SECRET: internalTokenSecret().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   PORT: port(GATEWAY_PORT),
+  /** The subgraphs' ports on 127.0.0.1 (4001–4005 by default), for a second copy beside the first. */
+  ACCOUNTS_PORT: port(subgraphPort('accounts')),
+  PLATFORMS_PORT: port(subgraphPort('platforms')),
+  SOURCES_PORT: port(subgraphPort('sources')),
+  JOBS_PORT: port(subgraphPort('jobs')),
+  BILLING_PORT: port(subgraphPort('billing')),
   /** As the gateway's (docs/operations.md): continue callers' W3C traces instead of linking to them. */
   TRUST_TRACEPARENT: z.stringbool().default(false),
   EMBEDDED_POSTGRES_PORT: port(5433),
@@ -78,22 +87,29 @@ await runMain(async () => {
   let bus: EventBus;
   if (config.NATS_URL) {
     step(`connecting to NATS at ${config.NATS_URL}…`);
-    bus = await NatsEventBus.connect(config.NATS_URL);
+    bus = await connectNatsBus(config.NATS_URL, config.EVENTS_NAMESPACE, log);
   } else {
     bus = new InProcessEventBus();
   }
   cleanups.push(() => bus.close());
 
   const internalTokenSecret = config.INTERNAL_TOKEN_SECRET ?? localSecret(`${config.DATA_DIR}/internal-token-secret`);
-  const runtime = (name: string): Omit<ServiceRuntime, 'access'> => ({
+  const ports: Record<SubgraphName, number> = {
+    accounts: config.ACCOUNTS_PORT,
+    platforms: config.PLATFORMS_PORT,
+    sources: config.SOURCES_PORT,
+    jobs: config.JOBS_PORT,
+    billing: config.BILLING_PORT,
+  };
+  const runtime = (name: SubgraphName): Omit<ServiceRuntime, 'access'> => ({
     databaseUrl: databaseUrl!,
     bus,
     internalTokenSecret,
     log: log.child({ service: name }),
-    port: SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port,
+    port: ports[name],
   });
 
-  const urlOf = (name: string) => `http://127.0.0.1:${SUBGRAPHS.find((subgraph) => subgraph.name === name)!.port}/graphql`;
+  const urlOf = (name: SubgraphName) => `http://127.0.0.1:${ports[name]}/graphql`;
 
   step('starting subgraphs (migrations run on start)…');
   const accounts = await startAccounts(runtime('accounts'));
