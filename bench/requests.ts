@@ -330,7 +330,8 @@ async function main(): Promise<void> {
   console.error('starting the subgraphs…');
   const subgraphs = new Child('--subgraphs');
   const { ready } = await subgraphs.first<{ ready: Ready }>();
-  const env = { BENCH_STACK: JSON.stringify(ready) };
+  // The peer too: neither gateway spends CPU reporting to Apollo or probing cloud metadata addresses.
+  const env = { BENCH_STACK: JSON.stringify(ready), APOLLO_TELEMETRY_DISABLED: 'true' };
   const product = new Child('--gateway', { ...env, BENCH_CHECKS: 'on' });
   const productOff = new Child('--gateway', { ...env, BENCH_CHECKS: 'off' });
   const stock = new Child('--stock', env);

@@ -134,6 +134,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       })]),
   );
   let updateSupergraph: ((supergraphSdl: string) => void) | undefined;
+  // Unless told otherwise, @apollo/gateway reports usage to Apollo and first probes every cloud's
+  // metadata address (169.254.169.254) to describe the host: nothing of ours leaves unasked.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: async ({ update }) => {
       updateSupergraph = update;
