@@ -21,7 +21,7 @@ import { NotificationWorker } from '../subgraphs/accounts/src/delivery/worker.ts
 import { outboundFetch } from '@listbackup/lib/outbound';
 import { startPlatforms } from '../subgraphs/platforms/src/index.ts';
 import { platformsOptionsFromEnv } from '../subgraphs/platforms/src/config.ts';
-import { startSources } from '../subgraphs/sources/src/index.ts';
+import { sourcesOptionsFromEnv, startSources } from '../subgraphs/sources/src/index.ts';
 import { startJobs } from '../subgraphs/jobs/src/index.ts';
 import { billingOptionsFromEnv, startBilling } from '../subgraphs/billing/src/index.ts';
 import { startGateway } from '../gateway/src/index.ts';
@@ -129,7 +129,7 @@ await runMain(async () => {
     startPlatforms({ ...runtime('platforms'), access }, platformsOptions),
     startSources(
       { ...runtime('sources'), access },
-      { platformsUrl: urlOf('platforms'), jobsUrl: urlOf('jobs'), scheduler: {} },
+      { platformsUrl: urlOf('platforms'), jobsUrl: urlOf('jobs'), scheduler: {}, webhookCoalesceMs: sourcesOptionsFromEnv().webhookCoalesceMs },
     ),
     // The jobs worker runs inside this process; `npm run worker` starts more as their own processes.
     startJobs(

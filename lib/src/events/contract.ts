@@ -305,6 +305,11 @@ export const EVENTS = {
       message: z.string(),
     }),
   ),
+  /**
+   * A verified webhook of the platform says data of this connection changed: sources queues an
+   * incremental backup of each live source of it that includes one of `resources`.
+   */
+  'connection.webhook_received': define(ConnectionData.extend({ deliveryId: z.string().min(1), eventType: z.string(), resources: z.array(z.string()) })),
 
   // sources
   'source.created': define(SourceChange.extend({ connectionId: id, resources: z.array(z.string()), schedule: Schedule })),

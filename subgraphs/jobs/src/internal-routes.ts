@@ -15,11 +15,13 @@ const EnqueueRequest = z.object({
   params: z.record(z.string(), z.unknown()).optional(),
   trigger: z.object({ kind: z.enum(TRIGGER_KINDS), id: z.string().nullish() }),
   idempotencyKey: z.string().min(1).max(300).nullish(),
+  /** Start it this much later. A backup asked for again before it starts is that same job, so a burst of requests in the delay is one job. */
+  delayMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 export type EnqueueRequest = z.infer<typeof EnqueueRequest>;
 
 /**
- * Routes for sibling services (the sources scheduler), behind the same internal token as /graphql.
+ * Routes for sibling services (the sources scheduler and webhook backups), behind the same internal token as /graphql.
  * They act for the service, not for a user: callers have done their own authorization.
  */
 export function jobsInternalRoutes(orm: Orm, queue: JobQueue): Record<string, InternalRoute> {
@@ -27,7 +29,8 @@ export function jobsInternalRoutes(orm: Orm, queue: JobQueue): Record<string, In
     [ENQUEUE_PATH]: async (req, res) => {
       const parsed = EnqueueRequest.safeParse(await readJson(req));
       if (!parsed.success) return sendJson(res, 400, { error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') });
-      const { job, created } = await enqueueJob(orm.em.fork(), queue, parsed.data);
+      const { delayMs, ...input } = parsed.data;
+      const { job, created } = await enqueueJob(orm.em.fork(), queue, { ...input, startAfter: delayMs ? new Date(Date.now() + delayMs) : undefined });
       sendJson(res, 200, { job: { id: job.id, status: job.status, kind: job.kind }, created });
     },
   };

@@ -12,6 +12,8 @@ import { JobsClient, JobsItemsReader } from './clients/jobs-client.ts';
 import { sourcesInternalRoutes } from './internal-routes.ts';
 import { SourceScheduler } from './scheduler.ts';
 import { consumeAccountEvents } from './events/account-holds.ts';
+import { consumeWebhookEvents } from './events/webhook-backups.ts';
+import { ConfigError } from '@listbackup/lib/config';
 import { consumeAccountPlans } from '@listbackup/lib/events/account-plans';
 import type { EventSubscription } from '@listbackup/lib/events/bus';
 import type { ItemsReader } from './services/items-reader.ts';
@@ -25,19 +27,29 @@ export interface SourcesOptions {
   items?: ItemsReader;
   /** Run the scheduler in this process (default every 15 s); false turns it off. */
   scheduler?: { intervalMs?: number } | false;
+  /** How long a backup a platform webhook asks for waits, joined by every webhook of its source meanwhile (default 60 s). */
+  webhookCoalesceMs?: number;
 }
 
 export interface SourcesService extends RunningService {
   scheduler: SourceScheduler | null;
 }
 
-/** Defaults for a subgraph started from the environment: PLATFORMS_URL, JOBS_URL, SOURCES_SCHEDULER=off. */
+/** Defaults for a subgraph started from the environment: PLATFORMS_URL, JOBS_URL, SOURCES_SCHEDULER=off, WEBHOOK_COALESCE_SECONDS. */
 export function sourcesOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SourcesOptions {
   return {
     platformsUrl: env.PLATFORMS_URL ?? 'http://127.0.0.1:4002/graphql',
     jobsUrl: env.JOBS_URL ?? 'http://127.0.0.1:4004/graphql',
     scheduler: env.SOURCES_SCHEDULER === 'off' ? false : {},
+    webhookCoalesceMs: webhookCoalesceMs(env.WEBHOOK_COALESCE_SECONDS),
   };
+}
+
+function webhookCoalesceMs(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) throw new ConfigError(`Invalid configuration:\n  - WEBHOOK_COALESCE_SECONDS: a whole number of seconds from 0 to 3600, not ${JSON.stringify(value)}`);
+  return seconds * 1000;
 }
 
 export async function startSources(runtime: ServiceRuntime, options: SourcesOptions = sourcesOptionsFromEnv()): Promise<SourcesService> {
@@ -45,14 +57,13 @@ export async function startSources(runtime: ServiceRuntime, options: SourcesOpti
   const orm = await openDatabase({ url: runtime.databaseUrl, onQuery: runtime.onQuery, ...database });
   const relay = new OutboxRelay({ orm, bus: runtime.bus, logger: log });
   relay.start();
-  const scheduler =
-    options.scheduler === false
-      ? null
-      : new SourceScheduler({ orm, jobs: new JobsClient(options.jobsUrl, runtime.internalTokenSecret), log, intervalMs: options.scheduler?.intervalMs });
+  const jobs = new JobsClient(options.jobsUrl, runtime.internalTokenSecret);
+  const scheduler = options.scheduler === false ? null : new SourceScheduler({ orm, jobs, log, intervalMs: options.scheduler?.intervalMs });
   const subscriptions: EventSubscription[] = [];
   try {
     subscriptions.push(await consumeAccountEvents(orm, runtime.bus, log, runtime.durablePrefix));
     subscriptions.push(await consumeAccountPlans(orm, runtime.bus, log, 'sources', runtime.durablePrefix));
+    subscriptions.push(await consumeWebhookEvents({ orm, bus: runtime.bus, jobs, log, coalesceMs: options.webhookCoalesceMs, durablePrefix: runtime.durablePrefix }));
     const subgraph = await startSubgraph(
       {
         name: 'sources',

@@ -9,7 +9,7 @@ export const ACTIVE_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING'];
 export const FINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 export const FAILURE_TYPES = ['CONFIG', 'TRANSIENT', 'RATE_LIMITED', 'INTERNAL', 'UNAVAILABLE', 'DAMAGED', 'QUOTA_EXCEEDED'] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
-export const TRIGGER_KINDS = ['USER', 'API_KEY', 'SCHEDULE', 'OPERATOR', 'SYSTEM'] as const;
+export const TRIGGER_KINDS = ['USER', 'API_KEY', 'SCHEDULE', 'OPERATOR', 'SYSTEM', 'WEBHOOK'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 /** Counters as the worker last stored them. Totals are absent while unknown. */

@@ -403,7 +403,9 @@ export type JobTriggerKind =
   /** ListBackup itself (maintenance). */
   | 'SYSTEM'
   /** A member of the account, from the API or the app. */
-  | 'USER';
+  | 'USER'
+  /** A webhook of the platform saying data of the source changed. */
+  | 'WEBHOOK';
 
 export type Mutation = {
   __typename?: 'Mutation';

@@ -7,6 +7,7 @@ import { Migration0007StorageKeks } from './0007-storage-keks.ts';
 import { Migration0008GcJobs } from './0008-gc-jobs.ts';
 import { Migration0010MaintenanceSchedule } from './0010-maintenance-schedule.ts';
 import { Migration0011StorageQuota } from './0011-storage-quota.ts';
+import { Migration0012WebhookTrigger } from './0012-webhook-trigger.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -20,4 +21,5 @@ export const migrations = [
   { name: '0009-outbox-trace', class: OutboxTraceMigration },
   { name: '0010-maintenance-schedule', class: Migration0010MaintenanceSchedule },
   { name: '0011-storage-quota', class: Migration0011StorageQuota },
+  { name: '0012-webhook-trigger', class: Migration0012WebhookTrigger },
 ];

@@ -117,7 +117,7 @@ export function triggerOf(principal: Principal): JobTriggerInfo {
 }
 
 const describeTrigger = (trigger: JobTriggerInfo) =>
-  ({ USER: 'a member', API_KEY: 'an API key', SCHEDULE: 'the schedule', OPERATOR: 'an operator', SYSTEM: 'ListBackup' })[trigger.kind];
+  ({ USER: 'a member', API_KEY: 'an API key', SCHEDULE: 'the schedule', OPERATOR: 'an operator', SYSTEM: 'ListBackup', WEBHOOK: 'a webhook of the platform' })[trigger.kind];
 
 /** Starts a backup of the source now (or answers the backup of it already queued or running); `full` reads every resource in full. */
 export async function triggerSync(ctx: JobsContext, sourceId: string, options: { full?: boolean } = {}): Promise<Job> {

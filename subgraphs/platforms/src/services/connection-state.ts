@@ -62,7 +62,7 @@ export function clearError(connection: Connection): void {
   connection.lastErrorAt = null;
 }
 
-type ConnectionEventType = 'connection.created' | 'connection.authorized' | 'connection.failed' | 'connection.expiring' | 'connection.revoked';
+type ConnectionEventType = 'connection.created' | 'connection.authorized' | 'connection.failed' | 'connection.expiring' | 'connection.revoked' | 'connection.webhook_received';
 type ConnectionBase = 'connectionId' | 'platformId' | 'platform' | 'name' | 'authType' | 'status';
 
 /** The event of a connection's state change; the data never holds a credential. */

@@ -11,7 +11,7 @@ export interface ScheduledBackup {
   idempotencyKey: string;
 }
 
-/** Asks the jobs subgraph (its internal enqueue route) to queue work for this service. */
+/** Asks the jobs subgraph (its internal enqueue route) to queue work for this service: scheduled and webhook backups. */
 export class JobsClient {
   readonly #jobs: ServiceClient;
 
@@ -30,6 +30,28 @@ export class JobsClient {
     });
     return { jobId: body.job.id, created: body.created };
   }
+
+  /**
+   * An incremental backup a platform's webhook asked for, starting after `delayMs`. While it waits,
+   * jobs answers every further request for the source with it (`created: false`): safe to retry.
+   */
+  async enqueueWebhookBackup(backup: WebhookBackup): Promise<{ jobId: string; created: boolean }> {
+    const body = await this.#jobs.json<{ job: { id: string }; created: boolean }>({
+      path: '/internal/jobs/enqueue',
+      caller: systemCaller(backup.requestId),
+      json: { accountId: backup.accountId, sourceId: backup.sourceId, kind: 'BACKUP', trigger: { kind: 'WEBHOOK' }, delayMs: backup.delayMs },
+      idempotent: true,
+    });
+    return { jobId: body.job.id, created: body.created };
+  }
+}
+
+export interface WebhookBackup {
+  accountId: string;
+  sourceId: string;
+  delayMs: number;
+  /** Names the delivery in the jobs service's logs. */
+  requestId: string;
 }
 
 /**
