@@ -22,6 +22,7 @@ import { finiteNumbersRule } from './input-rules.ts';
 import { DOWNLOAD_ROUTES, proxyDownload } from './downloads.ts';
 import { OAUTH_CALLBACK_PATH, proxyOAuthCallback } from './oauth-callback.ts';
 import { STRIPE_WEBHOOK_PATH, proxyStripeWebhook } from './stripe-webhook.ts';
+import { PLATFORM_WEBHOOK_PREFIX, platformWebhookRoute, proxyPlatformWebhook } from './platform-webhooks.ts';
 import type { GatewayContext } from './context.ts';
 import { createSubscriptionServer, type SubscriptionEngine, type SubscriptionOptions } from './subscriptions/index.ts';
 import { serveIde } from './ide/index.ts';
@@ -252,6 +253,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       case '/.well-known/jwks.json':
         return sendJson(res, 200, await authenticator.publicJwks(requestId), { 'cache-control': 'public, max-age=300' });
       default: {
+        const webhook = url.pathname.startsWith(PLATFORM_WEBHOOK_PREFIX) ? platformWebhookRoute(url.pathname) : null;
+        if (webhook && subgraphUrls.platforms) {
+          return proxyPlatformWebhook(req, res, internal.service('platforms', subgraphUrls.platforms), webhook, {
+            requestId,
+            publicUrl: publicUrl(req, options.trustProxy ?? false, serverScheme(tls)),
+            clientIp: clientIp(req, options.trustProxy ?? false),
+          });
+        }
         const download = Object.hasOwn(DOWNLOAD_ROUTES, url.pathname) ? DOWNLOAD_ROUTES[url.pathname] : undefined;
         if (download && subgraphUrls[download.subgraph]) {
           const principal = (state.principal = await authenticator.authenticate(header(req, 'authorization'), requestId));
@@ -407,6 +416,12 @@ function clientIp(req: http.IncomingMessage, trustProxy: boolean): string | unde
     if (hops?.length) return hops[hops.length - 1];
   }
   return req.socket.remoteAddress;
+}
+
+/** The URL the caller used, as far as the request tells (a platform signs it in some schemes, HubSpot's v3). */
+function publicUrl(req: http.IncomingMessage, trustProxy: boolean, scheme: string): string {
+  const forwarded = (name: string) => (trustProxy ? header(req, name)?.split(',').map((hop) => hop.trim()).filter(Boolean).at(-1) : undefined);
+  return `${forwarded('x-forwarded-proto') ?? scheme}://${forwarded('x-forwarded-host') ?? header(req, 'host') ?? 'localhost'}${req.url ?? '/'}`;
 }
 
 function userAgent(req: http.IncomingMessage): string | undefined {

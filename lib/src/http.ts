@@ -11,7 +11,12 @@ const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
  * while reading) is read to its end and discarded before the 413 is thrown: answering while the
  * client is still sending would reset the connection and the client would never see the status.
  */
-export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  return (await readBodyBytes(req, limit)).toString('utf8');
+}
+
+/** `readBody`'s bytes as they came, for what is signed over the raw body (platform webhooks). */
+export function readBodyBytes(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const tooLarge = () => Object.assign(new Error(`request body too large (at most ${limit} bytes)`), { status: 413 });
     const declared = Number(req.headers['content-length']);
@@ -23,7 +28,7 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       if (settled) return;
       settled = true;
       if (error) reject(error);
-      else resolve(Buffer.concat(chunks).toString('utf8'));
+      else resolve(Buffer.concat(chunks));
     };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;

@@ -44,12 +44,21 @@ if (!natsUrl && process.env.CI === 'true') throw new Error('NATS_URL must be set
 
 export interface PlatformStack {
   origin: string;
+  /** The stack's database (every subgraph's schema), for tests that wait on what the services did. */
+  databaseUrl: string;
   graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof postGraphQL<T>>;
   close(): Promise<void>;
 }
 
+export interface PlatformStackOptions {
+  /** By platform slug: the secrets its webhooks are signed with. */
+  webhookSecrets?: Record<string, string[]>;
+  /** How long a backup a webhook asks for waits (sources' default when not given). */
+  webhookCoalesceMs?: number;
+}
+
 /** The product, configured for these platforms' fakes. */
-export async function startPlatformStack(runs: ReadonlyMap<string, E2ERun>): Promise<PlatformStack> {
+export async function startPlatformStack(runs: ReadonlyMap<string, E2ERun>, options: PlatformStackOptions = {}): Promise<PlatformStack> {
   const database = await createTestDatabase('lb_platform_e2e');
   const storageDir = await mkdtemp(join(tmpdir(), 'lb-platform-e2e-'));
   const internalTokenSecret = randomBytes(32).toString('base64url');
@@ -82,12 +91,12 @@ export async function startPlatformStack(runs: ReadonlyMap<string, E2ERun>): Pro
     const accounts = await startAccounts(runtime('accounts'));
     started.push(accounts);
     const access = new HttpAccessResolver(accounts.url, internalTokenSecret);
-    const platforms = await startPlatforms({ ...runtime('platforms'), access }, { oauthRedirectUrl: REDIRECT_URI, oauthClients, endpointOverrides });
+    const platforms = await startPlatforms({ ...runtime('platforms'), access }, { oauthRedirectUrl: REDIRECT_URI, oauthClients, endpointOverrides, webhookSecrets: options.webhookSecrets });
     started.push(platforms);
     const store = new LocalDirectoryStore(storageDir);
     const keyring = new Keyring([{ id: 'e2e-1', key: randomBytes(32) }]);
     const jobsPort = await freePort();
-    const sources = await startSources({ ...runtime('sources'), access }, { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false });
+    const sources = await startSources({ ...runtime('sources'), access }, { platformsUrl: platforms.url, jobsUrl: `http://127.0.0.1:${jobsPort}/graphql`, scheduler: false, webhookCoalesceMs: options.webhookCoalesceMs });
     started.push(sources);
     const jobs = await startJobs(
       { ...runtime('jobs', jobsPort), access },
@@ -118,7 +127,7 @@ export async function startPlatformStack(runs: ReadonlyMap<string, E2ERun>): Pro
       log: log.child({ service: 'gateway' }),
     });
     const url = gateway.url;
-    return { origin: new URL(url).origin, graphql: (query, variables, token) => postGraphQL(url, query, variables, token), close };
+    return { origin: new URL(url).origin, databaseUrl: database.url, graphql: (query, variables, token) => postGraphQL(url, query, variables, token), close };
   } catch (error) {
     await close().catch(() => {});
     throw error;

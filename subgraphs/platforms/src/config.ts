@@ -53,6 +53,11 @@ export interface PlatformsOptions {
   outboxIntervalMs?: number;
   /** How often connections whose credential expires soon are looked for (`connection.expiring`). Default hourly. */
   expiryCheckIntervalMs?: number;
+  /**
+   * By platform slug: the secrets its webhooks are signed with, the current one first; during a
+   * rollover the old one too. A platform without any answers WEBHOOK_NOT_CONFIGURED (docs/webhooks.md).
+   */
+  webhookSecrets?: Record<string, readonly string[]>;
 }
 
 export const DEFAULT_REDIRECT_URL = 'http://localhost:4000/oauth/callback';
@@ -72,6 +77,8 @@ const httpUrl = () => z.url({ protocol: /^https?$/ });
  * - `PLATFORM_<SLUG>_AUTHORIZE_URL`, `_TOKEN_URL`, `_REVOKE_URL`, `_IDENTITY_URL`: endpoint overrides;
  *   `PLATFORM_<SLUG>_ISSUER`: the issuer identifier of that authorization server, which then must
  *   send it as `iss` with every authorization response (RFC 9207).
+ * - `PLATFORM_<SLUG>_WEBHOOK_SECRET`: the secret the platform signs its webhooks with, per platform
+ *   that sends them; `new,old` while the platform's secret is being rolled over (docs/webhooks.md).
  */
 export function platformsOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
@@ -91,6 +98,7 @@ export function platformsOptionsFromEnv(
     }
     for (const endpoint of ['AUTHORIZE', 'TOKEN', 'REVOKE', 'IDENTITY']) shape[`PLATFORM_${stem}_${endpoint}_URL`] = httpUrl().optional();
     if (platform.oauth2) shape[`PLATFORM_${stem}_ISSUER`] = httpUrl().optional();
+    shape[`PLATFORM_${stem}_WEBHOOK_SECRET`] = z.string().min(1).optional();
   }
   // Every problem is listed, not just those of the first check that fails.
   const result = z.object(shape).safeParse(env);
@@ -110,10 +118,13 @@ export function platformsOptionsFromEnv(
     const secret = env[`OAUTH_${stem}_CLIENT_SECRET`];
     if (secret !== undefined && splitSecrets(secret).length === 0) problems.push(`OAUTH_${stem}_CLIENT_SECRET: no secret in it (new,old during a rollover)`);
     if (Boolean(id) !== Boolean(secret)) problems.push(`OAUTH_${stem}_CLIENT_${id ? 'SECRET' : 'ID'}: is required with OAUTH_${stem}_CLIENT_${id ? 'ID' : 'SECRET'}`);
+    const webhookSecret = env[`PLATFORM_${stem}_WEBHOOK_SECRET`];
+    if (webhookSecret !== undefined && !platform.webhooks) problems.push(`PLATFORM_${stem}_WEBHOOK_SECRET: ${platform.name} sends no webhooks ListBackup reads`);
+    else if (webhookSecret !== undefined && splitSecrets(webhookSecret).length === 0) problems.push(`PLATFORM_${stem}_WEBHOOK_SECRET: no secret in it (new,old during a rollover)`);
   }
   // A typo in a platform name would otherwise silently leave it unconfigured.
   for (const name of Object.keys(env)) {
-    const match = /^(?:OAUTH_(.+)_CLIENT_(?:ID|SECRET)|PLATFORM_(.+)_(?:(?:AUTHORIZE|TOKEN|REVOKE|IDENTITY)_URL|ISSUER))$/.exec(name);
+    const match = /^(?:OAUTH_(.+)_CLIENT_(?:ID|SECRET)|PLATFORM_(.+)_(?:(?:AUTHORIZE|TOKEN|REVOKE|IDENTITY)_URL|ISSUER|WEBHOOK_SECRET))$/.exec(name);
     if (match && !known.has(match[1] ?? match[2])) problems.push(`${name}: no platform of that name (known: ${[...known].join(', ')})`);
   }
   if (problems.length || !result.success) throw new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
@@ -121,6 +132,7 @@ export function platformsOptionsFromEnv(
 
   const oauthClients: Record<string, OAuthClient> = {};
   const endpointOverrides: Record<string, EndpointOverrides> = {};
+  const webhookSecrets: Record<string, string[]> = {};
   for (const platform of definitions) {
     const stem = envStem(platform.slug);
     const clientId = values[`OAUTH_${stem}_CLIENT_ID`];
@@ -134,6 +146,8 @@ export function platformsOptionsFromEnv(
       issuer: values[`PLATFORM_${stem}_ISSUER`],
     };
     if (Object.values(overrides).some(Boolean)) endpointOverrides[platform.slug] = overrides;
+    const secrets = splitSecrets(values[`PLATFORM_${stem}_WEBHOOK_SECRET`]);
+    if (secrets.length) webhookSecrets[platform.slug] = secrets;
   }
   return {
     vault: values.VAULT_KEYS ? Keyring.parse(values.VAULT_KEYS) : Keyring.fromFile(options.localKeyFile!, { create: true }),
@@ -141,6 +155,7 @@ export function platformsOptionsFromEnv(
     appUrl: values.APP_URL,
     oauthClients,
     endpointOverrides,
+    webhookSecrets,
   };
 }
 

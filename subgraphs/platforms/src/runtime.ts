@@ -13,6 +13,8 @@ export interface PlatformsRuntime {
   redirectUrl: string;
   clients: Readonly<Record<string, OAuthClient>>;
   overrides: Readonly<Record<string, EndpointOverrides>>;
+  /** By platform slug: the secrets its webhooks may be signed with, current first. */
+  webhookSecrets: Readonly<Record<string, readonly string[]>>;
   /** HMAC key of OAuth `state` values. */
   /** Signs OAuth states. */
   stateKey: Buffer;
@@ -40,6 +42,7 @@ export function createPlatformsRuntime(options: PlatformsOptions, deps: { intern
     redirectUrl: options.oauthRedirectUrl ?? DEFAULT_REDIRECT_URL,
     clients: options.oauthClients ?? {},
     overrides: options.endpointOverrides ?? {},
+    webhookSecrets: options.webhookSecrets ?? {},
     stateKey: stateKeys[0],
     stateKeys,
     appUrl: options.appUrl,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@listbackup/lib/config';
 import { type Keyring, formatKeys, generateKek } from '@listbackup/lib/vault';
+import { findDefinition } from '@listbackup/catalogue';
 import { platformsOptionsFromEnv } from '../src/config.ts';
 
 const VAULT_KEYS = formatKeys([generateKek('k2'), generateKek('k1')]);
@@ -37,6 +38,18 @@ describe('platforms configuration from the environment', () => {
     const options = platformsOptionsFromEnv({ VAULT_KEYS, OAUTH_GITLAB_CLIENT_ID: 'gl-id', OAUTH_GITLAB_CLIENT_SECRET: 'gl-new, gl-old' });
     expect(options.oauthClients).toEqual({ gitlab: { clientId: 'gl-id', clientSecret: 'gl-new', previousClientSecrets: ['gl-old'] } });
     expect(() => platformsOptionsFromEnv({ VAULT_KEYS, OAUTH_GITLAB_CLIENT_ID: 'gl-id', OAUTH_GITLAB_CLIENT_SECRET: ' , ' })).toThrow(/OAUTH_GITLAB_CLIENT_SECRET: no secret in it/);
+  });
+
+  it('reads webhook secrets per platform that sends webhooks, new,old during a rollover, and refuses one for a platform that sends none', () => {
+    const github = findDefinition('github')!;
+    expect(github.webhooks).toBeDefined();
+    const silent = { ...findDefinition('airtable')!, webhooks: undefined };
+    const definitions = [github, silent];
+    expect(platformsOptionsFromEnv({ VAULT_KEYS, PLATFORM_GITHUB_WEBHOOK_SECRET: 'wh-new, wh-old' }, { definitions }).webhookSecrets).toEqual({ github: ['wh-new', 'wh-old'] });
+    expect(platformsOptionsFromEnv({ VAULT_KEYS }, { definitions }).webhookSecrets).toEqual({});
+    expect(() => platformsOptionsFromEnv({ VAULT_KEYS, PLATFORM_AIRTABLE_WEBHOOK_SECRET: 'x' }, { definitions })).toThrow(/PLATFORM_AIRTABLE_WEBHOOK_SECRET: Airtable sends no webhooks/);
+    expect(() => platformsOptionsFromEnv({ VAULT_KEYS, PLATFORM_GITHUB_WEBHOOK_SECRET: ' , ' }, { definitions })).toThrow(/PLATFORM_GITHUB_WEBHOOK_SECRET: no secret in it/);
+    expect(() => platformsOptionsFromEnv({ VAULT_KEYS, PLATFORM_GITHUBB_WEBHOOK_SECRET: 'x' }, { definitions })).toThrow(/PLATFORM_GITHUBB_WEBHOOK_SECRET: no platform of that name/);
   });
 
   it('defaults the redirect URL to the local gateway and needs no OAuth client at all', () => {

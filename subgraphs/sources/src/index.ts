@@ -27,7 +27,7 @@ export interface SourcesOptions {
   items?: ItemsReader;
   /** Run the scheduler in this process (default every 15 s); false turns it off. */
   scheduler?: { intervalMs?: number } | false;
-  /** How long a backup a platform webhook asks for waits, joined by every webhook of its source meanwhile (default 60 s). */
+  /** How long a backup a platform webhook asks for waits, joined by every webhook of its source meanwhile (default 60 s; docs/webhooks.md). */
   webhookCoalesceMs?: number;
 }
 
