@@ -288,8 +288,8 @@ const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
  * (what an incremental run did not read is carried over); where the row can change a record at
  * the fake, the backup after the change reads that record of its resource, the others kept,
  * and the snapshot holds it as changed; then the user takes the app's access
- * away at the platform, and the next backup fails as CONFIG saying to authorize again, the
- * connection EXPIRED, and nothing crashes.
+ * away at the platform, and the next backup fails as AUTH saying to authorize again, the
+ * connection EXPIRED, triggerSync refusing the source until it is reconnected, and nothing crashes.
  */
 export async function runTokenLifecycle(stack: PlatformStack, slug: string, run: E2ERun, row: BackedUp): Promise<void> {
   const account = run.account!;
@@ -343,7 +343,9 @@ export async function runTokenLifecycle(stack: PlatformStack, slug: string, run:
 
   account.revokeAll();
   const failed = await backUp();
-  expect(failed, `${slug}: the backup after the access was revoked`).toMatchObject({ status: 'FAILED', failureType: 'CONFIG' });
+  expect(failed, `${slug}: the backup after the access was revoked`).toMatchObject({ status: 'FAILED', failureType: 'AUTH' });
   expect(failed.failureReason).toMatch(/authorize/i);
   expect(await connection()).toMatchObject({ status: 'EXPIRED', lastErrorCode: 'TOKEN_REFRESH_REFUSED' });
+  const refused = await stack.graphql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: row.sourceId }, row.accessToken);
+  expect(refused.errors?.[0]?.extensions, `${slug}: triggerSync on a connection to authorize again`).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CONNECTION_NOT_AUTHORIZED', status: 'EXPIRED' });
 }

@@ -122,7 +122,7 @@ describe('Box connector', () => {
     const revoked = tokenCredentials('accessToken', 'box-revoked', 'box-revoked-too');
     const error = await collect(connector, 'collaborations', revoked).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', status: 401 });
+    expect(error).toMatchObject({ failureType: 'AUTH', status: 401 });
     expect(revoked.state.refreshes).toBe(1);
 
     box.failNext({ status: 403, match: (r) => r.path.endsWith('/items') });

@@ -128,7 +128,7 @@ describe('Dropbox connector', () => {
     const revoked = tokenCredentials('accessToken', 'sl.revoked', 'sl.revoked-too');
     const error = await collect(connector, 'shared_links', revoked).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', status: 401, platformCode: 'invalid_access_token' });
+    expect(error).toMatchObject({ failureType: 'AUTH', status: 401, platformCode: 'invalid_access_token' });
     expect(revoked.state.refreshes).toBe(1);
   });
 

@@ -124,7 +124,7 @@ describe('GitHub connector', () => {
     const credentials = tokenCredentials('accessToken', 'ghp_revoked', 'ghp_still_revoked');
     const error = await collect(connector, 'issues', credentials).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', status: 401, retryable: false });
+    expect(error).toMatchObject({ failureType: 'AUTH', status: 401, retryable: false });
     expect((error as Error).message).toContain('Bad credentials');
     expect(credentials.state.refreshes).toBe(1);
     expect(github.requests).toHaveLength(2);

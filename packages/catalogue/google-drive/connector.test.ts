@@ -170,7 +170,7 @@ describe('Google Drive connector', () => {
     const revoked = tokenCredentials('accessToken', 'ya29.revoked', 'ya29.revoked.too');
     const error = await list(revoked).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', status: 401, platformCode: 'authError' });
+    expect(error).toMatchObject({ failureType: 'AUTH', status: 401, platformCode: 'authError' });
     expect((error as Error).message).toContain('Request had invalid authentication credentials');
     expect(revoked.state.refreshes).toBe(1);
   });

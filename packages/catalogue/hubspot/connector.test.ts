@@ -147,7 +147,7 @@ describe('HubSpot connector', () => {
     const revoked = tokenCredentials('accessToken', 'hs-revoked', 'hs-revoked-too');
     const error = await collect(connector, 'owners', revoked).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', status: 401, platformCode: 'INVALID_AUTHENTICATION' });
+    expect(error).toMatchObject({ failureType: 'AUTH', status: 401, platformCode: 'INVALID_AUTHENTICATION' });
     expect(revoked.state.refreshes).toBe(1);
   });
 

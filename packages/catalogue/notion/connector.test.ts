@@ -142,7 +142,7 @@ describe('Notion connector', () => {
     const revoked = tokenCredentials('accessToken', 'secret_revoked', 'secret_revoked_too');
     const error = await collect(connector, 'users', revoked).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', status: 401, platformCode: 'unauthorized' });
+    expect(error).toMatchObject({ failureType: 'AUTH', status: 401, platformCode: 'unauthorized' });
     expect((error as Error).message).toContain('API token is invalid');
     expect(revoked.state.refreshes).toBe(1);
   });

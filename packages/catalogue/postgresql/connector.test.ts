@@ -227,7 +227,7 @@ describe('PostgreSQL connector', () => {
         },
       }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(AuthError);
-      expect(refused).toMatchObject({ failureType: 'CONFIG', platformCode: expect.stringMatching(/^28/) }); // class 28: invalid authorization
+      expect(refused).toMatchObject({ failureType: 'AUTH', platformCode: expect.stringMatching(/^28/) }); // class 28: invalid authorization
       expect(refreshes).toBe(1);
 
       // rotated credentials: the refresh hands working ones and the run goes on

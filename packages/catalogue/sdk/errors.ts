@@ -1,9 +1,11 @@
 /**
  * Connector failures, typed by what the job runtime should do about them:
- * CONFIG (the user must fix something: no retry), TRANSIENT (retry with backoff),
- * RATE_LIMITED (retry after `retryAfterMs`), INTERNAL (our bug or an answer we do not understand).
+ * AUTH (the platform refuses the credential even after a refresh: the user must authorize the
+ * connection again; no retry), CONFIG (the user must fix something else: no retry), TRANSIENT
+ * (retry with backoff), RATE_LIMITED (retry after `retryAfterMs`), INTERNAL (our bug or an answer
+ * we do not understand).
  */
-export const FAILURE_TYPES = ['CONFIG', 'TRANSIENT', 'RATE_LIMITED', 'INTERNAL'] as const;
+export const FAILURE_TYPES = ['AUTH', 'CONFIG', 'TRANSIENT', 'RATE_LIMITED', 'INTERNAL'] as const;
 export type FailureType = (typeof FAILURE_TYPES)[number];
 
 export interface ConnectorErrorDetails {
@@ -44,7 +46,7 @@ export class ConnectorError extends Error {
 /** Credentials were refused even after one refresh: the connection must be re-authorized. */
 export class AuthError extends ConnectorError {
   constructor(message: string, details: ConnectorErrorDetails = {}) {
-    super('CONFIG', message, details);
+    super('AUTH', message, details);
   }
 }
 

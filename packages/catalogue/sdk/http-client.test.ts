@@ -133,7 +133,7 @@ describe('connector SDK: HTTP client', () => {
       .http.json('echo')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', retryable: false, status: 401, platformCode: 'unauthorized' });
+    expect(error).toMatchObject({ failureType: 'AUTH', retryable: false, status: 401, platformCode: 'unauthorized' });
     expect((error as Error).message).toBe('Probe answered 401: Invalid or missing API key');
     expect(revoked.state.refreshes).toBe(1);
   });

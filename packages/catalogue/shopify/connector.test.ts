@@ -152,7 +152,7 @@ describe('Shopify connector', () => {
     const revoked = tokenCredentials('accessToken', 'shpat_revoked', 'shpat_revoked_too');
     const error = await collect(connector, 'locations', revoked).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', status: 401, retryable: false });
+    expect(error).toMatchObject({ failureType: 'AUTH', status: 401, retryable: false });
     expect((error as Error).message).toContain('Invalid API key or access token');
     expect(revoked.state.refreshes).toBe(1);
   });

@@ -122,7 +122,7 @@ describe('Slack connector', () => {
     const revoked = tokenCredentials('accessToken', 'xoxb-revoked', 'xoxb-revoked-too');
     const error = await collect(connector, 'channels', revoked).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', platformCode: 'invalid_auth' });
+    expect(error).toMatchObject({ failureType: 'AUTH', platformCode: 'invalid_auth' });
     expect((error as Error).message).toMatch(/Slack refused the token \(invalid_auth\): reconnect the workspace/);
     expect(revoked.state.refreshes).toBe(1);
   });

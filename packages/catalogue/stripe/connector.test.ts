@@ -103,7 +103,7 @@ describe('Stripe connector', () => {
     const credentials = tokenCredentials('apiKey', 'sk_test_rolled_key');
     const error = await collect(connector, 'customers', credentials).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
-    expect(error).toMatchObject({ failureType: 'CONFIG', status: 401, platformCode: 'invalid_request_error' });
+    expect(error).toMatchObject({ failureType: 'AUTH', status: 401, platformCode: 'invalid_request_error' });
     expect((error as Error).message).toMatch(/Stripe answered 401: Invalid API Key provided: sk_test_\*\*\*\*_key/);
     expect(credentials.state.refreshes).toBe(1);
     expect(stripe.requests).toHaveLength(2);

@@ -13,7 +13,7 @@ import { resolvers } from './resolvers/index.ts';
 import { contextExtender } from './context.ts';
 import { createPlatformsRuntime, type PlatformsRuntime } from './runtime.ts';
 import { OAUTH_CALLBACK_PATH, oauthCallbackRoute } from './routes/oauth-callback.ts';
-import { CREDENTIALS_PATH, credentialsRoute } from './routes/credentials.ts';
+import { CREDENTIALS_PATH, CREDENTIALS_REFUSED_PATH, credentialsRefusedRoute, credentialsRoute } from './routes/credentials.ts';
 import { WEBHOOKS_PATH, webhooksRoute } from './routes/webhooks.ts';
 import { syncPlatformCatalogue } from './services/platform-service.ts';
 import { announceExpiringConnections } from './services/connection-expiry.ts';
@@ -67,7 +67,12 @@ export async function startPlatforms(runtime: ServiceRuntime, options: Platforms
         log,
         readiness: { events: eventsCheck(runtime.bus) },
         extendContext: contextExtender(platforms),
-        internalRoutes: { [OAUTH_CALLBACK_PATH]: oauthCallbackRoute(platforms, orm), [CREDENTIALS_PATH]: credentialsRoute(platforms, orm), [WEBHOOKS_PATH]: webhooksRoute(platforms, orm) },
+        internalRoutes: {
+          [OAUTH_CALLBACK_PATH]: oauthCallbackRoute(platforms, orm),
+          [CREDENTIALS_PATH]: credentialsRoute(platforms, orm),
+          [CREDENTIALS_REFUSED_PATH]: credentialsRefusedRoute(platforms, orm),
+          [WEBHOOKS_PATH]: webhooksRoute(platforms, orm),
+        },
       },
       runtime.port,
       runtime.host,

@@ -9,6 +9,7 @@ import { Connection } from '../src/entities/connection.ts';
 import { ConnectionSecret } from '../src/entities/connection-secret.ts';
 import { pkceChallenge, signState } from '../src/oauth/state.ts';
 import { AccessTokenError } from '../src/services/token-service.ts';
+import { PlatformsCredentials } from '../../jobs/src/backup/credentials.ts';
 import { errorCodes, newUser } from '../../jobs/test/support/subgraph-harness.ts';
 import { authorizeInBrowser } from './support/oauth-server.ts';
 import { REDIRECT_URI, START, startPlatformsHarness, type PlatformsHarness } from './support/platforms-harness.ts';
@@ -451,6 +452,26 @@ describe('OAuth 2 connections against a real authorization server', () => {
       expect((await h.callback(again.redirect)).outcome).toBe('AUTHORIZED');
       expect(await row(id)).toMatchObject({ status: 'AUTHORIZED', lastError: null });
       expect((await h.service.getAccessToken(accountA, id)).token).toBeTruthy();
+    });
+
+    it('marks the connection EXPIRED when a worker reports its token refused after a refresh, and the worker then fails as AUTH', async () => {
+      const id = await connect(alice, { accountId: accountA, platformSlug: 'gitlab' });
+      const worker = new PlatformsCredentials(h.subgraph.url, h.subgraph.secret);
+      const { credentials } = await worker.get(accountA, id);
+
+      // Another account's id, an older token (refreshed since) and a malformed report change nothing.
+      await worker.refused(accountB, id, credentials, '401 Unauthorized');
+      const refreshed = (await worker.get(accountA, id, { forceRefresh: true })).credentials;
+      await worker.refused(accountA, id, credentials, '401 Unauthorized');
+      expect(await row(id)).toMatchObject({ status: 'AUTHORIZED', lastErrorCode: null });
+      await expect(worker.refused(accountA, 'not-an-id', refreshed, 'x')).rejects.toThrow(/HTTP 400/);
+
+      await worker.refused(accountA, id, refreshed, 'GitLab answered 401: invalid_token');
+      const connection = await row(id);
+      expect(connection).toMatchObject({ status: 'EXPIRED', lastErrorCode: 'CREDENTIALS_REFUSED' });
+      expect(connection.lastError).toContain('invalid_token');
+      expect((await h.waitForEvent('connection.failed', id)).data).toMatchObject({ status: 'EXPIRED', code: 'CREDENTIALS_REFUSED' });
+      await expect(worker.get(accountA, id)).rejects.toMatchObject({ failureType: 'AUTH', message: expect.stringMatching(/authorize it again/) });
     });
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { internalClient, readJsonBody, systemCaller, type InternalResponse, type ServiceClient } from '@listbackup/lib/internal-client';
 import type { Credentials } from '@listbackup/catalogue/sdk';
 import { JobFailure } from '../worker/errors.ts';
@@ -13,8 +14,13 @@ export interface ConnectionCredentials {
 }
 
 export interface CredentialsProvider {
-  /** Throws a JobFailure: CONFIG when the connection is gone or unusable, TRANSIENT when trying later may help. */
+  /**
+   * Throws a JobFailure: AUTH when the connection must be authorized again, CONFIG when it is gone
+   * or unusable otherwise, TRANSIENT when trying later may help.
+   */
   get(accountId: string, connectionId: string, options?: { forceRefresh?: boolean; requestId?: string }): Promise<ConnectionCredentials>;
+  /** The platform refused `credentials` even after a refresh: the connection is to be authorized again. */
+  refused?(accountId: string, connectionId: string, credentials: Credentials, message: string, options?: { requestId?: string }): Promise<void>;
 }
 
 /** Reads credentials from the platforms subgraph (`POST /internal/connections/credentials`). */
@@ -41,7 +47,7 @@ export class PlatformsCredentials implements CredentialsProvider {
     }
     const body = ((await readJsonBody(response)) ?? {}) as Record<string, any>;
     if (response.status === 404) throw new JobFailure('CONFIG', 'The source’s connection no longer exists');
-    if (response.status === 409) throw new JobFailure(body.transient ? 'TRANSIENT' : 'CONFIG', String(body.message ?? 'The connection cannot be used'));
+    if (response.status === 409) throw new JobFailure(body.transient ? 'TRANSIENT' : body.reauthorize ? 'AUTH' : 'CONFIG', String(body.message ?? 'The connection cannot be used'));
     if (response.status !== 200) throw new JobFailure('TRANSIENT', `Reading the connection’s credentials failed (HTTP ${response.status})`);
     const credentials: Credentials = {};
     if (typeof body.apiKey === 'string') {
@@ -56,6 +62,20 @@ export class PlatformsCredentials implements CredentialsProvider {
       ...(body.definition !== undefined ? { definition: body.definition } : {}),
       ...(typeof body.apiRoot === 'string' ? { apiRoot: body.apiRoot } : {}),
     };
+  }
+
+  async refused(accountId: string, connectionId: string, credentials: Credentials, message: string, options: { requestId?: string } = {}): Promise<void> {
+    const held = credentials.accessToken ?? credentials.apiKey ?? credentials.connectionString;
+    if (!held) return;
+    const response = await this.#platforms.request({
+      method: 'POST',
+      path: '/internal/connections/credentials-refused',
+      caller: systemCaller(options.requestId ?? 'jobs-worker'),
+      json: { accountId, connectionId, fingerprint: createHash('sha256').update(held).digest('hex'), message: message.slice(0, 2000) },
+      timeoutMs: 30_000,
+    });
+    await readJsonBody(response);
+    if (response.status !== 200 && response.status !== 404) throw new Error(`Marking the connection as refused failed (HTTP ${response.status})`);
   }
 }
 
@@ -91,5 +111,8 @@ export class FallbackCredentials implements CredentialsProvider {
       }
     }
     throw last;
+  }
+  async refused(accountId: string, connectionId: string, credentials: Credentials, message: string, options?: { requestId?: string }): Promise<void> {
+    for (const provider of this.#providers) await provider.refused?.(accountId, connectionId, credentials, message, options);
   }
 }

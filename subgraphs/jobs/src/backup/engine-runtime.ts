@@ -64,7 +64,7 @@ export function itemMetadata(metadata: Json): ItemMetadata | null {
 
 /**
  * Turns what the connectors and the engine throw into the job runtime's failure types: a refused
- * credential or a setting is CONFIG (no retry), a rate limit is RATE_LIMITED with the platform's
+ * credential is AUTH and a setting CONFIG (neither retried), a rate limit is RATE_LIMITED with the platform's
  * wait, an outage TRANSIENT; data that does not decrypt is CONFIG, a damaged chunk DAMAGED, with a plain message.
  * Aborts pass through untouched (the worker knows why it aborted).
  */

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { createConnectorRegistry, type ConnectorRegistry } from '@listbackup/catalogue';
-import { canRestore, type Credentials, fetchResource, type RestoreItem, restoreResource } from '@listbackup/catalogue/sdk';
+import { canRestore, ConnectorError, type Credentials, fetchResource, type RestoreItem, restoreResource } from '@listbackup/catalogue/sdk';
 import {
   type AccountRepository,
   type CarriedItem,
@@ -143,6 +143,19 @@ class Handlers {
         retry: this.settings.connectorRetry,
         connection: connectionId,
       },
+      /** Runs the connector's work; a credential the platform refuses after its refresh marks the connection to be authorized again. */
+      guard: async <T>(work: () => Promise<T>): Promise<T> => {
+        try {
+          return await work();
+        } catch (error) {
+          if (error instanceof ConnectorError && error.failureType === 'AUTH' && !ctx.signal.aborted) {
+            await this.settings.credentials.refused?.(job.accountId, connectionId, latest, error.message, { requestId: `job-${job.id}` }).catch((cause: unknown) => {
+              this.deps.log.warn({ err: cause, jobId: job.id }, 'marking the connection as refused failed');
+            });
+          }
+          throw error;
+        }
+      },
     };
   }
 
@@ -157,7 +170,7 @@ class Handlers {
     const source = await this.source(ctx);
     if (source.resources.length === 0) throw new JobFailure('CONFIG', 'The source names no resources to back up');
     const credentials = await this.settings.credentials.get(job.accountId, source.connectionId, { requestId: `job-${job.id}` });
-    const { connector, init } = this.connectorRun(ctx, source.connectionId, credentials);
+    const { connector, init, guard } = this.connectorRun(ctx, source.connectionId, credentials);
     for (const resource of source.resources) {
       if (!connector.resources.some((r) => r.name === resource)) throw new JobFailure('CONFIG', `${connector.name} has no resource "${resource}"`);
     }
@@ -217,7 +230,7 @@ class Handlers {
         await checkpoint({ snapshotId: job.id, resourcesRead: source.resources.slice(0, source.resources.indexOf(resource) + 1) });
       }
     }
-    const result = await runBackup(this.repository, {
+    const result = await guard(() => runBackup(this.repository, {
       accountId: job.accountId,
       sourceId: source.id,
       snapshotId: job.id,
@@ -231,7 +244,7 @@ class Handlers {
         ctx.progress({ itemsDone: p.itemsDone + p.itemsResumed + p.itemsCarried + p.itemsUnchanged, bytesDone: p.bytesDone });
         if (p.final && p.itemsUnchanged > 0) ctx.log(`${p.itemsUnchanged} items unchanged since the last backup (by their change marker) kept without reading them`);
       },
-    });
+    }));
     for (const rejected of result.rejected) ctx.log(`Skipped ${rejected.path}: ${rejected.reason}`, 'WARN');
     const { snapshot } = result;
     // Compared with the parent the snapshot records (a retried job that had published already compares the same way).
@@ -368,7 +381,7 @@ class Handlers {
     const source = await this.source(ctx);
     const connectionId = params.connectionId ?? source.connectionId;
     const credentials = await this.settings.credentials.get(ctx.job.accountId, connectionId, { requestId: `job-${ctx.job.id}` });
-    const { connector, init } = this.connectorRun(ctx, connectionId, credentials);
+    const { connector, init, guard } = this.connectorRun(ctx, connectionId, credentials);
     const wanted = itemIds ? new Set(itemIds) : undefined;
     const byResource = new Map<string, number>();
     for await (const item of snapshotItems(account, header, { ids: wanted })) {
@@ -383,7 +396,7 @@ class Handlers {
     let units = 0;
     for (const resource of byResource.keys()) {
       const items = this.restoreItems(account, header, resource, wanted, ctx);
-      const result = await restoreResource(connector, resource, items, { ...init, options: params.options ?? {} });
+      const result = await guard(() => restoreResource(connector, resource, items, { ...init, options: params.options ?? {} }));
       restored += result.restored;
       units += result.units ?? 0;
       ctx.log(`${resource}: ${result.restored} item(s) written back to ${connector.name}`);

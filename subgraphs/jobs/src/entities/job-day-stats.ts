@@ -22,6 +22,7 @@ export const JobDayStatsSchema = defineEntity({
     cancelled: p.integer().default(0),
     /** Succeeded, with some items skipped. */
     partial: p.integer().default(0),
+    failedAuth: p.integer().default(0),
     failedConfig: p.integer().default(0),
     failedTransient: p.integer().default(0),
     failedRateLimited: p.integer().default(0),

@@ -245,7 +245,13 @@ export type JobEdge = {
 };
 
 export type JobFailureType =
-  /** The job cannot succeed as configured (for example a revoked connection); it is not retried. */
+  /**
+   * The platform refuses the connection's credential even after a refresh (access revoked, app
+   * uninstalled, refresh token dead): the connection is marked as needing authorization again
+   * (EXPIRED) and the job is not retried. Reconnect it, then back up again.
+   */
+  | 'AUTH'
+  /** The job cannot succeed as configured (a resource, a permission or a setting); it is not retried. */
   | 'CONFIG'
   /** A VERIFY found stored data missing or corrupt; its `verification` names the chunks and their packs. */
   | 'DAMAGED'

@@ -8,6 +8,7 @@ import { Migration0008GcJobs } from './0008-gc-jobs.ts';
 import { Migration0010MaintenanceSchedule } from './0010-maintenance-schedule.ts';
 import { Migration0011StorageQuota } from './0011-storage-quota.ts';
 import { Migration0012WebhookTrigger } from './0012-webhook-trigger.ts';
+import { Migration0013AuthFailures } from './0013-auth-failures.ts';
 
 export const migrations = [
   { name: '0001-initial', class: Migration0001Initial },
@@ -22,4 +23,5 @@ export const migrations = [
   { name: '0010-maintenance-schedule', class: Migration0010MaintenanceSchedule },
   { name: '0011-storage-quota', class: Migration0011StorageQuota },
   { name: '0012-webhook-trigger', class: Migration0012WebhookTrigger },
+  { name: '0013-auth-failures', class: Migration0013AuthFailures },
 ];

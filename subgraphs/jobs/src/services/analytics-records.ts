@@ -50,6 +50,7 @@ export function finishedJobOf(event: EventEnvelope): FinishedJob | null {
 }
 
 const FAILURE_COLUMNS: Record<FailureType, string> = {
+  AUTH: 'failed_auth',
   CONFIG: 'failed_config',
   TRANSIENT: 'failed_transient',
   RATE_LIMITED: 'failed_rate_limited',

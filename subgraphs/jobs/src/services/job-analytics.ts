@@ -227,6 +227,7 @@ const COUNTERS = [
   'failed',
   'cancelled',
   'partial',
+  'failed_auth',
   'failed_config',
   'failed_transient',
   'failed_rate_limited',
@@ -243,7 +244,14 @@ const COUNTERS = [
 type Counter = (typeof COUNTERS)[number];
 type Counters = Record<Counter, number>;
 
-const FAILURE_COUNTERS: Record<FailureType, Counter> = { CONFIG: 'failed_config', TRANSIENT: 'failed_transient', RATE_LIMITED: 'failed_rate_limited', INTERNAL: 'failed_internal', UNAVAILABLE: 'failed_unavailable', DAMAGED: 'failed_damaged',
+const FAILURE_COUNTERS: Record<FailureType, Counter> = {
+  AUTH: 'failed_auth',
+  CONFIG: 'failed_config',
+  TRANSIENT: 'failed_transient',
+  RATE_LIMITED: 'failed_rate_limited',
+  INTERNAL: 'failed_internal',
+  UNAVAILABLE: 'failed_unavailable',
+  DAMAGED: 'failed_damaged',
   QUOTA_EXCEEDED: 'failed_quota_exceeded',
 };
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FAILURE_TYPES, type FailureType } from '../entities/job.ts';
 
 /**
- * An expected failure of a job attempt. CONFIG is never retried; TRANSIENT and RATE_LIMITED are,
+ * An expected failure of a job attempt. AUTH and CONFIG are never retried; TRANSIENT and RATE_LIMITED are,
  * with backoff (and not before `retryAfterMs` when the platform said so); INTERNAL is not.
  * Errors from elsewhere (engine, connectors) are understood too when they carry `failureType`
  * (and optionally `retryAfterMs` or `retryAfterSeconds`).

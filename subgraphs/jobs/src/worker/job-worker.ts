@@ -439,9 +439,9 @@ export class JobWorker {
               recorded = { outcome: 'retrying', failureType: failure.type };
               return;
             }
-            // Failures an operator might fix (outage, our bug) are parked for redrive; CONFIG and QUOTA_EXCEEDED
-            // need the user, and running DAMAGED again finds the same damage.
-            const retryable = failure.type !== 'CONFIG' && failure.type !== 'DAMAGED' && failure.type !== 'QUOTA_EXCEEDED';
+            // Failures an operator might fix (outage, our bug) are parked for redrive; AUTH, CONFIG and
+            // QUOTA_EXCEEDED need the user, and running DAMAGED again finds the same damage.
+            const retryable = failure.type !== 'AUTH' && failure.type !== 'CONFIG' && failure.type !== 'DAMAGED' && failure.type !== 'QUOTA_EXCEEDED';
             const settled = retryable ? await queue.deadLetter(tx, message, failure.reason) : await queue.complete(tx, message);
             if (!settled) throw new LeaseLost();
             if (failure.result) job.result = failure.result;

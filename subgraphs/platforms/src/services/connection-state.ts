@@ -41,6 +41,9 @@ export const CODES = {
 } as const;
 export type Code = (typeof CODES)[keyof typeof CODES];
 
+/** Codes after which a connection works again only once someone authorizes it again. */
+export const NEEDS_AUTHORIZATION: ReadonlySet<string> = new Set([CODES.TOKEN_REFRESH_REFUSED, CODES.CONNECTION_EXPIRED, CODES.CONNECTION_NOT_AUTHORIZED, CODES.CREDENTIALS_REFUSED]);
+
 export class ConnectionError extends AppError {
   readonly code: Code;
   constructor(code: Code, message: string, extensions: Record<string, unknown> = {}) {

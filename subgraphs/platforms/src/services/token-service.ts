@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { Em, Orm } from '@listbackup/lib/db';
 import { NotFoundError } from '@listbackup/lib/errors';
@@ -174,6 +175,44 @@ export async function obtainToken(
   connection.updatedAt = at;
   if (connection.lastErrorCode?.startsWith('TOKEN_REFRESH')) clearError(connection);
   return token(tokens.accessToken, 'OAUTH2', connection.accessTokenExpiresAt ?? null);
+}
+
+/** SHA-256 (hex) of a credential: how a worker names the one a platform refused without sending it. */
+export function credentialFingerprint(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/**
+ * The platform refused a connection's credential even after a refresh (a worker saw a 401, Slack's
+ * `token_revoked`, …): the connection is EXPIRED, needing authorization again, with the platform's
+ * answer as its error and `connection.failed` in the outbox. `fingerprint` names the credential that
+ * was refused; when the connection holds another one by now (it was refreshed or authorized again
+ * since), nothing changes. Answers whether the connection was marked.
+ */
+export async function markCredentialRefused(
+  runtime: PlatformsRuntime,
+  db: Orm | Em,
+  ref: { accountId: string; connectionId: string },
+  refusal: { fingerprint: string; message: string },
+): Promise<boolean> {
+  if (!isUuid(ref.connectionId) || !isUuid(ref.accountId)) throw new NotFoundError('Connection');
+  const em = 'em' in db ? db.em.fork() : db.fork();
+  return em.transactional(async (tx) => {
+    const connection = await tx.findOne(Connection, { id: ref.connectionId, accountId: ref.accountId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!connection) throw new NotFoundError('Connection');
+    if (connection.status !== 'AUTHORIZED') return false;
+    const secret = await tx.findOne(ConnectionSecret, { connectionId: connection.id, accountId: connection.accountId });
+    const credentials = secret ? runtime.vault.openCredentials(secret) : null;
+    const held = credentials ? (credentials.kind === 'apiKey' ? credentials.apiKey : credentials.accessToken) : null;
+    if (held === null || credentialFingerprint(held) !== refusal.fingerprint) return false;
+    const platform = await tx.findOneOrFail(Platform, { id: connection.platformId });
+    const message = `${platform.name} refused the connection’s credentials (${refusal.message.slice(0, 300)}): authorize the connection again.`;
+    connection.status = 'EXPIRED';
+    connection.accessTokenExpiresAt = null;
+    recordError(connection, CODES.CREDENTIALS_REFUSED, message, new Date(runtime.now()));
+    enqueueEvent(tx, connectionEvent('connection.failed', connection, platform.slug, { code: CODES.CREDENTIALS_REFUSED, message }));
+    return true;
+  });
 }
 
 export function splitScopes(scope: string): string[] {
