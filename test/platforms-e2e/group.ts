@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { definitionOf, type E2ERun } from '@listbackup/catalogue/testing/e2e';
 import { e2ePlatform } from '@listbackup/catalogue/testing/fakes';
-import { type BackedUp, type PlatformStack, runPlatform, runTokenLifecycle, startPlatformStack } from '../support/platform-e2e.ts';
+import { type BackedUp, type PlatformStack, runIncremental, runPlatform, runTokenLifecycle, startPlatformStack } from '../support/platform-e2e.ts';
 import { GROUPS, type Group } from './groups.ts';
 
 /** The platforms of a group, each end to end through one stack. */
@@ -25,16 +25,24 @@ export function describeGroup(group: Group, more?: (stack: () => PlatformStack) 
         rows.set(slug, await runPlatform(stack, slug, runs.get(slug)!));
       });
     }
-    // Every platform connected with OAuth, after its row: token expiry and refresh, a backup after one
-    // change where the row makes one, then revocation.
+    const rowOf = (slug: string) => {
+      const row = rows.get(slug);
+      if (!row) throw new Error(`${slug}: its row did not complete`);
+      return row;
+    };
+    // Every platform, after its row: a backup after one change at the fake reads only what changed.
+    for (const slug of GROUPS[group]) {
+      it(`${slug}: a backup after a change reads only what changed, and its snapshot holds everything`, async () => {
+        await runIncremental(stack, slug, runs.get(slug)!, rowOf(slug));
+      });
+    }
+    // Every platform connected with OAuth, after its row: token expiry and refresh, then revocation.
     for (const slug of GROUPS[group].filter((slug) => definitionOf(slug).oauth2)) {
       const expiring = definitionOf(slug).oauth2!.refreshTokens ? 'an expired access token is refreshed; ' : '';
       it(`${slug}: ${expiring}a revoked token fails the backup and asks for authorization again`, async (test) => {
         const run = runs.get(slug)!;
         if (run.connect.kind !== 'oauth') return test.skip(`${slug} connects with an API key`);
-        const row = rows.get(slug);
-        if (!row) throw new Error(`${slug}: its row did not complete`);
-        await runTokenLifecycle(stack, slug, run, row);
+        await runTokenLifecycle(stack, slug, run, rowOf(slug));
       });
     }
     more?.(() => stack);

@@ -153,6 +153,8 @@ export interface BackedUp {
   accessToken: string;
   connectionId: string;
   sourceId: string;
+  /** What the first (full) backup read of the row's incremental resource at the fake (`E2EIncremental.read`). */
+  fullRead?: number;
 }
 
 /** One platform, end to end, as a new user: connect, back up every resource, browse, export, restore. */
@@ -208,7 +210,9 @@ export async function runPlatform(stack: PlatformStack, slug: string, run: E2ERu
       input: { accountId: user.accountId, connectionId, name: `${slug} e2e`, resources: resources.map((resource) => resource.name), schedule: { kind: 'MANUAL' }, retention: { keepLast: 3 } },
     })
   ).createSource;
+  const readBefore = run.incremental.read?.();
   const backup = await watch((await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: source.id })).triggerSync.id);
+  const fullRead = readBefore === undefined ? undefined : run.incremental.read!() - readBefore;
   const served = await run.served();
   if (backup.progress.itemsDone !== served.size) {
     const log = (await gql(`query ($id: ID!) { job(id: $id) { log(first: 100) { edges { node { message } } } } }`, { id: backup.id })).job.log.edges.map((edge: any) => edge.node.message);
@@ -245,7 +249,7 @@ export async function runPlatform(stack: PlatformStack, slug: string, run: E2ERu
 
   // Restore to the platform where a resource is restorable, and find it there.
   const restorable = resources.filter((resource) => resource.restorable).map((resource) => resource.name);
-  const backedUp = { accessToken: user.accessToken, connectionId, sourceId: source.id };
+  const backedUp = { accessToken: user.accessToken, connectionId, sourceId: source.id, fullRead };
   if (!restorable.length) {
     expect(run.restore, `${slug}: a restore check for a platform that restores nothing`).toBeUndefined();
     return backedUp;
@@ -282,30 +286,75 @@ function expectServed(slug: string, files: Map<string, Buffer>, path: string, ex
 
 const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
-/**
- * After a platform's row, for one connected with OAuth: the access token expires at the fake, and
- * the next backup refreshes it and succeeds, its snapshot still holding everything the fake serves
- * (what an incremental run did not read is carried over); where the row can change a record at
- * the fake, the backup after the change reads that record of its resource, the others kept,
- * and the snapshot holds it as changed; then the user takes the app's access
- * away at the platform, and the next backup fails as AUTH saying to authorize again, the
- * connection EXPIRED, triggerSync refusing the source until it is reconnected, and nothing crashes.
- */
-export async function runTokenLifecycle(stack: PlatformStack, slug: string, run: E2ERun, row: BackedUp): Promise<void> {
-  const account = run.account!;
+/** The row's user again: GraphQL as them, a backup of the row's source to its end, an export's files. */
+function rowSession(stack: PlatformStack, slug: string, row: BackedUp) {
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
     const result = await stack.graphql(query, variables, row.accessToken);
     if (result.errors) throw new Error(`${slug}: ${JSON.stringify(result.errors)}`);
     return result.data as any;
   };
-  const backUp = async () => {
-    const { id } = (await gql(`mutation ($id: ID!) { triggerSync(sourceId: $id) { id } }`, { id: row.sourceId })).triggerSync;
+  const finished = async (id: string, fields = JOB) => {
     for (;;) {
-      const { job } = await gql(`query ($id: ID!) { job(id: $id) { ${JOB} snapshot { id itemCount } } }`, { id });
+      const { job } = await gql(`query ($id: ID!) { job(id: $id) { ${fields} } }`, { id });
       if (FINAL.includes(job.status)) return job;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
+  const backUp = async (full = false) =>
+    finished((await gql(`mutation ($id: ID!, $full: Boolean!) { triggerSync(sourceId: $id, full: $full) { id } }`, { id: row.sourceId, full })).triggerSync.id, `${JOB} snapshot { id itemCount }`);
+  const log = async (jobId: string): Promise<string[]> =>
+    (await gql(`query ($id: ID!) { job(id: $id) { log(first: 100) { edges { node { message } } } } }`, { id: jobId })).job.log.edges.map((edge: any) => edge.node.message);
+  const exported = (snapshotId: string) => exportSnapshot(stack, row.accessToken, snapshotId, (id) => finished(id));
+  return { gql, backUp, log, exported };
+}
+
+/**
+ * After a platform's row: one record of an incremental resource changes at the fake, and the next
+ * backup reads it and keeps the rest of its resource from the last snapshot, reading less of the
+ * resource at the fake than the first backup did; the snapshot then holds everything the fake
+ * serves, the changed record as it is now.
+ */
+export async function runIncremental(stack: PlatformStack, slug: string, run: E2ERun, row: BackedUp): Promise<void> {
+  const { backUp, log, exported } = rowSession(stack, slug, row);
+  const { resource } = run.incremental;
+  // A restore wrote records back, changing them at the platform (and one deleted there came back
+  // under a new id, which an incremental run does not see go): one full backup takes those in first.
+  if (run.restore) {
+    const first = await backUp(true);
+    expect(first.status, `${slug}: the backup after the restore: ${first.failureType}: ${first.failureReason}`).toBe('SUCCEEDED');
+  }
+  const path = await run.incremental.change();
+  const readBefore = run.incremental.read?.();
+  const job = await backUp();
+  expect(job.status, `${slug}: the backup after a change: ${job.failureType}: ${job.failureReason}`).toBe('SUCCEEDED');
+  const lines = await log(job.id);
+  const line = lines.find((message) => message.startsWith(`${resource}: `));
+  const counts = /^\S+: (\d+) new or changed items read, (\d+) unchanged items kept/.exec(line ?? '');
+  expect(counts, `${slug}: ${resource} was not backed up incrementally; the job's log:\n${lines.join('\n')}`).not.toBeNull();
+  // At least the changed record, not the whole resource (an API's boundary may hand back one more).
+  expect({ changedRead: Number(counts![1]) >= 1, othersKept: Number(counts![2]) >= 1 }, `${slug}: ${line}`).toEqual({ changedRead: true, othersKept: true });
+  if (readBefore !== undefined) {
+    const read = run.incremental.read!() - readBefore;
+    expect({ readSome: read > 0, readLess: read < row.fullRead! }, `${slug}: ${resource} read ${read} at the fake, against ${row.fullRead} in full`).toEqual({ readSome: true, readLess: true });
+  }
+  const served = await run.served();
+  expect(served.has(path), `${slug}: the fake serves nothing at ${path}`).toBe(true);
+  expect(job.snapshot.itemCount, `${slug}: the incremental snapshot's items`).toBe(served.size);
+  const files = await exported(job.snapshot.id);
+  expect([...files.keys()].sort(), `${slug}: the incremental snapshot's paths`).toEqual([...served.keys()].sort());
+  for (const [at, expected] of served) expectServed(slug, files, at, expected);
+}
+
+/**
+ * After a platform's row, for one connected with OAuth: the access token expires at the fake, and
+ * the next backup refreshes it and succeeds, its snapshot still holding everything the fake serves
+ * (what an incremental run did not read is carried over); then the user takes the app's access
+ * away at the platform, and the next backup fails as AUTH saying to authorize again, the
+ * connection EXPIRED, triggerSync refusing the source until it is reconnected, and nothing crashes.
+ */
+export async function runTokenLifecycle(stack: PlatformStack, slug: string, run: E2ERun, row: BackedUp): Promise<void> {
+  const account = run.account!;
+  const { gql, backUp } = rowSession(stack, slug, row);
   const connection = async () => (await gql(`query ($id: ID!) { connection(id: $id) { status lastErrorCode } }`, { id: row.connectionId })).connection;
 
   if (account.definition.oauth2!.refreshTokens) {
@@ -316,29 +365,6 @@ export async function runTokenLifecycle(stack: PlatformStack, slug: string, run:
     expect(account.grants.refresh_token, `${slug}: refresh grants`).toBeGreaterThan(refreshes);
     expect(job.snapshot.itemCount, `${slug}: the second snapshot's items`).toBe((await run.served()).size);
     expect(await connection()).toMatchObject({ status: 'AUTHORIZED', lastErrorCode: null });
-  }
-
-  if (run.change) {
-    // Without the refresh's backup above, one first, so the row's restore is behind the change's.
-    if (!account.definition.oauth2!.refreshTokens) expect((await backUp()).status).toBe('SUCCEEDED');
-    // One record changed at the platform: the next backup reads it, and keeps the rest of its resource.
-    const { resource, path } = await run.change();
-    const job = await backUp();
-    expect(job.status, `${slug}: the backup after a change: ${job.failureType}: ${job.failureReason}`).toBe('SUCCEEDED');
-    const log: string[] = (await gql(`query ($id: ID!) { job(id: $id) { log(first: 100) { edges { node { message } } } } }`, { id: job.id })).job.log.edges.map((edge: any) => edge.node.message);
-    const line = log.find((message) => message.startsWith(`${resource}: `));
-    const counts = /^\S+: (\d+) new or changed items read, (\d+) unchanged items kept/.exec(line ?? '');
-    expect(counts, `${slug}: ${resource} was not backed up incrementally; the job's log:\n${log.join('\n')}`).not.toBeNull();
-    // At least the changed record, not the whole resource (an API's boundary may hand back one more).
-    expect({ changedRead: Number(counts![1]) >= 1, othersKept: Number(counts![2]) >= 1 }, `${slug}: ${line}`).toEqual({ changedRead: true, othersKept: true });
-    const files = await exportSnapshot(stack, row.accessToken, job.snapshot.id, async (id) => {
-      for (;;) {
-        const { job: exported } = await gql(`query ($id: ID!) { job(id: $id) { ${JOB} } }`, { id });
-        if (FINAL.includes(exported.status)) return exported;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    });
-    expectServed(slug, files, path, (await run.served()).get(path));
   }
 
   account.revokeAll();

@@ -39,7 +39,9 @@ export default {
           for (const table of tables) {
             for (const { modifiedAt: _modified, ...record } of table.records) {
               const folder = `records/${listed.name}/${table.name}`;
-              served.set(`${folder}/${record.id}.json`, json(record));
+              // Airtable leaves empty fields out (a restore clears a field with null).
+              const fields = Object.fromEntries(Object.entries(record.fields).filter(([, value]) => value !== null && value !== '' && !(Array.isArray(value) && value.length === 0)));
+              served.set(`${folder}/${record.id}.json`, json({ ...record, fields }));
               for (const value of Object.values(record.fields)) {
                 if (!Array.isArray(value)) continue;
                 for (const attachment of value) served.set(`${folder}/${record.id}/${attachment.id}-${attachment.filename}`, Buffer.concat([...generatedBytes(attachment.id, 0, attachment.size)]));
@@ -49,11 +51,15 @@ export default {
         }
         return served;
       },
-      change() {
-        airtable.advance(120_000);
-        const record = tasks.records[1];
-        airtable.editRecord(tasks, record, { Name: 'Renamed' });
-        return { resource: 'records', path: `records/${base.name}/${tasks.name}/${record.id}.json` };
+      incremental: {
+        resource: 'records',
+        read: () => airtable.recordsServed(/^\/v0\/app[^/]+\/tbl[^/]+$/, (body) => body?.records),
+        change() {
+          airtable.advance(120_000);
+          const record = tasks.records[1];
+          airtable.editRecord(tasks, record, { Name: 'Renamed' });
+          return `records/${base.name}/${tasks.name}/${record.id}.json`;
+        },
       },
       restore: {
         resource: 'records',

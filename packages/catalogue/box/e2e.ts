@@ -32,6 +32,16 @@ export default {
         served.set(`collaborations/Work/${shared.id}.json`, json(shared));
         return served;
       },
+      incremental: {
+        resource: 'files',
+        // Contents downloaded.
+        read: () => box.requestsServed(/^\/2\.0\/files\/\d+\/content$/),
+        change() {
+          box.advance(120_000);
+          box.putFile('plan.docx', work.id, 61_000);
+          return 'files/Work/plan.docx';
+        },
+      },
       close: () => box.close(),
     };
   },

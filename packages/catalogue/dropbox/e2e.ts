@@ -34,6 +34,16 @@ export default {
         for (const link of dropbox.sharedLinks) served.set(`shared_links/${String(link.path_lower).replace(/^\/+/, '').replace(/\//g, '_')}.json`, json(link));
         return served;
       },
+      incremental: {
+        resource: 'files',
+        // Contents downloaded.
+        read: () => dropbox.requestsServed(/^\/2\/files\/download$/),
+        change() {
+          dropbox.advance(120_000);
+          files[1] = dropbox.putFile('/Work/notes.txt', 80);
+          return 'files/Work/notes.txt';
+        },
+      },
       close: () => dropbox.close(),
     };
   },

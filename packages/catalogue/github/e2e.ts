@@ -17,7 +17,11 @@ export default {
     for (const name of ['octocat/app', 'octocat/docs']) {
       github.addRepo(name);
       // More issues than one page of 100 in the first repository.
-      for (let i = 0; i < (name === 'octocat/app' ? 101 : 2); i++) github.addIssue(name, `Issue ${i} of ${name}`);
+      // Made a second apart, as a repository's are (not all at once).
+      for (let i = 0; i < (name === 'octocat/app' ? 101 : 2); i++) {
+        github.addIssue(name, `Issue ${i} of ${name}`);
+        github.advance(1_000);
+      }
       github.addPull(name, `A change to ${name}`);
       github.addRelease(name, 'v1.0.0');
     }
@@ -36,6 +40,15 @@ export default {
           for (const release of releases) served.set(`releases/${repo.full_name}/${release.tag_name}.json`, json(release));
         }
         return served;
+      },
+      incremental: {
+        resource: 'issues',
+        read: () => github.recordsServed(/^\/repos\/[^/]+\/[^/]+\/issues$/, (body) => body),
+        change() {
+          github.advance(120_000);
+          const issue = github.updateIssue('octocat/app', 1, { title: 'Renamed' });
+          return `issues/octocat/app/${issue.number}.json`;
+        },
       },
       close: () => github.close(),
     };

@@ -45,11 +45,15 @@ export default {
         for (const snippet of gitlab.snippets) served.set(`snippets/${snippet.id}.json`, json(snippet));
         return served;
       },
-      change() {
-        gitlab.advance(120_000);
-        const issue = gitlab.issues.get(app.id)!.at(-1)!;
-        gitlab.editIssue(app.id, issue.iid, { title: 'Renamed' });
-        return { resource: 'issues', path: `issues/${app.path_with_namespace}/${issue.iid}.json` };
+      incremental: {
+        resource: 'issues',
+        read: () => gitlab.recordsServed(/\/issues$/, (body) => body),
+        change() {
+          gitlab.advance(120_000);
+          const issue = gitlab.issues.get(app.id)!.at(-1)!;
+          gitlab.editIssue(app.id, issue.iid, { title: 'Renamed' });
+          return `issues/${app.path_with_namespace}/${issue.iid}.json`;
+        },
       },
       restore: {
         resource: 'issues',

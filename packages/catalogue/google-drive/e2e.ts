@@ -31,6 +31,16 @@ export default {
         served.set(`${folder(doc)}/${doc.name}${target.extension}`, drive.exported(doc, target.mimeType));
         return served;
       },
+      incremental: {
+        resource: 'files',
+        // Contents downloaded or exported.
+        read: () => drive.requests.filter((r) => r.status === 200 && /^\/drive\/v3\/files\/[^/]+(\/export)?$/.test(r.path) && (r.query.get('alt') === 'media' || r.path.endsWith('/export'))).length,
+        change() {
+          drive.advance(120_000);
+          drive.modify(files[0].id, { seed: 'notes, second version', size: 1_600 });
+          return `files/My Drive/${files[0].name}`;
+        },
+      },
       close: () => drive.close(),
     };
   },

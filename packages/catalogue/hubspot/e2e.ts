@@ -46,11 +46,15 @@ export default {
         for (const owner of hubspot.owners) served.set(`owners/${owner.id}.json`, json(owner));
         return served;
       },
-      change() {
-        hubspot.advance(120_000);
-        const contact = hubspot.objects.get('contacts')!.at(-1)!;
-        hubspot.update('contacts', contact.id, { firstname: 'Renamed' });
-        return { resource: 'contacts', path: `contacts/${contact.id}.json` };
+      incremental: {
+        resource: 'contacts',
+        read: () => hubspot.recordsServed(/^\/crm\/v3\/objects\/contacts(\/search)?$/, (body) => body?.results),
+        change() {
+          hubspot.advance(120_000);
+          const contact = hubspot.objects.get('contacts')!.at(-1)!;
+          hubspot.update('contacts', contact.id, { firstname: 'Renamed' });
+          return `contacts/${contact.id}.json`;
+        },
       },
       restore: {
         resource: 'contacts',

@@ -16,7 +16,11 @@ export default {
       tokenPrefix: 'dG9rOj',
     });
     intercom.scrollPage = 2;
-    for (const name of ['Ada', 'Grace', 'Linus']) intercom.addContact(name);
+    // Made a second apart, as a workspace's are (not all at once).
+    for (const name of ['Ada', 'Grace', 'Linus']) {
+      intercom.addContact(name);
+      intercom.advance(1_000);
+    }
     intercom.addContact('Visitor', 'lead');
     for (const name of ['Acme', 'Globex', 'Initech']) intercom.addCompany(name);
     intercom.addConversation('Cannot log in', ['Have you tried again?', 'Yes', 'Fixed now']);
@@ -40,6 +44,16 @@ export default {
           for (const record of records) served.set(`${resource}/${record.id}.json`, json(record));
         }
         return served;
+      },
+      incremental: {
+        resource: 'contacts',
+        read: () => intercom.recordsServed(/^\/contacts(\/search)?$/, (body) => body?.data),
+        change() {
+          intercom.advance(120_000);
+          const contact = intercom.contacts[0];
+          intercom.edit(contact, { name: 'Renamed' });
+          return `contacts/${contact.id}.json`;
+        },
       },
       close: () => intercom.close(),
     };

@@ -28,7 +28,7 @@ export default {
     jira.addIssue('OPS', 'Rotate keys');
     for (let i = 0; i < 25; i++) jira.addComment('APP-1', `Comment ${i}`);
     jira.addAttachment('APP-2', 'trace.log', 20_000, 'text/plain');
-    jira.addWorklog('APP-1', 3600);
+    for (const key of ['APP-1', 'APP-2', 'OPS-1']) jira.addWorklog(key, 3600);
     const summaries = () => jira.issues.map((issue) => ({ key: issue.key, summary: issue.fields.summary, labels: issue.fields.labels }));
     let before: unknown[] = [];
     return {
@@ -48,10 +48,16 @@ export default {
         for (const { updatedMs: _served, ...worklog } of jira.worklogs) served.set(`worklogs/${worklog.issueId}/${worklog.id}.json`, json(worklog));
         return served;
       },
-      change() {
-        jira.advance(120_000);
-        jira.editIssue('APP-2', { summary: 'Renamed' });
-        return { resource: 'issues', path: 'issues/APP/APP-2.json' };
+      // Worklogs: the restore above wrote every issue back within one minute, the precision of JQL
+      // dates, so the next search reads them all again (and keeps them, unchanged).
+      incremental: {
+        resource: 'worklogs',
+        read: () => jira.recordsServed(/\/worklog\/list$/, (body) => body),
+        change() {
+          jira.advance(120_000);
+          const worklog = jira.editWorklog(jira.worklogs[1].id, { timeSpentSeconds: 7200 });
+          return `worklogs/${worklog.issueId}/${worklog.id}.json`;
+        },
       },
       restore: {
         resource: 'issues',

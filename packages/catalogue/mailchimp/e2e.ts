@@ -36,6 +36,16 @@ export default {
         for (const { html, ...template } of mailchimp.templates) served.set(`templates/${template.name} (${template.id}).json`, json({ ...template, content: { html } }));
         return served;
       },
+      incremental: {
+        resource: 'members',
+        read: () => mailchimp.recordsServed(/\/members$/, (body) => body?.members),
+        change() {
+          mailchimp.advance(120_000);
+          const member = mailchimp.members.get(news.id)![0];
+          mailchimp.editMember(member, { merge_fields: { ...member.merge_fields, FNAME: 'Renamed' } });
+          return `members/${news.name}/${member.email_address}.json`;
+        },
+      },
       close: () => mailchimp.close(),
     };
   },

@@ -62,6 +62,21 @@ export default {
             assert.ok(back, `page ${title} was not restored`);
             assert.deepEqual(notion.tree(back.id), tree);
           }
+          // Minutes pass before the next backup: the restored pages are older than its margin.
+          notion.advance(120_000);
+        },
+      },
+      incremental: {
+        resource: 'pages',
+        // Block trees read: one per page the run takes as changed.
+        read: () => notion.recordsServed(/^\/v1\/blocks\/[^/]+\/children$/, (body) => body?.results),
+        change() {
+          notion.advance(120_000);
+          // The notes page as restored (a new page: the first was deleted).
+          const page = pages().find((candidate) => titleOf(candidate) === 'Notes')!;
+          notion.addBlocks(page.id, ['Added later']);
+          notion.touch(page);
+          return `pages/${titleOf(page)} (${page.id}).json`;
         },
       },
       close: () => notion.close(),

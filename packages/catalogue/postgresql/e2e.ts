@@ -21,7 +21,7 @@ export default {
       create table customers (id int primary key, name text not null, balance numeric(12, 2), tags text[], updated_at timestamptz not null default now());
       insert into customers select i, 'Customer ' || i || ' “quoted” ☃', i * 10.5, array['a', 'b'], now() from generate_series(1, 1500) i;
       create schema billing;
-      create table billing.invoices (number text primary key, customer int references customers(id), paid boolean, pdf bytea);
+      create table billing.invoices (number text primary key, customer int references customers(id), paid boolean, pdf bytea, updated_at timestamptz not null default now());
       insert into billing.invoices values ('INV-1', 1, true, '\\xdeadbeef'), ('INV-2', 2, false, null);
     `);
     const ndjson = async (relation: string, key: string) => Buffer.from(`${(await sql<{ line: string }>(`select row_to_json(t)::text as line from ${relation} t order by ${key}`)).map((row) => row.line).join('\n')}\n`);
@@ -44,6 +44,15 @@ export default {
         async check() {
           assert.deepEqual(await customers(), before);
           assert.equal((await sql('select * from billing.invoices')).length, 2);
+        },
+      },
+      // A table is one item: one with `updated_at` whose rows did not change is kept, not read.
+      // There is no fake to count reads at; the job's log says which tables were read.
+      incremental: {
+        resource: 'tables',
+        async change() {
+          await sql(`update billing.invoices set paid = true, updated_at = now() where number = 'INV-2'`);
+          return 'tables/billing/invoices.ndjson';
         },
       },
       close: () => database.drop(),

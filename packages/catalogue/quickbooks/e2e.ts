@@ -19,7 +19,11 @@ export default {
       callbackParams: () => ({ realmId }),
     });
     for (const [resource, entity] of Object.entries(ENTITIES)) {
-      for (let i = 0; i < 2; i++) quickbooks.add(entity, { Name: `${entity} ${i}`, ...(resource === 'customers' ? { DisplayName: `Customer ${i}`, Active: i === 0 } : {}) });
+      // Made a second apart, as a company's are (not all at once).
+      for (let i = 0; i < (resource === 'customers' ? 4 : 2); i++) {
+        quickbooks.add(entity, { Name: `${entity} ${i}`, ...(resource === 'customers' ? { DisplayName: `Customer ${i}`, Active: i === 0 } : {}) });
+        quickbooks.advance(1_000);
+      }
     }
     return {
       apiRoot: apiRootAt(definition, quickbooks.url, { realmId }),
@@ -30,6 +34,16 @@ export default {
         const served = new Map<string, Served>();
         for (const [resource, entity] of Object.entries(ENTITIES)) for (const record of quickbooks.entities.get(entity)!) served.set(`${resource}/${record.Id}.json`, json(record));
         return served;
+      },
+      incremental: {
+        resource: 'customers',
+        read: () => quickbooks.recordsServed(/\/query$/, (body) => body?.QueryResponse?.Customer),
+        change() {
+          quickbooks.advance(120_000);
+          const customer = quickbooks.entities.get('Customer')![0];
+          quickbooks.edit(customer, { DisplayName: 'Renamed' });
+          return `customers/${customer.Id}.json`;
+        },
       },
       close: () => quickbooks.close(),
     };

@@ -10,12 +10,15 @@ export default {
     const apiKey = `k_${randomBytes(12).toString('hex')}`;
     rest.keys.add(apiKey);
     // More contacts than one page of 20.
-    for (let i = 0; i < 45; i++) rest.add('contacts', { email: `contact${i}@example.com`, name: `Contact ${i}` });
+    for (let i = 0; i < 45; i++) {
+      rest.add('contacts', { email: `contact${i}@example.com`, name: `Contact ${i}` });
+      rest.advance(1_000);
+    }
     const definition = {
       name: 'Acme CRM',
       baseUrl: `${rest.url}/api`,
       auth: { type: 'header', name: 'X-API-Key' },
-      resources: [{ name: 'contacts', path: 'contacts', items: '/data', pagination: { style: 'cursor', nextCursor: '/next_cursor', limit: 20 }, restore: { method: 'POST', path: 'contacts' } }],
+      resources: [{ name: 'contacts', path: 'contacts', items: '/data', pagination: { style: 'cursor', nextCursor: '/next_cursor', limit: 20 }, incremental: { param: 'updated_since', field: '/updated_at' }, restore: { method: 'POST', path: 'contacts' } }],
     };
     let removed: RestRecord[] = [];
     return {
@@ -31,6 +34,16 @@ export default {
             const back = rest.collections.contacts.find((record) => record.id === contact.id);
             assert.deepEqual(back && { email: back.email, name: back.name }, { email: contact.email, name: contact.name }, `contact ${contact.id} was not restored`);
           }
+        },
+      },
+      incremental: {
+        resource: 'contacts',
+        read: () => rest.recordsServed(/^\/api\/contacts$/, (body) => body?.data),
+        change() {
+          rest.advance(120_000);
+          // A new contact: the restore above wrote every record back with a POST, so an old id may be there twice.
+          const contact = rest.add('contacts', { email: 'late@example.com', name: 'Added later' });
+          return `contacts/${contact.id}.json`;
         },
       },
       close: () => rest.close(),

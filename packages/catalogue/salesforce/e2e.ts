@@ -26,7 +26,11 @@ export default {
     salesforce.batchLimit = 2;
     for (const [resource, name] of Object.entries(STANDARD)) {
       const object = salesforce.addObject(name, [{ name: 'Description', type: 'textarea' }]);
-      for (let i = 0; i < 3; i++) salesforce.addRecord(object, { Name: `${name} ${i}`, Description: `A ${resource} record` });
+      // Made a second apart, as an org's are (not all at once).
+      for (let i = 0; i < 3; i++) {
+        salesforce.addRecord(object, { Name: `${name} ${i}`, Description: `A ${resource} record` });
+        salesforce.advance(1_000);
+      }
     }
     const invoices = salesforce.addObject('Invoice__c', [{ name: 'Amount__c', type: 'currency' }]);
     for (let i = 1; i <= 3; i++) salesforce.addRecord(invoices, { Name: `INV-${i}`, Amount__c: i * 100 });
@@ -43,6 +47,16 @@ export default {
         for (const record of invoices.records) served.set(`custom_objects/Invoice__c/${record.Id}.json`, json(record));
         served.set('files/Contract.pdf', Buffer.concat([...generatedBytes(contract.Id as string, 0, contract.ContentSize as number)]));
         return served;
+      },
+      incremental: {
+        resource: 'accounts',
+        read: () => salesforce.recordsServed(/\/query/, (body) => body?.records?.filter((record: any) => record.attributes?.type === 'Account')),
+        change() {
+          salesforce.advance(120_000);
+          const record = salesforce.objects.get('Account')!.records[0];
+          salesforce.edit(record, { Description: 'Renamed' });
+          return `accounts/${record.Id}.json`;
+        },
       },
       close: () => salesforce.close(),
     };

@@ -52,11 +52,15 @@ export default {
         for (const location of shop.locations) served.set(`locations/${location.id}.json`, json(location));
         return served;
       },
-      change() {
-        shop.advance(120_000);
-        const product = shop.products.at(-1)!;
-        shop.touch(product, { title: `${product.title} (renamed)` });
-        return { resource: 'products', path: `products/${product.handle}.json` };
+      incremental: {
+        resource: 'products',
+        read: () => shop.recordsServed(/\/products\.json$/, (body) => body?.products),
+        change() {
+          shop.advance(120_000);
+          const product = shop.products.at(-1)!;
+          shop.touch(product, { title: `${product.title} (renamed)` });
+          return `products/${product.handle}.json`;
+        },
       },
       restore: {
         resource: 'products',

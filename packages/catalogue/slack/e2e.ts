@@ -44,6 +44,15 @@ export default {
         for (const file of files) served.set(`files/${file.id}-${file.name}`, Buffer.concat([...generatedBytes(file.seed, 0, file.size)]));
         return served;
       },
+      incremental: {
+        resource: 'messages',
+        read: () => slack.recordsServed(/\/conversations\.history$/, (body) => body?.messages),
+        change() {
+          slack.advance(120_000);
+          const message = slack.post(general.id, 'Posted later');
+          return `messages/general/${message.ts}.json`;
+        },
+      },
       close: () => slack.close(),
     };
   },

@@ -28,6 +28,27 @@ export interface E2ERestore {
   check(): void | Promise<void>;
 }
 
+/**
+ * How the row shows an incremental backup: one record of an incremental resource changes at the
+ * fake, and the next backup reads that record and keeps the rest of the resource from the last
+ * snapshot, reading less at the fake than the first (full) backup did.
+ */
+export interface E2EIncremental {
+  /** An incremental resource with more than one page (or record) at the fake. */
+  resource: string;
+  /**
+   * How much of `resource` the connector has read at the fake so far: its requests to the
+   * resource's listing, or the records the fake served (`FakeServer.recordsServed`). Absent only
+   * where there is no fake to count at (a database): the job's log then says what was read.
+   */
+  read?(): number;
+  /**
+   * Changes one record of `resource` at the fake (its clock moved on first, so the change is later
+   * than anything backed up) and answers the record's snapshot path.
+   */
+  change(): string | Promise<string>;
+}
+
 export interface E2ERun {
   /** The connector's API root: the definition's, at the fake. None for a database. */
   apiRoot?: string;
@@ -39,12 +60,7 @@ export interface E2ERun {
   /** Every item the backup must hold, by snapshot path. */
   served(): Map<string, Served> | Promise<Map<string, Served>>;
   restore?: E2ERestore;
-  /**
-   * Changes one record of an incremental resource at the fake (its clock moved on first, so the
-   * change is later than anything backed up) and says which: the next backup must read it and keep
-   * the rest of its resource from the last snapshot, which must then hold it as the fake serves it.
-   */
-  change?(): { resource: string; path: string } | Promise<{ resource: string; path: string }>;
+  incremental: E2EIncremental;
   close(): Promise<void>;
 }
 

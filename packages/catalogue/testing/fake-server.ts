@@ -23,6 +23,8 @@ export interface RecordedRequest {
   retryAllowedAt?: number;
   /** The request came before the server's own `retryAllowedAt` said it could. */
   early?: boolean;
+  /** The body the server answered with (as sent, before JSON encoding), when it answered with one. */
+  answered?: unknown;
 }
 
 export interface Failure {
@@ -100,6 +102,21 @@ export abstract class FakeServer {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(prefix));
   }
 
+  /**
+   * How many records the successful answers to requests whose path matches carried, `pick` finding
+   * them in an answer's body: what a connector read of a listing at the fake.
+   */
+  recordsServed(path: RegExp, pick: (body: any) => unknown[] | undefined): number {
+    return this.requests
+      .filter((r) => r.status < 300 && path.test(r.path))
+      .reduce((count, r) => count + (Array.isArray(pick(r.answered)) ? pick(r.answered)!.length : 0), 0);
+  }
+
+  /** How many requests whose path matches the server answered without an error (a redirect counts). */
+  requestsServed(path: RegExp): number {
+    return this.requests.filter((r) => r.status > 0 && r.status < 400 && path.test(r.path)).length;
+  }
+
   /** Requests that came before the server said they could. */
   get earlyRetries(): RecordedRequest[] {
     return this.requests.filter((r) => r.early);
@@ -129,6 +146,7 @@ export abstract class FakeServer {
 
   protected answer(request: RecordedRequest, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     request.status = status;
+    request.answered = body;
     this.send(res, status, body, headers);
   }
 

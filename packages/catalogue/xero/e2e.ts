@@ -41,6 +41,15 @@ export default {
         for (const [endpoint, folder] of Object.entries(FOLDERS)) for (const record of xero.records.get(endpoint)!) served.set(`${folder}/${record[ID_FIELDS[endpoint]]}.json`, json(record));
         return served;
       },
+      incremental: {
+        resource: 'contacts',
+        read: () => xero.recordsServed(/\/Contacts$/, (body) => body?.Contacts),
+        change() {
+          xero.advance(120_000);
+          xero.edit(contact, { Name: 'Renamed' });
+          return `contacts/${contact.ContactID}.json`;
+        },
+      },
       close: () => xero.close(),
     };
   },

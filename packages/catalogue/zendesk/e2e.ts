@@ -48,13 +48,17 @@ export default {
         for (const article of zendesk.articles) served.set(`articles/${article.id}.json`, json(article));
         return served;
       },
-      change() {
-        zendesk.advance(120_000);
-        const ticket = zendesk.tickets.at(-1)!;
-        zendesk.editTicket(ticket.id, { subject: 'Renamed' });
-        // Zendesk exports nothing changed in the last minute.
-        zendesk.advance(120_000);
-        return { resource: 'tickets', path: `tickets/${ticket.id}.json` };
+      incremental: {
+        resource: 'tickets',
+        read: () => zendesk.recordsServed(/\/incremental\/tickets/, (body) => body?.tickets),
+        change() {
+          zendesk.advance(120_000);
+          const ticket = zendesk.tickets.at(-1)!;
+          zendesk.editTicket(ticket.id, { subject: 'Renamed' });
+          // Zendesk exports nothing changed in the last minute.
+          zendesk.advance(120_000);
+          return `tickets/${ticket.id}.json`;
+        },
       },
       restore: {
         resource: 'tickets',
