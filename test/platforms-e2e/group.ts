@@ -32,14 +32,15 @@ export function describeGroup(group: Group, more?: (stack: () => PlatformStack) 
     };
     // Every platform, after its row: a backup after one change at the fake reads only what changed.
     for (const slug of GROUPS[group]) {
-      it(`${slug}: a backup after a change reads only what changed, and its snapshot holds everything`, async () => {
+      // Several backups, each paced to the platform's documented rate (Zendesk's exports: 10 a minute).
+      it(`${slug}: a backup after a change reads only what changed, and its snapshot holds everything`, { timeout: 300_000 }, async () => {
         await runIncremental(stack, slug, runs.get(slug)!, rowOf(slug));
       });
     }
     // Every platform connected with OAuth, after its row: token expiry and refresh, then revocation.
     for (const slug of GROUPS[group].filter((slug) => definitionOf(slug).oauth2)) {
       const expiring = definitionOf(slug).oauth2!.refreshTokens ? 'an expired access token is refreshed; ' : '';
-      it(`${slug}: ${expiring}a revoked token fails the backup and asks for authorization again`, async (test) => {
+      it(`${slug}: ${expiring}a revoked token fails the backup and asks for authorization again`, { timeout: 300_000 }, async (test) => {
         const run = runs.get(slug)!;
         if (run.connect.kind !== 'oauth') return test.skip(`${slug} connects with an API key`);
         await runTokenLifecycle(stack, slug, run, rowOf(slug));

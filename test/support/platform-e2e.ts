@@ -236,7 +236,10 @@ export async function runPlatform(stack: PlatformStack, slug: string, run: E2ERu
   }
   expect([...browsed.keys()].sort(), `${slug}: the snapshot's items`).toEqual([...served.keys()].sort());
   const offered = new Set(resources.map((resource) => resource.name));
-  for (const [path, item] of browsed) expect(offered.has(item.resource), `${slug}: ${path} is of ${item.resource}`).toBe(true);
+  for (const [path, item] of browsed) {
+    expect(offered.has(item.resource), `${slug}: ${path} is of ${item.resource}`).toBe(true);
+    expect(path.startsWith(`${item.resource}/`), `${slug}: ${path} is not under its resource's folder, ${item.resource}/`).toBe(true);
+  }
   for (const resource of offered) expect([...browsed.values()].some((item) => item.resource === resource), `${slug}: no item of ${resource} backed up`).toBe(true);
 
   // Export, download through the gateway, and compare with what the fake serves.

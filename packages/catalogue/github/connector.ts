@@ -151,7 +151,7 @@ async function* fetchPulls(ctx: FetchContext<GitHubSettings>): AsyncGenerator<Co
         seen.add(pull.id);
         mark.see(pull.updated_at, String(pull.id));
         const meta = { repository: repo.full_name, number: pull.number, title: pull.title, state: pull.state, merged: Boolean(pull.merged_at) };
-        yield record(String(pull.id), `pull-requests/${repo.full_name}/${pull.number}.json`, pull, meta, pull.updated_at);
+        yield record(String(pull.id), `pull_requests/${repo.full_name}/${pull.number}.json`, pull, meta, pull.updated_at);
       }
       if (reachedOld) break;
     }

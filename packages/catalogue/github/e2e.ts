@@ -35,8 +35,7 @@ export default {
         for (const { repo, issues, pulls, releases } of github.repos) {
           served.set(`repositories/${repo.full_name}.json`, json(repo));
           for (const issue of issues) if (!('pull_request' in issue)) served.set(`issues/${repo.full_name}/${issue.number}.json`, json(issue));
-          for (const pull of pulls) // Stored under the resource's name, before the connector's own folder.
-          served.set(`pull_requests/pull-requests/${repo.full_name}/${pull.number}.json`, json(pull));
+          for (const pull of pulls) served.set(`pull_requests/${repo.full_name}/${pull.number}.json`, json(pull));
           for (const release of releases) served.set(`releases/${repo.full_name}/${release.tag_name}.json`, json(release));
         }
         return served;

@@ -73,7 +73,7 @@ describe('GitLab connector', () => {
 
   it('backs up merge requests, wikis and snippets with their content', async () => {
     const mrs = await collect(connector, 'merge_requests', pat());
-    expect(mrs.items.map((i) => i.path)).toEqual(['merge-requests/acme/web/1.json', 'merge-requests/acme/web/2.json', 'merge-requests/acme/web/3.json']);
+    expect(mrs.items.map((i) => i.path)).toEqual(['merge_requests/acme/web/1.json', 'merge_requests/acme/web/2.json', 'merge_requests/acme/web/3.json']);
     expect(gitlab.requestsTo(`/api/v4/projects/${web.id}/merge_requests`).at(-1)!.query.get('state')).toBe('all');
     const wikis = await collect(connector, 'wikis', pat());
     expect(wikis.items.map((i) => json(i).content)).toEqual(['# Welcome']);

@@ -161,7 +161,7 @@ async function* fetchPerProject(ctx: FetchContext, kind: 'issues' | 'merge_reque
       if (!Number.isNaN(at)) mark.see(at, String(record.id));
       yield {
         id: String(record.id),
-        path: `${kind.replace('_', '-')}/${project.path_with_namespace}/${record.iid}.json`,
+        path: `${kind}/${project.path_with_namespace}/${record.iid}.json`,
         updatedAt: record.updated_at,
         changeMarker: record.updated_at,
         contentType: 'application/json',

@@ -39,7 +39,7 @@ export default {
           if (size > 0) served.set(`projects/${path}/repository.tar.gz`, Buffer.concat([...generatedBytes(`repo-${project.id}-${project.last_activity_at}`, 0, size)]));
           for (const issue of gitlab.issues.get(project.id)!) served.set(`issues/${path}/${issue.iid}.json`, json(issue));
           // Stored under the resource's name, before the connector's own folder.
-          for (const mr of gitlab.mergeRequests.get(project.id)!) served.set(`merge_requests/merge-requests/${path}/${mr.iid}.json`, json(mr));
+          for (const mr of gitlab.mergeRequests.get(project.id)!) served.set(`merge_requests/${path}/${mr.iid}.json`, json(mr));
           for (const page of gitlab.wikis.get(project.id)!) served.set(`wikis/${path}/${page.slug}.json`, json(page));
         }
         for (const snippet of gitlab.snippets) served.set(`snippets/${snippet.id}.json`, json(snippet));
