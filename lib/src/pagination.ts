@@ -248,7 +248,7 @@ export async function selectParentPages(em: Em, list: ParentList, keys: readonly
  */
 export function rowReader<T extends object>(em: Em, entity: EntityClass<T>): (row: Record<string, unknown>) => T {
   const platform = em.getPlatform();
-  const columns = readColumns(em, entity).map((prop: EntityProperty) => ({ name: prop.name, column: prop.fieldNames[0], type: prop.customType, date: prop.runtimeType === 'Date' }));
+  const { columns } = tableOf(em, entity);
   return (row) => {
     const object: Record<string, unknown> = {};
     for (const { name, column, type, date } of columns) {
@@ -263,11 +263,30 @@ export function rowReader<T extends object>(em: Em, entity: EntityClass<T>): (ro
   };
 }
 
-function readColumns(em: Em, entity: EntityClass<object>): EntityProperty[] {
-  return em
-    .getMetadata()
-    .get(entity)
-    .props.filter((prop) => prop.kind === 'scalar' && prop.persist !== false && prop.fieldNames?.length === 1);
+interface TableColumns {
+  columns: { name: string; column: string; type: EntityProperty['customType']; date: boolean }[];
+  /** The select list of `rowsByKey`: every column but the lazy ones. */
+  eager: string;
+}
+
+/** Per entity's metadata, read once: loaders are built for every request. */
+const tables = new WeakMap<object, TableColumns>();
+
+function tableOf(em: Em, entity: EntityClass<object>): TableColumns {
+  const meta = em.getMetadata().get(entity);
+  let table = tables.get(meta);
+  if (!table) {
+    const props = meta.props.filter((prop) => prop.kind === 'scalar' && prop.persist !== false && prop.fieldNames?.length === 1);
+    table = {
+      columns: props.map((prop) => ({ name: prop.name, column: prop.fieldNames[0], type: prop.customType, date: prop.runtimeType === 'Date' })),
+      eager: props
+        .filter((prop) => !prop.lazy)
+        .map((prop) => `r."${prop.fieldNames[0]}"`)
+        .join(', '),
+    };
+    tables.set(meta, table);
+  }
+  return table;
 }
 
 /**
@@ -277,10 +296,7 @@ function readColumns(em: Em, entity: EntityClass<object>): EntityProperty[] {
  */
 export function rowsByKey<T extends object>(em: Em, entity: EntityClass<T>, table: string, column = 'id'): (keys: readonly string[]) => Promise<(T | undefined)[]> {
   const read = rowReader(em, entity);
-  const selected = readColumns(em, entity as EntityClass<object>)
-    .filter((prop) => !prop.lazy)
-    .map((prop) => `r."${prop.fieldNames[0]}"`)
-    .join(', ');
+  const selected = tableOf(em, entity).eager;
   return async (keys) => {
     const ids = [...new Set(keys.filter(isUuid))];
     if (!ids.length) return keys.map(() => undefined);
