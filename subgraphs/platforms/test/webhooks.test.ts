@@ -146,6 +146,47 @@ describe('the platforms webhook route', () => {
     });
   });
 
+  describe('for a platform that names its account by a connection parameter', () => {
+    // A Shopify-like definition: deliveries name the shop domain, which a connection keeps as its `shop` parameter.
+    const SECRET = 'shop-secret-0123456789';
+    const definition: PlatformDefinition = {
+      ...findDefinition('slack')!,
+      webhooks: {
+        signature: { scheme: 'hmac', algorithm: 'sha256', headers: ['X-Hub-Signature-256'], prefix: 'sha256=', encoding: 'hex' },
+        deliveryId: { path: 'event_id' },
+        eventType: { path: 'event.type' },
+        accountId: { path: 'shop' },
+        accountParam: 'shop',
+        events: [{ type: 'message', resources: ['messages'] }],
+        docsUrl: 'https://api.slack.com/apis/events-api',
+      },
+    };
+    const shopName = () => `s${randomUUID().slice(0, 8)}.myshopify.com`;
+    const deliver = async (shop: string, connectionId?: string) => {
+      const body = JSON.stringify({ shop, event_id: randomUUID(), event: { type: 'message' } });
+      const runtime = { ...(subgraph.service as RunningPlatforms).runtime, webhookSecrets: { slack: [SECRET] } };
+      const request = { method: 'POST', url: 'https://api.listbackup.example/webhooks/platforms/slack', headers: signGitHub(body, SECRET, { event: 'message' }), body: Buffer.from(body) };
+      return receiveWebhook(runtime, subgraph.service.orm.em.fork(), { platform: 'slack', connectionId, request }, (slug) => (slug === 'slack' ? definition : undefined));
+    };
+    const ofShop = async (shop: string) => {
+      const row = await connection('slack', 'AUTHORIZED');
+      await subgraph.service.orm.em.fork().nativeUpdate(Connection, { id: row.id }, { params: { shop }, externalAccountId: randomUUID() });
+      return row;
+    };
+
+    it('reaches the connections of that shop, by the route or by the account, and no other shop’s', async () => {
+      const shop = shopName();
+      const own = await ofShop(shop);
+      const other = await ofShop(shopName());
+      expect((await deliver(shop)).status).toBe(200);
+      expect(await published(own.id)).toHaveLength(1);
+      expect((await deliver(shop, own.id)).status).toBe(200);
+      expect(await published(own.id)).toHaveLength(2);
+      expect((await deliver(shop, other.id)).status).toBe(200);
+      expect(await published(other.id)).toEqual([]);
+    });
+  });
+
   it('answers a forwarded delivery of the wrong shape 400', async () => {
     const response = await internalClient(subgraph.secret)
       .service('platforms', subgraph.url)

@@ -72,7 +72,7 @@ export async function receiveWebhook(runtime: PlatformsRuntime, em: Em, incoming
         continue;
       }
       if (event.resources.length === 0) continue;
-      for (const connection of await matchingConnections(tx, platform.id, event, routed)) {
+      for (const connection of await matchingConnections(tx, platform.id, event, routed, definition.webhooks?.accountParam)) {
         enqueueEvent(tx, connectionEvent('connection.webhook_received', connection, definition.slug, { deliveryId: event.deliveryId, eventType: event.type, resources: event.resources }));
         published++;
       }
@@ -94,11 +94,14 @@ async function recordDelivery(tx: Em, platform: string, event: WebhookEvent): Pr
 }
 
 /** The authorized connections of the platform account the event is about; never one of another platform account. */
-async function matchingConnections(tx: Em, platformId: string, event: WebhookEvent, routed: Connection | null): Promise<Connection[]> {
+async function matchingConnections(tx: Em, platformId: string, event: WebhookEvent, routed: Connection | null, accountParam: string | undefined): Promise<Connection[]> {
+  // Where the platform names its account by a connection parameter (Shopify's shop domain), that is what is matched.
+  const accountOf = (connection: Connection) => (accountParam ? connection.params?.[accountParam] : connection.externalAccountId);
   if (routed) {
-    const sameAccount = event.accountId === undefined || routed.externalAccountId === event.accountId;
+    const sameAccount = event.accountId === undefined || accountOf(routed) === event.accountId;
     return sameAccount && routed.status === 'AUTHORIZED' ? [routed] : [];
   }
   if (event.accountId === undefined) return [];
-  return tx.find(Connection, { platformId, externalAccountId: event.accountId, status: 'AUTHORIZED' }, { orderBy: { id: 'asc' } });
+  const account = accountParam ? { params: { [accountParam]: event.accountId } } : { externalAccountId: event.accountId };
+  return tx.find(Connection, { platformId, status: 'AUTHORIZED', ...account }, { orderBy: { id: 'asc' } });
 }
